@@ -1,0 +1,136 @@
+"""One tree of errors for everything mql-notebook raises.
+
+Every error says what was being done and carries the ids a user needs to recover
+(a generation id can always be handed back to ``wait(id)`` or ``VideoWidget.resume``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .generation import Generation
+
+
+class MQLError(Exception):
+    """Base of every error raised by mql-notebook."""
+
+
+class InvalidRequestError(MQLError, ValueError):
+    """An option was refused locally, before any request (and any money) was spent."""
+
+    def __init__(self, field: str, value: Any, allowed: str | Sequence[Any], reason: str | None = None):
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        allowed_text = allowed if isinstance(allowed, str) else "one of " + ", ".join(repr(a) for a in allowed)
+        what = reason or f"{field}={_short_repr(value)} is not allowed"
+        super().__init__(f"{what}; {field} must be {allowed_text}")
+
+
+class ConfigurationError(MQLError):
+    """The client cannot be built as configured (no key, a malformed base URL, ...)."""
+
+
+class APIError(MQLError):
+    """The API answered with an error status."""
+
+    def __init__(self, message: str, *, status_code: int, code: str | None = None,
+                 operation: str = "", generation_id: str | None = None):
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.operation = operation
+        self.generation_id = generation_id
+        where = f" while {operation}" if operation else ""
+        ident = f" (generation {generation_id})" if generation_id else ""
+        super().__init__(f"HTTP {status_code}{where}{ident}: {message}")
+
+
+class BadRequestError(APIError):
+    """400: the server refused the parameters."""
+
+
+class AuthenticationError(APIError):
+    """401 or 403: the API key is missing, malformed or not allowed."""
+
+
+class NotFoundError(APIError):
+    """404: no such generation (or it has expired)."""
+
+
+class NotReadyError(APIError):
+    """409 or 425: the video is not ready to download yet."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests; ``retry_after`` is the server's hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ServerError(APIError):
+    """5xx or 529: the server (or a proxy in front of it) failed or is overloaded."""
+
+
+class InvalidResponseError(MQLError):
+    """The server answered 2xx with something that is not a usable generation (HTML, no id, ...)."""
+
+
+class APIConnectionError(MQLError):
+    """The request could not be completed: the server was unreachable or the connection dropped."""
+
+    def __init__(self, message: str, *, operation: str = "", generation_id: str | None = None):
+        self.operation = operation
+        self.generation_id = generation_id
+        where = f" while {operation}" if operation else ""
+        ident = f" (generation {generation_id})" if generation_id else ""
+        super().__init__(f"{message}{where}{ident}")
+
+
+class APITimeoutError(APIConnectionError):
+    """The server did not answer within the configured timeout."""
+
+
+class GenerationFailedError(MQLError):
+    """The job ended as failed or cancelled; ``generation`` holds the server's last word."""
+
+    def __init__(self, generation: Generation):
+        self.generation = generation
+        self.generation_id = generation.id
+        detail = generation.error_message or "no reason given"
+        super().__init__(f"generation {generation.id} ended {generation.status}: {detail}")
+
+
+class WaitTimeoutError(MQLError, TimeoutError):
+    """The wait's deadline passed; the remote job may still finish: ``wait(generation_id)`` resumes."""
+
+    def __init__(self, generation: Generation, timeout: float):
+        self.generation = generation
+        self.generation_id = generation.id
+        self.last_status = generation.status
+        self.timeout = timeout
+        super().__init__(
+            f"generation {generation.id} still {generation.raw_status!r} after {timeout:g} s; "
+            f"the job may still finish: resume with wait({generation.id!r})"
+        )
+
+
+class DownloadError(MQLError):
+    """A download could not be completed; nothing half-written was left at the destination."""
+
+    def __init__(self, message: str, *, generation_id: str | None = None):
+        self.generation_id = generation_id
+        super().__init__(message)
+
+
+class DownloadTooLargeError(DownloadError):
+    """The video is larger than the client's ``max_download_bytes``."""
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

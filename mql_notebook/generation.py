@@ -1,0 +1,138 @@
+"""The generation object the API returns, readable as a dict (as the seed's snippets do) and by attribute."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .status import COMPLETED, FAILED, CANCELLED, Status, is_terminal, normalize_status
+
+# The official Python SDK falls back to these when a gateway names the id differently.
+_ID_KEYS = ("id", "video_id", "task_id")
+
+
+class Generation(Mapping[str, Any]):
+    """One answer of the API about a generation job.
+
+    ``gen["id"]`` and ``gen["status"]`` work as in the API page's snippets; ``gen["status"]``
+    gives the normalised status (pending, processing, completed, failed, cancelled) whatever
+    vocabulary the server speaks, so ``status["status"] == "completed"`` holds for every
+    dialect. ``gen.raw`` is the server's JSON untouched and ``gen.raw_status`` its own word.
+    """
+
+    __slots__ = ("raw", "id", "status", "raw_status")
+
+    def __init__(self, raw: Mapping[str, Any], *, id: str):
+        self.raw: dict[str, Any] = dict(raw)
+        self.id = id
+        self.raw_status: str = str(raw.get("status", ""))
+        self.status: Status = normalize_status(raw.get("status"))
+
+    # Mapping: the server's fields, with the id and the status normalised.
+    def __getitem__(self, key: str) -> Any:
+        if key == "id":
+            return self.id
+        if key == "status":
+            return self.status
+        return self.raw[key]
+
+    def __iter__(self) -> Iterator[str]:
+        keys = dict.fromkeys(("id", "status"))
+        keys.update(dict.fromkeys(self.raw))
+        return iter(keys)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        progress = "" if self.progress is None else f", progress={self.progress:g}"
+        return f"Generation(id={self.id!r}, status={self.status!r}{progress})"
+
+    @property
+    def progress(self) -> float | None:
+        """0 to 100 as the server reports it, or None when it sends none."""
+        value = self.raw.get("progress")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return float(min(max(value, 0), 100))
+
+    @property
+    def model(self) -> str | None:
+        return _str_or_none(self.raw.get("model"))
+
+    @property
+    def prompt(self) -> str | None:
+        return _str_or_none(self.raw.get("prompt"))
+
+    @property
+    def created_at(self) -> float | None:
+        value = self.raw.get("created_at")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    @property
+    def download_url(self) -> str | None:
+        return _str_or_none(self.raw.get("download_url"))
+
+    @property
+    def size(self) -> str | None:
+        return _str_or_none(self.raw.get("size"))
+
+    @property
+    def seconds(self) -> float | None:
+        value = self.raw.get("seconds", self.raw.get("duration"))
+        try:
+            return float(value) if value is not None and not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def variant_ids(self) -> list[str]:
+        """The id of each video of the job: the ``generations`` list for n > 1, else the job id."""
+        variants = self.raw.get("generations")
+        if isinstance(variants, list):
+            ids = [v.get("id") if isinstance(v, Mapping) else v for v in variants]
+            ids = [i for i in ids if isinstance(i, str) and i]
+            if ids:
+                return ids
+        return [self.id]
+
+    @property
+    def error_message(self) -> str | None:
+        """The server's reason for a failure, as plain text."""
+        error = self.raw.get("error")
+        if isinstance(error, Mapping):
+            message = error.get("message") or error.get("code")
+            return str(message) if message else None
+        return str(error) if error else None
+
+    @property
+    def error_code(self) -> str | None:
+        error = self.raw.get("error")
+        return _str_or_none(error.get("code")) if isinstance(error, Mapping) else None
+
+    @property
+    def done(self) -> bool:
+        return is_terminal(self.status)
+
+    @property
+    def completed(self) -> bool:
+        return self.status == COMPLETED
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (FAILED, CANCELLED)
+
+
+def generation_id_of(raw: Mapping[str, Any]) -> str | None:
+    """The job's id under any of the names gateways use, or None."""
+    for key in _ID_KEYS:
+        value = raw.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
