@@ -19,11 +19,21 @@ from .errors import (
     ServerError,
     WaitTimeoutError,
 )
+from .client import MQL, AsyncMQL
 from .generation import Generation
+from .options import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ASPECT_RATIOS",
+    "DURATIONS",
+    "MAX_VARIANTS",
+    "MODELS",
+    "MQL",
+    "RESOLUTIONS",
+    "AsyncMQL",
+    "VideoWidget",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -43,3 +53,13 @@ __all__ = [
     "ServerError",
     "WaitTimeoutError",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The widget pulls in anywidget and ipywidgets: loaded on first use, so that
+    # scripts using only the client import fast.
+    if name == "VideoWidget":
+        from .widget import VideoWidget
+
+        return VideoWidget
+    raise AttributeError(f"module 'mql_notebook' has no attribute {name!r}")

@@ -1,0 +1,185 @@
+"""Where a download goes: bytes in memory, a file object, or a path written atomically.
+
+A path is written under a temporary name beside it and renamed only once complete, so a
+failed or interrupted download never leaves a half-written file under the chosen name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from .errors import DownloadError
+
+FLUSH_BYTES = 1 << 20  # file writes happen off the event loop, in pieces this big
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class Sink(Protocol):
+    written: int
+
+    async def write(self, chunk: bytes) -> None: ...
+    async def restart(self) -> None: ...
+    async def commit(self) -> Any: ...
+    async def abort(self) -> None: ...
+
+
+class BytesSink:
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self.written = 0
+
+    async def write(self, chunk: bytes) -> None:
+        self._buffer += chunk
+        self.written += len(chunk)
+
+    async def restart(self) -> None:
+        self._buffer.clear()
+        self.written = 0
+
+    async def commit(self) -> bytes:
+        return bytes(self._buffer)
+
+    async def abort(self) -> None:
+        self._buffer.clear()
+
+
+class _BufferedWriter:
+    """Collects small network chunks and writes them to a file in a worker thread."""
+
+    def __init__(self) -> None:
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self.written = 0
+
+    async def write(self, chunk: bytes) -> None:
+        self._pending.append(chunk)
+        self._pending_size += len(chunk)
+        self.written += len(chunk)
+        if self._pending_size >= FLUSH_BYTES:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            await asyncio.to_thread(self._write_now, data)
+
+    def _drop_pending(self) -> None:
+        self._pending.clear()
+        self._pending_size = 0
+
+    def _write_now(self, data: bytes) -> None:
+        raise NotImplementedError
+
+
+class FileObjectSink(_BufferedWriter):
+    """A caller's open binary file; on restart it rewinds to where it started, if it can."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        super().__init__()
+        self._file = file
+        try:
+            self._start: int | None = file.tell() if file.seekable() else None
+        except (OSError, ValueError):
+            self._start = None
+
+    def _write_now(self, data: bytes) -> None:
+        self._file.write(data)
+
+    async def restart(self) -> None:
+        self._drop_pending()
+        if self.written and self._start is None:
+            raise DownloadError("the server restarted the download and the file object cannot seek back")
+        if self._start is not None:
+            await asyncio.to_thread(self._rewind)
+        self.written = 0
+
+    def _rewind(self) -> None:
+        assert self._start is not None
+        self._file.seek(self._start)
+        self._file.truncate()
+
+    async def commit(self) -> IO[bytes]:
+        await self._flush()
+        await asyncio.to_thread(self._file.flush)
+        return self._file
+
+    async def abort(self) -> None:
+        self._drop_pending()
+        if self._start is not None:
+            await asyncio.to_thread(self._rewind)
+
+
+class PathSink(_BufferedWriter):
+    """A file path, written under a temporary name and renamed into place when complete."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+        self._file: IO[bytes] | None = None
+
+    def _write_now(self, data: bytes) -> None:
+        if self._file is None:
+            self._file = open(self._temp, "wb")  # noqa: SIM115 - closed in commit/abort
+        self._file.write(data)
+
+    async def restart(self) -> None:
+        self._drop_pending()
+        await asyncio.to_thread(self._truncate)
+        self.written = 0
+
+    def _truncate(self) -> None:
+        if self._file is not None:
+            self._file.seek(0)
+            self._file.truncate()
+
+    async def commit(self) -> Path:
+        await self._flush()
+        await asyncio.to_thread(self._finish)
+        return self.path
+
+    def _finish(self) -> None:
+        if self._file is None:
+            self._file = open(self._temp, "wb")  # an empty video is still a file  # noqa: SIM115
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self._temp, self.path)
+
+    async def abort(self) -> None:
+        self._drop_pending()
+        await asyncio.to_thread(self._discard)
+
+    def _discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._temp.unlink(missing_ok=True)
+
+
+def make_sink(dest: str | os.PathLike[str] | IO[bytes] | None, video_id: str) -> Sink:
+    """The sink for a destination: None -> bytes; a directory -> '<id>.mp4' inside it."""
+    if dest is None:
+        return BytesSink()
+    if isinstance(dest, (str, os.PathLike)):
+        path = Path(dest).expanduser()
+        if path.is_dir():
+            path = path / safe_filename(video_id)
+        if not path.parent.is_dir():
+            raise DownloadError(f"cannot save to {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+        return PathSink(path)
+    if hasattr(dest, "write"):
+        return FileObjectSink(dest)
+    raise TypeError(f"dest must be None, a path or a binary file object, not {type(dest).__name__}")
+
+
+def safe_filename(video_id: str, suffix: str = ".mp4") -> str:
+    """A file name made from a server's id that stays inside the chosen folder."""
+    name = _UNSAFE_NAME.sub("_", video_id).strip("._") or "video"
+    return name[:120] + suffix

@@ -1,0 +1,73 @@
+"""When to look at a job again: a plan made from what was seen so far. No I/O, no clock.
+
+The official SDK sleeps a blind 5 s between looks. This planner looks soon after the
+create, estimates the completion time from the progress rate and looks right then,
+backs off while nothing changes, and never looks sooner than the server asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PollTiming:
+    first_delay: float = 0.25  # the first look comes soon: short jobs and instant failures show at once
+    min_interval: float = 0.25
+    max_interval: float = 8.0
+    backoff: float = 1.6  # growth of the interval while nothing changes
+    elapsed_fraction: float = 0.2  # without a better estimate, lateness is kept near this share of the elapsed time
+    aim_past_estimate: float = 0.05  # look this long after the predicted completion
+    near: float = 3.0  # within this many seconds of the predicted completion, go straight to it
+
+
+@dataclass
+class PollPlanner:
+    """Feed it each observation; it answers how long to wait before the next look."""
+
+    timing: PollTiming = field(default_factory=PollTiming)
+    started: float = 0.0
+    _interval: float = 0.0
+    _last_change: tuple[float, float] | None = None  # (time, progress) when progress last moved
+    _prev_change: tuple[float, float] | None = None
+    _last_seen: tuple[str, float | None] | None = None
+
+    def first_delay(self) -> float:
+        self._interval = self.timing.first_delay
+        return self.timing.first_delay
+
+    def next_delay(self, now: float, status: str, progress: float | None, server_hint: float | None = None) -> float:
+        t = self.timing
+        changed = self._last_seen != (status, progress)
+        if progress is not None and (self._last_change is None or progress != self._last_change[1]):
+            self._prev_change, self._last_change = self._last_change, (now, progress)
+        self._last_seen = (status, progress)
+
+        estimate = self.predicted_completion()
+        if estimate is not None and estimate > now - t.near:
+            remaining = estimate - now
+            if remaining <= t.near:
+                delay = max(remaining + t.aim_past_estimate, t.min_interval)
+            else:
+                delay = min(remaining * 0.6, t.max_interval)
+            self._interval = t.min_interval
+        else:
+            # Nothing to predict from (or the prediction has passed): back off while nothing
+            # changes, but keep the expected lateness a small share of the time already spent.
+            grown = t.min_interval if changed and self._interval == 0 else self._interval * t.backoff
+            ceiling = max(t.min_interval, min(t.max_interval, (now - self.started) * t.elapsed_fraction))
+            delay = min(max(grown, t.min_interval), ceiling)
+            self._interval = delay
+        if server_hint is not None:
+            delay = max(delay, min(server_hint, 120.0))
+        return delay
+
+    def predicted_completion(self) -> float | None:
+        """When progress will reach 100 at the rate seen between its last two changes."""
+        if self._last_change is None or self._prev_change is None:
+            return None
+        (t1, p1), (t0, p0) = self._last_change, self._prev_change
+        if p1 <= p0 or t1 <= t0:
+            return None
+        rate = (p1 - p0) / (t1 - t0)
+        return t1 + (100.0 - p1) / rate

@@ -1,0 +1,105 @@
+"""Client settings: explicit argument, then environment variable, then a named default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError
+
+DEFAULT_BASE_URL = "https://api.metriqual.com"
+LOCAL_BASE_URL = "local"  # the value that starts (or reuses) the in-process emulator
+ENV_API_KEY = "MQL_API_KEY"
+ENV_BASE_URL = "MQL_BASE_URL"
+KEY_PREFIX = "mql_"
+LOCAL_API_KEY = "mql_local_emulator"  # what the emulator accepts when no key is set
+
+DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP request (connect, read, write)
+DEFAULT_MAX_RETRIES = 4
+DEFAULT_WAIT_TIMEOUT = 900.0  # seconds a wait polls before raising WaitTimeoutError
+DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a client needs besides its connections; immutable and free of I/O."""
+
+    api_key: str = field(repr=False)
+    base_url: str
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+    max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    extra_models: tuple[str, ...] = ()
+    is_local: bool = False
+
+    def __repr__(self) -> str:  # never show the key, not even in a traceback's locals
+        return f"Settings(base_url={self.base_url!r}, api_key='{mask_key(self.api_key)}')"
+
+
+def resolve_settings(
+    api_key: str | None = None,
+    base_url: str | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+    max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+    extra_models: tuple[str, ...] | list[str] = (),
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Resolve the settings; base URL ``"local"`` starts or reuses the in-process emulator."""
+    env = os.environ if environ is None else environ
+    url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip()
+    key = api_key if api_key is not None else env.get(ENV_API_KEY) or None
+    is_local = url.lower() == LOCAL_BASE_URL
+    if is_local:
+        from .local import shared_server  # only now: the emulator's packages are an extra
+
+        url = shared_server().url
+        key = key or LOCAL_API_KEY
+    url = _check_base_url(url)
+    if key is None:
+        raise ConfigurationError(
+            f"no API key: pass api_key='mql_...', or set the {ENV_API_KEY} environment variable; "
+            f"to try it without a key, use base_url='local' (or {ENV_BASE_URL}=local) for the local emulator"
+        )
+    _check_key(key)
+    if not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(f"max_retries must be an int >= 0, not {max_retries!r}")
+    for name, value in (("timeout", timeout), ("wait_timeout", wait_timeout)):
+        if not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigurationError(f"{name} must be a number of seconds > 0, not {value!r}")
+    return Settings(
+        api_key=key,
+        base_url=url,
+        timeout=float(timeout),
+        max_retries=max_retries,
+        wait_timeout=float(wait_timeout),
+        max_download_bytes=int(max_download_bytes),
+        extra_models=tuple(extra_models),
+        is_local=is_local,
+    )
+
+
+def mask_key(key: str) -> str:
+    return KEY_PREFIX + "***" if key.startswith(KEY_PREFIX) else "***"
+
+
+def _check_key(key: object) -> None:
+    if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) <= len(KEY_PREFIX):
+        shown = type(key).__name__ if not isinstance(key, str) else ("an empty string" if not key else "a string not starting with 'mql_'")
+        raise ConfigurationError(f"the API key must be a string starting with 'mql_' (got {shown})")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in key):
+        raise ConfigurationError("the API key contains whitespace or control characters; copy it again without them")
+
+
+def _check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"base URL {url!r} is not usable: give an http(s) URL such as {DEFAULT_BASE_URL!r}, "
+            f"or {LOCAL_BASE_URL!r} for the local emulator"
+        )
+    return url.rstrip("/")
