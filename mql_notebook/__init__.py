@@ -23,7 +23,7 @@ from .client import MQL, AsyncMQL
 from .generation import Generation
 from .options import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "ASPECT_RATIOS",

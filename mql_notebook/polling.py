@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 class PollTiming:
     first_delay: float = 0.25  # the first look comes soon: short jobs and instant failures show at once
     min_interval: float = 0.25
-    max_interval: float = 8.0
+    max_interval: float = 5.0  # without progress to go by, a finished job is noticed within this
     backoff: float = 1.6  # growth of the interval while nothing changes
-    elapsed_fraction: float = 0.2  # without a better estimate, lateness is kept near this share of the elapsed time
+    elapsed_fraction: float = 0.6  # ... and within this share of the time already spent
     aim_past_estimate: float = 0.05  # look this long after the predicted completion
     near: float = 3.0  # within this many seconds of the predicted completion, go straight to it
 
@@ -28,8 +28,10 @@ class PollPlanner:
     timing: PollTiming = field(default_factory=PollTiming)
     started: float = 0.0
     _interval: float = 0.0
-    _last_change: tuple[float, float] | None = None  # (time, progress) when progress last moved
-    _prev_change: tuple[float, float] | None = None
+    # (time, progress) of each look that saw progress move, after the last look before the first move.
+    _moves_seen: list[tuple[float, float]] = field(default_factory=list)
+    _last_progress_look: tuple[float, float] | None = None
+    _RATE_WINDOW = 5
     _last_seen: tuple[str, float | None] | None = None
 
     def first_delay(self) -> float:
@@ -39,8 +41,15 @@ class PollPlanner:
     def next_delay(self, now: float, status: str, progress: float | None, server_hint: float | None = None) -> float:
         t = self.timing
         changed = self._last_seen != (status, progress)
-        if progress is not None and (self._last_change is None or progress != self._last_change[1]):
-            self._prev_change, self._last_change = self._last_change, (now, progress)
+        if progress is not None:
+            previous = self._last_progress_look
+            if previous is not None and progress != previous[1]:
+                # The move happened after the last look that still saw the old value: rate from there.
+                if not self._moves_seen:
+                    self._moves_seen.append(previous)
+                self._moves_seen.append((now, progress))
+                del self._moves_seen[: -self._RATE_WINDOW]
+            self._last_progress_look = (now, progress)
         self._last_seen = (status, progress)
 
         estimate = self.predicted_completion()
@@ -49,24 +58,35 @@ class PollPlanner:
             if remaining <= t.near:
                 delay = max(remaining + t.aim_past_estimate, t.min_interval)
             else:
-                delay = min(remaining * 0.6, t.max_interval)
+                # The first estimate rests on one small step of progress: trust it less.
+                if len(self._moves_seen) >= 3:
+                    delay = min(remaining * 0.7, t.max_interval * 2)
+                else:
+                    delay = min(remaining * 0.7, self._elapsed_ceiling(now))
             self._interval = t.min_interval
         else:
             # Nothing to predict from (or the prediction has passed): back off while nothing
             # changes, but keep the expected lateness a small share of the time already spent.
             grown = t.min_interval if changed and self._interval == 0 else self._interval * t.backoff
-            ceiling = max(t.min_interval, min(t.max_interval, (now - self.started) * t.elapsed_fraction))
-            delay = min(max(grown, t.min_interval), ceiling)
+            delay = min(max(grown, t.min_interval), self._elapsed_ceiling(now))
             self._interval = delay
         if server_hint is not None:
             delay = max(delay, min(server_hint, 120.0))
         return delay
 
+    def _elapsed_ceiling(self, now: float) -> float:
+        t = self.timing
+        return max(t.min_interval, min(t.max_interval, (now - self.started) * t.elapsed_fraction))
+
     def predicted_completion(self) -> float | None:
-        """When progress will reach 100 at the rate seen between its last two changes."""
-        if self._last_change is None or self._prev_change is None:
+        """When progress will reach 100 at the rate seen over its last few moves.
+
+        A window of several moves, not the last two: progress comes in whole percent, and a
+        rate from one small step is off by the rounding.
+        """
+        if len(self._moves_seen) < 2:
             return None
-        (t1, p1), (t0, p0) = self._last_change, self._prev_change
+        (t0, p0), (t1, p1) = self._moves_seen[0], self._moves_seen[-1]
         if p1 <= p0 or t1 <= t0:
             return None
         rate = (p1 - p0) / (t1 - t0)

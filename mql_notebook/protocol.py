@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from . import __version__
+from ._version import __version__
 from .errors import (
     APIError,
     AuthenticationError,
