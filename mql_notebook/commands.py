@@ -1,0 +1,184 @@
+"""The client's command-line commands: generate, status, download (``mql-notebook --help``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from .client import MQL
+from .errors import (
+    APIConnectionError,
+    APIError,
+    ConfigurationError,
+    DownloadError,
+    GenerationFailedError,
+    InvalidRequestError,
+    InvalidResponseError,
+    MQLError,
+    WaitTimeoutError,
+)
+from .generation import Generation
+from .options import ASPECT_RATIOS, DEFAULT_MODEL, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
+
+# Exit codes, so scripts can tell failures apart.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2  # also what argparse uses for a malformed command line
+EXIT_API = 3
+EXIT_CONNECTION = 4
+EXIT_FAILED = 5
+EXIT_TIMEOUT = 6
+EXIT_INTERRUPTED = 130
+
+
+def add_client_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    gen = subparsers.add_parser("generate", help="create a video, show live progress, save the MP4",
+                                description="Create a video from a prompt, wait for it with a live progress line, and save it.")
+    gen.add_argument("prompt", help="what the video should show")
+    gen.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (documented: {', '.join(MODELS)})")
+    gen.add_argument("--aspect-ratio", default=None, choices=ASPECT_RATIOS)
+    gen.add_argument("--duration", type=int, default=None, choices=DURATIONS, help="seconds")
+    gen.add_argument("--n", type=int, default=None, help=f"number of videos, 1 to {MAX_VARIANTS}")
+    gen.add_argument("--resolution", default=None, choices=RESOLUTIONS)
+    gen.add_argument("--output", "-o", type=Path, default=None,
+                     help="file to write (default: <generation id>.mp4); with --n > 1, -1, -2 ... are added")
+    gen.add_argument("--timeout", type=float, default=None, help="seconds to wait before giving up (the job keeps its id)")
+    gen.set_defaults(run=run_generate)
+
+    status = subparsers.add_parser("status", help="show a generation's status", description="Show a generation's status.")
+    status.add_argument("id", help="the generation id")
+    status.add_argument("--json", action="store_true", help="print the server's JSON")
+    status.set_defaults(run=run_status)
+
+    download = subparsers.add_parser("download", help="save a finished video",
+                                     description="Save a finished generation's video.")
+    download.add_argument("id", help="the generation id")
+    download.add_argument("--output", "-o", type=Path, default=None, help="file or folder (default: <id>.mp4 here)")
+    download.add_argument("--variant", type=int, default=0, help="which video of an n > 1 job (0-based)")
+    download.set_defaults(run=run_download)
+
+
+def run_client_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run generate/status/download; every error becomes a message on stderr and an exit code."""
+    try:
+        with MQL() as client:
+            return int(args.run(client, args, out, err))
+    except KeyboardInterrupt:
+        print("\ninterrupted; a job already created keeps running: check it with `mql-notebook status ID`", file=err)
+        return EXIT_INTERRUPTED
+    except MQLError as exc:
+        print(f"error: {exc}", file=err)
+        return _exit_code(exc)
+
+
+def run_generate(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    progress = ProgressLine(err)
+    generation = client.video.create(
+        model=args.model, prompt=args.prompt, aspect_ratio=args.aspect_ratio,
+        duration=args.duration, n=args.n, resolution=args.resolution,
+    )
+    print(f"generation {generation.id} created", file=err)
+    progress.update(generation)
+    try:
+        generation = client.video.wait(generation.id, timeout=args.timeout, on_update=progress.update)
+    finally:
+        progress.close()
+    paths = _output_paths(args.output, generation)
+    for index, path in enumerate(paths):
+        client.video.download(generation, path, variant=index)
+        print(path, file=out)
+    return EXIT_OK
+
+
+def run_status(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    generation = client.video.get_status(args.id)
+    if args.json:
+        print(json.dumps(generation.raw, indent=2, sort_keys=True), file=out)
+    else:
+        print(_describe(generation), file=out)
+    return EXIT_OK
+
+
+def run_download(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    dest = args.output if args.output is not None else Path.cwd()
+    path = client.video.download(args.id, dest, variant=args.variant)
+    print(path, file=out)
+    return EXIT_OK
+
+
+class ProgressLine:
+    """A live one-line progress bar on a terminal; one line per change otherwise (logs, CI)."""
+
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.started = time.monotonic()
+        self._last = ""
+        self._last_logged: tuple[str, int] | None = None
+
+    def update(self, generation: Generation) -> None:
+        progress = generation.progress
+        filled = round((progress or 0) / 100 * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        pct = f"{progress:3.0f}%" if progress is not None else "  ?%"
+        line = f"[{bar}] {pct} {generation.raw_status or generation.status} {time.monotonic() - self.started:5.1f}s"
+        if self.live:
+            self.stream.write("\r" + line)
+            self.stream.flush()
+        else:
+            # Not a terminal (a log, CI): a line per status change and per tenth of progress.
+            step = (generation.raw_status, int((progress or 0) // 10))
+            if step != self._last_logged:
+                print(line, file=self.stream)
+                self._last_logged = step
+        self._last = line
+
+    def close(self) -> None:
+        if self.live and self._last:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _output_paths(output: Path | None, generation: Generation) -> list[Path]:
+    from .download import safe_filename
+
+    count = len(generation.variant_ids)
+    base = output if output is not None else Path(safe_filename(generation.id))
+    if base.is_dir():
+        base = base / safe_filename(generation.id)
+    if count == 1:
+        return [base]
+    return [base.with_name(f"{base.stem}-{i + 1}{base.suffix or '.mp4'}") for i in range(count)]
+
+
+def _describe(generation: Generation) -> str:
+    parts = [generation.id, generation.status]
+    if generation.raw_status and generation.raw_status != generation.status:
+        parts.append(f"(server says {generation.raw_status!r})")
+    if generation.progress is not None:
+        parts.append(f"{generation.progress:.0f}%")
+    if generation.error_message:
+        parts.append(f"error: {generation.error_message}")
+    return " ".join(parts)
+
+
+def _exit_code(exc: MQLError) -> int:
+    if isinstance(exc, (InvalidRequestError, ConfigurationError)):
+        return EXIT_USAGE
+    if isinstance(exc, WaitTimeoutError):
+        return EXIT_TIMEOUT
+    if isinstance(exc, GenerationFailedError):
+        return EXIT_FAILED
+    if isinstance(exc, APIConnectionError):
+        return EXIT_CONNECTION
+    if isinstance(exc, (APIError, InvalidResponseError, DownloadError)):
+        return EXIT_API
+    return EXIT_ERROR
+
+
