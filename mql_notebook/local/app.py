@@ -1,0 +1,344 @@
+"""The emulator's HTTP routes (Starlette): the three API endpoints and the admin routes.
+
+API (``Authorization: Bearer mql_...`` required):
+  POST /v1/videos/generations          create a job, answer its generation object
+  GET  /v1/videos/generations/{id}     the job's generation object
+  GET  /v1/videos/{id}/content         the MP4 (job id = first variant; variant ids from ``generations``)
+
+Admin (no key; for a server started in another process, e.g. by ``mql-notebook serve``):
+  GET    /_emulator                    settings and counters
+  GET    /_emulator/requests           the request log; DELETE clears it
+  GET    /_emulator/faults             fault settings; POST applies JSON; DELETE resets
+  GET    /_emulator/settings           pace, vocabulary, ttl, max_jobs; POST changes them
+
+Every error is JSON ``{"error": {"message", "code"[, "param"]}}``; bad input never gets a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from ..errors import InvalidRequestError
+from ..options import (
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_DURATION,
+    DEFAULT_RESOLUTION,
+    DEFAULT_VARIANTS,
+    MODELS,
+    frame_size,
+    validate_generation_request,
+)
+from .emulator import Emulator
+from .fault_layer import FaultLayer
+from .jobs import IdempotencyConflict, Job, JobState
+from .ranges import UNSATISFIABLE, parse_range
+
+MAX_BODY_BYTES = 256 * 1024  # a 4,000-character prompt fits many times over
+CHUNK_BYTES = 256 * 1024
+OPTION_FIELDS = ("model", "prompt", "aspect_ratio", "duration", "n", "resolution")
+
+
+def create_app(emulator: Emulator) -> ASGIApp:
+    """The whole emulator as one ASGI app: the fault layer around the Starlette routes."""
+    routes = [
+        Route("/v1/videos/generations", _create, methods=["POST"]),
+        Route("/v1/videos/generations/{id}", _status, methods=["GET"]),
+        Route("/v1/videos/{id}/content", _content, methods=["GET"]),
+        Route("/_emulator", _admin_summary, methods=["GET"]),
+        Route("/_emulator/requests", _admin_requests, methods=["GET", "DELETE"]),
+        Route("/_emulator/faults", _admin_faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_emulator/settings", _admin_settings, methods=["GET", "POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+    )
+    app.state.emulator = emulator
+    return FaultLayer(app, emulator)
+
+
+def error(status: int, code: str, message: str, *, param: str | None = None,
+          headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"message": message, "code": code}
+    if param is not None:
+        body["param"] = param
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def _emulator(request: Request) -> Emulator:
+    return request.app.state.emulator
+
+
+def _check_key(request: Request) -> str | JSONResponse:
+    """The caller's API key, or the 401 to answer."""
+    header = request.headers.get("authorization")
+    challenge = {"WWW-Authenticate": 'Bearer realm="mql-notebook local emulator"'}
+    if not header:
+        return error(401, "invalid_api_key", "No API key: send the header 'Authorization: Bearer mql_...'.",
+                     headers=challenge)
+    scheme, _, key = header.strip().partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        return error(401, "invalid_api_key", "Malformed Authorization header: expected 'Bearer mql_...'.",
+                     headers=challenge)
+    if not _emulator(request).key_allowed(key):
+        hint = "this emulator was started with one fixed key" if _emulator(request).api_key else "keys start with 'mql_'"
+        return error(401, "invalid_api_key", f"Invalid API key ({hint}).", headers=challenge)
+    return key
+
+
+# -- API ------------------------------------------------------------------------------
+
+
+async def _create(request: Request) -> Response:
+    key = _check_key(request)
+    if isinstance(key, Response):
+        return key
+    emulator = _emulator(request)
+    body = await _read_json_object(request)
+    if isinstance(body, Response):
+        return body
+    try:
+        options = _validate(body)
+    except InvalidRequestError as err:
+        return error(400, f"invalid_{err.field}", str(err), param=err.field)
+    fate, reason = emulator.faults.decide_job(options["prompt"])
+    if fate is not None:
+        request.state.job_fault = fate
+    try:
+        job, created = emulator.jobs.create(
+            options, pace=emulator.pace, fate=fate, fate_reason=reason, api_key=key,
+            idempotency_key=request.headers.get("idempotency-key"),
+        )
+    except IdempotencyConflict as err:
+        return error(400, "idempotency_key_reused",
+                     f"Idempotency-Key {err} was already used with a different request body.", param="Idempotency-Key")
+    request.state.generation_id = job.id
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return JSONResponse(_generation(request, job), headers=headers)
+
+
+async def _status(request: Request) -> Response:
+    key = _check_key(request)
+    if isinstance(key, Response):
+        return key
+    job_id = request.path_params["id"]
+    request.state.generation_id = job_id
+    job = _emulator(request).jobs.get(job_id)
+    if job is None:
+        return _not_found(job_id)
+    return JSONResponse(_generation(request, job))
+
+
+async def _content(request: Request) -> Response:
+    key = _check_key(request)
+    if isinstance(key, Response):
+        return key
+    emulator = _emulator(request)
+    video_id = request.path_params["id"]
+    request.state.generation_id = video_id
+    found = emulator.jobs.find_video(video_id)
+    if found is None:
+        return _not_found(video_id)
+    job, index = found
+    state = job.state(emulator.jobs.clock())
+    if state.status == "failed":
+        return error(409, "generation_failed", f"Generation {job.id} failed: there is no video to download.")
+    if state.status != "completed":
+        return error(409, "not_ready",
+                     f"Generation {job.id} is {emulator.words[state.status]} ({state.progress}%): "
+                     "download it once its status is completed.")
+    # Usually already cached; rendered again (identically) if the cache let it go.
+    video = await asyncio.wrap_future(emulator.videos.get(job.specs[index]))
+    size = len(video.data)
+    headers = {
+        "Content-Type": "video/mp4",
+        "Accept-Ranges": "bytes",
+        "ETag": video.etag,
+        "Content-Disposition": f'inline; filename="{video_id}.mp4"',
+        "Cache-Control": "private, max-age=3600",
+    }
+    if video.etag in _etags(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers=headers)
+    if_range = request.headers.get("if-range")
+    wanted = parse_range(request.headers.get("range"), size) if if_range in (None, video.etag) else None
+    if wanted == UNSATISFIABLE:
+        headers["Content-Range"] = f"bytes */{size}"
+        return error(416, "range_not_satisfiable", f"The video is {size} bytes long.", headers=headers)
+    if wanted is None:
+        first, last, status = 0, size - 1, 200
+    else:
+        first, last = wanted  # type: ignore[misc]
+        status = 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    headers["Content-Length"] = str(last - first + 1)
+    return StreamingResponse(_chunks(video.data, first, last + 1), status_code=status, headers=headers)
+
+
+async def _chunks(data: bytes, start: int, stop: int) -> AsyncIterator[bytes]:
+    view = memoryview(data)
+    for offset in range(start, stop, CHUNK_BYTES):
+        yield bytes(view[offset:min(offset + CHUNK_BYTES, stop)])
+
+
+def _etags(header: str | None) -> set[str]:
+    if not header:
+        return set()
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
+def _not_found(job_id: str) -> JSONResponse:
+    return error(404, "not_found", f"No generation {job_id!r} (unknown, or it expired).")
+
+
+async def _read_json_object(request: Request) -> dict[str, Any] | Response:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return error(413, "body_too_large", f"The request body is over {MAX_BODY_BYTES} bytes.")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            return error(413, "body_too_large", f"The request body is over {MAX_BODY_BYTES} bytes.")
+    try:
+        body = json.loads(bytes(raw))
+    except (ValueError, RecursionError) as err:
+        detail = "it is empty" if not raw.strip() else str(err) if not isinstance(err, RecursionError) else "too deeply nested"
+        return error(400, "invalid_json", f"The request body is not valid JSON ({detail}); send a JSON object "
+                     "with model and prompt.")
+    if not isinstance(body, dict):
+        return error(400, "invalid_body", f"The request body must be a JSON object, not {type(body).__name__}.")
+    return body
+
+
+def _validate(body: dict[str, Any]) -> dict[str, Any]:
+    """The validated options with the API's defaults filled in; raises InvalidRequestError."""
+    if "model" not in body:
+        raise InvalidRequestError("model", None, MODELS, reason="model is required")
+    if "prompt" not in body:
+        try:
+            validate_generation_request(model=body["model"], prompt=None)
+        except InvalidRequestError as err:
+            if err.field != "prompt":
+                raise
+            raise InvalidRequestError("prompt", None, err.allowed, reason="prompt is required") from None
+    checked = validate_generation_request(**{name: body.get(name) for name in OPTION_FIELDS})
+    return {
+        "model": checked["model"],
+        "prompt": checked["prompt"],
+        "aspect_ratio": checked.get("aspect_ratio", DEFAULT_ASPECT_RATIO),
+        "duration": checked.get("duration", DEFAULT_DURATION),
+        "n": checked.get("n", DEFAULT_VARIANTS),
+        "resolution": checked.get("resolution", DEFAULT_RESOLUTION),
+    }
+
+
+def _generation(request: Request, job: Job) -> dict[str, Any]:
+    emulator = _emulator(request)
+    state: JobState = job.state(emulator.jobs.clock())
+    options = job.request
+    width, height = frame_size(options["aspect_ratio"], options["resolution"])
+    body: dict[str, Any] = {
+        "id": job.id,
+        "object": "video",
+        "created_at": int(job.created_at),
+        "status": emulator.words[state.status],
+        "model": options["model"],
+        "prompt": options["prompt"],
+        "progress": state.progress,
+        "size": f"{width}x{height}",
+        "seconds": options["duration"],
+        "resolution": options["resolution"],
+        "aspect_ratio": options["aspect_ratio"],
+        "n_variants": options["n"],
+    }
+    if state.status == "completed":
+        base = str(request.base_url).rstrip("/")
+        body["download_url"] = f"{base}/v1/videos/{job.id}/content"
+        if options["n"] > 1:
+            body["generations"] = [
+                {"id": variant_id, "download_url": f"{base}/v1/videos/{variant_id}/content"}
+                for variant_id in job.variant_ids
+            ]
+    if state.error is not None:
+        body["error"] = dict(state.error)
+    return body
+
+
+# -- admin ----------------------------------------------------------------------------
+
+
+async def _admin_summary(request: Request) -> Response:
+    emulator = _emulator(request)
+    return JSONResponse({
+        "emulator": "mql-notebook",
+        "settings": emulator.settings(),
+        "jobs": len(emulator.jobs),
+        "cached_videos": len(emulator.videos),
+        "cached_video_bytes": emulator.videos.cached_bytes,
+        "requests_logged": len(emulator.log),
+        "faults": emulator.faults.to_dict(),
+    })
+
+
+async def _admin_requests(request: Request) -> Response:
+    emulator = _emulator(request)
+    if request.method == "DELETE":
+        emulator.log.clear()
+    return JSONResponse({"requests": [record.to_dict() for record in emulator.log.records()]})
+
+
+async def _admin_faults(request: Request) -> Response:
+    faults = _emulator(request).faults
+    if request.method == "DELETE":
+        faults.reset()
+    elif request.method == "POST":
+        body = await _read_json_object(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            faults.update(body)
+        except (ValueError, TypeError) as err:
+            return error(400, "invalid_faults", str(err))
+    return JSONResponse(faults.to_dict())
+
+
+async def _admin_settings(request: Request) -> Response:
+    emulator = _emulator(request)
+    if request.method == "POST":
+        body = await _read_json_object(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            emulator.update_settings(body)
+        except (ValueError, TypeError) as err:
+            return error(400, "invalid_settings", str(err))
+    return JSONResponse(emulator.settings())
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error(404, "not_found", f"No route {request.url.path!r}: the API has POST /v1/videos/generations, "
+                     "GET /v1/videos/generations/{id} and GET /v1/videos/{id}/content.")
+    if exc.status_code == 405:
+        return error(405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}.",
+                     headers=dict(exc.headers or {}))
+    return error(exc.status_code, "http_error", str(exc.detail), headers=dict(exc.headers or {}))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    return error(500, "emulator_error", f"The emulator hit a bug: {exc!r}")

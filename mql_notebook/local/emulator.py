@@ -1,0 +1,107 @@
+"""The emulator's shared state: settings, jobs, videos, faults and the request log.
+
+One ``Emulator`` backs one ASGI app; :class:`~mql_notebook.local.LocalServer` and the
+``mql-notebook serve`` command each own one. Settings can change while it serves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .faults import Faults
+from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL, JobStore
+from .requestlog import RequestLog
+from .videos import DEFAULT_MAX_VIDEO_BYTES, VideoStore
+from .vocabulary import VocabularyLike, resolve_vocabulary
+
+API_KEY_PREFIX = "mql_"
+
+
+class Emulator:
+    def __init__(
+        self,
+        *,
+        pace: float = DEFAULT_PACE,
+        vocabulary: VocabularyLike = "api",
+        api_key: str | None = None,
+        faults: Faults | Mapping[str, Any] | None = None,
+        ttl: float = DEFAULT_TTL,
+        max_jobs: int = DEFAULT_MAX_JOBS,
+        max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES,
+        render_workers: int = 1,
+    ):
+        if api_key is not None and (not isinstance(api_key, str) or not api_key.startswith(API_KEY_PREFIX)):
+            raise ValueError(f"api_key must start with {API_KEY_PREFIX!r}, as Metriqual keys do")
+        self.api_key = api_key
+        self.pace = pace
+        self.vocabulary = vocabulary
+        if isinstance(faults, Faults):
+            self.faults = faults
+        else:
+            self.faults = Faults()
+            if faults:
+                self.faults.update(faults)
+        self.videos = VideoStore(max_video_bytes, workers=render_workers)
+        self.jobs = JobStore(self.videos, ttl=ttl, max_jobs=max_jobs)
+        self.log = RequestLog()
+
+    @property
+    def pace(self) -> float:
+        """Seconds from create to completed for jobs created from now on (0: as soon as rendered)."""
+        return self._pace
+
+    @pace.setter
+    def pace(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"pace must be a number of seconds >= 0, not {value!r}")
+        self._pace = float(value)
+
+    @property
+    def vocabulary(self) -> VocabularyLike:
+        """The status dialect's name (or the mapping it was given); settable at runtime."""
+        return self._vocabulary
+
+    @vocabulary.setter
+    def vocabulary(self, value: VocabularyLike) -> None:
+        self.words = resolve_vocabulary(value)
+        self._vocabulary = value
+
+    def key_allowed(self, key: str) -> bool:
+        if self.api_key is not None:
+            return key == self.api_key
+        return key.startswith(API_KEY_PREFIX) and len(key) > len(API_KEY_PREFIX)
+
+    def settings(self) -> dict[str, Any]:
+        vocabulary = self.vocabulary if isinstance(self.vocabulary, str) else dict(self.words)
+        return {
+            "pace": self.pace,
+            "vocabulary": vocabulary,
+            "ttl": self.jobs.ttl,
+            "max_jobs": self.jobs.max_jobs,
+            "max_video_bytes": self.videos.max_bytes,
+            "fixed_api_key": self.api_key is not None,
+        }
+
+    def update_settings(self, values: Mapping[str, Any]) -> None:
+        unknown = set(values) - {"pace", "vocabulary", "ttl", "max_jobs"}
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}; use pace, vocabulary, ttl, max_jobs")
+        if "vocabulary" in values:
+            self.vocabulary = values["vocabulary"]
+        if "pace" in values:
+            self.pace = values["pace"]
+        if "ttl" in values:
+            ttl = values["ttl"]
+            if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl < 0:
+                raise ValueError(f"ttl must be a number of seconds >= 0, not {ttl!r}")
+            self.jobs.ttl = float(ttl)
+        if "max_jobs" in values:
+            cap = values["max_jobs"]
+            if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+                raise ValueError(f"max_jobs must be an int >= 1, not {cap!r}")
+            self.jobs.max_jobs = cap
+
+    def close(self) -> None:
+        self.videos.close()

@@ -1,0 +1,276 @@
+"""Serving the emulator over real HTTP: in a background thread (LocalServer) or in the foreground (serve)."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import uvicorn
+
+from .app import create_app
+from .emulator import Emulator
+from .fault_layer import TransportH11Protocol
+from .faults import Faults
+from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
+from .requestlog import RequestRecord
+from .videos import DEFAULT_MAX_VIDEO_BYTES
+from .vocabulary import VocabularyLike
+
+PACE_ENV = "MQL_LOCAL_PACE"
+START_TIMEOUT = 10.0
+_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, calling back once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None] | None = None):
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._on_started is not None:
+            self._on_started()
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on ``host:port`` (port 0: a free one, known before serving starts)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_for(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def make_server(emulator: Emulator, *, quiet: bool, on_started: Callable[[], None] | None = None) -> uvicorn.Server:
+    """A uvicorn server for ``emulator``; ``quiet`` leaves logging alone and logs nothing (for notebooks and tests)."""
+    config = uvicorn.Config(
+        create_app(emulator),
+        http=TransportH11Protocol,
+        lifespan="off",
+        log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
+        access_log=not quiet,
+        timeout_graceful_shutdown=2,
+        server_header=False,
+    )
+    return _Server(config, on_started)
+
+
+class LocalServer:
+    """The emulator on a free loopback port, served by uvicorn from a background thread.
+
+    ``with LocalServer(pace=1) as server: ... server.url ...``. The server has its own
+    event loop in its own thread, so it works the same from a script, from inside a
+    running asyncio loop and from a Jupyter kernel. ``start()`` returns once connections
+    are accepted; ``stop()`` waits for the thread to end and releases the port.
+
+    ``pace``: seconds from create to completed (0: as soon as the video is rendered).
+    ``vocabulary``: the status dialect (see ``VOCABULARIES``), settable at runtime.
+    ``seed``: seeds the fault injection (``faults``), for reproducible faults.
+    ``api_key``: accept only this key (by default any key starting ``mql_``).
+    ``ttl``, ``max_jobs``, ``max_video_bytes``: the memory bounds.
+    """
+
+    def __init__(
+        self,
+        pace: float = DEFAULT_PACE,
+        *,
+        vocabulary: VocabularyLike = "api",
+        seed: int | str | None = None,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: Faults | Mapping[str, Any] | None = None,
+        ttl: float = DEFAULT_TTL,
+        max_jobs: int = DEFAULT_MAX_JOBS,
+        max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES,
+    ):
+        self.emulator = Emulator(
+            pace=pace, vocabulary=vocabulary, api_key=api_key, faults=faults, ttl=ttl,
+            max_jobs=max_jobs, max_video_bytes=max_video_bytes,
+        )
+        if seed is not None:
+            self.emulator.faults.reseed(seed)
+        self.host = host
+        self.port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._url: str | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> LocalServer:
+        with self._lock:
+            if self._thread is not None:
+                return self
+            _quiet_uvicorn_loggers()
+            sock = bind_socket(self.host, self.port)
+            started = threading.Event()
+            failure: list[BaseException] = []
+            server = make_server(self.emulator, quiet=True, on_started=started.set)
+
+            def run() -> None:
+                loop = asyncio.new_event_loop()
+                try:
+                    loop.run_until_complete(server.serve(sockets=[sock]))
+                except BaseException as err:  # SystemExit from a failed startup included
+                    failure.append(err)
+                finally:
+                    started.set()
+                    loop.close()
+                    sock.close()
+
+            thread = threading.Thread(target=run, name=f"mql-local-server-{url_for(sock)}", daemon=True)
+            thread.start()
+            if not started.wait(START_TIMEOUT) or failure or not server.started:
+                server.should_exit = True
+                thread.join(START_TIMEOUT)
+                raise RuntimeError(f"the local emulator did not start: {failure[0] if failure else 'timeout'}")
+            self._url = url_for(sock)
+            self.port = sock.getsockname()[1]
+            self._server, self._thread = server, thread
+            return self
+
+    def stop(self) -> None:
+        """Stop serving (in-flight requests get up to 2 s), end the thread, release the port; idempotent."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+            if server is None or thread is None:
+                return
+            server.should_exit = True
+            thread.join(10)
+            if thread.is_alive():  # a request that would not end: cut everything
+                server.force_exit = True
+                thread.join(5)
+            self.emulator.close()
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``, the base URL to give a client (no trailing slash)."""
+        if self._url is None:
+            raise RuntimeError("the local emulator is not started: use `with LocalServer() as server:` or start()")
+        return self._url
+
+    def __repr__(self) -> str:
+        where = self._url if self.running else "stopped"
+        return f"LocalServer({where}, pace={self.pace:g}, vocabulary={self.vocabulary!r})"
+
+    # -- settings ------------------------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        """The fault injection settings, changeable while serving (see :class:`Faults`)."""
+        return self.emulator.faults
+
+    @property
+    def pace(self) -> float:
+        return self.emulator.pace
+
+    @pace.setter
+    def pace(self, value: float) -> None:
+        self.emulator.pace = value
+
+    @property
+    def vocabulary(self) -> VocabularyLike:
+        return self.emulator.vocabulary
+
+    @vocabulary.setter
+    def vocabulary(self, value: VocabularyLike) -> None:
+        self.emulator.vocabulary = value
+
+    # -- the request log -----------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every API request received so far (oldest first; admin requests are not included)."""
+        return self.emulator.log.records()
+
+    def clear_requests(self) -> None:
+        self.emulator.log.clear()
+
+    def count(self, method: str | None = None, path: str | None = None, *,
+              endpoint: str | None = None, status: int | None = None) -> int:
+        """``server.count("POST", "/v1/videos/generations")``, or ``server.count(endpoint="create")``."""
+        return self.emulator.log.count(method, path, endpoint=endpoint, status=status)
+
+    def wait_for_requests(self, n: int, *, timeout: float = 5.0, **criteria: Any) -> list[RequestRecord]:
+        """Wait until ``n`` requests matching ``criteria`` (as for ``count``) are logged; returns the log."""
+        deadline = time.monotonic() + timeout
+        while self.count(**criteria) < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.count(**criteria)} of {n} requests matching {criteria} after {timeout} s")
+            time.sleep(0.01)
+        return self.requests
+
+
+def _quiet_uvicorn_loggers() -> None:
+    """A server in a notebook or a test must not print access lines or startup chatter."""
+    for name in _UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
+
+# -- the process-wide server -------------------------------------------------------------
+
+_shared: LocalServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_server(**options: Any) -> LocalServer:
+    """One started emulator for the whole process (``MQL_BASE_URL=local`` uses it).
+
+    Started on the first call with ``options`` (as for :class:`LocalServer`; the pace comes
+    from the ``pace`` option, else the ``MQL_LOCAL_PACE`` environment variable, else 6 s),
+    reused by later calls (their options are ignored), stopped when the interpreter exits.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is not None and _shared.running:
+            return _shared
+        if "pace" not in options and os.environ.get(PACE_ENV):
+            try:
+                options["pace"] = float(os.environ[PACE_ENV])
+            except ValueError:
+                raise ValueError(f"{PACE_ENV}={os.environ[PACE_ENV]!r} is not a number of seconds") from None
+        server = LocalServer(**options).start()
+        if _shared is None:
+            atexit.register(_stop_shared)
+        _shared = server
+        return server
+
+
+def _stop_shared() -> None:
+    with _shared_lock:
+        if _shared is not None:
+            _shared.stop()
