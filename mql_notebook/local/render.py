@@ -227,10 +227,13 @@ class _Scene:
         for line in lines:
             draw.text((margin, y), line, font=big, fill=(245, 245, 245))
             y += line_h
-        footer = f"{BANNER} · {self.spec.model} · {self.spec.duration} s · {self.spec.aspect_ratio} {self.spec.resolution}"
+        parts = [BANNER, self.spec.model, f"{self.spec.duration} s", f"{self.spec.aspect_ratio} {self.spec.resolution}"]
         if self.spec.variant:
-            footer += f" · variant {self.spec.variant}"
-        footer += f" · {self.spec.key[:8]}"
+            parts.append(f"variant {self.spec.variant}")
+        parts.append(self.spec.key[:8])
+        while len(parts) > 1 and small.getlength(" · ".join(parts)) > w - 2 * margin:
+            parts.pop(0)  # a narrow frame drops the banner first
+        footer = " · ".join(parts)
         draw.text((margin, panel_h - margin // 2 - small.size * 1.2), footer, font=small, fill=(170, 170, 170))
         return h - panel_h, np.asarray(image)
 
@@ -239,9 +242,10 @@ class _Scene:
         w, h = self.width, self.height
         t = index / FPS
         buf = self._buffer
-        y_plane = buf[:h]
-        u_plane = buf[h:h + h // 4].reshape(h // 2, w // 2)
-        v_plane = buf[h + h // 4:].reshape(h // 2, w // 2)
+        flat = buf.reshape(-1)  # planes are packed back to back (h / 2 may be odd: no row alignment)
+        y_plane = flat[:w * h].reshape(h, w)
+        u_plane = flat[w * h:w * h * 5 // 4].reshape(h // 2, w // 2)
+        v_plane = flat[w * h * 5 // 4:].reshape(h // 2, w // 2)
         scene_h = self.panel_y
 
         ox = _even((self.velocity[0] * t) % self.period_x)
