@@ -31,7 +31,7 @@ from mql_notebook.retry import RetryPolicy
 
 KEY = "mql_test_key"
 PROMPT = "A timelapse of a flower blooming in a garden"
-FAST_RETRIES = RetryPolicy(max_retries=3, base_delay=0.02, max_delay=0.1)
+FAST_RETRIES = RetryPolicy(max_retries=4, base_delay=0.02, max_delay=0.1)
 FAST_POLL = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.3)
 
 
@@ -56,9 +56,10 @@ def server():
 
 @pytest.fixture
 def emulator(server):
-    server.reset()
+    server.faults.reset()
+    server.clear_requests()
     yield server
-    server.reset()
+    server.faults.reset()
 
 
 def make_client(kind: str, url: str, **options: Any) -> MQL | AsyncMQL:
@@ -136,16 +137,17 @@ async def test_lost_create_answer_is_not_resent(video: Video, emulator) -> None:
 
 @pytest.mark.parametrize("fault", ["rate_limit", "server_error_503"])
 async def test_create_is_resent_after_a_not_processed_answer(video: Video, emulator, fault: str) -> None:
-    kind = "rate_limit" if fault == "rate_limit" else "unavailable"
+    kind = "rate_limit:0.05" if fault == "rate_limit" else "server_error:503"
+    jobs_before = len(emulator.emulator.jobs)
     emulator.faults.script("create", [kind])
     gen = await video.create(model="sora", prompt=PROMPT)
     assert gen.id
-    assert posts(emulator) == 2
-    assert len(emulator.jobs()) == 1
+    assert posts(emulator) == 2, emulator.requests
+    assert len(emulator.emulator.jobs) == jobs_before + 1
 
 
 async def test_create_is_not_resent_after_a_500(video: Video, emulator) -> None:
-    emulator.faults.script("create", ["server_error"])
+    emulator.faults.script("create", ["server_error:500"])
     with pytest.raises(ServerError):
         await video.create(model="sora", prompt=PROMPT)
     assert posts(emulator) == 1
@@ -153,7 +155,7 @@ async def test_create_is_not_resent_after_a_500(video: Video, emulator) -> None:
 
 async def test_status_and_content_survive_faults(video: Video, emulator) -> None:
     gen = await video.create(model="sora", prompt=PROMPT)
-    emulator.faults.script("status", ["rate_limit", "overloaded", "drop", "server_error"])
+    emulator.faults.script("status", ["rate_limit:0.05", "overloaded", "drop", "server_error"])
     done = await video.wait(gen.id)
     assert done.completed
     clean = await video.download(gen.id)
@@ -290,7 +292,7 @@ async def test_unreachable_server_is_a_connection_error(video: Video) -> None:
 
 async def test_html_error_page_is_summarised(video: Video, emulator) -> None:
     client = make_client("async", emulator.url, retry_policy=RetryPolicy(max_retries=0))
-    emulator.faults.script("status", ["server_error_html"])
+    emulator.faults.script("status", ["server_error:502"])
     with pytest.raises(ServerError) as info:
         await client.video.get_status("video_abc")
     assert "<" not in str(info.value) and "HTML page" in str(info.value)
