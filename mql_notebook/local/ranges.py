@@ -28,9 +28,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
             return UNSATISFIABLE
         return max(0, size - suffix), size - 1
     first = int(first_text)
-    last = size - 1 if last_text == "" else int(last_text)
-    if last < first:
+    if last_text and int(last_text) < first:
         return None  # invalid: ignore the header
     if first >= size:
         return UNSATISFIABLE
+    last = size - 1 if last_text == "" else int(last_text)
     return first, min(last, size - 1)
