@@ -1,0 +1,61 @@
+"""Fixtures of the real-browser tests: an emulator, a Jupyter server per frontend, Chromium.
+
+Without Chromium (or Playwright) these tests are skipped with the reason; under ``CI=true``
+a missing browser fails them instead, so CI can never pass by silently skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jupyter_harness import BROWSER_API_KEY, JOB_SECONDS, JupyterServer, chromium_executable, launch_browser
+
+from mql_notebook.local import LocalServer
+
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"{reason} (CI=true: the browser tests must run, not skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is not installed (pip install 'mql-notebook[test]')")
+    executable = chromium_executable()
+    if executable is None:
+        _missing("no Chromium at /usr/bin/chromium (apt-get install -y chromium); the browser tests need it")
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright, executable)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[LocalServer]:
+    with LocalServer(pace=JOB_SECONDS, api_key=BROWSER_API_KEY) as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=["lab", "notebook"])
+def jupyter(request: pytest.FixtureRequest, emulator: LocalServer, browser: Any) -> Iterator[JupyterServer]:
+    """JupyterLab 4, then Notebook 7; their kernels reach the emulator through the environment."""
+    env = {"MQL_BASE_URL": emulator.url, "MQL_API_KEY": BROWSER_API_KEY}
+    with JupyterServer(request.param, env) as server:
+        yield server

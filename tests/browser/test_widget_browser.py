@@ -1,0 +1,203 @@
+"""The widget as a person uses it, in JupyterLab 4 and in Notebook 7 (Debian's Chromium).
+
+One notebook per frontend, one widget in it, and the tests below run in order on that
+widget: a finished video that really plays, a failure, a cancel, choosing a history entry,
+and a reload that must bring the video back. The kernel reaches a LocalServer started by
+this process (MQL_BASE_URL and MQL_API_KEY in the Jupyter server's environment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_harness import BROWSER_API_KEY, JupyterServer, open_notebook, write_notebook
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "widget.png"
+WIDGET = ".mql-video-widget"
+JOB_TIMEOUT = 60_000  # ms; a job takes about 2 s plus rendering
+
+# Per frontend, a different frame shape, so both landscape and portrait are checked.
+REQUESTS = {
+    "lab": {"prompt": "A paper boat drifting down a rainy street, cinematic", "aspect_ratio": "16:9", "duration": 5},
+    "notebook": {"prompt": "A lighthouse at dusk, waves rolling in", "aspect_ratio": "9:16", "duration": 5},
+}
+
+RECORD_STATUSES = """() => {
+  const root = document.querySelector('.mql-video-widget');
+  window.__mqlSeen = [root.dataset.status];
+  if (window.__mqlObserver) window.__mqlObserver.disconnect();
+  window.__mqlObserver = new MutationObserver(() => {
+    const s = root.dataset.status;
+    if (window.__mqlSeen[window.__mqlSeen.length - 1] !== s) window.__mqlSeen.push(s);
+  });
+  window.__mqlObserver.observe(root, {attributes: true, attributeFilter: ['data-status']});
+}"""
+
+PLAY_VIDEO = """async (video) => {
+  if (video.readyState < 2) {
+    await new Promise((done) => {
+      video.addEventListener('loadeddata', done, {once: true});
+      video.addEventListener('error', done, {once: true});
+      setTimeout(done, 15000);
+    });
+  }
+  const facts = {readyState: video.readyState, duration: video.duration, width: video.videoWidth,
+                 height: video.videoHeight, error: video.error && video.error.code, src: video.src};
+  video.muted = true;
+  const before = video.currentTime;
+  await video.play();
+  await new Promise((r) => setTimeout(r, 800));
+  facts.advanced = video.currentTime - before;
+  video.pause();
+  return facts;
+}"""
+
+
+@pytest.fixture(scope="module")
+def page(jupyter: JupyterServer, browser: Any) -> Iterator[Any]:
+    write_notebook(jupyter.root / "widget.ipynb", ["from mql_notebook import VideoWidget\nw = VideoWidget()\nw"])
+    page = open_notebook(browser, jupyter, "widget.ipynb")
+    try:
+        page.wait_for_selector(WIDGET, timeout=60_000)
+        yield page
+    finally:
+        page.close()
+
+
+def statuses_seen(page: Any) -> list[str]:
+    return page.evaluate("() => window.__mqlSeen")
+
+
+def wait_status(page: Any, status: str, timeout: float = JOB_TIMEOUT) -> None:
+    page.wait_for_selector(f'{WIDGET}[data-status="{status}"][data-running="false"]', timeout=timeout)
+
+
+def press_generate(page: Any, prompt: str, **options: Any) -> None:
+    widget = page.locator(WIDGET)
+    widget.locator(".mql-prompt").fill(prompt)
+    for name, cls in (("aspect_ratio", ".mql-aspect"), ("duration", ".mql-duration"), ("n", ".mql-n")):
+        if name in options:
+            widget.locator(cls).select_option(str(options[name]))
+    page.evaluate(RECORD_STATUSES)
+    generate = widget.locator(".mql-generate")
+    assert generate.is_enabled()
+    generate.click()
+
+
+def test_blank_prompt_disables_generate(page: Any) -> None:
+    widget = page.locator(WIDGET)
+    assert widget.get_attribute("data-status") == "idle"
+    assert widget.locator(".mql-generate").is_disabled()
+    widget.locator(".mql-prompt").fill("   ")
+    assert widget.locator(".mql-generate").is_disabled()
+    # The controls offer exactly what the API accepts.
+    assert widget.locator(".mql-aspect option").all_inner_texts() == ["16:9", "9:16", "1:1"]
+    assert widget.locator(".mql-duration option").all_inner_texts() == ["5 s", "10 s", "15 s", "20 s"]
+
+
+def test_generate_shows_states_and_a_video_that_plays(page: Any, jupyter: JupyterServer, emulator: Any) -> None:
+    request = REQUESTS[jupyter.frontend]
+    press_generate(page, request["prompt"], aspect_ratio=request["aspect_ratio"], duration=request["duration"])
+    page.wait_for_selector(f'{WIDGET}[data-running="true"]', timeout=15_000)
+    assert page.locator(f"{WIDGET} .mql-cancel").is_enabled()
+    wait_status(page, "completed")
+    seen = statuses_seen(page)
+    assert seen[-1] == "completed" and "processing" in seen, seen
+    assert set(seen) <= {"idle", "pending", "processing", "completed"}, seen
+    badge = page.locator(f"{WIDGET} .mql-badge").inner_text()
+    assert "Completed" in badge and " s" in badge, badge
+
+    video = page.locator(f"{WIDGET} video.mql-video")
+    assert video.count() == 1
+    facts = video.evaluate(PLAY_VIDEO)
+    assert facts["error"] is None and facts["readyState"] >= 2, facts
+    assert facts["src"].startswith("blob:"), facts
+    assert abs(facts["duration"] - request["duration"]) < 0.2, facts
+    wide, tall = (int(x) for x in request["aspect_ratio"].split(":"))
+    assert abs(facts["width"] / facts["height"] - wide / tall) < 0.02, facts
+    assert facts["advanced"] > 0.2, facts  # it really decodes and plays
+
+    link = page.locator(f"{WIDGET} a.mql-download")
+    assert link.get_attribute("download", timeout=1000).endswith(".mp4")
+    assert link.get_attribute("href").startswith("blob:")
+    # The key the kernel holds is nowhere in the page.
+    assert BROWSER_API_KEY not in page.content()
+    # One create for one press.
+    assert emulator.count("POST", "/v1/videos/generations") >= 1
+
+    if jupyter.frontend == "lab":
+        video.evaluate("(v) => { v.currentTime = 1.5; }")
+        page.wait_for_timeout(300)
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.locator(WIDGET).screenshot(path=str(SCREENSHOT))
+        assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_failure_shows_the_server_message_as_text(page: Any) -> None:
+    prompt = "<b>bold</b> <img src=x onerror=window.__pwned=1> [[fail]]"
+    press_generate(page, prompt)
+    wait_status(page, "failed")
+    error = page.locator(f"{WIDGET} .mql-error")
+    assert error.is_visible()
+    assert "on purpose" in error.inner_text()
+    assert "Failed" in page.locator(f"{WIDGET} .mql-badge").inner_text()
+    # Text from the prompt is text, never markup.
+    assert page.locator(f"{WIDGET} b, {WIDGET} img").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
+    entry = page.locator(f"{WIDGET} .mql-history-entry").last
+    assert "<b>bold</b>" in entry.inner_text() and entry.get_attribute("data-status") == "failed"
+    assert page.locator(f"{WIDGET} video").count() == 0  # the failed run has no video
+    assert page.locator(f"{WIDGET} .mql-generate").is_enabled()
+
+
+def test_cancel_stops_polling_and_says_the_job_may_still_run(page: Any) -> None:
+    press_generate(page, "An endless corridor of mirrors [[stall]]")
+    page.wait_for_selector(f'{WIDGET}[data-status="processing"]', timeout=15_000)
+    page.locator(f"{WIDGET} .mql-cancel").click()
+    wait_status(page, "cancelled", timeout=10_000)
+    note = page.locator(f"{WIDGET} .mql-note")
+    assert "may still run" in note.inner_text()
+    assert page.locator(f"{WIDGET} .mql-resume").is_visible()
+    assert page.locator(f"{WIDGET} .mql-cancel").is_hidden()
+    assert page.locator(f"{WIDGET} .mql-generate").is_enabled()
+    assert "Cancelled" in page.locator(f"{WIDGET} .mql-badge").inner_text()
+
+
+def test_choosing_a_history_entry_restores_it(page: Any, jupyter: JupyterServer) -> None:
+    request = REQUESTS[jupyter.frontend]
+    entries = page.locator(f"{WIDGET} .mql-history-entry")
+    assert entries.count() == 3
+    assert [entries.nth(i).get_attribute("data-status") for i in range(3)] == ["completed", "failed", "cancelled"]
+    entries.first.click()
+    wait_status(page, "completed", timeout=10_000)
+    widget = page.locator(WIDGET)
+    page.wait_for_function(
+        "(prompt) => document.querySelector('.mql-video-widget .mql-prompt').value === prompt", arg=request["prompt"],
+        timeout=10_000)
+    assert widget.locator(".mql-aspect").input_value() == request["aspect_ratio"]
+    page.wait_for_selector(f"{WIDGET} video.mql-video", timeout=10_000)
+    assert entries.first.get_attribute("aria-current") == "true"
+
+
+def test_reload_brings_the_video_back(page: Any, jupyter: JupyterServer) -> None:
+    """The view asks the kernel for its videos when it renders: a reloaded page shows them again."""
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(500)
+    page.reload()
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
+    page.wait_for_selector(f'{WIDGET}[data-status="completed"] video.mql-video', timeout=60_000)
+    facts = page.locator(f"{WIDGET} video.mql-video").evaluate(PLAY_VIDEO)
+    assert facts["error"] is None and facts["advanced"] > 0.2, facts
+    errors = [e for e in page.console_errors if "mql" in e.lower() or "anywidget" in e.lower()]
+    assert not errors, errors
+
+
+def test_no_widget_errors_in_the_console(page: Any) -> None:
+    errors = [e for e in page.console_errors if "mql" in e.lower() or "anywidget" in e.lower()]
+    assert not errors, errors
