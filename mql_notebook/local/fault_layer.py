@@ -16,6 +16,7 @@ import email.utils
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -81,12 +82,37 @@ class FaultLayer:
         method, path = scope["method"], scope["path"]
         endpoint = classify(method, path)
         arrived, wall = time.monotonic(), time.time()
-        seen: dict[str, Any] = {"status": None}
+        seen: dict[str, Any] = {"status": None, "logged": False}
         labels: list[str] = []
+
+        def log() -> None:
+            # Called before the last byte of the answer goes out (or the connection closes),
+            # so a client that has its answer always finds its request in the log.
+            if seen["logged"]:
+                return
+            seen["logged"] = True
+            state = scope.get("state") or {}
+            if state.get("job_fault"):
+                labels.append(f"job:{state['job_fault']}")
+            idempotency_key = dict(scope.get("headers") or []).get(b"idempotency-key")
+            self.emulator.log.add(RequestRecord(
+                method=method,
+                path=path,
+                status=seen["status"],
+                time=arrived,
+                wall_time=wall,
+                duration=time.monotonic() - arrived,
+                endpoint=endpoint,
+                generation_id=state.get("generation_id") or _path_id(path),
+                idempotency_key=idempotency_key.decode("latin-1") if idempotency_key else None,
+                fault="+".join(labels) or None,
+            ))
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                log()
             await send(message)
 
         fault = self.emulator.faults.decide(endpoint) if endpoint else None
@@ -102,31 +128,17 @@ class FaultLayer:
                 await _answer_fault(fault, recording_send)  # type: ignore[arg-type]
             elif kind == "drop":
                 await self.app(scope, receive, _discard)  # for create: the job is made, its answer lost
+                log()
                 await _close(scope, receive, send)
             elif kind == "truncate":
-                await self._truncated(fault, scope, receive, recording_send)  # type: ignore[arg-type]
+                await self._truncated(fault, scope, receive, recording_send, log)  # type: ignore[arg-type]
             else:
                 await self.app(scope, receive, recording_send)
         finally:
-            state = scope.get("state") or {}
-            if state.get("job_fault"):
-                labels.append(f"job:{state['job_fault']}")
-            headers = dict(scope.get("headers") or [])
-            idempotency_key = headers.get(b"idempotency-key")
-            self.emulator.log.add(RequestRecord(
-                method=method,
-                path=path,
-                status=seen["status"],
-                time=arrived,
-                wall_time=wall,
-                duration=time.monotonic() - arrived,
-                endpoint=endpoint,
-                generation_id=state.get("generation_id") or _path_id(path),
-                idempotency_key=idempotency_key.decode("latin-1") if idempotency_key else None,
-                fault="+".join(labels) or None,
-            ))
+            log()
 
-    async def _truncated(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _truncated(self, fault: Fault, scope: Scope, receive: Receive, send: Send,
+                         log: Callable[[], None]) -> None:
         """Pass the headers (full Content-Length) and ``fault.fraction`` of the body, then close."""
         progress = {"limit": 0, "sent": 0, "cut": False}
 
@@ -145,6 +157,7 @@ class FaultLayer:
                 await send(message)
                 return
             progress["cut"] = True
+            log()
             await send({"type": "http.response.body", "body": body[:room], "more_body": True})
             transport = scope.get(TRANSPORT_KEY)
             if transport is None:
