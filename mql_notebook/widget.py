@@ -77,6 +77,9 @@ class VideoWidget(anywidget.AnyWidget):
     environment as ``MQL()`` would (``MQL_BASE_URL=local`` uses the local emulator).
     """
 
+    # Set here too: ipywidgets' __del__ calls close() even when __init__ refused its arguments.
+    _task: asyncio.Task[Run] | None = None
+
     _esm = _frontend_file("widget.js")
     _css = _frontend_file("widget.css")
 
@@ -114,7 +117,12 @@ class VideoWidget(anywidget.AnyWidget):
     ) -> None:
         self._client_arg = client
         self._client: AsyncMQL | None = None
-        self._owns_client = client is None
+        self._runs: list[Run] = []
+        self._shown: Run | None = None
+        self._task: asyncio.Task[Run] | None = None
+        self._cancel_requested = False
+        self._poll_started = False
+        self._transfer = 0
         extra_models = _extra_models(client)
         # Refuse a bad option now rather than at the first Generate; a blank prompt is fine here.
         validate_generation_request(model=model, prompt="x", aspect_ratio=aspect_ratio, duration=duration, n=n,
@@ -131,11 +139,6 @@ class VideoWidget(anywidget.AnyWidget):
                 "max_prompt_chars": MAX_PROMPT_CHARS,
             },
         )
-        self._runs: list[Run] = []
-        self._shown: Run | None = None
-        self._task: asyncio.Task[Run] | None = None
-        self._cancel_requested = False
-        self._transfer = 0
         self.on_msg(self._on_view_message)
 
     # ---- Python API ----
@@ -206,7 +209,10 @@ class VideoWidget(anywidget.AnyWidget):
         if self._task is None or self._task.done():
             return False
         self._cancel_requested = True
-        self._task.cancel()
+        if self._poll_started:
+            self._task.cancel()
+        # else: the task has not run yet; _poll sees the request at its start and ends as
+        # cancelled (a task cancelled before its first step would skip _poll's handlers).
         return True
 
     def show(self, index: int) -> Run:
@@ -284,7 +290,7 @@ class VideoWidget(anywidget.AnyWidget):
                 "or inside async code (in a script: asyncio.run(main()) with `await w.generate()`)"
             ) from None
         self._runs.append(run)
-        self._cancel_requested = False
+        self._cancel_requested = self._poll_started = False
         with self.hold_sync():
             self.running = True
             self._display(run)
@@ -295,7 +301,10 @@ class VideoWidget(anywidget.AnyWidget):
 
     async def _poll(self, run: Run, *, create: bool) -> Run:
         stop: BaseException | None = None
+        self._poll_started = True
         try:
+            if self._cancel_requested:
+                raise asyncio.CancelledError
             client = self._async_client()
             if create:
                 generation = await client.video.create(
