@@ -1,0 +1,89 @@
+"""The widget's frontend files: safe DOM use, chunked transfer, and shipping inside the wheel."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mql_notebook import _transfer
+from mql_notebook.widget import VideoWidget, _frontend_file
+
+ROOT = Path(__file__).resolve().parents[1]
+JS = ROOT / "js"
+
+
+def test_no_markup_is_ever_built_from_strings() -> None:
+    for path in JS.rglob("*.js"):
+        source = path.read_text()
+        for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+            assert forbidden not in source, f"{path.name} uses {forbidden}"
+
+
+def test_render_returns_a_cleanup_that_undoes_everything() -> None:
+    source = (JS / "widget.js").read_text()
+    assert re.search(r"export default \{ render \}", source)
+    # Every listener and model callback is registered through helpers that record their removal.
+    assert source.count("addEventListener(") == source.count("removeEventListener(") == 1
+    assert source.count("model.on(") == source.count("model.off(") == 1
+    assert "URL.revokeObjectURL" in source and "clearInterval" in source
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed; the module's syntax is checked where it is")
+def test_the_module_parses(tmp_path: Path) -> None:
+    copy = tmp_path / "widget.mjs"
+    copy.write_text((JS / "widget.js").read_text())
+    result = subprocess.run(["node", "--check", str(copy)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_widget_loads_the_repositorys_frontend_in_a_checkout() -> None:
+    assert _frontend_file("widget.js").read_text() == (JS / "widget.js").read_text()
+    assert VideoWidget("x").get_state()["_esm"] == (JS / "widget.js").read_text()
+
+
+def test_chunks_are_at_most_8_mb_and_join_to_the_original() -> None:
+    big = bytes(range(256)) * (20 * 1024 * 1024 // 256 + 7)  # a bit over 20 MB: three chunks
+    small = b"\x00\x00\x00\x18ftypmp42" * 10
+    messages = list(_transfer.video_messages(5, [big, small], generation_id="g", aspect_ratio="9:16"))
+    begin, *chunks, end = messages
+    assert begin[0] == {"kind": "video-begin", "transfer": 5, "generation_id": "g", "aspect_ratio": "9:16",
+                        "mime": "video/mp4", "sizes": [len(big), len(small)]}
+    assert end[0] == {"kind": "video-end", "transfer": 5}
+    assert all(len(buffers) == 1 and len(buffers[0]) <= 8 * 1024 * 1024 for _, buffers in chunks)
+    assert [c["variant"] for c, _ in chunks] == [0, 0, 0, 1]
+    joined: list[bytearray] = [bytearray(), bytearray()]
+    for content, buffers in chunks:
+        assert content["offset"] == len(joined[content["variant"]])
+        joined[content["variant"]] += buffers[0]
+    assert joined == [big, small]
+    assert list(_transfer.video_messages(1, []))[0][0]["sizes"] == []
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_frontend_and_the_widget_loads_it(tmp_path: Path) -> None:
+    pytest.importorskip("hatchling")
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        assert z.read("mql_notebook/static/widget.js").decode() == (JS / "widget.js").read_text()
+        assert z.read("mql_notebook/static/widget.css").decode() == (JS / "widget.css").read_text()
+        z.extractall(tmp_path / "site")
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from mql_notebook import VideoWidget;"
+        "import mql_notebook; assert mql_notebook.__file__.startswith(sys.argv[1]), mql_notebook.__file__;"
+        "print(VideoWidget('x').get_state()['_esm'][:60])"
+    )
+    run = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "site")], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith("// The view of mql_notebook.VideoWidget")
