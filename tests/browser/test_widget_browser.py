@@ -59,6 +59,22 @@ PLAY_VIDEO = """async (video) => {
 }"""
 
 
+# Contrast of the widget's text against its own background (WCAG formula), and which is lighter.
+CONTRAST = """() => {
+  const root = document.querySelector('.mql-video-widget');
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const fg = lum(getComputedStyle(root.querySelector('.mql-badge-label')).color);
+  const prompt = getComputedStyle(root.querySelector('.mql-prompt'));
+  const bg = lum(getComputedStyle(root).backgroundColor);
+  const ratio = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  return {text: ratio(fg, bg), prompt: ratio(lum(prompt.color), lum(prompt.backgroundColor)), dark: bg < fg};
+}"""
+
+
 @pytest.fixture(scope="module")
 def page(jupyter: JupyterServer, browser: Any) -> Iterator[Any]:
     write_notebook(jupyter.root / "widget.ipynb", ["from mql_notebook import VideoWidget\nw = VideoWidget()\nw"])
@@ -99,6 +115,8 @@ def test_blank_prompt_disables_generate(page: Any) -> None:
     # The controls offer exactly what the API accepts.
     assert widget.locator(".mql-aspect option").all_inner_texts() == ["16:9", "9:16", "1:1"]
     assert widget.locator(".mql-duration option").all_inner_texts() == ["5 s", "10 s", "15 s", "20 s"]
+    contrast = page.evaluate(CONTRAST)
+    assert not contrast["dark"] and contrast["text"] >= 4.5 and contrast["prompt"] >= 4.5, contrast
 
 
 def test_generate_shows_states_and_a_video_that_plays(page: Any, jupyter: JupyterServer, emulator: Any) -> None:
@@ -183,6 +201,16 @@ def test_choosing_a_history_entry_restores_it(page: Any, jupyter: JupyterServer)
     assert widget.locator(".mql-aspect").input_value() == request["aspect_ratio"]
     page.wait_for_selector(f"{WIDGET} video.mql-video", timeout=10_000)
     assert entries.first.get_attribute("aria-current") == "true"
+
+
+def test_the_dark_theme_keeps_the_widget_readable(page: Any) -> None:
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=15_000)
+    page.wait_for_timeout(300)
+    contrast = page.evaluate(CONTRAST)
+    assert contrast["dark"] and contrast["text"] >= 4.5 and contrast["prompt"] >= 4.5, contrast
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'", timeout=15_000)
 
 
 def test_reload_brings_the_video_back(page: Any, jupyter: JupyterServer) -> None:
