@@ -1,9 +1,4 @@
-"""The ``mql-notebook`` console script.
-
-MINIMAL FOR NOW: it only dispatches ``serve`` (the local emulator, mql_notebook/local/cli.py).
-The client's commands (generate, status, download in commands.py) are to be wired in here
-by extending ``build_parser`` and ``main``.
-"""
+"""The ``mql-notebook`` console script: generate, status, download, serve, demo."""
 
 from __future__ import annotations
 
@@ -11,10 +6,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .commands import add_client_parsers, run_client_command
+from .demo import add_demo_parser
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mql-notebook", description="Generate videos with the Metriqual API.")
+    parser = argparse.ArgumentParser(
+        prog="mql-notebook",
+        description="Generate videos with the Metriqual (Sora) API. Set MQL_API_KEY, "
+        "or MQL_BASE_URL=local to use the built-in emulator.",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_client_parsers(subparsers)
     try:
         from .local.cli import add_serve_parser
     except ImportError as err:  # the `local` extra is not installed: say how to get it
@@ -22,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve.set_defaults(missing_extra=str(err))
     else:
         add_serve_parser(subparsers)
+    add_demo_parser(subparsers)
     return parser
 
 
@@ -34,7 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .local.cli import run_serve
 
         return run_serve(args)
-    return 2  # pragma: no cover - argparse refuses unknown commands
+    if args.command == "demo":
+        from .demo import run_demo
+
+        return run_demo(args)
+    return run_client_command(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,62 @@
+"""``mql-notebook demo``: JupyterLab on the quickstart notebook, on the local emulator when no key is set."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+from .settings import ENV_API_KEY, ENV_BASE_URL, LOCAL_BASE_URL
+
+QUICKSTART = "quickstart.ipynb"
+
+
+def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    demo = subparsers.add_parser(
+        "demo", help="open JupyterLab on the quickstart notebook",
+        description="Copy the quickstart notebook into a folder and open it in JupyterLab. "
+        f"Without {ENV_API_KEY}, the notebook uses the local emulator (no key, no network).",
+    )
+    demo.add_argument("--dir", type=Path, default=Path("mql-notebook-demo"),
+                      help="folder for the notebook (created; an existing notebook there is kept)")
+    demo.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
+    demo.add_argument("--port", type=int, default=None)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    if shutil.which("jupyter-lab") is None and not _has_module("jupyterlab"):
+        print("mql-notebook demo needs JupyterLab: pip install jupyterlab", file=sys.stderr)
+        return 1
+    folder: Path = args.dir
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook = folder / QUICKSTART
+    if not notebook.exists():  # never overwrite the user's edits
+        notebook.write_bytes(quickstart_notebook())
+    env = dict(os.environ)
+    if not env.get(ENV_API_KEY) and not env.get(ENV_BASE_URL):
+        env[ENV_BASE_URL] = LOCAL_BASE_URL
+        print(f"{ENV_API_KEY} is not set: the demo uses the local emulator", file=sys.stderr)
+    command = [sys.executable, "-m", "jupyterlab", str(notebook.name)]
+    if args.no_browser:
+        command.append("--no-browser")
+    if args.port:
+        command += ["--port", str(args.port)]
+    return subprocess.call(command, cwd=folder, env=env)
+
+
+def quickstart_notebook() -> bytes:
+    """The quickstart notebook: shipped in the wheel, or read from the checkout's notebooks/."""
+    shipped = resources.files("mql_notebook").joinpath("notebooks", QUICKSTART)
+    if shipped.is_file():
+        return shipped.read_bytes()
+    return (Path(__file__).resolve().parent.parent / "notebooks" / QUICKSTART).read_bytes()
+
+
+def _has_module(name: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(name) is not None
