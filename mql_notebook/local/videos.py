@@ -8,6 +8,7 @@ the memory the emulator holds for videos is the cache's byte cap.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -40,7 +41,8 @@ class VideoStore:
         self._bytes = 0
         self._inflight: dict[str, Future[Video]] = {}
         self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mql-render")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mql-render",
+                                            initializer=_lower_priority)
         self.renders = 0  # how many renders actually ran (the cache's hits are not counted)
 
     def get(self, spec: RenderSpec) -> Future[Video]:
@@ -99,3 +101,18 @@ class VideoStore:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+RENDER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Renders yield the CPU to the server: a status request must not queue behind x264.
+
+    On Linux a thread is a task with its own nice value, and the encoder's own threads,
+    started from this one, inherit it. Elsewhere this is a no-op.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RENDER_NICENESS)
+    except (AttributeError, OSError):
+        pass
