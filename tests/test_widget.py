@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from mql_notebook import AsyncMQL, ConfigurationError, InvalidRequestError
+from mql_notebook import AsyncMQL, InvalidRequestError
 from mql_notebook.local import LocalServer
 from mql_notebook.polling import PollTiming
 from mql_notebook.retry import RetryPolicy
@@ -280,8 +280,7 @@ async def test_a_missing_api_key_becomes_state(monkeypatch) -> None:
     w = VideoWidget(PROMPT)  # the client is built on the first generate, in the task
     await w.generate()
     assert w.status == "failed" and not w.running
-    assert "key" in w.error.lower()
-    assert isinstance(ConfigurationError("x"), Exception)
+    assert "key" in w.error.lower()  # the client's ConfigurationError, as text
 
 
 async def test_several_widgets_poll_at_once_and_the_loop_stays_free(client, emulator) -> None:
