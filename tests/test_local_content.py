@@ -89,6 +89,12 @@ def test_the_prompt_words_are_drawn(client):
     assert bright.sum() > 2000
 
 
+@pytest.mark.parametrize("prompt", ["x" * 4000, "word " * 799, "🎥🌸 日本語のプロンプト\t\u200b" * 20])
+def test_extreme_prompts_render(client, prompt):
+    generation, data = video(client, prompt=prompt, aspect_ratio="9:16")
+    assert probe(data)["height"] == 854 and generation["prompt"] == prompt
+
+
 def test_content_headers(client, seed_video):
     generation, data = seed_video
     response = client.get(f"/v1/videos/{generation['id']}/content")

@@ -116,6 +116,14 @@ def test_start_and_stop_release_the_port_and_the_thread():
         httpx.get(f"http://127.0.0.1:{port}/_emulator")
 
 
+def test_a_stopped_server_can_start_again():
+    server = LocalServer(pace=0)
+    for _ in range(2):
+        with server, client_for(server.url) as client:
+            assert wait_terminal(client, create(client, aspect_ratio="1:1")["id"])["status"] == "completed"
+    assert _server_threads() == []
+
+
 def test_stop_does_not_wait_for_a_slow_request():
     with LocalServer(pace=0, faults={"status": {"latency": 30}}) as server:
         threading.Thread(target=lambda: _ignore_errors(

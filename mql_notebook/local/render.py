@@ -281,7 +281,9 @@ class _Scene:
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, *, max_lines: int) -> list[str]:
     """Greedy word wrap to ``width`` pixels, at most ``max_lines`` lines, an ellipsis if cut."""
-    words = text.split()
+    # No line holds more than a few hundred characters: the rest could never be shown.
+    words = text[:160 * max_lines].split()
+    cut = len(text) > 160 * max_lines
     lines: list[str] = []
     current = ""
     for word in words:
@@ -292,19 +294,29 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, *, max_lines: int
         if current:
             lines.append(current)
         current = word
-        while font.getlength(current) > width and len(current) > 1:  # one very long word
-            cut = len(current) - 1
-            while cut > 1 and font.getlength(current[:cut]) > width:
-                cut = max(1, cut * 3 // 4) if font.getlength(current[: cut * 3 // 4]) > width else cut - 1
-            lines.append(current[:cut])
-            current = current[cut:]
+        while font.getlength(current) > width:  # a word wider than the frame: split it
+            size = _longest_fit(current, font, width)
+            lines.append(current[:size])
+            current = current[size:]
         if len(lines) > max_lines:
             break
     if current:
         lines.append(current)
-    if len(lines) > max_lines:
-        last = lines[max_lines - 1]
+    if len(lines) > max_lines or cut:
+        last = lines[min(len(lines), max_lines) - 1]
         while last and font.getlength(last + " …") > width:
             last = last[:-1]
         lines = lines[: max_lines - 1] + [last.rstrip() + " …"]
     return lines or [""]
+
+
+def _longest_fit(text: str, font: ImageFont.FreeTypeFont, width: int) -> int:
+    """The length of the longest prefix of ``text`` that fits in ``width`` pixels (at least 1)."""
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if font.getlength(text[:middle]) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low

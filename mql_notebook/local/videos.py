@@ -41,8 +41,8 @@ class VideoStore:
         self._bytes = 0
         self._inflight: dict[str, Future[Video]] = {}
         self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mql-render",
-                                            initializer=_lower_priority)
+        self._workers = workers
+        self._executor: ThreadPoolExecutor | None = None  # started on the first render, again after close()
         self.renders = 0  # how many renders actually ran (the cache's hits are not counted)
 
     def get(self, spec: RenderSpec) -> Future[Video]:
@@ -57,6 +57,9 @@ class VideoStore:
                 return done
             future = self._inflight.get(key)
             if future is None:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="mql-render",
+                                                        initializer=_lower_priority)
                 future = self._executor.submit(self._render, spec)
                 self._inflight[key] = future
             return future
@@ -100,7 +103,11 @@ class VideoStore:
             return len(self._cache)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the render threads (a render in progress finishes first); the cache is kept."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 RENDER_NICENESS = 10
