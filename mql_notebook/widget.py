@@ -17,6 +17,7 @@ The API key stays in the client object, which is no trait and is never sent.
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import tempfile
 import time
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets as t
 
-from . import _transfer
+from . import _transfer, static_fallback
 from .errors import GenerationFailedError, InvalidRequestError, MQLError, WaitTimeoutError
 from .options import (
     ASPECT_RATIOS,
@@ -105,6 +106,12 @@ class VideoWidget(anywidget.AnyWidget):
     shown_run = t.Int(-1, help="The index in runs of the run whose state and videos are shown; -1 before the first run.").tag(sync=True)
     choices = t.Dict(help="What the API accepts, offered by the view's controls: models, aspect_ratios, durations, max_variants.").tag(sync=True)
 
+    # ---- a kernel-only setting (no trait: never synced) ----
+    #: Videos up to this many bytes (all variants together) are embedded in the cell's static
+    #: fallback output, which renders without the widget's JavaScript (static_fallback.py);
+    #: larger ones leave their poster and saved file name. 0 embeds none.
+    static_fallback_max_bytes: int = static_fallback.DEFAULT_MAX_BYTES
+
     def __init__(
         self,
         prompt: str = "",
@@ -123,6 +130,8 @@ class VideoWidget(anywidget.AnyWidget):
         self._cancel_requested = False
         self._poll_started = False
         self._transfer = 0
+        self._fallback_id: str | None = None  # the display id of the static fallback output
+        self._saved: dict[Run, Path] = {}
         extra_models = _extra_models(client)
         # Refuse a bad option now rather than at the first Generate; a blank prompt is fine here.
         validate_generation_request(model=model, prompt="x", aspect_ratio=aspect_ratio, duration=duration, n=n,
@@ -224,6 +233,7 @@ class VideoWidget(anywidget.AnyWidget):
             self.prompt = run.prompt
             self.model, self.aspect_ratio, self.duration, self.n = run.model, run.aspect_ratio, run.duration, run.n
             self._display(run)
+        self._update_fallback()
         return run
 
     def save(self, path: str | os.PathLike[str], variant: int = 0) -> Path:
@@ -242,6 +252,9 @@ class VideoWidget(anywidget.AnyWidget):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        if self._shown is not None and variant == 0:
+            self._saved[self._shown] = dest
+            self._update_fallback()
         return dest
 
     def close(self) -> None:
@@ -249,6 +262,42 @@ class VideoWidget(anywidget.AnyWidget):
         super().close()
 
     # ---- ipywidgets plumbing ----
+
+    def _ipython_display_(self) -> None:
+        """The widget view, and below it the static fallback (see static_fallback.py), updated by id."""
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        if bundle is None:
+            return
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
+        if self._fallback_id is None:
+            self._fallback_id = f"mql-static-{self.model_id}"
+        display(self._fallback_bundle(), raw=True, display_id=self._fallback_id)
+
+    def _fallback_bundle(self) -> dict[str, str]:
+        run = self._shown
+        if run is None or not run.finished:
+            status = run.status if run else self.status
+            return {"text/html": f'<div class="{static_fallback.FALLBACK_CLASS}" data-status="{html.escape(status)}"></div>',
+                    "text/plain": ""}
+        saved = self._saved.get(run)
+        markup = static_fallback.fallback_html(
+            prompt=run.prompt, status=run.status, generation_id=run.generation_id, error=run.error, note=run.note,
+            options=run.options, videos=run.videos, max_bytes=self.static_fallback_max_bytes,
+            saved_name=saved.name if saved else None)
+        return {"text/html": markup, "text/plain": f"VideoWidget: {run.status} {run.generation_id}".rstrip()}
+
+    def _update_fallback(self) -> None:
+        if self._fallback_id is None:
+            return
+        from IPython.display import update_display
+
+        try:
+            update_display(self._fallback_bundle(), raw=True, display_id=self._fallback_id)
+        except Exception:  # noqa: BLE001 - the static copy must never break a run
+            pass
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply the view's updates to inputs only: outputs are Python's to write."""
@@ -365,6 +414,8 @@ class VideoWidget(anywidget.AnyWidget):
             self._sync(run)
             if self._shown is run:
                 self._send_videos()
+        if self._shown is run:
+            self._update_fallback()
 
     def _task_done(self, run: Run, task: asyncio.Task[Run]) -> None:
         """Safety net: a task cancelled before its first step never ran _poll's handlers."""
