@@ -83,6 +83,10 @@ def run_serve(args: argparse.Namespace) -> int:
               flush=True)
         if emulator.faults.active:
             print(f"faults: {emulator.faults!r}", flush=True)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            # The /_emulator/ admin routes take no key: anyone who can reach the port can use them.
+            print(f"warning: listening on {args.host}: anyone who can reach this port can change its faults "
+                  "through /_emulator/ (no key needed); prefer 127.0.0.1", file=sys.stderr, flush=True)
         print(f"try: curl -X POST {url}/v1/videos/generations -H 'Authorization: Bearer mql_your_key' "
               "-H 'Content-Type: application/json' -d '{\"model\": \"sora\", \"prompt\": \"a flower\"}'", flush=True)
         print("Ctrl-C to stop", flush=True)
