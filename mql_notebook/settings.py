@@ -51,6 +51,8 @@ def resolve_settings(
 ) -> Settings:
     """Resolve the settings; base URL ``"local"`` starts or reuses the in-process emulator."""
     env = os.environ if environ is None else environ
+    if base_url is not None and not isinstance(base_url, str):
+        raise ConfigurationError(f"base URL must be a string such as {DEFAULT_BASE_URL!r}, not {type(base_url).__name__}")
     url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip()
     key = api_key if api_key is not None else env.get(ENV_API_KEY) or None
     is_local = url.lower() == LOCAL_BASE_URL
@@ -71,6 +73,8 @@ def resolve_settings(
     for name, value in (("timeout", timeout), ("wait_timeout", wait_timeout)):
         if not isinstance(value, (int, float)) or value <= 0:
             raise ConfigurationError(f"{name} must be a number of seconds > 0, not {value!r}")
+    if isinstance(max_download_bytes, bool) or not isinstance(max_download_bytes, int) or max_download_bytes < 0:
+        raise ConfigurationError(f"max_download_bytes must be an int >= 0 (bytes), not {max_download_bytes!r}")
     return Settings(
         api_key=key,
         base_url=url,
@@ -96,8 +100,13 @@ def _check_key(key: object) -> None:
 
 
 def _check_base_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 bracket)
+        usable = False
+    if not usable:
         raise ConfigurationError(
             f"base URL {url!r} is not usable: give an http(s) URL such as {DEFAULT_BASE_URL!r}, "
             f"or {LOCAL_BASE_URL!r} for the local emulator"
