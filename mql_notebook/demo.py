@@ -45,6 +45,8 @@ def run_demo(args: argparse.Namespace) -> int:
         command.append("--no-browser")
     if args.port:
         command += ["--port", str(args.port)]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI often run as root; Jupyter refuses it otherwise
     return subprocess.call(command, cwd=folder, env=env)
 
 
