@@ -235,3 +235,14 @@ def test_reload_brings_the_video_back(page: Any, jupyter: JupyterServer) -> None
 def test_no_widget_errors_in_the_console(page: Any) -> None:
     errors = [e for e in page.console_errors if "mql" in e.lower() or "anywidget" in e.lower()]
     assert not errors, errors
+
+
+def test_the_static_fallback_output_is_hidden_where_the_widget_runs(page: Any) -> None:
+    # mql_notebook/static_fallback.py: the text/html output beside the widget is for readers
+    # without its JavaScript; the widget's CSS hides it, and its output row, in a live frontend.
+    fallback = page.locator(".mql-static-fallback")
+    assert fallback.count() == 1
+    assert fallback.is_hidden()
+    row = page.locator(".jp-OutputArea-child", has=fallback)
+    assert row.count() == 1 and row.is_hidden()
+    assert page.locator(".jp-OutputArea-child", has=page.locator(WIDGET)).is_visible()
