@@ -31,6 +31,7 @@ from .errors import (
     DownloadTooLargeError,
     GenerationFailedError,
     InvalidRequestError,
+    InvalidResponseError,
     WaitTimeoutError,
 )
 from .generation import Generation
@@ -308,6 +309,7 @@ class AsyncVideo:
                             headers=headers, generation_id=gid)
             try:
                 async with client._stream(op) as response:
+                    await _refuse_non_video(response, video_id)
                     etag = response.headers.get("etag") or etag
                     total = await _expected_total(response, sink, gid)
                     if total is not None and total > limit:
@@ -389,6 +391,27 @@ async def _expected_total(response: httpx.Response, sink: Sink, gid: str) -> int
         await sink.restart()  # a 200 to a Range request: the whole file again, from the start
     length = response.headers.get("content-length")
     return int(length) if length and length.isdigit() else None
+
+
+# A proxy or captive portal may answer 200 with a page: never save that as the video.
+_NOT_VIDEO_TYPES = ("text/html", "application/json", "text/plain", "application/problem+json")
+
+
+async def _refuse_non_video(response: httpx.Response, video_id: str) -> None:
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in _NOT_VIDEO_TYPES:
+        try:
+            head = response.content  # already read (e.g. by a test transport)
+        except httpx.ResponseNotRead:
+            head = b""
+            async for chunk in response.aiter_raw():
+                head += chunk
+                if len(head) >= 64 * 1024:  # enough to describe it; the rest is not wanted
+                    break
+        raise InvalidResponseError(
+            f"downloading video {video_id}: the server answered {response.status_code} with "
+            f"{protocol.summarize_body(head)} ({content_type}) instead of a video; nothing was saved"
+        )
 
 
 def _parse_content_range(value: str) -> tuple[int, int | None]:

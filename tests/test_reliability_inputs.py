@@ -268,8 +268,6 @@ async def test_bad_input(name, action, expected, needle, server, tmp_path: Path,
     assert [p.name for p in out.iterdir()] == []
 
 
-@pytest.mark.xfail(reason="bug: AsyncVideo._fetch_into (client.py) saves any 200 body as the video, "
-                          "even a proxy's text/html page; it should refuse a text/html or JSON content answer")
 async def test_a_200_html_page_is_not_saved_as_the_video(server, tmp_path: Path) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/content"):
