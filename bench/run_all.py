@@ -1,0 +1,151 @@
+"""Run every benchmark and write BENCHMARKS.md (and docs/bench_*.png).
+
+    python -m bench            # full run (polling jobs of 10, 30 and 60 s; about 8 minutes)
+    python -m bench --quick    # shorter jobs (10 s) and fewer repetitions (about 3 minutes)
+    python -m bench --only polling,download   # a subset (sections: polling, download,
+                                              # concurrency, import, render, notebook)
+
+No benchmark reaches the internet: every server is on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+import traceback
+
+from bench.common import ROOT, load, machine
+
+SECTIONS = ("polling", "download", "concurrency", "import", "render", "notebook")
+
+
+def fmt(x: float, digits: int = 2) -> str:
+    return "n/a" if x != x else f"{x:.{digits}f}"  # noqa: PLR0124 - NaN check
+
+
+def ratio(a: float, b: float) -> str:
+    if a != a or b != b or b == 0:
+        return "n/a"
+    return f"{a / b:.2f}x"
+
+
+def section_polling(quick: bool) -> str:
+    from bench import polling
+
+    jobs = 3 if quick else 5
+    plan = [("steady", 10), ("stall", 10), ("noprogress", 10)] if quick else [
+        ("steady", 10), ("steady", 30), ("steady", 60), ("stall", 30), ("noprogress", 30)]
+    out = [
+        "## 1. Polling: lateness and status requests",
+        "",
+        f"Each contender waits for the same {jobs} jobs per row at the same time; job *i* of *k* lasts",
+        "T + (i/k - 1/2) x 5 s, so fixed-interval pollers meet every phase. **Late** = the moment",
+        "the call returned minus the moment the job completed (both `time.monotonic()` in this",
+        "process); **requests** = status GETs of that job in the server's request log.",
+        "`steady` runs on the real emulator; `stall` (progress 0->50 by 0.4T, frozen until 0.8T,",
+        "then 50->99) and `noprogress` (no `progress` field) on `bench/fakeapi.py`.",
+        "The anchor for each row is metriqual's `create_and_wait` (fixed 5 s sleep) in the same run.",
+        "",
+        "| profile | T | contender | late, median s | late, max s | requests, median (max) | late vs metriqual | requests vs metriqual |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    timeline = None
+    for profile, seconds in plan:
+        print(f"polling: {profile} {seconds} s x {jobs} jobs ...", flush=True)
+        result = polling.run_profile(profile, seconds, jobs)
+        anchor = result["summary"][polling.CONTENDERS[1]]
+        for name, s in result["summary"].items():
+            err = f" (errors: {'; '.join(s['errors'])})" if s["errors"] else ""
+            out.append(
+                f"| {profile} | {seconds} s | {name}{err} | {fmt(s['delay_median'])} | {fmt(s['delay_max'])} | "
+                f"{s['requests_median']:g} ({s['requests_max']}) | {ratio(s['delay_median'], anchor['delay_median'])} | "
+                f"{ratio(s['requests_median'], anchor['requests_median'])} |"
+            )
+        if profile == "steady" and (timeline is None or seconds == 30):
+            timeline = result
+    if timeline is not None:
+        polling.plot_timeline(timeline, ROOT / "docs" / "bench_polling.png")
+        out += ["", f"![status requests on one timeline](docs/bench_polling.png)", "",
+                f"[docs/bench_polling.png](docs/bench_polling.png): each contender's status requests for "
+                f"the same {timeline['seconds']} s steady job (the middle job length of that row)."]
+    s30 = None
+    return "\n".join(out)
+
+
+def run_section(name: str, quick: bool) -> str:
+    module_sections = {
+        "polling": section_polling,
+    }
+    if name in module_sections:
+        return module_sections[name](quick)
+    import importlib
+
+    module = importlib.import_module(f"bench.{'bench_' + name if name == 'render' else name + '_bench'}")
+    return module.section(quick)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter jobs, fewer repetitions")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    args = parser.parse_args()
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+    (ROOT / "docs").mkdir(exist_ok=True)
+    facts = machine()
+    load_before = load()
+    started = time.time()
+    parts: list[str] = []
+    for name in wanted:
+        t0 = time.monotonic()
+        try:
+            parts.append(run_section(name, args.quick))
+        except Exception:  # noqa: BLE001 - one broken section must not lose the others
+            parts.append(f"## {name}\n\nNot measured: the benchmark raised\n\n```\n{traceback.format_exc()}```")
+        print(f"{name}: {time.monotonic() - t0:.0f} s", flush=True)
+        write(args, facts, load_before, started, parts)
+    print(f"wrote {args.output}")
+
+
+def write(args, facts, load_before, started, parts) -> None:
+    command = "python -m bench" + (" --quick" if args.quick else "")
+    if args.only != ",".join(SECTIONS):
+        command += f" --only {args.only}"
+    header = [
+        "# Benchmarks",
+        "",
+        "Written by `" + command + "` on " + time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(started))
+        + f" in {time.time() - started:.0f} s. Every figure sits beside its anchor measured in the same run.",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in facts.items()),
+        f"| load average (1/5/15 min) at start | {load_before} |",
+        f"| load average at end | {load()} |",
+        "",
+        "The machine has 2 cores shared with other work: a load average near or above 2 means",
+        "timings (throughput, import time, cell time) are pessimistic; lateness and request counts",
+        "hardly depend on it.",
+        "",
+        "## How to reproduce",
+        "",
+        "```bash",
+        "pip install -e '.[local,bench]'   # metriqual (the official SDK), matplotlib, psutil, playwright",
+        "python -m bench --quick           # about 3 minutes; `python -m bench` for the full run",
+        "python -m bench --only polling    # one section; see `python -m bench --help`",
+        "```",
+        "",
+        "The notebook section also needs Chromium at /usr/bin/chromium (see shared TESTING notes).",
+        "",
+    ]
+    text = "\n".join(header) + "\n" + "\n\n".join(parts) + "\n"
+    with open(args.output, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    main()
