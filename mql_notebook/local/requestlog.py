@@ -41,10 +41,17 @@ class RequestLog:
     def __init__(self, max_records: int = DEFAULT_MAX_RECORDS):
         self._records: deque[RequestRecord] = deque(maxlen=max_records)
         self._lock = threading.Lock()
+        self._added = threading.Condition(self._lock)
 
     def add(self, record: RequestRecord) -> None:
         with self._lock:
             self._records.append(record)
+            self._added.notify_all()
+
+    def wait_for(self, n: int, timeout: float, **criteria: Any) -> bool:
+        """Block this thread until ``n`` records match ``criteria``; False on timeout. Not for an event loop."""
+        with self._added:
+            return self._added.wait_for(lambda: self._count_locked(**criteria) >= n, timeout)
 
     def records(self) -> list[RequestRecord]:
         with self._lock:
@@ -57,9 +64,14 @@ class RequestLog:
     def count(self, method: str | None = None, path: str | None = None, *,
               endpoint: str | None = None, status: int | None = None) -> int:
         """How many recorded requests match every criterion given (``count("POST", "/v1/videos/generations")``)."""
+        with self._lock:
+            return self._count_locked(method, path, endpoint=endpoint, status=status)
+
+    def _count_locked(self, method: str | None = None, path: str | None = None, *,
+                      endpoint: str | None = None, status: int | None = None) -> int:
         return sum(
             1
-            for r in self.records()
+            for r in self._records
             if (method is None or r.method == method.upper())
             and (path is None or r.path == path)
             and (endpoint is None or r.endpoint == endpoint)

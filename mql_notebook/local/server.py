@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -227,11 +226,8 @@ class LocalServer:
 
     def wait_for_requests(self, n: int, *, timeout: float = 5.0, **criteria: Any) -> list[RequestRecord]:
         """Wait until ``n`` requests matching ``criteria`` (as for ``count``) are logged; returns the log."""
-        deadline = time.monotonic() + timeout
-        while self.count(**criteria) < n:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.count(**criteria)} of {n} requests matching {criteria} after {timeout} s")
-            time.sleep(0.01)
+        if not self.emulator.log.wait_for(n, timeout, **criteria):
+            raise TimeoutError(f"{self.count(**criteria)} of {n} requests matching {criteria} after {timeout} s")
         return self.requests
 
 
