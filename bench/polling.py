@@ -184,14 +184,15 @@ def plot_timeline(result: dict, path) -> None:
         ax.scatter([run.noticed - run.created], [row], marker="o", s=40, color="black", zorder=3)
         ax.text(result["seconds"] + 6.5, row, f"{len(run.requests)} requests, noticed +{run.delay:.2f} s",
                 va="center", fontsize=8)
-    done = next(r.completes_at - r.created for r in runs[CONTENDERS[0]] if not r.error)
+    ref = runs[CONTENDERS[0]][pick]
+    done = ref.completes_at - ref.created
     ax.axvline(done, color="red", linestyle="--", linewidth=1)
     ax.text(done, len(CONTENDERS) - 0.4, " job completed", color="red", fontsize=8)
     ax.set_yticks(range(len(CONTENDERS)), CONTENDERS)
     ax.set_ylim(-0.6, len(CONTENDERS) - 0.2)
     ax.set_xlim(-0.5, result["seconds"] + 15)
     ax.set_xlabel("seconds since the job was created (ticks: status requests seen by the emulator; dot: noticed)")
-    ax.set_title(f"Status requests for one {result['seconds']:g} s job (the same job length for all) with {result['profile']} progress")
+    ax.set_title(f"Status requests for one {done:.1f} s job (the same job length for all) with {result['profile']} progress")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
