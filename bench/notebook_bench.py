@@ -5,8 +5,10 @@
    ``performance.timeOrigin + now``). Same machine, same clock. Anchor: the round trip of a
    trivial cell with no widget polling.
 2. Trivial cell (``1+1``) round trip from a kernel client while 20 widgets poll on the kernel's
-   loop (stalled jobs, so they keep polling), against the same cell before they started.
-3. ``display(widget)`` to a rendered view in the page, against ``display(ipywidgets.Button())``.
+   loop (stalled jobs, so they keep polling; created from that client, so not displayed in the
+   page), against the same cell before they started.
+3. A cell ending in a widget -> its view in the page (kernel clock just before the expression,
+   page MutationObserver installed before load), against a cell ending in ``ipywidgets.Button()``.
 4. A 50 MB video handed to the displayed widget: time until the ``<video>`` fires ``loadeddata``.
 """
 
@@ -29,6 +31,16 @@ kernel_times = []
 w.observe(lambda c: kernel_times.append((c.new, time.time() * 1000)), "status")
 w
 '''
+BUTTON = "import ipywidgets\n_t_button = time.time() * 1000\nipywidgets.Button(description='anchor')"
+SECOND = "_t_widget = time.time() * 1000\nVideoWidget('second widget')"
+# Installed before the page loads: the first time each kind of view appears in the page.
+INIT_JS = """window.__first = {}; document.addEventListener('DOMContentLoaded', () => {
+  new MutationObserver(() => { const now = performance.timeOrigin + performance.now();
+    const n = document.querySelectorAll('.mql-video-widget').length;
+    if (n >= 1 && !window.__first.w1) window.__first.w1 = now;
+    if (n >= 2 && !window.__first.w2) window.__first.w2 = now;
+    if (document.querySelector('.widget-button') && !window.__first.button) window.__first.button = now;
+  }).observe(document.body, {childList: true, subtree: true}); });"""
 
 OBSERVE_JS = """() => { window.__t = []; window.__views = [];
   const root = document.querySelector('.mql-video-widget');
@@ -38,11 +50,6 @@ OBSERVE_JS = """() => { window.__t = []; window.__views = [];
   new MutationObserver(() => { const v = g.querySelector('video'); if (v && !v.__hooked) { v.__hooked = 1;
       v.addEventListener('loadeddata', () => window.__loaded = performance.timeOrigin + performance.now()); } })
     .observe(g, {childList: true, subtree: true});
-  new MutationObserver(() => {
-      for (const sel of ['.mql-video-widget', '.widget-button']) {
-        const n = document.querySelectorAll(sel).length; const key = sel + n;
-        if (!window.__views.some(v => v[0] === key)) window.__views.push([key, performance.timeOrigin + performance.now()]);
-      } }).observe(document.body, {childList: true, subtree: true});
 }"""
 
 
@@ -50,7 +57,7 @@ def measure() -> dict:
     sys.path.insert(0, str(ROOT / "tests" / "browser"))
     import jupyter_client
     from jupyter_harness import (BROWSER_API_KEY, JupyterServer, chromium_executable, launch_browser,
-                                 open_notebook, write_notebook)
+                                 run_all_cells, write_notebook)
     from playwright.sync_api import sync_playwright
 
     from mql_notebook.local import LocalServer
@@ -61,11 +68,18 @@ def measure() -> dict:
     res: dict = {}
     with LocalServer(pace=3, api_key=BROWSER_API_KEY) as emu, \
             JupyterServer("lab", {"MQL_BASE_URL": emu.url, "MQL_API_KEY": BROWSER_API_KEY}) as s:
-        write_notebook(s.root / "b.ipynb", [SETUP])
+        write_notebook(s.root / "b.ipynb", [SETUP, BUTTON, SECOND])
         with sync_playwright() as p:
             b = launch_browser(p, exe)
-            page = open_notebook(b, s, "b.ipynb")
-            page.wait_for_selector(".mql-video-widget")
+            page = b.new_page(viewport={"width": 1280, "height": 1000})
+            page.add_init_script(INIT_JS)
+            page.goto(s.page_url("b.ipynb"))
+            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
+            s.wait_for_kernel()
+            page.wait_for_function("() => document.querySelector('.jp-Notebook .jp-Cell')", timeout=30_000)
+            run_all_cells(page)
+            page.wait_for_function("() => window.__first.w2 && window.__first.button", timeout=60_000)
+            first = page.evaluate("() => window.__first")
             page.evaluate(OBSERVE_JS)
             kid = s.api("/api/kernels")[0]["id"]
             cf = glob.glob(os.path.join(s._env["JUPYTER_RUNTIME_DIR"], f"kernel-{kid}.json"))[0]
@@ -89,8 +103,8 @@ def measure() -> dict:
 
             res["cell_idle"] = cell_times(10)
             # 1. badge delay
-            page.locator(".mql-generate").click()
-            page.wait_for_selector('.mql-video-widget[data-status="completed"]', timeout=60000)
+            page.locator(".mql-generate").first.click()
+            page.wait_for_function("() => document.querySelector('.mql-video-widget').dataset.status === 'completed'", timeout=60000)
             time.sleep(0.5)
             browser_t = page.evaluate("() => window.__t")
             kernel_t = json.loads(run("print(json.dumps(kernel_times))"))
@@ -99,21 +113,12 @@ def measure() -> dict:
                 match = next((bt for st, bt in browser_t if st == status and bt >= kt - 50), None)
                 delays.append((status, None if match is None else match - kt))
             res["badge"] = delays
-            # 3. display() to rendered view (before the 20 widgets add their own)
-            page.evaluate("() => { window.__views = []; }")
-            for label, code in (("button", "import ipywidgets\nb_ = ipywidgets.Button(description='b')"),
-                                ("widget", "w2 = VideoWidget('second')")):
-                run(code)
-                t_send = json.loads(run("from IPython.display import display\n_t = time.time() * 1000\n"
-                                        f"display({'b_' if label == 'button' else 'w2'})\nprint(json.dumps(_t))"))
-                sel = ".widget-button" if label == "button" else ".mql-video-widget"
-                count = 1 if label == "button" else 2
-                page.wait_for_function(f"() => document.querySelectorAll('{sel}').length >= {count}", timeout=30000)
-                views = page.evaluate("() => window.__views")
-                seen = next((t for k, t in views if k == f"{sel}{count}"), None)
-                res[f"display_{label}"] = None if seen is None else seen - t_send
+            # 3. display() to rendered view: the cells ran from the page at open time
+            t_k = json.loads(run("print(json.dumps([_t_button, _t_widget]))"))
+            res["display_button"] = first["button"] - t_k[0]
+            res["display_widget"] = first["w2"] - t_k[1]
             # 2. 20 widgets polling
-            run("ws = [VideoWidget(f'stall {i} [[stall]]') for i in range(20)]\ndisplay(*ws)\n"
+            run("ws = [VideoWidget(f'stall {i} [[stall]]') for i in range(20)]\n"
                 "ts = [x.generate() for x in ws]")
             time.sleep(0.5)
             res["cell_20"] = cell_times(20)
