@@ -174,6 +174,12 @@ def section(quick: bool) -> str:
         err = f" (error: {errors[0]})" if errors else ""
         out.append(f"| {name}{err} | {speed(rows):.0f} | {speed(rows) / anchor:.2f}x | {best(rows):.0f} | "
                    f"{best(rows) / anchor_best:.2f}x | {growth(rows):.1f} |")
+    ours = results["mql_notebook download(dest=path)"]
+    g, r = growth(ours), speed(ours) / anchor
+    out += ["", f"**Target (issue 3)**: to a file, peak growth < 32 MB: {'met' if g < 30.5 else 'NOT met'} ({g:.1f} MiB); "
+            f">= 0.9x bare httpx: {'met' if r >= 0.9 else 'NOT met'} ({r:.2f}x median, "
+            f"{best(ours) / anchor_best:.2f}x best against best). Compare with `httpx.AsyncClient stream to file`: "
+            "the asyncio stack alone costs part of the gap on this machine."]
     return "\n".join(out)
 
 

@@ -65,7 +65,13 @@ def section_polling(quick: bool) -> str:
             )
         if profile == "steady" and (timeline is None or seconds == 30):
             timeline = result
+            ours = result["summary"][polling.CONTENDERS[0]]
+            verdict = (f"**Target (issue 3)**, steady {seconds} s job: noticed within 0.5 s median -> "
+                       f"{'met' if ours['delay_median'] <= 0.5 else 'NOT met'} ({fmt(ours['delay_median'])} s); "
+                       f"at most 12 status requests -> {'met' if ours['requests_max'] <= 12 else 'NOT met'} "
+                       f"(median {ours['requests_median']:g}, max {ours['requests_max']}).")
     if timeline is not None:
+        out += ["", verdict]
         polling.plot_timeline(timeline, ROOT / "docs" / "bench_polling.png")
         out += ["", f"![status requests on one timeline](docs/bench_polling.png)", "",
                 f"[docs/bench_polling.png](docs/bench_polling.png): each contender's status requests for "
