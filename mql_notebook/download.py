@@ -49,11 +49,16 @@ class BytesSink:
 
 
 class _BufferedWriter:
-    """Collects small network chunks and writes them to a file in a worker thread."""
+    """Collects small network chunks and writes them to a file in a worker thread.
+
+    One write is in flight while the next megabyte arrives, so disk and network overlap;
+    waiting for the previous write before starting the next keeps the file's order.
+    """
 
     def __init__(self) -> None:
         self._pending: list[bytes] = []
         self._pending_size = 0
+        self._in_flight: asyncio.Future[None] | None = None
         self.written = 0
 
     async def write(self, chunk: bytes) -> None:
@@ -61,14 +66,30 @@ class _BufferedWriter:
         self._pending_size += len(chunk)
         self.written += len(chunk)
         if self._pending_size >= FLUSH_BYTES:
-            await self._flush()
+            await self._settle()
+            data = b"".join(self._pending)
+            self._drop_pending()
+            self._in_flight = asyncio.ensure_future(asyncio.to_thread(self._write_now, data))
 
     async def _flush(self) -> None:
+        """Write everything received so far and wait until it is written."""
+        await self._settle()
         if self._pending:
             data = b"".join(self._pending)
-            self._pending.clear()
-            self._pending_size = 0
+            self._drop_pending()
             await asyncio.to_thread(self._write_now, data)
+
+    async def _settle(self, *, ignore_errors: bool = False) -> None:
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return
+        try:
+            # Shielded: a cancelled download still lets the thread's write finish before the
+            # file is truncated, closed or removed.
+            await asyncio.shield(flight)
+        except Exception:
+            if not ignore_errors:
+                raise
 
     def _drop_pending(self) -> None:
         self._pending.clear()
@@ -93,6 +114,7 @@ class FileObjectSink(_BufferedWriter):
         self._file.write(data)
 
     async def restart(self) -> None:
+        await self._settle()
         self._drop_pending()
         if self.written and self._start is None:
             raise DownloadError("the server restarted the download and the file object cannot seek back")
@@ -111,6 +133,7 @@ class FileObjectSink(_BufferedWriter):
         return self._file
 
     async def abort(self) -> None:
+        await self._settle(ignore_errors=True)
         self._drop_pending()
         if self._start is not None:
             await asyncio.to_thread(self._rewind)
@@ -131,6 +154,7 @@ class PathSink(_BufferedWriter):
         self._file.write(data)
 
     async def restart(self) -> None:
+        await self._settle()
         self._drop_pending()
         await asyncio.to_thread(self._truncate)
         self.written = 0
@@ -154,6 +178,7 @@ class PathSink(_BufferedWriter):
         os.replace(self._temp, self.path)
 
     async def abort(self) -> None:
+        await self._settle(ignore_errors=True)
         self._drop_pending()
         await asyncio.to_thread(self._discard)
 
