@@ -53,16 +53,23 @@ class PollPlanner:
         self._last_seen = (status, progress)
 
         estimate = self.predicted_completion()
-        if estimate is not None and estimate > now - t.near:
+        if estimate is not None and now > estimate + t.near:
+            # Progress fell well behind its own prediction: a stall. Forget the old rate so
+            # that, once progress moves again, the new rate is measured afresh.
+            del self._moves_seen[:]
+            estimate = None
+        if estimate is not None:
             remaining = estimate - now
             if remaining <= t.near:
                 delay = max(remaining + t.aim_past_estimate, t.min_interval)
+            elif self._rate_is_steady():
+                delay = min(remaining * 0.7, t.max_interval * 2)
             else:
-                # The first estimate rests on one small step of progress: trust it less.
-                if len(self._moves_seen) >= 3:
-                    delay = min(remaining * 0.7, t.max_interval * 2)
-                else:
-                    delay = min(remaining * 0.7, self._elapsed_ceiling(now))
+                # One step of progress, or a rate that just changed (a stall ended, a job
+                # sped up): measure again over a short span before trusting a long wait.
+                (ta, _), (tb, _) = self._moves_seen[-2], self._moves_seen[-1]
+                span = max(tb - ta, t.min_interval)
+                delay = max(t.min_interval, min(remaining * 0.7, span, self._elapsed_ceiling(now)))
             self._interval = t.min_interval
         else:
             # Nothing to predict from (or the prediction has passed): back off while nothing
@@ -77,6 +84,14 @@ class PollPlanner:
     def _elapsed_ceiling(self, now: float) -> float:
         t = self.timing
         return max(t.min_interval, min(t.max_interval, (now - self.started) * t.elapsed_fraction))
+
+    def _rate_is_steady(self) -> bool:
+        """Two moves or more, and the latest one agrees with the window's rate within 1.5x."""
+        if len(self._moves_seen) < 3:
+            return False
+        (t0, p0), (ta, pa), (tb, pb) = self._moves_seen[0], self._moves_seen[-2], self._moves_seen[-1]
+        window, latest = (pb - p0) / (tb - t0), (pb - pa) / (tb - ta)
+        return window > 0 and latest > 0 and 1 / 1.5 <= latest / window <= 1.5
 
     def predicted_completion(self) -> float | None:
         """When progress will reach 100 at the rate seen over its last few moves.

@@ -51,6 +51,30 @@ def test_job_without_progress_backs_off_but_stays_within_a_share_of_the_elapsed_
     assert looks <= 20
 
 
+def stalling_job(duration: float):
+    """Fast to 50 %, frozen until 80 % of the time, then on to the end (bench/fakeapi.py's profile)."""
+
+    def observe(t: float) -> tuple[str, float | None]:
+        x = t / duration
+        if x >= 1:
+            return "completed", 100.0
+        if x < 0.1:
+            return "pending", 0.0
+        if x < 0.4:
+            return "processing", float(int((x - 0.1) / 0.3 * 50))
+        if x < 0.8:
+            return "processing", 50.0
+        return "processing", float(min(99, 50 + int((x - 0.8) / 0.2 * 50)))
+
+    return observe
+
+
+def test_a_stall_does_not_poison_the_rate_measured_after_it() -> None:
+    # Before the fix, the rate from before the stall predicted completion seconds too late.
+    lateness = sorted(run(stalling_job(30.0 + offset))[0] - (30.0 + offset) for offset in (-2, -1, 0, 1, 2))
+    assert lateness[len(lateness) // 2] < 1.5
+
+
 def test_stalled_progress_backs_off_to_the_maximum_interval() -> None:
     planner = PollPlanner(PollTiming(max_interval=8.0), started=0.0)
     t = planner.first_delay()
