@@ -35,7 +35,7 @@ EXIT_TIMEOUT = 6
 EXIT_INTERRUPTED = 130
 
 
-def add_client_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen = subparsers.add_parser("generate", help="create a video, show live progress, save the MP4",
                                 description="Create a video from a prompt, wait for it with a live progress line, and save it.")
     gen.add_argument("prompt", help="what the video should show")

@@ -15,7 +15,7 @@ from .settings import ENV_API_KEY, ENV_BASE_URL, LOCAL_BASE_URL
 QUICKSTART = "quickstart.ipynb"
 
 
-def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = subparsers.add_parser(
         "demo", help="open JupyterLab on the quickstart notebook",
         description="Copy the quickstart notebook into a folder and open it in JupyterLab. "
@@ -52,7 +52,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def quickstart_notebook() -> bytes:
     """The quickstart notebook: shipped in the wheel, or read from the checkout's notebooks/."""
-    shipped = resources.files("mql_notebook").joinpath("notebooks", QUICKSTART)
+    shipped = resources.files("mql_notebook").joinpath("notebooks").joinpath(QUICKSTART)
     if shipped.is_file():
         return shipped.read_bytes()
     return (Path(__file__).resolve().parent.parent / "notebooks" / QUICKSTART).read_bytes()

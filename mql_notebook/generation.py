@@ -90,8 +90,8 @@ class Generation(Mapping[str, Any]):
         """The id of each video of the job: the ``generations`` list for n > 1, else the job id."""
         variants = self.raw.get("generations")
         if isinstance(variants, list):
-            ids = [v.get("id") if isinstance(v, Mapping) else v for v in variants]
-            ids = [i for i in ids if isinstance(i, str) and i]
+            found = [v.get("id") if isinstance(v, Mapping) else v for v in variants]
+            ids = [i for i in found if isinstance(i, str) and i]
             if ids:
                 return ids
         return [self.id]

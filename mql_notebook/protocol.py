@@ -138,7 +138,8 @@ def summarize_body(content: bytes, limit: int = _MESSAGE_LIMIT) -> str:
     if _looks_like_html(text):
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
         heading = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.IGNORECASE | re.DOTALL)
-        label = _strip_tags((title or heading).group(1)) if (title or heading) else ""
+        found = title or heading
+        label = _strip_tags(found.group(1)) if found else ""
         return f"an HTML page ({_clip(label, 120)})" if label else "an HTML page"
     text = " ".join(text.split())
     return repr(_clip(text, limit)) if text else "an empty body"

@@ -41,11 +41,10 @@ from ..options import (
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .jobs import IdempotencyConflict, Job, JobState
-from .ranges import UNSATISFIABLE, parse_range
+from .ranges import parse_range
 
 MAX_BODY_BYTES = 256 * 1024  # a 4,000-character prompt fits many times over
 CHUNK_BYTES = 256 * 1024
-OPTION_FIELDS = ("model", "prompt", "aspect_ratio", "duration", "n", "resolution")
 
 
 def create_app(emulator: Emulator) -> ASGIApp:
@@ -172,13 +171,13 @@ async def _content(request: Request) -> Response:
         return Response(status_code=304, headers=headers)
     if_range = request.headers.get("if-range")
     wanted = parse_range(request.headers.get("range"), size) if if_range in (None, video.etag) else None
-    if wanted == UNSATISFIABLE:
+    if isinstance(wanted, str):  # parse_range answered UNSATISFIABLE
         headers["Content-Range"] = f"bytes */{size}"
         return error(416, "range_not_satisfiable", f"The video is {size} bytes long.", headers=headers)
     if wanted is None:
         first, last, status = 0, size - 1, 200
     else:
-        first, last = wanted  # type: ignore[misc]
+        first, last = wanted
         status = 206
         headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     headers["Content-Length"] = str(last - first + 1)
@@ -232,7 +231,10 @@ def _validate(body: dict[str, Any]) -> dict[str, Any]:
             if err.field != "prompt":
                 raise
             raise InvalidRequestError("prompt", None, err.allowed, reason="prompt is required") from None
-    checked = validate_generation_request(**{name: body.get(name) for name in OPTION_FIELDS})
+    checked = validate_generation_request(
+        model=body.get("model"), prompt=body.get("prompt"), aspect_ratio=body.get("aspect_ratio"),
+        duration=body.get("duration"), n=body.get("n"), resolution=body.get("resolution"),
+    )
     return {
         "model": checked["model"],
         "prompt": checked["prompt"],

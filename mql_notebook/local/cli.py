@@ -22,7 +22,7 @@ from .vocabulary import VOCABULARIES
 DEFAULT_PORT = 8000
 
 
-def add_serve_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add the ``serve`` subcommand to a ``mql-notebook`` parser's subparsers; run it with :func:`run_serve`."""
     parser = subparsers.add_parser(
         "serve",

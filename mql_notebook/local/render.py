@@ -214,8 +214,8 @@ class _Scene:
     def _caption_panel(self, rng: random.Random, accent_hue: float) -> tuple[int, np.ndarray]:
         w, h = self.width, self.height
         portrait = h > w
-        big = ImageFont.load_default(size=max(12, round(min(w, h) / 15)))
-        small = ImageFont.load_default(size=max(9, round(min(w, h) / 32)))
+        big = _font(max(12, round(min(w, h) / 15)))
+        small = _font(max(9, round(min(w, h) / 32)))
         margin = _even(min(w, h) / 24)
         line_h = round(big.size * 1.25)
         lines = _wrap(self.spec.prompt, big, w - 2 * margin, max_lines=4 if portrait else 2)
@@ -277,6 +277,15 @@ class _Scene:
             u_plane[scene_h // 2:scene_h // 2 + 2, :bar // 2] = self.bar_yuv[1][0, 0]
             v_plane[scene_h // 2:scene_h // 2 + 2, :bar // 2] = self.bar_yuv[2][0, 0]
         return buf
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    # Pillow >= 10.1 bundles a scalable font; without FreeType it would fall back to a
+    # fixed bitmap font, which cannot be sized: refuse that plainly.
+    font = ImageFont.load_default(size=size)
+    if not isinstance(font, ImageFont.FreeTypeFont):
+        raise RuntimeError("the emulator needs Pillow built with FreeType to draw the prompt")
+    return font
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, *, max_lines: int) -> list[str]:
