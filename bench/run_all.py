@@ -73,7 +73,7 @@ def section_polling(quick: bool) -> str:
     if timeline is not None:
         out += ["", verdict]
         polling.plot_timeline(timeline, ROOT / "docs" / "bench_polling.png")
-        out += ["", f"![status requests on one timeline](docs/bench_polling.png)", "",
+        out += ["", "![status requests on one timeline](docs/bench_polling.png)", "",
                 f"[docs/bench_polling.png](docs/bench_polling.png): each contender's status requests for "
                 f"the same {timeline['seconds']} s steady job (the middle job length of that row)."]
     return "\n".join(out)

@@ -26,6 +26,7 @@ from .options import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 from ._version import __version__
 
 __all__ = [
+    "__version__",
     "ASPECT_RATIOS",
     "DURATIONS",
     "MAX_VARIANTS",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import io
-import json
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -7,14 +7,12 @@ really carries it (a run that completes proves the key was used).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
 import socket
 import traceback
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
