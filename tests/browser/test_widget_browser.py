@@ -8,7 +8,10 @@ this process (MQL_BASE_URL and MQL_API_KEY in the Jupyter server's environment).
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,6 +110,39 @@ def press_generate(page: Any, prompt: str, **options: Any) -> None:
     generate.click()
 
 
+def saved_outputs(page: Any, jupyter: JupyterServer, cell: int = 0) -> list[dict[str, Any]]:
+    """Save the notebook from the browser (as a person would) and read the cell's outputs from disk."""
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    notebook = json.loads((jupyter.root / "widget.ipynb").read_text())
+    return notebook["cells"][cell]["outputs"]
+
+
+def saved_fallback(outputs: list[dict[str, Any]]) -> str:
+    """The static fallback's html among a cell's saved outputs ("" when there is none)."""
+    found = []
+    for output in outputs:
+        markup = output.get("data", {}).get("text/html", "")
+        markup = "".join(markup) if isinstance(markup, list) else markup
+        if "mql-static-fallback" in markup:
+            found.append(markup)
+    assert len(found) <= 1, f"{len(found)} fallback outputs"
+    return found[0] if found else ""
+
+
+def assert_saved_fallback_shows(page: Any, jupyter: JupyterServer, prompt: str) -> str:
+    """The notebook saved from the browser holds the shown run as static html: status, prompt, video."""
+    deadline = time.monotonic() + 10
+    while True:  # the update travels kernel -> browser after the status: allow it a moment
+        markup = saved_fallback(saved_outputs(page, jupyter))
+        if 'data-status="completed"' in markup or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(250)
+    assert 'data-status="completed"' in markup, markup[:500] or "no fallback output saved"
+    assert html.escape(prompt) in markup, markup[:500]
+    assert "<video" in markup or "<img" in markup, markup[:500]
+    return markup
+
+
 def test_blank_prompt_disables_generate(page: Any) -> None:
     widget = page.locator(WIDGET)
     assert widget.get_attribute("data-status") == "idle"
@@ -161,6 +197,13 @@ def test_generate_shows_states_and_a_video_that_plays(page: Any, jupyter: Jupyte
         target.parent.mkdir(exist_ok=True)
         page.locator(WIDGET).screenshot(path=str(target))
         assert target.stat().st_size > 10_000
+
+
+def test_a_clicked_run_reaches_the_saved_notebook_as_static_html(page: Any, jupyter: JupyterServer) -> None:
+    """Generate was clicked (no cell ran): the notebook saved from the browser still holds the
+    static fallback of the finished run, for GitHub, nbviewer and nbconvert."""
+    markup = assert_saved_fallback_shows(page, jupyter, REQUESTS[jupyter.frontend]["prompt"])
+    assert "data:video/mp4;base64," in markup  # a 5 s emulator video is far under the embedding cap
 
 
 def test_failure_shows_the_server_message_as_text(page: Any) -> None:
@@ -232,6 +275,22 @@ def test_reload_brings_the_video_back(page: Any, jupyter: JupyterServer) -> None
     assert not errors, errors
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "A known limit of JupyterLab 4 / Notebook 7, not fixable from the kernel: @jupyterlab/services' "
+    "KernelConnection routes update_display_data only by display_id, to the futures of the execute "
+    "requests whose display_data *this page* received (_displayIdToParentIds); an update for a display id "
+    "the page never saw is dropped before its parent header is looked at. A reloaded or reopened page "
+    "(or another tab) has no such entry and no live future for the widget's cell, so nothing the kernel "
+    "sends reaches that cell's outputs until the cell runs again. Needs a frontend extension that applies "
+    "mql-static-* updates to the matching saved output, or displaying the widget again (`w` in a cell)."))
+def test_a_run_clicked_after_a_reload_reaches_the_saved_notebook(page: Any, jupyter: JupyterServer) -> None:
+    """The reloaded page never saw the fallback's display_data: the kernel must still reach the cell."""
+    prompt = "A hot air balloon over <green> hills & fields"
+    press_generate(page, prompt, duration=5)
+    wait_status(page, "completed")
+    assert_saved_fallback_shows(page, jupyter, prompt)
+
+
 def test_no_widget_errors_in_the_console(page: Any) -> None:
     errors = [e for e in page.console_errors if "mql" in e.lower() or "anywidget" in e.lower()]
     assert not errors, errors
@@ -246,3 +305,37 @@ def test_the_static_fallback_output_is_hidden_where_the_widget_runs(page: Any) -
     row = page.locator(".jp-OutputArea-child", has=fallback)
     assert row.count() == 1 and row.is_hidden()
     assert page.locator(".jp-OutputArea-child", has=page.locator(WIDGET)).is_visible()
+
+
+# A frame of each video, seeked to the same time and drawn small, as numbers to compare.
+FRAME_SUMS = """async (videos) => Promise.all(videos.map(async (video) => {
+  video.pause();
+  await new Promise((done) => { video.addEventListener('seeked', done, {once: true}); video.currentTime = 1.0; });
+  const canvas = document.createElement('canvas');
+  canvas.width = 32; canvas.height = 18;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(video, 0, 0, 32, 18);
+  return Array.from(ctx.getImageData(0, 0, 32, 18).data);
+}))"""
+
+
+def test_a_gallery_of_two_videos_both_play_and_differ(page: Any, jupyter: JupyterServer) -> None:
+    if jupyter.frontend != "lab":
+        pytest.skip("the n > 1 gallery is checked in JupyterLab; Notebook 7 runs the same view code")
+    press_generate(page, "Two kites over a windy beach", aspect_ratio="1:1", duration=5, n=2)
+    wait_status(page, "completed")
+    page.wait_for_selector(f'{WIDGET}[data-variants="2"]', timeout=10_000)
+    videos = page.locator(f"{WIDGET} .mql-gallery video.mql-video")
+    assert videos.count() == 2
+    facts = [videos.nth(i).evaluate(PLAY_VIDEO) for i in range(2)]
+    for f in facts:
+        assert f["error"] is None and f["readyState"] >= 2 and f["advanced"] > 0.2, f
+        assert abs(f["duration"] - 5) < 0.2, f
+        assert f["width"] == f["height"], f  # 1:1
+        assert f["src"].startswith("blob:"), f
+    assert facts[0]["src"] != facts[1]["src"], facts
+    first, second = page.evaluate(FRAME_SUMS, videos.element_handles())
+    assert sum(first) > 0 and first != second  # two different videos, not one shown twice
+    links = page.locator(f"{WIDGET} a.mql-download")
+    assert [links.nth(i).get_attribute("download") for i in range(2)] == [
+        f"{page.locator(WIDGET).get_attribute('data-generation-id')}-{i}.mp4" for i in (1, 2)]
