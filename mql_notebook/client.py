@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import inspect
 import logging
 import os
 import random
@@ -22,6 +21,7 @@ from typing import IO, Any, Concatenate, ParamSpec, TypeVar, overload
 import httpx
 
 from . import protocol
+from ._callbacks import call
 from ._loops import PoolPerLoop, SyncRunner
 from .download import Sink, make_sink
 from .errors import (
@@ -29,14 +29,12 @@ from .errors import (
     APITimeoutError,
     DownloadError,
     DownloadTooLargeError,
-    GenerationFailedError,
     InvalidRequestError,
     InvalidResponseError,
-    WaitTimeoutError,
 )
 from .generation import Generation
 from .options import DEFAULT_MODEL, validate_generation_request
-from .polling import PollPlanner, PollTiming
+from .poller import PollTiming, poll_until_done
 from .retry import RetryPolicy, request_was_sent, retry_after_exception, retry_after_status
 from .settings import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -228,27 +226,12 @@ class AsyncVideo:
         Raises GenerationFailedError if the job fails or is cancelled.
         """
         gid = _id_of(generation_id)
-        timeout = self._client.settings.wait_timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        deadline = started + timeout
-        planner = PollPlanner(self._client.poll_timing, started=started)
-        delay = planner.first_delay()
-        seen: tuple[str, str, float | None] | None = None
-        while True:
-            await asyncio.sleep(max(0.0, min(delay, deadline - loop.time())))
-            generation, hint = await self._status_and_hint(gid)
-            if (generation.status, generation.raw_status, generation.progress) != seen:
-                seen = (generation.status, generation.raw_status, generation.progress)
-                await _call(on_update, generation)
-            if generation.completed:
-                return generation
-            if generation.failed:
-                raise GenerationFailedError(generation)
-            now = loop.time()
-            if now >= deadline:
-                raise WaitTimeoutError(generation, timeout)
-            delay = planner.next_delay(now, generation.status, generation.progress, hint)
+        return await poll_until_done(
+            lambda: self._status_and_hint(gid),
+            timing=self._client.poll_timing,
+            timeout=self._client.settings.wait_timeout if timeout is None else timeout,
+            on_update=on_update,
+        )
 
     @overload
     async def download(self, generation_id: str | Generation, dest: None = None, *, variant: int = 0,
@@ -324,7 +307,7 @@ class AsyncVideo:
                                 f"video {video_id} sent more bytes than announced or allowed ({sink.written})",
                                 generation_id=gid,
                             )
-                        await _call(on_progress, sink.written, total)
+                        await call(on_progress, sink.written, total)
                     if total is None or sink.written == total:
                         return
                     raise httpx.RemoteProtocolError(f"body ended at {sink.written} of {total} bytes")
@@ -356,7 +339,7 @@ class AsyncVideo:
     ) -> Generation:
         """Create a job and wait for it; errors after the create carry its id, so nothing is lost."""
         generation = await self.create(model, prompt, aspect_ratio, duration, n, resolution=resolution)
-        await _call(on_update, generation)
+        await call(on_update, generation)
         return await self.wait(generation.id, timeout=timeout, on_update=on_update)
 
     async def create_and_download(
@@ -441,14 +424,6 @@ def _id_of(generation_id: str | Generation) -> str:
         return generation_id.id
     protocol.escape_id(generation_id)  # refuses empty, non-string or absurd ids before any request
     return generation_id
-
-
-async def _call(callback: Callable[..., Any] | None, *args: Any) -> None:
-    if callback is None:
-        return
-    result = callback(*args)
-    if inspect.isawaitable(result):
-        await result
 
 
 # --- the sync client: the same code, run to completion ------------------------------------

@@ -26,7 +26,7 @@ from mql_notebook import (
     WaitTimeoutError,
 )
 from mql_notebook.local import LocalServer
-from mql_notebook.polling import PollTiming
+from mql_notebook.poller import PollTiming
 from mql_notebook.retry import RetryPolicy
 
 KEY = "mql_test_key"

@@ -37,7 +37,7 @@ from mql_notebook import (
 from mql_notebook.cli import build_parser
 from mql_notebook.commands import run_client_command
 from mql_notebook.local import Faults, LocalServer
-from mql_notebook.polling import PollTiming
+from mql_notebook.poller import PollTiming
 from mql_notebook.retry import RetryPolicy
 from mql_notebook.widget import VideoWidget
 

@@ -29,7 +29,7 @@ from mql_notebook import (
     NotFoundError,
 )
 from mql_notebook.local import LocalServer
-from mql_notebook.polling import PollTiming
+from mql_notebook.poller import PollTiming
 from mql_notebook.retry import RetryPolicy
 from mql_notebook.widget import VideoWidget
 

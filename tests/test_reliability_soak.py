@@ -20,7 +20,7 @@ import pytest
 
 from mql_notebook import AsyncMQL, MQLError, WaitTimeoutError
 from mql_notebook.local import LocalServer
-from mql_notebook.polling import PollTiming
+from mql_notebook.poller import PollTiming
 from mql_notebook.retry import RetryPolicy
 from mql_notebook.widget import VideoWidget
 

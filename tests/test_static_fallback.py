@@ -12,7 +12,7 @@ import pytest
 
 from mql_notebook import AsyncMQL
 from mql_notebook.local import LocalServer
-from mql_notebook.polling import PollTiming
+from mql_notebook.poller import PollTiming
 from mql_notebook.static_fallback import fallback_html, poster_jpeg, video_html
 from mql_notebook.widget import VideoWidget
 

@@ -16,7 +16,7 @@ import pytest
 
 from mql_notebook import AsyncMQL, InvalidRequestError
 from mql_notebook.local import LocalServer
-from mql_notebook.polling import PollTiming
+from mql_notebook.poller import PollTiming
 from mql_notebook.retry import RetryPolicy
 from mql_notebook.widget import INPUT_TRAITS, OUTPUT_TRAITS, VideoWidget
 

@@ -1,13 +1,21 @@
-"""When to look at a job again: a plan made from what was seen so far. No I/O, no clock.
+"""The poller: it looks at a job until it ends, and decides when to look again.
 
-The official SDK sleeps a blind 5 s between looks. This planner looks soon after the
-create, estimates the completion time from the progress rate and looks right then,
-backs off while nothing changes, and never looks sooner than the server asked.
+The official SDK sleeps a blind 5 s between looks. ``PollPlanner`` (plain decisions, no I/O,
+no clock) looks soon after the create, estimates the completion time from the progress rate
+and looks right then, backs off while nothing changes, and never looks sooner than the
+server asked. ``poll_until_done`` only sleeps and asks, following the plan.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from ._callbacks import call
+from .errors import GenerationFailedError, WaitTimeoutError
+from .generation import Generation
 
 
 @dataclass(frozen=True)
@@ -106,3 +114,38 @@ class PollPlanner:
             return None
         rate = (p1 - p0) / (t1 - t0)
         return t1 + (100.0 - p1) / rate
+
+
+async def poll_until_done(
+    look: Callable[[], Awaitable[tuple[Generation, float | None]]],
+    *,
+    timing: PollTiming,
+    timeout: float,
+    on_update: Callable[[Generation], Any] | None = None,
+) -> Generation:
+    """Call ``look()`` (the job's state and the server's poll hint) until the job ends.
+
+    ``on_update`` hears every change of status or progress. Returns the completed
+    generation; raises GenerationFailedError if it fails or is cancelled, and
+    WaitTimeoutError (carrying the id) when ``timeout`` seconds pass first.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    deadline = started + timeout
+    planner = PollPlanner(timing, started=started)
+    delay = planner.first_delay()
+    seen: tuple[str, str, float | None] | None = None
+    while True:
+        await asyncio.sleep(max(0.0, min(delay, deadline - loop.time())))
+        generation, hint = await look()
+        if (generation.status, generation.raw_status, generation.progress) != seen:
+            seen = (generation.status, generation.raw_status, generation.progress)
+            await call(on_update, generation)
+        if generation.completed:
+            return generation
+        if generation.failed:
+            raise GenerationFailedError(generation)
+        now = loop.time()
+        if now >= deadline:
+            raise WaitTimeoutError(generation, timeout)
+        delay = planner.next_delay(now, generation.status, generation.progress, hint)
