@@ -1,7 +1,7 @@
 """The API client: ``AsyncMQL`` does the work, ``MQL`` runs the same code to completion.
 
 All decisions (validation, request shapes, parsing, retry and poll timing) are plain
-functions in options, protocol, retry and polling; this module only sends and sleeps.
+functions in options, protocol, retry and poller; this module only sends and sleeps.
 """
 
 from __future__ import annotations
