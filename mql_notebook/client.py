@@ -300,14 +300,18 @@ class AsyncVideo:
                             f"video {video_id} is {total} bytes, above this client's max_download_bytes={limit}",
                             generation_id=gid,
                         )
+                    ceiling = limit if total is None else min(limit, total)
+                    # The hot loop (thousands of chunks): no await unless there is work for it.
                     async for chunk in response.aiter_raw():
-                        await sink.write(chunk)
-                        if sink.written > limit or (total is not None and sink.written > total):
+                        if sink.append(chunk):
+                            await sink.drain()
+                        if sink.written > ceiling:
                             raise DownloadTooLargeError(
                                 f"video {video_id} sent more bytes than announced or allowed ({sink.written})",
                                 generation_id=gid,
                             )
-                        await call(on_progress, sink.written, total)
+                        if on_progress is not None:
+                            await call(on_progress, sink.written, total)
                     if total is None or sink.written == total:
                         return
                     raise httpx.RemoteProtocolError(f"body ended at {sink.written} of {total} bytes")

@@ -22,6 +22,11 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 class Sink(Protocol):
     written: int
 
+    def append(self, chunk: bytes) -> bool:
+        """Take a chunk without awaiting (the hot path); True when ``drain()`` is due."""
+        ...
+
+    async def drain(self) -> None: ...
     async def write(self, chunk: bytes) -> None: ...
     async def restart(self) -> None: ...
     async def commit(self) -> Any: ...
@@ -33,9 +38,16 @@ class BytesSink:
         self._buffer = bytearray()
         self.written = 0
 
-    async def write(self, chunk: bytes) -> None:
+    def append(self, chunk: bytes) -> bool:
         self._buffer += chunk
         self.written += len(chunk)
+        return False
+
+    async def drain(self) -> None:
+        pass
+
+    async def write(self, chunk: bytes) -> None:
+        self.append(chunk)
 
     async def restart(self) -> None:
         self._buffer.clear()
@@ -61,15 +73,22 @@ class _BufferedWriter:
         self._in_flight: asyncio.Future[None] | None = None
         self.written = 0
 
-    async def write(self, chunk: bytes) -> None:
+    def append(self, chunk: bytes) -> bool:
         self._pending.append(chunk)
         self._pending_size += len(chunk)
         self.written += len(chunk)
-        if self._pending_size >= FLUSH_BYTES:
-            await self._settle()
-            data = b"".join(self._pending)
-            self._drop_pending()
-            self._in_flight = asyncio.ensure_future(asyncio.to_thread(self._write_now, data))
+        return self._pending_size >= FLUSH_BYTES
+
+    async def drain(self) -> None:
+        """Hand what was received to the writer thread, once the previous write is done."""
+        await self._settle()
+        data = b"".join(self._pending)
+        self._drop_pending()
+        self._in_flight = asyncio.ensure_future(asyncio.to_thread(self._write_now, data))
+
+    async def write(self, chunk: bytes) -> None:
+        if self.append(chunk):
+            await self.drain()
 
     async def _flush(self) -> None:
         """Write everything received so far and wait until it is written."""
