@@ -258,7 +258,12 @@ class VideoWidget(anywidget.AnyWidget):
         return dest
 
     def close(self) -> None:
+        """Stop polling and close the view; a client the widget built itself is closed too."""
         self.cancel()
+        own = getattr(self, "_client", None) if getattr(self, "_client_arg", None) is None else None
+        if own is not None:
+            self._client = None
+            _close_when_done(own, self._task)
         super().close()
 
     # ---- ipywidgets plumbing ----
@@ -464,6 +469,26 @@ class VideoWidget(anywidget.AnyWidget):
             generation_id=run.generation_id if run else "", aspect_ratio=run.aspect_ratio if run else "")
         for content, buffers in messages:
             self.send(content, buffers=buffers or None)
+
+
+_closing: set[asyncio.Task[None]] = set()  # strong references until the closes finish
+
+
+def _close_when_done(client: AsyncMQL, task: asyncio.Task[Run] | None) -> None:
+    """Close ``client``'s connections once ``task`` (just cancelled) has unwound."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return  # no loop to close on: the pool goes with the garbage collector
+
+    async def close() -> None:
+        if task is not None and not task.done():
+            await asyncio.wait([task])
+        await client.aclose()
+
+    closing = loop.create_task(close())
+    _closing.add(closing)
+    closing.add_done_callback(_closing.discard)
 
 
 def _extra_models(client: Any) -> tuple[str, ...]:

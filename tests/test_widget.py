@@ -353,3 +353,28 @@ async def test_the_api_key_is_in_no_state_and_no_message(client, emulator) -> No
     state = json.dumps({k: v for k, v in w.get_state().items() if k not in ("_esm", "_css")}, default=str)
     assert KEY not in state and KEY not in json.dumps([m for m, _ in rec.messages])
     assert KEY not in repr(w.history)
+
+
+async def test_closing_a_widget_closes_the_client_it_built_itself(emulator, monkeypatch) -> None:
+    monkeypatch.setenv("MQL_BASE_URL", emulator.url)
+    monkeypatch.setenv("MQL_API_KEY", "mql_widget_owned_client")
+    w = VideoWidget(PROMPT)
+    await w.generate()
+    own = w._async_client()
+    pool = own._pools.get()
+    assert not pool.is_closed
+    w.close()
+    for _ in range(50):
+        if pool.is_closed:
+            break
+        await asyncio.sleep(0.02)
+    assert pool.is_closed
+
+
+async def test_closing_a_widget_leaves_a_client_it_was_given_open(client, emulator) -> None:
+    w = VideoWidget(PROMPT, client=client)
+    await w.generate()
+    pool = client._pools.get()
+    w.close()
+    await asyncio.sleep(0.1)
+    assert not pool.is_closed
