@@ -2,8 +2,8 @@
 
 The server (bench/fakeapi.py serving 300 MB of zeros, 256 KiB pieces like the emulator) runs in
 its own process, so its memory and CPU are not counted against the client. In the client
-process, the growth is the kernel's peak-RSS mark (ru_maxrss) after the download minus the RSS
-just before it (imports done, client built): an upper bound, since an earlier peak counts too.
+process, the growth is the kernel's peak-RSS mark (VmHWM, reset through /proc/self/clear_refs just
+before the download) minus the RSS at that moment (imports done, client built).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -86,16 +85,27 @@ def _worker(kind: str, url: str, dest: str) -> dict:
                 if kind == "httpx_file_fsync":
                     f.flush()
                     os.fsync(f.fileno())
-    # Peak memory from the kernel's high-water mark (ru_maxrss, KiB on Linux), not from a
-    # sampling thread: a thread waking every few ms steals the GIL and slowed the
-    # thread-using contenders by a third, which measured the sampler, not the download.
+    # Peak memory from the kernel's high-water mark, not from a sampling thread: a thread
+    # waking every few ms steals the GIL and slowed the thread-using contenders by a third.
+    # Writing 5 to /proc/self/clear_refs resets the mark (VmHWM) to the current RSS (Linux);
+    # ru_maxrss cannot be used: it survives fork+exec from the (much bigger) bench runner.
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
     base = proc.memory_info().rss
     t0 = time.perf_counter()
     result = go()
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _high_water_mark()
     size = len(result) if isinstance(result, (bytes, bytearray)) else os.path.getsize(dest)
     return {"seconds": seconds, "growth": max(0, peak - base), "bytes": size}
+
+
+def _high_water_mark() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _start_server() -> tuple[subprocess.Popen, str]:
@@ -174,8 +184,7 @@ def section(quick: bool) -> str:
             "async connection reads 64 KiB per `read()`, each one a trip through asyncio and anyio (about 4,600 for "
             "300 MB). Measured by hand on this machine: raising httpcore's `AsyncHTTP11Connection.READ_NUM_BYTES` to "
             "1 MiB brought our download to the sync stream's speed, but a library must not patch httpcore for its "
-            "users' whole process. Ours also fsyncs before the rename (see the `+ fsync` row), so a finished file "
-            "survives a power cut."]
+            "users' whole process."]
     return "\n".join(out)
 
 
