@@ -231,6 +231,8 @@ class AsyncVideo:
             timing=self._client.poll_timing,
             timeout=self._client.settings.wait_timeout if timeout is None else timeout,
             on_update=on_update,
+            # A Generation passed in has been seen (and reported) already: hear only what changes.
+            already_seen=generation_id if isinstance(generation_id, Generation) else None,
         )
 
     @overload
@@ -344,7 +346,7 @@ class AsyncVideo:
         """Create a job and wait for it; errors after the create carry its id, so nothing is lost."""
         generation = await self.create(model, prompt, aspect_ratio, duration, n, resolution=resolution)
         await call(on_update, generation)
-        return await self.wait(generation.id, timeout=timeout, on_update=on_update)
+        return await self.wait(generation, timeout=timeout, on_update=on_update)
 
     async def create_and_download(
         self,

@@ -122,10 +122,12 @@ async def poll_until_done(
     timing: PollTiming,
     timeout: float,
     on_update: Callable[[Generation], Any] | None = None,
+    already_seen: Generation | None = None,
 ) -> Generation:
     """Call ``look()`` (the job's state and the server's poll hint) until the job ends.
 
-    ``on_update`` hears every change of status or progress. Returns the completed
+    ``on_update`` hears every change of status or progress (from ``already_seen``, the state
+    the caller has already reported, if any). Returns the completed
     generation; raises GenerationFailedError if it fails or is cancelled, and
     WaitTimeoutError (carrying the id) when ``timeout`` seconds pass first.
     """
@@ -134,12 +136,12 @@ async def poll_until_done(
     deadline = started + timeout
     planner = PollPlanner(timing, started=started)
     delay = planner.first_delay()
-    seen: tuple[str, str, float | None] | None = None
+    seen = _state(already_seen) if already_seen is not None else None
     while True:
         await asyncio.sleep(max(0.0, min(delay, deadline - loop.time())))
         generation, hint = await look()
-        if (generation.status, generation.raw_status, generation.progress) != seen:
-            seen = (generation.status, generation.raw_status, generation.progress)
+        if _state(generation) != seen:
+            seen = _state(generation)
             await call(on_update, generation)
         if generation.completed:
             return generation
@@ -149,3 +151,7 @@ async def poll_until_done(
         if now >= deadline:
             raise WaitTimeoutError(generation, timeout)
         delay = planner.next_delay(now, generation.status, generation.progress, hint)
+
+
+def _state(generation: Generation) -> tuple[str, str, float | None]:
+    return (generation.status, generation.raw_status, generation.progress)

@@ -301,3 +301,10 @@ async def test_html_error_page_is_summarised(video: Video, emulator) -> None:
 def test_key_never_shows_in_reprs() -> None:
     client = MQL(api_key="mql_canary_0123456789", base_url="http://127.0.0.1:9")
     assert "canary" not in repr(client) and "canary" not in repr(client.settings)
+
+
+async def test_create_and_wait_reports_each_state_once(video: Video, emulator) -> None:
+    seen: list[tuple[str, float | None]] = []
+    await video.create_and_wait(model="sora", prompt=PROMPT, on_update=lambda g: seen.append((g.status, g.progress)))
+    assert seen[-1][0] == "completed"
+    assert all(a != b for a, b in zip(seen, seen[1:])), seen
