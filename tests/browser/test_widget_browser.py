@@ -106,7 +106,10 @@ def press_generate(page: Any, prompt: str, **options: Any) -> None:
             widget.locator(cls).select_option(str(options[name]))
     page.evaluate(RECORD_STATUSES)
     generate = widget.locator(".mql-generate")
-    assert generate.is_enabled()
+    from playwright.sync_api import expect
+
+    # Auto-waiting: the button enables once the view has the prompt and no run is in flight.
+    expect(generate).to_be_enabled(timeout=JOB_TIMEOUT)
     generate.click()
 
 
