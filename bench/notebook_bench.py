@@ -127,7 +127,7 @@ def measure() -> dict:
             # 4. 50 MB video
             page.evaluate("() => { window.__loaded = null; }")
             out = run(r'''
-from mql_notebook.widget_history import Run
+from mql_notebook.widget.run import Run
 base = w.video
 pad = 50_000_000 - len(base)
 big = base + pad.to_bytes(4, "big") + b"free" + bytes(pad - 8)

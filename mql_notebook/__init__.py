@@ -19,7 +19,7 @@ from .errors import (
     ServerError,
     WaitTimeoutError,
 )
-from .client import MQL, AsyncMQL
+from .client import MQL, AsyncMQL, PollTiming, RetryPolicy
 from .generation import Generation
 from .options import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 
@@ -34,6 +34,8 @@ __all__ = [
     "MQL",
     "RESOLUTIONS",
     "AsyncMQL",
+    "PollTiming",
+    "RetryPolicy",
     "VideoWidget",
     "APIConnectionError",
     "APIError",

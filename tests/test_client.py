@@ -26,8 +26,8 @@ from mql_notebook import (
     WaitTimeoutError,
 )
 from mql_notebook.local import LocalServer
-from mql_notebook.poller import PollTiming
-from mql_notebook.retry import RetryPolicy
+from mql_notebook.client.poller import PollTiming
+from mql_notebook.client.retry import RetryPolicy
 
 KEY = "mql_test_key"
 PROMPT = "A timelapse of a flower blooming in a garden"

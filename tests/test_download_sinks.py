@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mql_notebook import download
-from mql_notebook.download import FileObjectSink, PathSink, make_sink, safe_filename
+from mql_notebook.client import sinks as download
+from mql_notebook.client.sinks import FileObjectSink, PathSink, make_sink, safe_filename
 
 
 @pytest.fixture(autouse=True)

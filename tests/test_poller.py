@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mql_notebook.poller import PollPlanner, PollTiming
+from mql_notebook.client.poller import PollPlanner, PollTiming
 
 
 def steady_job(duration: float, pending_share: float = 0.15):

@@ -7,7 +7,8 @@ import json
 import httpx
 import pytest
 
-from mql_notebook import errors, protocol
+from mql_notebook import errors
+from mql_notebook.client import protocol
 from mql_notebook.generation import Generation
 from mql_notebook.status import normalize_status
 

@@ -35,10 +35,10 @@ from mql_notebook import (
     WaitTimeoutError,
 )
 from mql_notebook.cli import build_parser
-from mql_notebook.commands import run_client_command
+from mql_notebook.cli.commands import run_client_command
 from mql_notebook.local import Faults, LocalServer
-from mql_notebook.poller import PollTiming
-from mql_notebook.retry import RetryPolicy
+from mql_notebook.client.poller import PollTiming
+from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.widget import VideoWidget
 
 pytestmark = pytest.mark.timeout(60)

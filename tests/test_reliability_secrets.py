@@ -29,8 +29,8 @@ from mql_notebook import (
     NotFoundError,
 )
 from mql_notebook.local import LocalServer
-from mql_notebook.poller import PollTiming
-from mql_notebook.retry import RetryPolicy
+from mql_notebook.client.poller import PollTiming
+from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.widget import VideoWidget
 
 from reliability_support import write_figures

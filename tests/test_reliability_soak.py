@@ -20,8 +20,8 @@ import pytest
 
 from mql_notebook import AsyncMQL, MQLError, WaitTimeoutError
 from mql_notebook.local import LocalServer
-from mql_notebook.poller import PollTiming
-from mql_notebook.retry import RetryPolicy
+from mql_notebook.client.poller import PollTiming
+from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.widget import VideoWidget
 
 from reliability_support import duplicate_creates, fault_kinds, rendered_bytes, sha256, write_figures

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from mql_notebook.retry import RetryPolicy, parse_retry_after, retry_after_exception, retry_after_status
+from mql_notebook.client.retry import RetryPolicy, parse_retry_after, retry_after_exception, retry_after_status
 
 POLICY = RetryPolicy(max_retries=3, base_delay=0.5, max_delay=8.0, max_retry_after=60.0)
 RNG = random.Random(0)

@@ -12,8 +12,8 @@ import pytest
 
 from mql_notebook import AsyncMQL
 from mql_notebook.local import LocalServer
-from mql_notebook.poller import PollTiming
-from mql_notebook.static_fallback import fallback_html, poster_jpeg, video_html
+from mql_notebook.client.poller import PollTiming
+from mql_notebook.widget.static_fallback import fallback_html, poster_jpeg, video_html
 from mql_notebook.widget import VideoWidget
 
 KEY = "mql_fallback_test_key_0123456789"

@@ -16,9 +16,9 @@ import pytest
 
 from mql_notebook import AsyncMQL, InvalidRequestError
 from mql_notebook.local import LocalServer
-from mql_notebook.poller import PollTiming
-from mql_notebook.retry import RetryPolicy
-from mql_notebook.widget import INPUT_TRAITS, OUTPUT_TRAITS, VideoWidget
+from mql_notebook.client.poller import PollTiming
+from mql_notebook.client.retry import RetryPolicy
+from mql_notebook.widget.video_widget import INPUT_TRAITS, OUTPUT_TRAITS, VideoWidget
 
 KEY = "mql_widget_test_secret_key_0123456789"
 PROMPT = "A paper boat drifting down a rainy street"

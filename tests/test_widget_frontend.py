@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mql_notebook import _transfer
-from mql_notebook.widget import VideoWidget, _frontend_file
+from mql_notebook.widget import transfer as _transfer
+from mql_notebook.widget.video_widget import VideoWidget, _frontend_file
 
 ROOT = Path(__file__).resolve().parents[1]
 JS = ROOT / "js"

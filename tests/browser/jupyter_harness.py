@@ -178,7 +178,11 @@ class JupyterServer:
         deadline = time.monotonic() + timeout
         kernels: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
-            kernels = self.api("/api/kernels")
+            try:
+                kernels = self.api("/api/kernels")
+            except OSError:  # a 500 while the kernel is still starting (seen on a loaded CI machine)
+                time.sleep(0.2)
+                continue
             for kernel in kernels:
                 if kernel.get("connections", 0) >= 1 and kernel.get("execution_state") == "idle":
                     return kernel

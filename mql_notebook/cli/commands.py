@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from .client import MQL
-from .errors import (
+from ..client import MQL
+from ..errors import (
     APIConnectionError,
     APIError,
     ConfigurationError,
@@ -21,8 +21,8 @@ from .errors import (
     MQLError,
     WaitTimeoutError,
 )
-from .generation import Generation
-from .options import ASPECT_RATIOS, DEFAULT_MODEL, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
+from ..generation import Generation
+from ..options import ASPECT_RATIOS, DEFAULT_MODEL, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 
 # Exit codes, so scripts can tell failures apart.
 EXIT_OK = 0
@@ -146,7 +146,7 @@ class ProgressLine:
 
 
 def _output_paths(output: Path | None, generation: Generation) -> list[Path]:
-    from .download import safe_filename
+    from ..client.sinks import safe_filename
 
     count = len(generation.variant_ids)
     base = output if output is not None else Path(safe_filename(generation.id))

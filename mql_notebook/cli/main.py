@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_client_parsers(subparsers)
     try:
-        from .local.cli import add_serve_parser
+        from ..local.cli import add_serve_parser
     except ImportError as err:  # the `local` extra is not installed: say how to get it
         serve = subparsers.add_parser("serve", help="run the local emulator (needs the local extra)")
         serve.set_defaults(missing_extra=str(err))
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "missing_extra", None):
             print(f"mql-notebook serve: {args.missing_extra}", file=sys.stderr)
             return 1
-        from .local.cli import run_serve
+        from ..local.cli import run_serve
 
         return run_serve(args)
     if args.command == "demo":
@@ -44,6 +44,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args)
     return run_client_command(args)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

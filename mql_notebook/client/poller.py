@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._callbacks import call
-from .errors import GenerationFailedError, WaitTimeoutError
-from .generation import Generation
+from .callbacks import call
+from ..errors import GenerationFailedError, WaitTimeoutError
+from ..generation import Generation
 
 
 @dataclass(frozen=True)

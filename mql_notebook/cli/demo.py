@@ -10,7 +10,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from .settings import ENV_API_KEY, ENV_BASE_URL, LOCAL_BASE_URL
+from ..client.settings import ENV_API_KEY, ENV_BASE_URL, LOCAL_BASE_URL
 
 QUICKSTART = "quickstart.ipynb"
 
@@ -55,7 +55,7 @@ def quickstart_notebook() -> bytes:
     shipped = resources.files("mql_notebook").joinpath("notebooks").joinpath(QUICKSTART)
     if shipped.is_file():
         return shipped.read_bytes()
-    return (Path(__file__).resolve().parent.parent / "notebooks" / QUICKSTART).read_bytes()
+    return (Path(__file__).resolve().parents[2] / "notebooks" / QUICKSTART).read_bytes()
 
 
 def _has_module(name: str) -> bool:

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from ._version import __version__
-from .errors import (
+from .._version import __version__
+from ..errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -22,7 +22,7 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
-from .generation import Generation, generation_id_of
+from ..generation import Generation, generation_id_of
 from .retry import parse_retry_after
 
 CREATE_PATH = "/v1/videos/generations"

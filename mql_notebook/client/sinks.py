@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from .errors import DownloadError
+from ..errors import DownloadError
 
 FLUSH_BYTES = 1 << 20  # file writes happen off the event loop, in pieces this big
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")

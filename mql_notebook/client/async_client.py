@@ -1,4 +1,4 @@
-"""The API client: ``AsyncMQL`` does the work, ``MQL`` runs the same code to completion.
+"""The async client: ``AsyncMQL`` does the work; ``MQL`` (sync_client) runs the same code to completion.
 
 All decisions (validation, request shapes, parsing, retry and poll timing) are plain
 functions in options, protocol, retry and poller; this module only sends and sleeps.
@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Concatenate, ParamSpec, TypeVar, overload
+from typing import IO, Any, overload
 
 import httpx
 
 from . import protocol
-from ._callbacks import call
-from ._loops import PoolPerLoop, SyncRunner
-from .download import Sink, make_sink
-from .errors import (
+from .callbacks import call
+from .loops import PoolPerLoop, SyncRunner
+from .sinks import Sink, make_sink
+from ..errors import (
     APIConnectionError,
     APITimeoutError,
     DownloadError,
@@ -32,8 +31,8 @@ from .errors import (
     InvalidRequestError,
     InvalidResponseError,
 )
-from .generation import Generation
-from .options import DEFAULT_MODEL, validate_generation_request
+from ..generation import Generation
+from ..options import DEFAULT_MODEL, validate_generation_request
 from .poller import PollTiming, poll_until_done
 from .retry import RetryPolicy, request_was_sent, retry_after_exception, retry_after_status
 from .settings import (
@@ -48,8 +47,6 @@ from .settings import (
 
 log = logging.getLogger("mql_notebook")
 
-P = ParamSpec("P")
-T = TypeVar("T")
 Destination = str | os.PathLike[str] | IO[bytes] | None
 UpdateCallback = Callable[[Generation], Any]
 ProgressCallback = Callable[[int, int | None], Any]
@@ -430,76 +427,3 @@ def _id_of(generation_id: str | Generation) -> str:
         return generation_id.id
     protocol.escape_id(generation_id)  # refuses empty, non-string or absurd ids before any request
     return generation_id
-
-
-# --- the sync client: the same code, run to completion ------------------------------------
-
-
-def _blocking(method: Callable[Concatenate[AsyncVideo, P], Coroutine[Any, Any, T]]) -> Callable[Concatenate[Video, P], T]:
-    @functools.wraps(method)
-    def call(self: Video, *args: P.args, **kwargs: P.kwargs) -> T:
-        return self._runner.run(method(self._async, *args, **kwargs))
-
-    return call
-
-
-class Video:
-    """``client.video`` of the sync client; each call runs its async twin to completion."""
-
-    def __init__(self, async_video: AsyncVideo, runner: SyncRunner) -> None:
-        self._async = async_video
-        self._runner = runner
-
-    create = _blocking(AsyncVideo.create)
-    get_status = _blocking(AsyncVideo.get_status)
-    wait = _blocking(AsyncVideo.wait)
-    download = _blocking(AsyncVideo.download)
-    create_and_wait = _blocking(AsyncVideo.create_and_wait)
-    create_and_download = _blocking(AsyncVideo.create_and_download)
-
-
-class MQL:
-    """Sync client for the Metriqual video API; takes the same arguments as ``AsyncMQL``.
-
-    Works in a notebook cell too: there it runs on the kernel's loop, so widgets keep polling.
-    ``client.aio`` is the async client sharing its settings.
-    """
-
-    def __init__(self, api_key: str | None = None, base_url: str | None = None, **options: Any) -> None:
-        self.aio = AsyncMQL(api_key, base_url, **options)
-        self._runner = SyncRunner()
-        self.video = Video(self.aio.video, self._runner)
-
-    @classmethod
-    def local(cls, **options: Any) -> MQL:
-        """A client of the in-process emulator (started on first use, shared by the process)."""
-        return cls(base_url=LOCAL_BASE_URL, **options)
-
-    @property
-    def settings(self) -> Settings:
-        return self.aio.settings
-
-    def __repr__(self) -> str:
-        return f"MQL(base_url={self.settings.base_url!r})"
-
-    def __enter__(self) -> MQL:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.aio._pools.close_all(self._runner)
-        self._runner.close()
-
-
-def as_async_client(client: MQL | AsyncMQL | None) -> AsyncMQL:
-    """The async client behind any client argument; None builds one from the environment as MQL() would."""
-    if client is None:
-        return AsyncMQL()
-    if isinstance(client, MQL):
-        return client.aio
-    if isinstance(client, AsyncMQL):
-        return client
-    raise TypeError(f"client must be an MQL or AsyncMQL, not {type(client).__name__}")
-

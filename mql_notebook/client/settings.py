@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 DEFAULT_BASE_URL = "https://api.metriqual.com"
 LOCAL_BASE_URL = "local"  # the value that starts (or reuses) the in-process emulator
@@ -57,7 +57,7 @@ def resolve_settings(
     key = api_key if api_key is not None else env.get(ENV_API_KEY) or None
     is_local = url.lower() == LOCAL_BASE_URL
     if is_local:
-        from .local import shared_server  # only now: the emulator's packages are an extra
+        from ..local import shared_server  # only now: the emulator's packages are an extra
 
         url = shared_server().url
         key = key or LOCAL_API_KEY

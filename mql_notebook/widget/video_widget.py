@@ -6,7 +6,7 @@ messages with one discriminating key, ``kind``:
 
 view -> kernel   {"kind": "generate"} {"kind": "cancel"} {"kind": "resume"}
                  {"kind": "show", "index": i} {"kind": "request-videos"}
-kernel -> view   video-begin / video-chunk (+ one binary buffer) / video-end  (see _transfer.py)
+kernel -> view   video-begin / video-chunk (+ one binary buffer) / video-end  (see transfer.py)
 
 The poller is one asyncio task per generation on the kernel's running loop (create, then
 ``wait`` with ``on_update``, then a download of every variant). Whatever goes wrong in it
@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets as t
 
-from . import _transfer, static_fallback
-from .errors import GenerationFailedError, InvalidRequestError, MQLError, WaitTimeoutError
-from .options import (
+from . import static_fallback, transfer
+from ..errors import GenerationFailedError, InvalidRequestError, MQLError, WaitTimeoutError
+from ..options import (
     ASPECT_RATIOS,
     DEFAULT_ASPECT_RATIO,
     DEFAULT_DURATION,
@@ -42,11 +42,11 @@ from .options import (
     MODELS,
     validate_generation_request,
 )
-from .status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
-from .widget_history import IDLE, Run
+from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
+from .run import IDLE, Run
 
 if TYPE_CHECKING:
-    from .client import MQL, AsyncMQL
+    from ..client import MQL, AsyncMQL
 
 __all__ = ["VideoWidget", "Run", "WIDGET_STATUSES"]
 
@@ -62,8 +62,9 @@ STOPPED_NOTE = "Polling stopped; the remote job may still run."
 
 def _frontend_file(name: str) -> Path:
     """The wheel ships js/ as mql_notebook/static/; an editable checkout reads js/ itself."""
-    packaged = Path(__file__).with_name("static") / name
-    return packaged if packaged.is_file() else Path(__file__).resolve().parent.parent / "js" / name
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "static" / name
+    return packaged if packaged.is_file() else package.parent / "js" / name
 
 
 class VideoWidget(anywidget.AnyWidget):
@@ -330,7 +331,7 @@ class VideoWidget(anywidget.AnyWidget):
 
     def _async_client(self) -> AsyncMQL:
         if self._client is None:
-            from .client import as_async_client
+            from ..client import as_async_client
 
             self._client = as_async_client(self._client_arg)
         return self._client
@@ -464,7 +465,7 @@ class VideoWidget(anywidget.AnyWidget):
         if self.comm is None:
             return
         self._transfer += 1
-        messages = _transfer.video_messages(
+        messages = transfer.video_messages(
             self._transfer, run.videos if run else [],
             generation_id=run.generation_id if run else "", aspect_ratio=run.aspect_ratio if run else "")
         for content, buffers in messages:
@@ -497,7 +498,7 @@ def _extra_models(client: Any) -> tuple[str, ...]:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    from .errors import APIConnectionError, RateLimitError, ServerError
+    from ..errors import APIConnectionError, RateLimitError, ServerError
 
     return isinstance(exc, APIConnectionError | RateLimitError | ServerError)
 

@@ -1,0 +1,20 @@
+"""The HTTP client of the video API: ``AsyncMQL`` does the work, ``MQL`` runs it to completion.
+
+Each file has one job:
+
+- ``settings``: arguments, then environment variables, then the defaults, checked;
+- ``protocol``: the wire format (paths, headers, answers into Generations and errors), no I/O;
+- ``retry``: whether and when to retry a request, no I/O;
+- ``poller``: when to look at a job again (``PollPlanner``, no I/O) and the loop that follows it;
+- ``sinks``: where a download goes (bytes, a file object, a path written atomically);
+- ``async_client`` / ``sync_client``: the clients, which only send, sleep and stream;
+- ``loops``: running the async core from sync code and one connection pool per event loop.
+"""
+
+from .async_client import AsyncMQL, AsyncVideo
+from .poller import PollTiming
+from .retry import RetryPolicy
+from .settings import Settings
+from .sync_client import MQL, Video, as_async_client
+
+__all__ = ["MQL", "AsyncMQL", "AsyncVideo", "PollTiming", "RetryPolicy", "Settings", "Video", "as_async_client"]

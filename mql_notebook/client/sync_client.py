@@ -1,0 +1,89 @@
+"""The sync client: ``MQL`` runs ``AsyncMQL``'s code to completion (one body for both).
+
+In a notebook cell it runs on the kernel's already running loop (see ``loops``), so the
+widgets' pollers keep running while a sync call waits.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from .async_client import AsyncMQL, AsyncVideo
+from .loops import SyncRunner
+from .settings import LOCAL_BASE_URL, Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+
+def _blocking(method: Callable[Concatenate[AsyncVideo, P], Coroutine[Any, Any, T]]) -> Callable[Concatenate[Video, P], T]:
+    @functools.wraps(method)
+    def call(self: Video, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._runner.run(method(self._async, *args, **kwargs))
+
+    return call
+
+
+class Video:
+    """``client.video`` of the sync client; each call runs its async twin to completion."""
+
+    def __init__(self, async_video: AsyncVideo, runner: SyncRunner) -> None:
+        self._async = async_video
+        self._runner = runner
+
+    create = _blocking(AsyncVideo.create)
+    get_status = _blocking(AsyncVideo.get_status)
+    wait = _blocking(AsyncVideo.wait)
+    download = _blocking(AsyncVideo.download)
+    create_and_wait = _blocking(AsyncVideo.create_and_wait)
+    create_and_download = _blocking(AsyncVideo.create_and_download)
+
+
+class MQL:
+    """Sync client for the Metriqual video API; takes the same arguments as ``AsyncMQL``.
+
+    Works in a notebook cell too: there it runs on the kernel's loop, so widgets keep polling.
+    ``client.aio`` is the async client sharing its settings.
+    """
+
+    def __init__(self, api_key: str | None = None, base_url: str | None = None, **options: Any) -> None:
+        self.aio = AsyncMQL(api_key, base_url, **options)
+        self._runner = SyncRunner()
+        self.video = Video(self.aio.video, self._runner)
+
+    @classmethod
+    def local(cls, **options: Any) -> MQL:
+        """A client of the in-process emulator (started on first use, shared by the process)."""
+        return cls(base_url=LOCAL_BASE_URL, **options)
+
+    @property
+    def settings(self) -> Settings:
+        return self.aio.settings
+
+    def __repr__(self) -> str:
+        return f"MQL(base_url={self.settings.base_url!r})"
+
+    def __enter__(self) -> MQL:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.aio._pools.close_all(self._runner)
+        self._runner.close()
+
+
+def as_async_client(client: MQL | AsyncMQL | None) -> AsyncMQL:
+    """The async client behind any client argument; None builds one from the environment as MQL() would."""
+    if client is None:
+        return AsyncMQL()
+    if isinstance(client, MQL):
+        return client.aio
+    if isinstance(client, AsyncMQL):
+        return client
+    raise TypeError(f"client must be an MQL or AsyncMQL, not {type(client).__name__}")
+
