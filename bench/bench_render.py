@@ -45,6 +45,12 @@ def bench_render(repeat: int) -> list[tuple[str, float, float, float, int]]:
     return rows
 
 
+def row(samples):
+    """p50, p99 and max in ms and the count, as one aligned table row."""
+    p50, p99, top, count = percentiles(samples)
+    return f"{p50:7.2f} {p99:7.2f} {top:7.2f} {count:5d}"
+
+
 def percentiles(samples: list[float]) -> tuple[float, float, float, int]:
     ordered = sorted(samples)
     p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
@@ -54,7 +60,9 @@ def percentiles(samples: list[float]) -> tuple[float, float, float, int]:
 def status_latency(url: str, seconds: float) -> tuple[list[float], list[float]]:
     """(idle samples, samples while renders run), status requests every 5 ms."""
     with httpx.Client(base_url=url, headers=AUTH, timeout=10) as client:
-        done = client.post("/v1/videos/generations", json={"model": "sora", "prompt": "idle"}).json()["id"]
+        done = client.post(
+            "/v1/videos/generations", json={"model": "sora", "prompt": "idle"}
+        ).json()["id"]
         while client.get(f"/v1/videos/generations/{done}").json()["status"] != "completed":
             time.sleep(0.05)
 
@@ -67,7 +75,9 @@ def status_latency(url: str, seconds: float) -> tuple[list[float], list[float]]:
                 assert response.status_code == 200
                 time.sleep(0.005)
                 if busy is not None and not out.__len__() % 20:
-                    statuses = {client.get(f"/v1/videos/generations/{b}").json()["status"] for b in busy}
+                    statuses = {
+                        client.get(f"/v1/videos/generations/{b}").json()["status"] for b in busy
+                    }
                     if statuses == {"completed"}:
                         break
             return out
@@ -75,9 +85,15 @@ def status_latency(url: str, seconds: float) -> tuple[list[float], list[float]]:
         idle = sample(time.monotonic() + 1.0, None)
         # Enough distinct renders to keep the renderer busy for the whole measurement.
         busy = [
-            client.post("/v1/videos/generations", json={
-                "model": "sora", "prompt": f"busy render {i} {time.time()}", "duration": 10, "resolution": "720p",
-            }).json()["id"]
+            client.post(
+                "/v1/videos/generations",
+                json={
+                    "model": "sora",
+                    "prompt": f"busy render {i} {time.time()}",
+                    "duration": 10,
+                    "resolution": "720p",
+                },
+            ).json()["id"]
             for i in range(max(1, int(seconds / 1.2) + 1))
         ]
         rendering = sample(time.monotonic() + seconds, busy)
@@ -86,8 +102,19 @@ def status_latency(url: str, seconds: float) -> tuple[list[float], list[float]]:
 
 def start_serve() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mql_notebook.cli", "serve", "--port", "0", "--pace", "0", "--quiet"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "mql_notebook.cli",
+            "serve",
+            "--port",
+            "0",
+            "--pace",
+            "0",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = process.stdout.readline()  # type: ignore[union-attr]
     match = re.search(r"http://\S+", line)
@@ -100,9 +127,13 @@ def start_serve() -> tuple[subprocess.Popen[str], str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="renders per size (default 5)")
-    parser.add_argument("--seconds", type=float, default=4.0, help="seconds of latency sampling while rendering")
+    parser.add_argument(
+        "--seconds", type=float, default=4.0, help="seconds of latency sampling while rendering"
+    )
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}"
+    )
     print()
     print(f"{'render':<18} {'min s':>7} {'median s':>9} {'max s':>7} {'bytes':>10}")
     for label, low, median, high, size in bench_render(args.repeat):
@@ -111,16 +142,16 @@ def main() -> None:
     print(f"{'status latency':<34} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'n':>5}")
     with LocalServer(pace=0) as server:
         idle, rendering = status_latency(server.url, args.seconds)
-    print(f"{'same process, idle':<34} {'%7.2f %7.2f %7.2f %5d' % percentiles(idle)}")
-    print(f"{'same process, while rendering':<34} {'%7.2f %7.2f %7.2f %5d' % percentiles(rendering)}")
+    print(f"{'same process, idle':<34} {row(idle)}")
+    print(f"{'same process, while rendering':<34} {row(rendering)}")
     process, url = start_serve()
     try:
         idle, rendering = status_latency(url, args.seconds)
     finally:
         process.terminate()
         process.wait(10)
-    print(f"{'serve process, idle':<34} {'%7.2f %7.2f %7.2f %5d' % percentiles(idle)}")
-    print(f"{'serve process, while rendering':<34} {'%7.2f %7.2f %7.2f %5d' % percentiles(rendering)}")
+    print(f"{'serve process, idle':<34} {row(idle)}")
+    print(f"{'serve process, while rendering':<34} {row(rendering)}")
 
 
 if __name__ == "__main__":

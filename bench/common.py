@@ -31,7 +31,9 @@ class Served:
 
     def __enter__(self) -> str:
         sock = bind_socket("127.0.0.1", 0)
-        config = uvicorn.Config(self.app, lifespan="off", log_config=None, access_log=False, server_header=False)
+        config = uvicorn.Config(
+            self.app, lifespan="off", log_config=None, access_log=False, server_header=False
+        )
         self.server = uvicorn.Server(config)
 
         def run() -> None:
@@ -81,8 +83,13 @@ def machine() -> dict[str, str]:
     except ImportError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
     except OSError:
         commit = "?"
     return {

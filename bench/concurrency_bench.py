@@ -53,7 +53,9 @@ def measure(n: int) -> dict:
         solo_wall, _, _ = asyncio.run(_batch(server.url, 1))
         ports: set[int] = set()
         stop = threading.Event()
-        sampler = threading.Thread(target=_ports_sampler, args=(server.port, ports, stop), daemon=True)
+        sampler = threading.Thread(
+            target=_ports_sampler, args=(server.port, ports, stop), daemon=True
+        )
         sampler.start()
         server.clear_requests()
         wall, times, errors = asyncio.run(_batch(server.url, n))
@@ -61,9 +63,14 @@ def measure(n: int) -> dict:
         sampler.join()
         records = server.requests
     return {
-        "n": n, "solo": solo_wall, "wall": wall, "slowest": max(times, default=float("nan")),
-        "median": sorted(times)[len(times) // 2] if times else float("nan"), "ok": len(times),
-        "errors": errors, "connections": len(ports),
+        "n": n,
+        "solo": solo_wall,
+        "wall": wall,
+        "slowest": max(times, default=float("nan")),
+        "median": sorted(times)[len(times) // 2] if times else float("nan"),
+        "ok": len(times),
+        "errors": errors,
+        "connections": len(ports),
         "creates": sum(1 for r in records if r.endpoint == "create"),
         "status": sum(1 for r in records if r.endpoint == "status"),
         "non_2xx": sum(1 for r in records if r.status is None or r.status >= 300),
@@ -74,25 +81,27 @@ def section(quick: bool) -> str:
     print("concurrency: 100 jobs at once ...", flush=True)
     r = measure(100)
     err = f" Errors: {'; '.join(r['errors'])}." if r["errors"] else ""
-    return "\n".join([
-        "## 3. Concurrency: 100 generations at once from one AsyncMQL",
-        "",
-        f"Emulator pace {PACE:g} s, 100 `create_and_wait` calls gathered on one `AsyncMQL`. Anchor: one job",
-        "alone on the same client settings, same run.",
-        "",
-        "| figure | value | vs anchor |",
-        "|---|---|---|",
-        f"| one job alone (anchor) | {r['solo']:.2f} s | 1.00x |",
-        f"| 100 jobs: wall time of the batch | {r['wall']:.2f} s | {r['wall'] / r['solo']:.2f}x |",
-        f"| 100 jobs: slowest single job | {r['slowest']:.2f} s | {r['slowest'] / r['solo']:.2f}x |",
-        f"| 100 jobs: median job | {r['median']:.2f} s | {r['median'] / r['solo']:.2f}x |",
-        f"| batch wall / slowest job | {r['wall'] / r['slowest']:.3f} | |",
-        f"| jobs completed | {r['ok']} of {r['n']} | |",
-        f"| TCP connections opened (distinct client ports) | {r['connections']} | |",
-        f"| requests: create / status / non-2xx | {r['creates']} / {r['status']} / {r['non_2xx']} | |",
-        "",
-        f"{err}".strip(),
-    ])
+    return "\n".join(
+        [
+            "## 3. Concurrency: 100 generations at once from one AsyncMQL",
+            "",
+            f"Emulator pace {PACE:g} s, 100 `create_and_wait` calls gathered on one `AsyncMQL`. Anchor: one job",
+            "alone on the same client settings, same run.",
+            "",
+            "| figure | value | vs anchor |",
+            "|---|---|---|",
+            f"| one job alone (anchor) | {r['solo']:.2f} s | 1.00x |",
+            f"| 100 jobs: wall time of the batch | {r['wall']:.2f} s | {r['wall'] / r['solo']:.2f}x |",
+            f"| 100 jobs: slowest single job | {r['slowest']:.2f} s | {r['slowest'] / r['solo']:.2f}x |",
+            f"| 100 jobs: median job | {r['median']:.2f} s | {r['median'] / r['solo']:.2f}x |",
+            f"| batch wall / slowest job | {r['wall'] / r['slowest']:.3f} | |",
+            f"| jobs completed | {r['ok']} of {r['n']} | |",
+            f"| TCP connections opened (distinct client ports) | {r['connections']} | |",
+            f"| requests: create / status / non-2xx | {r['creates']} / {r['status']} / {r['non_2xx']} | |",
+            "",
+            f"{err}".strip(),
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,12 @@ def _worker(kind: str, url: str, dest: str) -> dict:
 
             async def main():
                 async with client:
-                    box.append(await client.video.download("video_big", dest if kind == "ours_file" else None))
+                    box.append(
+                        await client.video.download(
+                            "video_big", dest if kind == "ours_file" else None
+                        )
+                    )
+
             asyncio.run(main())
             return box[0]
     elif kind == "metriqual":
@@ -68,23 +73,30 @@ def _worker(kind: str, url: str, dest: str) -> dict:
 
         def go():
             async def main():
-                async with httpx.AsyncClient(base_url=url, headers=AUTH, timeout=60) as c, \
-                        c.stream("GET", "/v1/videos/video_big/content") as r:
+                async with (
+                    httpx.AsyncClient(base_url=url, headers=AUTH, timeout=60) as c,
+                    c.stream("GET", "/v1/videos/video_big/content") as r,
+                ):
                     with open(dest, "wb") as f:
                         async for chunk in r.aiter_raw():
                             f.write(chunk)
+
             asyncio.run(main())
     else:
         import httpx
 
         def go():
-            with httpx.Client(base_url=url, headers=AUTH, timeout=60) as c, \
-                    c.stream("GET", "/v1/videos/video_big/content") as r, open(dest, "wb") as f:
+            with (
+                httpx.Client(base_url=url, headers=AUTH, timeout=60) as c,
+                c.stream("GET", "/v1/videos/video_big/content") as r,
+                open(dest, "wb") as f,
+            ):
                 for chunk in r.iter_raw():
                     f.write(chunk)
                 if kind == "httpx_file_fsync":
                     f.flush()
                     os.fsync(f.fileno())
+
     # Peak memory from the kernel's high-water mark, not from a sampling thread: a thread
     # waking every few ms steals the GIL and slowed the thread-using contenders by a third.
     # Writing 5 to /proc/self/clear_refs resets the mark (VmHWM) to the current RSS (Linux);
@@ -109,8 +121,12 @@ def _high_water_mark() -> int:
 
 
 def _start_server() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "bench.fakeapi", "--video-bytes", str(SIZE)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.fakeapi", "--video-bytes", str(SIZE)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     match = re.search(r"http://\S+", line)
     if not match:
@@ -127,8 +143,13 @@ def measure(repeat: int) -> dict[str, list[dict]]:
             for _ in range(repeat):
                 for name, kind in CONTENDERS.items():  # interleaved: drifting load hits all alike
                     dest = str(Path(tmp) / f"{kind}.mp4")
-                    out = subprocess.run([sys.executable, "-m", "bench.download_bench", "--worker", kind, url, dest],
-                                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+                    out = subprocess.run(
+                        [sys.executable, "-m", "bench.download_bench", "--worker", kind, url, dest],
+                        cwd=ROOT,
+                        capture_output=True,
+                        text=True,
+                        timeout=600,
+                    )
                     if out.returncode:
                         results[name].append({"error": out.stderr.strip().splitlines()[-1][:200]})
                     else:
@@ -147,7 +168,9 @@ def section(quick: bool) -> str:
 
     def speed(rows):
         ok = [r for r in rows if "error" not in r]
-        return statistics.median([r["bytes"] / r["seconds"] / 1e6 for r in ok]) if ok else float("nan")
+        return (
+            statistics.median([r["bytes"] / r["seconds"] / 1e6 for r in ok]) if ok else float("nan")
+        )
 
     def best(rows):
         ok = [r for r in rows if "error" not in r]
@@ -173,18 +196,23 @@ def section(quick: bool) -> str:
     for name, rows in results.items():
         errors = [r["error"] for r in rows if "error" in r]
         err = f" (error: {errors[0]})" if errors else ""
-        out.append(f"| {name}{err} | {speed(rows):.0f} | {speed(rows) / anchor:.2f}x | {best(rows):.0f} | "
-                   f"{best(rows) / anchor_best:.2f}x | {growth(rows):.1f} |")
+        out.append(
+            f"| {name}{err} | {speed(rows):.0f} | {speed(rows) / anchor:.2f}x | {best(rows):.0f} | "
+            f"{best(rows) / anchor_best:.2f}x | {growth(rows):.1f} |"
+        )
     ours = results["mql_notebook download(dest=path)"]
     g, r = growth(ours), speed(ours) / anchor
-    out += ["", f"**Target (issue 3)**: to a file, peak growth < 32 MB: {'met' if g < 30.5 else 'NOT met'} ({g:.1f} MiB); "
-            f">= 0.9x bare httpx: {'met' if r >= 0.9 else 'NOT met'} ({r:.2f}x median, "
-            f"{best(ours) / anchor_best:.2f}x best against best). Why: the client is async, and an "
-            "`httpx.AsyncClient` stream with none of our code already runs at the ratio shown in its row: httpcore's "
-            "async connection reads 64 KiB per `read()`, each one a trip through asyncio and anyio (about 4,600 for "
-            "300 MB). Measured by hand on this machine: raising httpcore's `AsyncHTTP11Connection.READ_NUM_BYTES` to "
-            "1 MiB brought our download to the sync stream's speed, but a library must not patch httpcore for its "
-            "users' whole process."]
+    out += [
+        "",
+        f"**Target (issue 3)**: to a file, peak growth < 32 MB: {'met' if g < 30.5 else 'NOT met'} ({g:.1f} MiB); "
+        f">= 0.9x bare httpx: {'met' if r >= 0.9 else 'NOT met'} ({r:.2f}x median, "
+        f"{best(ours) / anchor_best:.2f}x best against best). Why: the client is async, and an "
+        "`httpx.AsyncClient` stream with none of our code already runs at the ratio shown in its row: httpcore's "
+        "async connection reads 64 KiB per `read()`, each one a trip through asyncio and anyio (about 4,600 for "
+        "300 MB). Measured by hand on this machine: raising httpcore's `AsyncHTTP11Connection.READ_NUM_BYTES` to "
+        "1 MiB brought our download to the sync stream's speed, but a library must not patch httpcore for its "
+        "users' whole process.",
+    ]
     return "\n".join(out)
 
 

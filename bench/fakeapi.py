@@ -73,21 +73,34 @@ class FakeAPI:
         self.log: list[Hit] = []
         self._lock = threading.Lock()
         self.video = bytes(video_bytes)
-        self.app = Starlette(routes=[
-            Route("/v1/videos/generations", self._create, methods=["POST"]),
-            Route("/v1/videos/generations/{id}", self._status, methods=["GET"]),
-            Route("/v1/videos/{id}/content", self._content, methods=["GET"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/videos/generations", self._create, methods=["POST"]),
+                Route("/v1/videos/generations/{id}", self._status, methods=["GET"]),
+                Route("/v1/videos/{id}/content", self._content, methods=["GET"]),
+            ]
+        )
 
     def _hit(self, request: Request, endpoint: str, gid: str | None) -> None:
         with self._lock:
-            self.log.append(Hit(request.method, endpoint, gid, time.monotonic(),
-                                request.client.port if request.client else None))
+            self.log.append(
+                Hit(
+                    request.method,
+                    endpoint,
+                    gid,
+                    time.monotonic(),
+                    request.client.port if request.client else None,
+                )
+            )
 
     async def _create(self, request: Request) -> Response:
         body = await request.json()
-        job = FakeJob("video_" + uuid.uuid4().hex, body.get("profile", self.profile),
-                      float(body.get("seconds", self.seconds)), time.monotonic())
+        job = FakeJob(
+            "video_" + uuid.uuid4().hex,
+            body.get("profile", self.profile),
+            float(body.get("seconds", self.seconds)),
+            time.monotonic(),
+        )
         self.jobs[job.id] = job
         self._hit(request, "create", job.id)
         return JSONResponse(self._object(job, time.monotonic()))
@@ -97,13 +110,21 @@ class FakeAPI:
         self._hit(request, "status", gid)
         job = self.jobs.get(gid)
         if job is None:
-            return JSONResponse({"error": {"message": "no such generation", "code": "not_found"}}, status_code=404)
+            return JSONResponse(
+                {"error": {"message": "no such generation", "code": "not_found"}}, status_code=404
+            )
         return JSONResponse(self._object(job, time.monotonic()))
 
     def _object(self, job: FakeJob, now: float) -> dict:
         status, progress = job.state(now)
-        body = {"id": job.id, "object": "video", "created_at": int(time.time()), "status": status,
-                "model": "sora", "prompt": "bench"}
+        body = {
+            "id": job.id,
+            "object": "video",
+            "created_at": int(time.time()),
+            "status": status,
+            "model": "sora",
+            "prompt": "bench",
+        }
         if job.profile != "noprogress":
             body["progress"] = progress
         if status == "completed":
@@ -117,9 +138,11 @@ class FakeAPI:
         async def chunks():
             view = memoryview(data)
             for offset in range(0, len(view), CHUNK):
-                yield bytes(view[offset:offset + CHUNK])
+                yield bytes(view[offset : offset + CHUNK])
 
-        return StreamingResponse(chunks(), media_type="video/mp4", headers={"Content-Length": str(len(data))})
+        return StreamingResponse(
+            chunks(), media_type="video/mp4", headers={"Content-Length": str(len(data))}
+        )
 
 
 def main() -> None:

@@ -16,13 +16,20 @@ TARGETS = ("httpx", "metriqual", "mql_notebook", "mql_notebook.widget")
 
 def _once(module: str) -> float:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip())
 
 
 def _heaviest(module: str, top: int = 6) -> list[tuple[str, float]]:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = []
     for line in out.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
@@ -49,9 +56,15 @@ def section(quick: bool) -> str:
         "|---|---|---|---|",
     ]
     for m in TARGETS:
-        out.append(f"| `{m}` | {med[m]:.0f} | {min(times[m]):.0f} | {med[m] / med['metriqual']:.2f}x |")
-    out += ["", "Heaviest imports under `import mql_notebook` (`-X importtime`, cumulative ms, one run): "
-            + ", ".join(f"`{name}` {ms:.0f}" for name, ms in _heaviest("mql_notebook")) + "."]
+        out.append(
+            f"| `{m}` | {med[m]:.0f} | {min(times[m]):.0f} | {med[m] / med['metriqual']:.2f}x |"
+        )
+    out += [
+        "",
+        "Heaviest imports under `import mql_notebook` (`-X importtime`, cumulative ms, one run): "
+        + ", ".join(f"`{name}` {ms:.0f}" for name, ms in _heaviest("mql_notebook"))
+        + ".",
+    ]
     return "\n".join(out)
 
 

@@ -23,15 +23,17 @@ import time
 
 from bench.common import ROOT
 
-SETUP = r'''
+SETUP = r"""
 import time, json, asyncio
 from mql_notebook import VideoWidget
 w = VideoWidget("A kite over a beach", duration=5)
 kernel_times = []
 w.observe(lambda c: kernel_times.append((c.new, time.time() * 1000)), "status")
 w
-'''
-BUTTON = "import ipywidgets\n_t_button = time.time() * 1000\nipywidgets.Button(description='anchor')"
+"""
+BUTTON = (
+    "import ipywidgets\n_t_button = time.time() * 1000\nipywidgets.Button(description='anchor')"
+)
 SECOND = "_t_widget = time.time() * 1000\nVideoWidget('second widget')"
 # Installed before the page loads: the first time each kind of view appears in the page.
 INIT_JS = """window.__first = {}; document.addEventListener('DOMContentLoaded', () => {
@@ -56,8 +58,14 @@ OBSERVE_JS = """() => { window.__t = []; window.__views = [];
 def measure() -> dict:
     sys.path.insert(0, str(ROOT / "tests" / "browser"))
     import jupyter_client
-    from jupyter_harness import (BROWSER_API_KEY, JupyterServer, chromium_executable, launch_browser,
-                                 run_all_cells, write_notebook)
+    from jupyter_harness import (
+        BROWSER_API_KEY,
+        JupyterServer,
+        chromium_executable,
+        launch_browser,
+        run_all_cells,
+        write_notebook,
+    )
     from playwright.sync_api import sync_playwright
 
     from mql_notebook.local import LocalServer
@@ -66,19 +74,27 @@ def measure() -> dict:
     if exe is None:
         raise RuntimeError("no Chromium at /usr/bin/chromium (apt-get install chromium)")
     res: dict = {}
-    with LocalServer(pace=3, api_key=BROWSER_API_KEY) as emu, \
-            JupyterServer("lab", {"MQL_BASE_URL": emu.url, "MQL_API_KEY": BROWSER_API_KEY}) as s:
+    with (
+        LocalServer(pace=3, api_key=BROWSER_API_KEY) as emu,
+        JupyterServer("lab", {"MQL_BASE_URL": emu.url, "MQL_API_KEY": BROWSER_API_KEY}) as s,
+    ):
         write_notebook(s.root / "b.ipynb", [SETUP, BUTTON, SECOND])
         with sync_playwright() as p:
             b = launch_browser(p, exe)
             page = b.new_page(viewport={"width": 1280, "height": 1000})
             page.add_init_script(INIT_JS)
             page.goto(s.page_url("b.ipynb"))
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
+            page.wait_for_function(
+                "() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000
+            )
             s.wait_for_kernel()
-            page.wait_for_function("() => document.querySelector('.jp-Notebook .jp-Cell')", timeout=30_000)
+            page.wait_for_function(
+                "() => document.querySelector('.jp-Notebook .jp-Cell')", timeout=30_000
+            )
             run_all_cells(page)
-            page.wait_for_function("() => window.__first.w2 && window.__first.button", timeout=60_000)
+            page.wait_for_function(
+                "() => window.__first.w2 && window.__first.button", timeout=60_000
+            )
             first = page.evaluate("() => window.__first")
             page.evaluate(OBSERVE_JS)
             kid = s.api("/api/kernels")[0]["id"]
@@ -89,8 +105,15 @@ def measure() -> dict:
 
             def run(code: str, timeout: float = 120) -> str:
                 out: list[str] = []
-                kc.execute_interactive(code, timeout=timeout, output_hook=lambda m: out.append(
-                    m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+                kc.execute_interactive(
+                    code,
+                    timeout=timeout,
+                    output_hook=lambda m: (
+                        out.append(m["content"].get("text", ""))
+                        if m["msg_type"] == "stream"
+                        else None
+                    ),
+                )
                 return "".join(out)
 
             def cell_times(n: int) -> list[float]:
@@ -104,7 +127,10 @@ def measure() -> dict:
             res["cell_idle"] = cell_times(10)
             # 1. badge delay
             page.locator(".mql-generate").first.click()
-            page.wait_for_function("() => document.querySelector('.mql-video-widget').dataset.status === 'completed'", timeout=60000)
+            page.wait_for_function(
+                "() => document.querySelector('.mql-video-widget').dataset.status === 'completed'",
+                timeout=60000,
+            )
             time.sleep(0.5)
             browser_t = page.evaluate("() => window.__t")
             kernel_t = json.loads(run("print(json.dumps(kernel_times))"))
@@ -118,15 +144,19 @@ def measure() -> dict:
             res["display_button"] = first["button"] - t_k[0]
             res["display_widget"] = first["w2"] - t_k[1]
             # 2. 20 widgets polling
-            run("ws = [VideoWidget(f'stall {i} [[stall]]') for i in range(20)]\n"
-                "ts = [x.generate() for x in ws]")
+            run(
+                "ws = [VideoWidget(f'stall {i} [[stall]]') for i in range(20)]\n"
+                "ts = [x.generate() for x in ws]"
+            )
             time.sleep(0.5)
             res["cell_20"] = cell_times(20)
-            res["polling_widgets"] = run("print(sum(1 for x in ws if x.status in ('pending', 'processing')))").strip()
+            res["polling_widgets"] = run(
+                "print(sum(1 for x in ws if x.status in ('pending', 'processing')))"
+            ).strip()
             run("[x.cancel() for x in ws]")
             # 4. 50 MB video
             page.evaluate("() => { window.__loaded = null; }")
-            out = run(r'''
+            out = run(r"""
 from mql_notebook.widget.run import Run
 base = w.video
 pad = 50_000_000 - len(base)
@@ -136,7 +166,7 @@ w._runs.append(r)
 t_send = time.time() * 1000
 w._display(r)
 print(json.dumps([t_send, len(big)]))
-''')
+""")
             t_send, size = json.loads(out)
             page.wait_for_function("() => window.__loaded", timeout=60000)
             res["video50"] = page.evaluate("() => window.__loaded") - t_send
@@ -152,34 +182,48 @@ def section(quick: bool) -> str:
     idle = statistics.median(r["cell_idle"])
     busy = statistics.median(r["cell_20"])
     badge = [d for _, d in r["badge"] if d is not None]
-    badge_rows = ", ".join(f"{st} {('%.0f ms' % d) if d is not None else 'not seen'}" for st, d in r["badge"])
+    badge_rows = ", ".join(
+        f"{st} {(f'{d:.0f} ms') if d is not None else 'not seen'}" for st, d in r["badge"]
+    )
     fmt = lambda v: "n/a" if v is None else f"{v:.0f} ms"  # noqa: E731
-    return "\n".join([
-        "## 5. Notebook: JupyterLab 4 in Debian Chromium (Playwright)",
-        "",
-        "Targets (issue 4): a badge change reaches the browser within 100 ms of the status change; with",
-        "20 widgets polling a trivial cell runs in under 50 ms; a 50 MB video is playable under 3 s.",
-        "",
-        "| figure | value | anchor (same run) | ratio | target |",
-        "|---|---|---|---|---|",
-        f"| badge change, kernel trait -> page attribute, median (max) | {statistics.median(badge):.0f} ms ({max(badge):.0f}) "
-        f"| trivial cell round trip, idle kernel: {idle:.0f} ms | {statistics.median(badge) / idle:.2f}x | < 100 ms |",
-        f"| trivial cell `1+1`, 20 widgets polling ({r['polling_widgets']} still polling at the end), median (max) "
-        f"| {busy:.0f} ms ({max(r['cell_20']):.0f}) | same cell, no widget polling: {idle:.0f} ms | {busy / idle:.2f}x | < 50 ms |",
-        f"| `display(VideoWidget)` -> view in the page | {fmt(r['display_widget'])} | `display(ipywidgets.Button())`: "
-        f"{fmt(r['display_button'])} | {(r['display_widget'] / r['display_button']) if r['display_widget'] and r['display_button'] else float('nan'):.2f}x | |",
-        f"| 50 MB video: kernel hands it to the widget -> `<video>` loadeddata | {r['video50'] / 1000:.2f} s | | | < 3 s |",
-        "",
-        f"Badge delays per status: {badge_rows}.",
-        "",
-        "Verdicts: badge " + ("met" if statistics.median(badge) < 100 else "NOT met")
-        + "; trivial cell with 20 widgets polling: median " + ("met" if busy < 50 else "NOT met")
-        + (f", max {max(r['cell_20']):.0f} ms" + (" also met" if max(r['cell_20']) < 50 else
-           " not: the emulator renders the 20 videos inside the kernel's own process here"
-           " (MQL_BASE_URL=local), competing with the kernel for 2 cores; against a remote API the"
-           " kernel only polls"))
-        + "; 50 MB playable " + ("met" if r["video50"] / 1000 < 3 else "NOT met") + ".",
-    ])
+    return "\n".join(
+        [
+            "## 5. Notebook: JupyterLab 4 in Debian Chromium (Playwright)",
+            "",
+            "Targets (issue 4): a badge change reaches the browser within 100 ms of the status change; with",
+            "20 widgets polling a trivial cell runs in under 50 ms; a 50 MB video is playable under 3 s.",
+            "",
+            "| figure | value | anchor (same run) | ratio | target |",
+            "|---|---|---|---|---|",
+            f"| badge change, kernel trait -> page attribute, median (max) | {statistics.median(badge):.0f} ms ({max(badge):.0f}) "
+            f"| trivial cell round trip, idle kernel: {idle:.0f} ms | {statistics.median(badge) / idle:.2f}x | < 100 ms |",
+            f"| trivial cell `1+1`, 20 widgets polling ({r['polling_widgets']} still polling at the end), median (max) "
+            f"| {busy:.0f} ms ({max(r['cell_20']):.0f}) | same cell, no widget polling: {idle:.0f} ms | {busy / idle:.2f}x | < 50 ms |",
+            f"| `display(VideoWidget)` -> view in the page | {fmt(r['display_widget'])} | `display(ipywidgets.Button())`: "
+            f"{fmt(r['display_button'])} | {(r['display_widget'] / r['display_button']) if r['display_widget'] and r['display_button'] else float('nan'):.2f}x | |",
+            f"| 50 MB video: kernel hands it to the widget -> `<video>` loadeddata | {r['video50'] / 1000:.2f} s | | | < 3 s |",
+            "",
+            f"Badge delays per status: {badge_rows}.",
+            "",
+            "Verdicts: badge "
+            + ("met" if statistics.median(badge) < 100 else "NOT met")
+            + "; trivial cell with 20 widgets polling: median "
+            + ("met" if busy < 50 else "NOT met")
+            + (
+                f", max {max(r['cell_20']):.0f} ms"
+                + (
+                    " also met"
+                    if max(r["cell_20"]) < 50
+                    else " not: the emulator renders the 20 videos inside the kernel's own process here"
+                    " (MQL_BASE_URL=local), competing with the kernel for 2 cores; against a remote API the"
+                    " kernel only polls"
+                )
+            )
+            + "; 50 MB playable "
+            + ("met" if r["video50"] / 1000 < 3 else "NOT met")
+            + ".",
+        ]
+    )
 
 
 if __name__ == "__main__":

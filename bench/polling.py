@@ -56,7 +56,9 @@ def _ours(urls: list[str], runs: list[Run], offsets: list[float]) -> None:
     async def main() -> None:
         clients = [AsyncMQL(api_key=API_KEY, base_url=url) for url in urls]
         try:
-            await asyncio.gather(*(one(c, r, o) for c, r, o in zip(clients, runs, offsets)))
+            await asyncio.gather(
+                *(one(c, r, o) for c, r, o in zip(clients, runs, offsets, strict=False))
+            )
         finally:
             for client in clients:
                 await client.aclose()
@@ -77,7 +79,9 @@ def _metriqual(url: str, run: Run, offset: float) -> None:
 def _loop(url: str, run: Run, offset: float, interval: float) -> None:
     time.sleep(offset)
     with httpx.Client(base_url=url, headers=AUTH, timeout=30) as client:
-        gid = client.post("/v1/videos/generations", json={"model": "sora", "prompt": PROMPT, "duration": 5}).json()["id"]
+        gid = client.post(
+            "/v1/videos/generations", json={"model": "sora", "prompt": PROMPT, "duration": 5}
+        ).json()["id"]
         while True:
             status = client.get(f"/v1/videos/generations/{gid}").json()
             if str(status.get("status", "")).lower() in DONE:
@@ -91,9 +95,10 @@ def _guard(target, run_list, *args):
     def go():
         try:
             target(*args)
-        except Exception as exc:  # noqa: BLE001 - reported as a figure, not a crash
+        except Exception as exc:
             for r in run_list:
                 r.error = f"{type(exc).__name__}: {exc}"[:200]
+
     return go
 
 
@@ -117,12 +122,18 @@ def run_profile(profile: str, seconds: float, jobs: int) -> dict:
             servers.append(Served(apis[-1].app))
         urls = [s.__enter__() for s in servers]
     try:
-        threads = [threading.Thread(target=_guard(_ours, runs[CONTENDERS[0]], urls, runs[CONTENDERS[0]], offsets))]
-        for run, url in zip(runs[CONTENDERS[1]], urls):
+        threads = [
+            threading.Thread(
+                target=_guard(_ours, runs[CONTENDERS[0]], urls, runs[CONTENDERS[0]], offsets)
+            )
+        ]
+        for run, url in zip(runs[CONTENDERS[1]], urls, strict=False):
             threads.append(threading.Thread(target=_guard(_metriqual, [run], url, run, 0.0)))
         for name, interval in ((CONTENDERS[2], 1.0), (CONTENDERS[3], 5.0)):
-            for run, url in zip(runs[name], urls):
-                threads.append(threading.Thread(target=_guard(_loop, [run], url, run, 0.0, interval)))
+            for run, url in zip(runs[name], urls, strict=False):
+                threads.append(
+                    threading.Thread(target=_guard(_loop, [run], url, run, 0.0, interval))
+                )
         for t in threads:
             t.start()
         for t in threads:
@@ -182,8 +193,13 @@ def plot_timeline(result: dict, path) -> None:
         xs = [t - run.created for t in run.requests]
         ax.scatter(xs, [row] * len(xs), marker="|", s=250, label=None)
         ax.scatter([run.noticed - run.created], [row], marker="o", s=40, color="black", zorder=3)
-        ax.text(result["seconds"] + 6.5, row, f"{len(run.requests)} requests, noticed +{run.delay:.2f} s",
-                va="center", fontsize=8)
+        ax.text(
+            result["seconds"] + 6.5,
+            row,
+            f"{len(run.requests)} requests, noticed +{run.delay:.2f} s",
+            va="center",
+            fontsize=8,
+        )
     ref = runs[CONTENDERS[0]][pick]
     done = ref.completes_at - ref.created
     ax.axvline(done, color="red", linestyle="--", linewidth=1)
@@ -191,8 +207,12 @@ def plot_timeline(result: dict, path) -> None:
     ax.set_yticks(range(len(CONTENDERS)), CONTENDERS)
     ax.set_ylim(-0.6, len(CONTENDERS) - 0.2)
     ax.set_xlim(-0.5, result["seconds"] + 15)
-    ax.set_xlabel("seconds since the job was created (ticks: status requests seen by the emulator; dot: noticed)")
-    ax.set_title(f"Status requests for one {done:.1f} s job (the same job length for all) with {result['profile']} progress")
+    ax.set_xlabel(
+        "seconds since the job was created (ticks: status requests seen by the emulator; dot: noticed)"
+    )
+    ax.set_title(
+        f"Status requests for one {done:.1f} s job (the same job length for all) with {result['profile']} progress"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -201,6 +221,10 @@ def plot_timeline(result: dict, path) -> None:
 if __name__ == "__main__":
     import sys
 
-    res = run_profile(sys.argv[1] if len(sys.argv) > 1 else "steady", float(sys.argv[2]) if len(sys.argv) > 2 else 10, 3)
+    res = run_profile(
+        sys.argv[1] if len(sys.argv) > 1 else "steady",
+        float(sys.argv[2]) if len(sys.argv) > 2 else 10,
+        3,
+    )
     for name, s in res["summary"].items():
         print(name, s)

@@ -22,7 +22,7 @@ SECTIONS = ("polling", "download", "concurrency", "import", "notebook", "render"
 
 
 def fmt(x: float, digits: int = 2) -> str:
-    return "n/a" if x != x else f"{x:.{digits}f}"  # noqa: PLR0124 - NaN check
+    return "n/a" if x != x else f"{x:.{digits}f}"
 
 
 def ratio(a: float, b: float) -> str:
@@ -35,8 +35,11 @@ def section_polling(quick: bool) -> str:
     from bench import polling
 
     jobs = 3 if quick else 5
-    plan = [("steady", 10), ("stall", 10), ("noprogress", 10)] if quick else [
-        ("steady", 10), ("steady", 30), ("steady", 60), ("stall", 30), ("noprogress", 30)]
+    plan = (
+        [("steady", 10), ("stall", 10), ("noprogress", 10)]
+        if quick
+        else [("steady", 10), ("steady", 30), ("steady", 60), ("stall", 30), ("noprogress", 30)]
+    )
     out = [
         "## 1. Polling: lateness and status requests",
         "",
@@ -66,35 +69,48 @@ def section_polling(quick: bool) -> str:
         if profile == "steady" and (timeline is None or seconds == 30):
             timeline = result
             ours = result["summary"][polling.CONTENDERS[0]]
-            verdict = (f"**Target (issue 3)**, steady {seconds} s job: noticed within 0.5 s median -> "
-                       f"{'met' if ours['delay_median'] <= 0.5 else 'NOT met'} ({fmt(ours['delay_median'])} s); "
-                       f"at most 12 status requests -> {'met' if ours['requests_max'] <= 12 else 'NOT met'} "
-                       f"(median {ours['requests_median']:g}, max {ours['requests_max']}).")
+            verdict = (
+                f"**Target (issue 3)**, steady {seconds} s job: noticed within 0.5 s median -> "
+                f"{'met' if ours['delay_median'] <= 0.5 else 'NOT met'} ({fmt(ours['delay_median'])} s); "
+                f"at most 12 status requests -> {'met' if ours['requests_max'] <= 12 else 'NOT met'} "
+                f"(median {ours['requests_median']:g}, max {ours['requests_max']})."
+            )
     if timeline is not None:
         out += ["", verdict]
         polling.plot_timeline(timeline, ROOT / "docs" / "bench_polling.png")
-        out += ["", "![status requests on one timeline](docs/bench_polling.png)", "",
-                f"[docs/bench_polling.png](docs/bench_polling.png): each contender's status requests for "
-                f"the same {timeline['seconds']} s steady job (the middle job length of that row)."]
+        out += [
+            "",
+            "![status requests on one timeline](docs/bench_polling.png)",
+            "",
+            f"[docs/bench_polling.png](docs/bench_polling.png): each contender's status requests for "
+            f"the same {timeline['seconds']} s steady job (the middle job length of that row).",
+        ]
     return "\n".join(out)
 
 
 def section_render(quick: bool) -> str:
     args = ["--repeat", "2", "--seconds", "2"] if quick else []
     print("render: bench/bench_render.py " + " ".join(args), flush=True)
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_render.py"), *args], cwd=ROOT,
-                         capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_render.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     text = out.stdout.strip() or out.stderr.strip()
-    return "\n".join([
-        "## 6. Emulator render time and status latency (bench/bench_render.py, a colleague's benchmark)",
-        "",
-        "Targets (issue 2): 5 s of 480p rendered in at most 0.5 s on 2 cores; status answers under 10 ms",
-        "at the 99th percentile while a video renders. Its own output, unchanged, from this run:",
-        "",
-        "```",
-        text,
-        "```",
-    ])
+    return "\n".join(
+        [
+            "## 6. Emulator render time and status latency (bench/bench_render.py, a colleague's benchmark)",
+            "",
+            "Targets (issue 2): 5 s of 480p rendered in at most 0.5 s on 2 cores; status answers under 10 ms",
+            "at the 99th percentile while a video renders. Its own output, unchanged, from this run:",
+            "",
+            "```",
+            text,
+            "```",
+        ]
+    )
 
 
 def run_section(name: str, quick: bool) -> str:
@@ -106,7 +122,9 @@ def run_section(name: str, quick: bool) -> str:
         return module_sections[name](quick)
     import importlib
 
-    module = importlib.import_module(f"bench.{'bench_' + name if name == 'render' else name + '_bench'}")
+    module = importlib.import_module(
+        f"bench.{'bench_' + name if name == 'render' else name + '_bench'}"
+    )
     return module.section(quick)
 
 
@@ -126,8 +144,10 @@ def main() -> None:
         t0 = time.monotonic()
         try:
             parts.append(run_section(name, args.quick))
-        except Exception:  # noqa: BLE001 - one broken section must not lose the others
-            parts.append(f"## {name}\n\nNot measured: the benchmark raised\n\n```\n{traceback.format_exc()}```")
+        except Exception:
+            parts.append(
+                f"## {name}\n\nNot measured: the benchmark raised\n\n```\n{traceback.format_exc()}```"
+            )
         print(f"{name}: {time.monotonic() - t0:.0f} s", flush=True)
         write(args, facts, load_before, started, parts)
     print(f"wrote {args.output}")
@@ -140,7 +160,10 @@ def write(args, facts, load_before, started, parts) -> None:
     header = [
         "# Benchmarks",
         "",
-        "Written by `" + command + "` on " + time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(started))
+        "Written by `"
+        + command
+        + "` on "
+        + time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(started))
         + f" in {time.time() - started:.0f} s. Every figure sits beside its anchor measured in the same run.",
         "",
         "| machine | |",

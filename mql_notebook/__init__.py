@@ -1,5 +1,7 @@
 """mql-notebook: generate videos with the Metriqual (Sora) API from a notebook."""
 
+from ._version import __version__
+from .client import MQL, AsyncMQL, PollTiming, RetryPolicy
 from .errors import (
     APIConnectionError,
     APIError,
@@ -19,27 +21,20 @@ from .errors import (
     ServerError,
     WaitTimeoutError,
 )
-from .client import MQL, AsyncMQL, PollTiming, RetryPolicy
 from .generation import Generation
 from .options import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 
-from ._version import __version__
-
 __all__ = [
-    "__version__",
     "ASPECT_RATIOS",
     "DURATIONS",
     "MAX_VARIANTS",
     "MODELS",
     "MQL",
     "RESOLUTIONS",
-    "AsyncMQL",
-    "PollTiming",
-    "RetryPolicy",
-    "VideoWidget",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncMQL",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
@@ -52,9 +47,13 @@ __all__ = [
     "MQLError",
     "NotFoundError",
     "NotReadyError",
+    "PollTiming",
     "RateLimitError",
+    "RetryPolicy",
     "ServerError",
+    "VideoWidget",
     "WaitTimeoutError",
+    "__version__",
 ]
 
 

@@ -20,11 +20,15 @@ class MQLError(Exception):
 class InvalidRequestError(MQLError, ValueError):
     """An option was refused locally, before any request (and any money) was spent."""
 
-    def __init__(self, field: str, value: Any, allowed: str | Sequence[Any], reason: str | None = None):
+    def __init__(
+        self, field: str, value: Any, allowed: str | Sequence[Any], reason: str | None = None
+    ):
         self.field = field
         self.value = value
         self.allowed = allowed
-        allowed_text = allowed if isinstance(allowed, str) else "one of " + ", ".join(repr(a) for a in allowed)
+        allowed_text = (
+            allowed if isinstance(allowed, str) else "one of " + ", ".join(repr(a) for a in allowed)
+        )
         what = reason or f"{field}={_short_repr(value)} is not allowed"
         super().__init__(f"{what}; {field} must be {allowed_text}")
 
@@ -36,8 +40,15 @@ class ConfigurationError(MQLError):
 class APIError(MQLError):
     """The API answered with an error status."""
 
-    def __init__(self, message: str, *, status_code: int, code: str | None = None,
-                 operation: str = "", generation_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        operation: str = "",
+        generation_id: str | None = None,
+    ):
         self.message = message
         self.status_code = status_code
         self.code = code

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .status import COMPLETED, FAILED, CANCELLED, Status, is_terminal, normalize_status
+from .status import CANCELLED, COMPLETED, FAILED, Status, is_terminal, normalize_status
 
 # The official Python SDK falls back to these when a gateway names the id differently.
 _ID_KEYS = ("id", "video_id", "task_id")
@@ -20,7 +20,7 @@ class Generation(Mapping[str, Any]):
     dialect. ``gen.raw`` is the server's JSON untouched and ``gen.raw_status`` its own word.
     """
 
-    __slots__ = ("raw", "id", "status", "raw_status")
+    __slots__ = ("id", "raw", "raw_status", "status")
 
     def __init__(self, raw: Mapping[str, Any], *, id: str):
         self.raw: dict[str, Any] = dict(raw)
@@ -67,7 +67,11 @@ class Generation(Mapping[str, Any]):
     @property
     def created_at(self) -> float | None:
         value = self.raw.get("created_at")
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return (
+            float(value)
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else None
+        )
 
     @property
     def download_url(self) -> str | None:

@@ -52,7 +52,9 @@ def validate_generation_request(
         body["aspect_ratio"] = aspect_ratio
     if duration is not None:
         if not _is_int(duration) or duration not in DURATIONS:
-            raise InvalidRequestError("duration", duration, "one of 5, 10, 15, 20 (whole seconds, an int)")
+            raise InvalidRequestError(
+                "duration", duration, "one of 5, 10, 15, 20 (whole seconds, an int)"
+            )
         body["duration"] = duration
     if n is not None:
         if not _is_int(n) or not 1 <= n <= MAX_VARIANTS:
@@ -68,17 +70,28 @@ def validate_generation_request(
 def validate_prompt(prompt: Any) -> str:
     allowed = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
     if not isinstance(prompt, str):
-        raise InvalidRequestError("prompt", prompt, allowed, reason=f"prompt must be a string, not {type(prompt).__name__}")
+        raise InvalidRequestError(
+            "prompt",
+            prompt,
+            allowed,
+            reason=f"prompt must be a string, not {type(prompt).__name__}",
+        )
     if not prompt.strip():
         raise InvalidRequestError("prompt", prompt, allowed, reason="prompt is empty")
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise InvalidRequestError("prompt", prompt, allowed, reason=f"prompt is {len(prompt)} characters long")
+        raise InvalidRequestError(
+            "prompt", prompt, allowed, reason=f"prompt is {len(prompt)} characters long"
+        )
     if "\x00" in prompt:
-        raise InvalidRequestError("prompt", prompt, allowed, reason="prompt contains a NUL character")
+        raise InvalidRequestError(
+            "prompt", prompt, allowed, reason="prompt contains a NUL character"
+        )
     return prompt
 
 
-def frame_size(aspect_ratio: str = DEFAULT_ASPECT_RATIO, resolution: str = DEFAULT_RESOLUTION) -> tuple[int, int]:
+def frame_size(
+    aspect_ratio: str = DEFAULT_ASPECT_RATIO, resolution: str = DEFAULT_RESOLUTION
+) -> tuple[int, int]:
     """(width, height) in pixels: the short side is the resolution, both sides even."""
     short = _SHORT_SIDE[resolution]
     wide, tall = (int(x) for x in aspect_ratio.split(":"))

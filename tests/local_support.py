@@ -28,8 +28,13 @@ def create(client: httpx.Client, **body: Any) -> dict[str, Any]:
     return response.json()
 
 
-def wait_terminal(client: httpx.Client, generation_id: str, *, timeout: float = 20.0,
-                  terminal: set[str] = TERMINAL) -> dict[str, Any]:
+def wait_terminal(
+    client: httpx.Client,
+    generation_id: str,
+    *,
+    timeout: float = 20.0,
+    terminal: set[str] = TERMINAL,
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         body = client.get(f"/v1/videos/generations/{generation_id}").json()
@@ -52,9 +57,9 @@ def top_level_boxes(data: bytes) -> list[str]:
     """The MP4's top-level box types in file order (ftyp, moov, mdat, ...)."""
     boxes, offset = [], 0
     while offset + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
         if size == 1:
-            size = struct.unpack(">Q", data[offset + 8:offset + 16])[0]
+            size = struct.unpack(">Q", data[offset + 8 : offset + 16])[0]
         elif size == 0:
             size = len(data) - offset
         boxes.append(kind.decode("latin-1"))

@@ -36,7 +36,9 @@ def fault_kinds(records: Iterable[RequestRecord]) -> Counter[str]:
         if not r.fault:
             continue
         for label in r.fault.split("+"):
-            kind = "latency" if label.startswith("latency") else label  # server_error:502, job:fail, drop ...
+            kind = (
+                "latency" if label.startswith("latency") else label
+            )  # server_error:502, job:fail, drop ...
             counts[f"{r.endpoint}.{kind}"] += 1
     return counts
 
@@ -55,10 +57,12 @@ def duplicate_creates(records: list[RequestRecord]) -> list[str]:
         accepted = [r for r in posts if r.status in (200, 201)]
         if len(accepted) > 1:
             problems.append(f"key {key} accepted {len(accepted)} times")
-        for i, r in enumerate(posts[:-1]):
+        for _i, r in enumerate(posts[:-1]):
             labels = (r.fault or "").split("+")
             if r.status in (200, 201) or any(label in MAY_HAVE_ACCEPTED for label in labels):
-                problems.append(f"key {key} sent again after {r.status} {r.fault}: {[(p.status, p.fault) for p in posts]}")
+                problems.append(
+                    f"key {key} sent again after {r.status} {r.fault}: {[(p.status, p.fault) for p in posts]}"
+                )
     return problems
 
 

@@ -20,7 +20,11 @@ def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "mql_notebook.cli", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -28,8 +32,18 @@ LOCAL = {"MQL_BASE_URL": "local", "MQL_LOCAL_PACE": "0.5"}
 
 
 def test_generate_writes_a_playable_mp4_of_the_requested_duration(tmp_path: Path) -> None:
-    result = run("generate", PROMPT, "--duration", "5", "--aspect-ratio", "9:16", "--output", "flower.mp4",
-                 cwd=tmp_path, **LOCAL)
+    result = run(
+        "generate",
+        PROMPT,
+        "--duration",
+        "5",
+        "--aspect-ratio",
+        "9:16",
+        "--output",
+        "flower.mp4",
+        cwd=tmp_path,
+        **LOCAL,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "flower.mp4"
     assert "created" in result.stderr and "completed" in result.stderr
@@ -58,7 +72,9 @@ def _generate_then_status_then_download(tmp_path: Path, env: dict[str, str]) -> 
     status = run("status", generation_id, cwd=tmp_path, **env)
     assert status.returncode == 0 and status.stdout.split()[:2] == [generation_id, "completed"]
 
-    downloaded = run("download", generation_id, "--variant", "1", "--output", "again.mp4", cwd=tmp_path, **env)
+    downloaded = run(
+        "download", generation_id, "--variant", "1", "--output", "again.mp4", cwd=tmp_path, **env
+    )
     assert downloaded.returncode == 0, downloaded.stderr
     assert (tmp_path / "again.mp4").read_bytes() == (tmp_path / "v-2.mp4").read_bytes()
 
@@ -73,7 +89,9 @@ def _generate_then_status_then_download(tmp_path: Path, env: dict[str, str]) -> 
         (["status", "video_does_not_exist"], 3, "404"),
     ],
 )
-def test_bad_input_fails_clearly_with_a_nonzero_code(tmp_path: Path, args: list[str], code: int, needle: str) -> None:
+def test_bad_input_fails_clearly_with_a_nonzero_code(
+    tmp_path: Path, args: list[str], code: int, needle: str
+) -> None:
     result = run(*args, cwd=tmp_path, **LOCAL)
     assert result.returncode == code, result.stderr
     assert needle in result.stderr
@@ -82,7 +100,9 @@ def test_bad_input_fails_clearly_with_a_nonzero_code(tmp_path: Path, args: list[
 
 
 def test_unreachable_server_fails_with_code_4(tmp_path: Path) -> None:
-    result = run("generate", PROMPT, cwd=tmp_path, MQL_BASE_URL="http://127.0.0.1:9", MQL_API_KEY="mql_test")
+    result = run(
+        "generate", PROMPT, cwd=tmp_path, MQL_BASE_URL="http://127.0.0.1:9", MQL_API_KEY="mql_test"
+    )
     assert result.returncode == 4
     assert "127.0.0.1:9" in result.stderr or "connect" in result.stderr.lower()
     assert "Traceback" not in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,9 @@ from mql_notebook import (
     ServerError,
     WaitTimeoutError,
 )
-from mql_notebook.local import LocalServer
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
+from mql_notebook.local import LocalServer
 
 KEY = "mql_test_key"
 PROMPT = "A timelapse of a flower blooming in a garden"
@@ -89,10 +90,16 @@ async def test_create_wait_download_round_trip(video: Video, emulator) -> None:
     assert posts(emulator) == 1
 
 
-async def test_create_and_download_to_a_path_is_atomic(video: Video, emulator, tmp_path: Path) -> None:
+async def test_create_and_download_to_a_path_is_atomic(
+    video: Video, emulator, tmp_path: Path
+) -> None:
     seen: list[tuple[int, int | None]] = []
-    path = await video.create_and_download(model="sora", prompt=PROMPT, dest=tmp_path / "flower.mp4",
-                                           on_progress=lambda done, total: seen.append((done, total)))
+    path = await video.create_and_download(
+        model="sora",
+        prompt=PROMPT,
+        dest=tmp_path / "flower.mp4",
+        on_progress=lambda done, total: seen.append((done, total)),
+    )
     assert path == tmp_path / "flower.mp4" and path.read_bytes()[4:8] == b"ftyp"
     assert seen[-1][0] == seen[-1][1] == path.stat().st_size
     assert [p.name for p in tmp_path.iterdir()] == ["flower.mp4"]
@@ -117,7 +124,9 @@ async def test_create_and_download_to_a_path_is_atomic(video: Video, emulator, t
         {"resolution": "4k"},
     ],
 )
-async def test_invalid_input_is_refused_before_any_request(video: Video, emulator, options: dict[str, Any]) -> None:
+async def test_invalid_input_is_refused_before_any_request(
+    video: Video, emulator, options: dict[str, Any]
+) -> None:
     request = {"model": "sora", "prompt": PROMPT, **options}
     with pytest.raises(InvalidRequestError) as info:
         await video.create(**request)
@@ -136,7 +145,9 @@ async def test_lost_create_answer_is_not_resent(video: Video, emulator) -> None:
 
 
 @pytest.mark.parametrize("fault", ["rate_limit", "server_error_503"])
-async def test_create_is_resent_after_a_not_processed_answer(video: Video, emulator, fault: str) -> None:
+async def test_create_is_resent_after_a_not_processed_answer(
+    video: Video, emulator, fault: str
+) -> None:
     kind = "rate_limit:0.05" if fault == "rate_limit" else "server_error:503"
     jobs_before = len(emulator.emulator.jobs)
     emulator.faults.script("create", [kind])
@@ -165,7 +176,9 @@ async def test_status_and_content_survive_faults(video: Video, emulator) -> None
     assert any(r.status == 206 for r in emulator.requests if r.path.endswith("/content"))
 
 
-async def test_interrupted_download_to_a_path_resumes_byte_identical(video: Video, emulator, tmp_path: Path) -> None:
+async def test_interrupted_download_to_a_path_resumes_byte_identical(
+    video: Video, emulator, tmp_path: Path
+) -> None:
     gen = await video.create_and_wait(model="sora", prompt=PROMPT)
     clean = await video.download(gen.id)
     emulator.faults.script("content", ["truncate"])
@@ -239,7 +252,9 @@ async def test_every_status_vocabulary(video: Video, emulator, vocabulary: str) 
     emulator.vocabulary = vocabulary
     try:
         updates: list[str] = []
-        gen = await video.create_and_wait(model="sora", prompt=PROMPT, on_update=lambda g: updates.append(g.status))
+        gen = await video.create_and_wait(
+            model="sora", prompt=PROMPT, on_update=lambda g: updates.append(g.status)
+        )
         assert gen["status"] == "completed"
         assert set(updates) <= {"pending", "processing", "completed"}
     finally:
@@ -284,7 +299,9 @@ def test_garbage_base_urls_are_refused(url: str) -> None:
 
 
 async def test_unreachable_server_is_a_connection_error(video: Video) -> None:
-    client = make_client("async", "http://127.0.0.1:9", retry_policy=RetryPolicy(max_retries=1, base_delay=0.01))
+    client = make_client(
+        "async", "http://127.0.0.1:9", retry_policy=RetryPolicy(max_retries=1, base_delay=0.01)
+    )
     with pytest.raises(APIConnectionError) as info:
         await client.video.get_status("video_123")
     assert "video_123" in str(info.value)
@@ -305,6 +322,8 @@ def test_key_never_shows_in_reprs() -> None:
 
 async def test_create_and_wait_reports_each_state_once(video: Video, emulator) -> None:
     seen: list[tuple[str, float | None]] = []
-    await video.create_and_wait(model="sora", prompt=PROMPT, on_update=lambda g: seen.append((g.status, g.progress)))
+    await video.create_and_wait(
+        model="sora", prompt=PROMPT, on_update=lambda g: seen.append((g.status, g.progress))
+    )
     assert seen[-1][0] == "completed"
-    assert all(a != b for a, b in zip(seen, seen[1:])), seen
+    assert all(a != b for a, b in itertools.pairwise(seen)), seen

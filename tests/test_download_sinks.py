@@ -20,7 +20,7 @@ def small_flushes(monkeypatch):
 
 def pieces(total: int, size: int = 1000) -> list[bytes]:
     data = os.urandom(total)
-    return [data[i:i + size] for i in range(0, total, size)]
+    return [data[i : i + size] for i in range(0, total, size)]
 
 
 async def test_path_sink_keeps_order_and_renames_only_when_complete(tmp_path: Path) -> None:
@@ -68,7 +68,9 @@ async def test_file_object_sink_rewinds_to_where_it_started() -> None:
     assert buffer.getvalue() == b"header:"
 
 
-@pytest.mark.parametrize("hostile", ["../../etc/passwd", "/abs/path", "a/b", "..", "x\x00y", "?#", ""])
+@pytest.mark.parametrize(
+    "hostile", ["../../etc/passwd", "/abs/path", "a/b", "..", "x\x00y", "?#", ""]
+)
 def test_a_server_id_never_names_a_file_outside_the_folder(tmp_path: Path, hostile: str) -> None:
     name = safe_filename(hostile)
     assert "/" not in name and "\x00" not in name and not name.startswith(".")

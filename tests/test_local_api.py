@@ -62,20 +62,40 @@ def server_url(client) -> str:
 
 
 def test_options_are_echoed_and_sized(client):
-    body = create(client, model="sora-1.0-turbo", aspect_ratio="9:16", duration=10, resolution="720p", n=2)
-    assert (body["model"], body["aspect_ratio"], body["seconds"], body["resolution"], body["n_variants"]) == (
-        "sora-1.0-turbo", "9:16", 10, "720p", 2)
+    body = create(
+        client, model="sora-1.0-turbo", aspect_ratio="9:16", duration=10, resolution="720p", n=2
+    )
+    assert (
+        body["model"],
+        body["aspect_ratio"],
+        body["seconds"],
+        body["resolution"],
+        body["n_variants"],
+    ) == ("sora-1.0-turbo", "9:16", 10, "720p", 2)
     assert body["size"] == "720x1280"
 
 
-@pytest.mark.parametrize("path,method", [
-    ("/v1/videos/generations", "POST"),
-    ("/v1/videos/generations/video_x", "GET"),
-    ("/v1/videos/video_x/content", "GET"),
-])
-@pytest.mark.parametrize("authorization", [
-    None, "", "mql_abc", "Basic bXFsX2FiYw==", "Bearer", "Bearer sk-abc", "Bearer mql_", "Token mql_abc",
-])
+@pytest.mark.parametrize(
+    "path,method",
+    [
+        ("/v1/videos/generations", "POST"),
+        ("/v1/videos/generations/video_x", "GET"),
+        ("/v1/videos/video_x/content", "GET"),
+    ],
+)
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "mql_abc",
+        "Basic bXFsX2FiYw==",
+        "Bearer",
+        "Bearer sk-abc",
+        "Bearer mql_",
+        "Token mql_abc",
+    ],
+)
 def test_missing_or_malformed_key_gets_401_json(server, path, method, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
     response = httpx.request(method, server.url + path, headers=headers, json=SEED_BODY)
@@ -86,7 +106,9 @@ def test_missing_or_malformed_key_gets_401_json(server, path, method, authorizat
 
 def test_any_mql_key_is_accepted_and_the_scheme_is_case_insensitive(server):
     for header in ("Bearer mql_anything", "bearer mql_x", "BEARER mql_123"):
-        response = httpx.post(server.url + "/v1/videos/generations", headers={"Authorization": header}, json=SEED_BODY)
+        response = httpx.post(
+            server.url + "/v1/videos/generations", headers={"Authorization": header}, json=SEED_BODY
+        )
         assert response.status_code == 200, header
 
 
@@ -94,8 +116,11 @@ def test_a_fixed_key_refuses_every_other_key():
     with LocalServer(pace=0, api_key="mql_fixed") as server:
         other = httpx.post(server.url + "/v1/videos/generations", headers=AUTH, json=SEED_BODY)
         assert other.status_code == 401 and other.json()["error"]["code"] == "invalid_api_key"
-        right = httpx.post(server.url + "/v1/videos/generations",
-                           headers={"Authorization": "Bearer mql_fixed"}, json=SEED_BODY)
+        right = httpx.post(
+            server.url + "/v1/videos/generations",
+            headers={"Authorization": "Bearer mql_fixed"},
+            json=SEED_BODY,
+        )
         assert right.status_code == 200
 
 
@@ -134,8 +159,12 @@ BAD_OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize("changes,field,allowed", BAD_OPTIONS, ids=[f"{f}={c[f]!r}"[:40] for c, f, _ in BAD_OPTIONS])
-def test_each_bad_option_gets_400_naming_the_field_and_allowed_values(client, changes, field, allowed):
+@pytest.mark.parametrize(
+    "changes,field,allowed", BAD_OPTIONS, ids=[f"{f}={c[f]!r}"[:40] for c, f, _ in BAD_OPTIONS]
+)
+def test_each_bad_option_gets_400_naming_the_field_and_allowed_values(
+    client, changes, field, allowed
+):
     body = {**SEED_BODY, **changes}
     body = {k: v for k, v in body.items() if v is not None}  # None: the field left out
     response = client.post("/v1/videos/generations", json=body)
@@ -146,26 +175,33 @@ def test_each_bad_option_gets_400_naming_the_field_and_allowed_values(client, ch
     assert field in error["message"] and allowed in error["message"]
 
 
-@pytest.mark.parametrize("raw,code", [
-    (b"", "invalid_json"),
-    (b"{", "invalid_json"),
-    (b"model=sora&prompt=x", "invalid_json"),
-    (b"\xff\xfe\x00", "invalid_json"),
-    (b"[" * 100_000, "invalid_json"),
-    (b'{"model": "sora", "prompt": NaN', "invalid_json"),
-    (b"[1, 2]", "invalid_body"),
-    (b'"a prompt"', "invalid_body"),
-    (b"null", "invalid_body"),
-    (b"42", "invalid_body"),
-])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        (b"", "invalid_json"),
+        (b"{", "invalid_json"),
+        (b"model=sora&prompt=x", "invalid_json"),
+        (b"\xff\xfe\x00", "invalid_json"),
+        (b"[" * 100_000, "invalid_json"),
+        (b'{"model": "sora", "prompt": NaN', "invalid_json"),
+        (b"[1, 2]", "invalid_body"),
+        (b'"a prompt"', "invalid_body"),
+        (b"null", "invalid_body"),
+        (b"42", "invalid_body"),
+    ],
+)
 def test_a_body_that_is_not_a_json_object_gets_400(client, raw, code):
-    response = client.post("/v1/videos/generations", content=raw, headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/v1/videos/generations", content=raw, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
 
 
 def test_a_huge_body_gets_413_not_a_hang(client):
-    response = client.post("/v1/videos/generations", content=b'{"prompt": "' + b"x" * 2_000_000 + b'"}')
+    response = client.post(
+        "/v1/videos/generations", content=b'{"prompt": "' + b"x" * 2_000_000 + b'"}'
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "body_too_large"
 
@@ -229,7 +265,9 @@ def test_n_variants_are_listed_downloadable_and_different(client):
         assert item["download_url"].endswith(f"/v1/videos/{item['id']}/content")
         bodies.append(response.content)
     assert len(set(bodies)) == 3
-    assert client.get(f"/v1/videos/{done['id']}/content").content == bodies[0]  # the job id: the first variant
+    assert (
+        client.get(f"/v1/videos/{done['id']}/content").content == bodies[0]
+    )  # the job id: the first variant
     # A variant id is not a generation of its own.
     assert client.get(f"/v1/videos/generations/{ids[1]}").status_code == 404
 
@@ -278,12 +316,21 @@ def test_an_idempotency_key_replays_the_same_job(server, client):
     assert first.json()["id"] == again.json()["id"]
     assert again.headers["idempotent-replayed"] == "true"
     assert len(server.emulator.jobs) == jobs_before + 1
-    other = client.post("/v1/videos/generations", json=SEED_BODY, headers={"Idempotency-Key": "click-2"})
+    other = client.post(
+        "/v1/videos/generations", json=SEED_BODY, headers={"Idempotency-Key": "click-2"}
+    )
     assert other.json()["id"] != first.json()["id"]
-    conflict = client.post("/v1/videos/generations", json={**SEED_BODY, "prompt": "another"}, headers=headers)
-    assert conflict.status_code == 400 and conflict.json()["error"]["code"] == "idempotency_key_reused"
+    conflict = client.post(
+        "/v1/videos/generations", json={**SEED_BODY, "prompt": "another"}, headers=headers
+    )
+    assert (
+        conflict.status_code == 400 and conflict.json()["error"]["code"] == "idempotency_key_reused"
+    )
     # Keys belong to an API key: another caller's same key is another job.
-    stranger = httpx.post(server.url + "/v1/videos/generations", json=SEED_BODY,
-                          headers={"Authorization": "Bearer mql_someone_else", **headers})
+    stranger = httpx.post(
+        server.url + "/v1/videos/generations",
+        json=SEED_BODY,
+        headers={"Authorization": "Bearer mql_someone_else", **headers},
+    )
     assert stranger.json()["id"] != first.json()["id"]
     assert KEY != "mql_someone_else"

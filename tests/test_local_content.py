@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from local_support import client_for, create, frame_count, frames, probe, top_level_boxes, video, wait_terminal
+from local_support import (
+    client_for,
+    create,
+    frame_count,
+    frames,
+    probe,
+    top_level_boxes,
+    video,
+    wait_terminal,
+)
 
 from mql_notebook.local import LocalServer, RenderSpec, render_mp4
 from mql_notebook.options import ASPECT_RATIOS, DURATIONS, RESOLUTIONS, frame_size
@@ -33,7 +42,9 @@ def seed_video(server):
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
 @pytest.mark.parametrize("aspect_ratio", ASPECT_RATIOS)
 def test_the_mp4_is_h264_yuv420p_faststart_at_the_requested_size(client, aspect_ratio, resolution):
-    generation, data = video(client, prompt="a lighthouse at dusk", aspect_ratio=aspect_ratio, resolution=resolution)
+    generation, data = video(
+        client, prompt="a lighthouse at dusk", aspect_ratio=aspect_ratio, resolution=resolution
+    )
     info = probe(data)
     width, height = frame_size(aspect_ratio, resolution)
     assert (info["codec"], info["pix_fmt"]) == ("h264", "yuv420p")
@@ -46,7 +57,9 @@ def test_the_mp4_is_h264_yuv420p_faststart_at_the_requested_size(client, aspect_
 
 @pytest.mark.parametrize("duration", DURATIONS)
 def test_the_duration_is_exactly_the_requested_one(client, duration):
-    generation, data = video(client, prompt="a ticking clock", duration=duration, aspect_ratio="1:1")
+    generation, data = video(
+        client, prompt="a ticking clock", duration=duration, aspect_ratio="1:1"
+    )
     info = probe(data)
     assert generation["seconds"] == duration
     assert abs(info["duration"] - duration) <= 1 / 24
@@ -59,12 +72,17 @@ def test_rendering_is_deterministic():
     assert render_mp4(spec) == render_mp4(spec)
 
 
-def test_the_same_request_gives_the_same_bytes_and_etag_without_rendering_again(server, client, seed_video):
+def test_the_same_request_gives_the_same_bytes_and_etag_without_rendering_again(
+    server, client, seed_video
+):
     renders = server.emulator.videos.renders
     generation, data = video(client)
     assert data == seed_video[1]
     assert generation["id"] != seed_video[0]["id"]
-    etags = {client.get(f"/v1/videos/{g}/content").headers["etag"] for g in (generation["id"], seed_video[0]["id"])}
+    etags = {
+        client.get(f"/v1/videos/{g}/content").headers["etag"]
+        for g in (generation["id"], seed_video[0]["id"])
+    }
     assert len(etags) == 1
     assert server.emulator.videos.renders == renders  # served from the cache
 
@@ -83,13 +101,15 @@ def test_the_prompt_words_are_drawn(client):
     # text pixels: white glyphs on a dark panel appear in the bottom part only where text is.
     _, data = video(client, prompt="WWWWWWWW WWWWWWWW WWWWWWWW", aspect_ratio="1:1")
     frame = frames(data, {0})[0]
-    bright = (frame.min(axis=2) > 200)  # white text
+    bright = frame.min(axis=2) > 200  # white text
     rows = np.nonzero(bright.any(axis=1))[0]
     assert rows.size and rows.min() > frame.shape[0] * 0.5  # in the caption at the bottom
     assert bright.sum() > 2000
 
 
-@pytest.mark.parametrize("prompt", ["x" * 4000, "word " * 799, "🎥🌸 日本語のプロンプト\t\u200b" * 20])
+@pytest.mark.parametrize(
+    "prompt", ["x" * 4000, "word " * 799, "🎥🌸 日本語のプロンプト\t\u200b" * 20]
+)
 def test_extreme_prompts_render(client, prompt):
     generation, data = video(client, prompt=prompt, aspect_ratio="9:16")
     assert probe(data)["height"] == 854 and generation["prompt"] == prompt
@@ -163,7 +183,7 @@ def test_range_requests(client, seed_video):
         if status == 206:
             first, last = wanted
             assert response.headers["content-range"] == f"bytes {first}-{last}/{size}", header
-            assert response.content == data[first:last + 1], header
+            assert response.content == data[first : last + 1], header
             assert int(response.headers["content-length"]) == last - first + 1
         elif status == 416:
             assert response.headers["content-range"] == f"bytes */{size}", header

@@ -125,7 +125,7 @@ def test_a_truncated_content_body_keeps_the_full_content_length(server, client):
             for chunk in response.iter_raw():
                 received += chunk
     assert 0 < len(received) < len(full)
-    assert bytes(received) == full[:len(received)]
+    assert bytes(received) == full[: len(received)]
     assert server.requests[-1].fault == "truncate"
 
 
@@ -142,7 +142,10 @@ def _statuses(url: str, n: int = 24) -> list[int]:
 
 def test_faults_are_reproducible_with_a_seed():
     settings = {"create": {"rate_limit": 0.3, "server_error": 0.2, "overloaded": 0.1}}
-    with LocalServer(pace=0, seed=42, faults=settings) as a, LocalServer(pace=0, seed=42, faults=settings) as b:
+    with (
+        LocalServer(pace=0, seed=42, faults=settings) as a,
+        LocalServer(pace=0, seed=42, faults=settings) as b,
+    ):
         first, second = _statuses(a.url), _statuses(b.url)
         assert first == second
         assert len(set(first)) >= 3  # a mix, not all one outcome
@@ -153,19 +156,25 @@ def test_faults_are_reproducible_with_a_seed():
 
 
 def test_the_seed_sequence_of_one_endpoint_ignores_the_others():
-    with LocalServer(pace=0, seed=5, faults={"create": {"rate_limit": 0.5}}) as server, \
-            client_for(server.url) as client:
+    with (
+        LocalServer(pace=0, seed=5, faults={"create": {"rate_limit": 0.5}}) as server,
+        client_for(server.url) as client,
+    ):
         plain = [post(client).status_code for _ in range(12)]
         server.faults.reseed(5)
         mixed = []
         for _ in range(12):
-            client.get("/v1/videos/generations/video_x")  # status requests draw from their own sequence
+            client.get(
+                "/v1/videos/generations/video_x"
+            )  # status requests draw from their own sequence
             mixed.append(post(client).status_code)
         assert plain == mixed
 
 
 def test_a_script_queues_one_shot_faults(server, client):
-    server.faults.script("create", ["rate_limit:2", "ok", "server_error:503", "overloaded", "latency:0.2"])
+    server.faults.script(
+        "create", ["rate_limit:2", "ok", "server_error:503", "overloaded", "latency:0.2"]
+    )
     first = post(client)
     assert first.status_code == 429 and first.headers["retry-after"] == "2"
     assert post(client).status_code == 200
@@ -174,29 +183,46 @@ def test_a_script_queues_one_shot_faults(server, client):
     start = time.monotonic()
     assert post(client).status_code == 200 and time.monotonic() - start >= 0.2
     assert post(client).status_code == 200  # the script is used up
-    assert [r.fault for r in server.requests] == ["rate_limit", None, "server_error:503", "overloaded", "latency:0.2",
-                                                  None]
+    assert [r.fault for r in server.requests] == [
+        "rate_limit",
+        None,
+        "server_error:503",
+        "overloaded",
+        "latency:0.2",
+        None,
+    ]
 
 
 def test_a_job_can_fail_with_an_error_object_at_about_half_pace():
-    with LocalServer(pace=0.6, faults={"job": {"fail": 1}}) as server, client_for(server.url) as client:
+    with (
+        LocalServer(pace=0.6, faults={"job": {"fail": 1}}) as server,
+        client_for(server.url) as client,
+    ):
         start = time.monotonic()
         generation = create(client)
         failed = wait_terminal(client, generation["id"])
         took = time.monotonic() - start
     assert failed["status"] == "failed"
-    assert failed["error"]["code"] == "generation_failed" and "job.fail" in failed["error"]["message"]
+    assert (
+        failed["error"]["code"] == "generation_failed" and "job.fail" in failed["error"]["message"]
+    )
     assert 0.25 <= took <= 0.6
     assert "download_url" not in failed
 
 
 def test_a_stalled_job_never_finishes_and_its_progress_freezes():
-    with LocalServer(pace=0.3, faults={"job": {"stall": 1}}) as server, client_for(server.url) as client:
+    with (
+        LocalServer(pace=0.3, faults={"job": {"stall": 1}}) as server,
+        client_for(server.url) as client,
+    ):
         generation = create(client)
         time.sleep(0.6)
-        seen = {(body["status"], body["progress"]) for body in (
-            client.get(f"/v1/videos/generations/{generation['id']}").json() for _ in range(5)
-        )}
+        seen = {
+            (body["status"], body["progress"])
+            for body in (
+                client.get(f"/v1/videos/generations/{generation['id']}").json() for _ in range(5)
+            )
+        }
         time.sleep(0.3)
         later = client.get(f"/v1/videos/generations/{generation['id']}").json()
     assert len(seen) == 1
@@ -205,11 +231,14 @@ def test_a_stalled_job_never_finishes_and_its_progress_freezes():
     assert (later["status"], later["progress"]) == (status, progress)
 
 
-@pytest.mark.parametrize("prompt,status", [
-    ("A cat [[fail]]", "failed"),
-    ("[[FAIL]] shouting", "failed"),
-    ("A dog [[stall]]", "processing"),
-])
+@pytest.mark.parametrize(
+    "prompt,status",
+    [
+        ("A cat [[fail]]", "failed"),
+        ("[[FAIL]] shouting", "failed"),
+        ("A dog [[stall]]", "processing"),
+    ],
+)
 def test_prompt_markers_trigger_job_faults(client, prompt, status):
     generation = create(client, prompt=prompt)
     time.sleep(0.05)
@@ -232,8 +261,14 @@ def test_a_job_script(server, client):
 
 def test_faults_over_http(server, client):
     admin = httpx.Client(base_url=server.url + "/_emulator")
-    configured = admin.post("/faults", json={"seed": 1, "create": {"rate_limit": 1, "retry_after": 4},
-                                             "script": {"status": ["drop"]}})
+    configured = admin.post(
+        "/faults",
+        json={
+            "seed": 1,
+            "create": {"rate_limit": 1, "retry_after": 4},
+            "script": {"status": ["drop"]},
+        },
+    )
     assert configured.status_code == 200
     assert configured.json()["create"]["rate_limit"] == 1.0 and configured.json()["seed"] == 1
     assert configured.json()["script"] == {"status": ["drop"]}
@@ -241,8 +276,14 @@ def test_faults_over_http(server, client):
     assert admin.get("/faults").json()["create"]["retry_after"] == 4
     assert admin.delete("/faults").json()["create"]["rate_limit"] == 0
     assert post(client).status_code == 200
-    for bad in ({"create": {"rate_limit": 2}}, {"create": {"nope": 1}}, {"moon": {}}, {"script": {"job": ["drop"]}},
-                {"create": {"latency": -1}}, [1, 2]):
+    for bad in (
+        {"create": {"rate_limit": 2}},
+        {"create": {"nope": 1}},
+        {"moon": {}},
+        {"script": {"job": ["drop"]}},
+        {"create": {"latency": -1}},
+        [1, 2],
+    ):
         response = admin.post("/faults", json=bad)
         assert response.status_code == 400, bad
         assert response.json()["error"]["code"] in ("invalid_faults", "invalid_body")
@@ -251,29 +292,35 @@ def test_faults_over_http(server, client):
     assert all(not r.path.startswith("/_emulator") for r in server.requests)
 
 
-@pytest.mark.parametrize("spec,expected", [
-    ("create.rate_limit=0.2", ("create", "rate_limit", 0.2)),
-    ("*.latency=0.5", ("*", "latency", 0.5)),
-    ("job.fail=1", ("job", "fail", 1.0)),
-    ("content.retry_after_format=date", ("content", "retry_after_format", "date")),
-])
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        ("create.rate_limit=0.2", ("create", "rate_limit", 0.2)),
+        ("*.latency=0.5", ("*", "latency", 0.5)),
+        ("job.fail=1", ("job", "fail", 1.0)),
+        ("content.retry_after_format=date", ("content", "retry_after_format", "date")),
+    ],
+)
 def test_fault_specs_parse(spec, expected):
     assert parse_fault_spec(spec) == expected
 
 
-@pytest.mark.parametrize("action", [
-    lambda f: f.apply("create.rate_limit=1.5"),
-    lambda f: f.apply("create.rate_limit=lots"),
-    lambda f: f.apply("moon.rate_limit=0.1"),
-    lambda f: f.apply("create.fail=0.1"),
-    lambda f: f.apply("rate_limit=0.1"),
-    lambda f: f.set("status", latency=-1),
-    lambda f: f.set("status", retry_after_format="weeks"),
-    lambda f: f.script("create", ["explode"]),
-    lambda f: f.script("create", ["server_error:418"]),
-    lambda f: f.script("job", ["drop"]),
-    lambda f: setattr(f.create, "drop", 2),
-])
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda f: f.apply("create.rate_limit=1.5"),
+        lambda f: f.apply("create.rate_limit=lots"),
+        lambda f: f.apply("moon.rate_limit=0.1"),
+        lambda f: f.apply("create.fail=0.1"),
+        lambda f: f.apply("rate_limit=0.1"),
+        lambda f: f.set("status", latency=-1),
+        lambda f: f.set("status", retry_after_format="weeks"),
+        lambda f: f.script("create", ["explode"]),
+        lambda f: f.script("create", ["server_error:418"]),
+        lambda f: f.script("job", ["drop"]),
+        lambda f: setattr(f.create, "drop", 2),
+    ],
+)
 def test_bad_fault_settings_are_refused(action):
     with pytest.raises(ValueError):
         action(Faults())

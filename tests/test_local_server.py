@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -31,14 +32,21 @@ def test_the_request_log_proves_no_request_then_exactly_one_post():
         httpx.get(server.url + "/_emulator/requests")  # admin requests are not logged
         assert server.requests == []
         before = time.monotonic()
-        response = httpx.post(server.url + "/v1/videos/generations", json=SEED_BODY,
-                              headers={**AUTH, "Idempotency-Key": "k-1"})
+        response = httpx.post(
+            server.url + "/v1/videos/generations",
+            json=SEED_BODY,
+            headers={**AUTH, "Idempotency-Key": "k-1"},
+        )
         assert server.count("POST", "/v1/videos/generations") == 1
         assert server.count() == 1
         (record,) = server.requests
         assert isinstance(record, RequestRecord)
         assert (record.method, record.path, record.status, record.endpoint) == (
-            "POST", "/v1/videos/generations", 200, "create")
+            "POST",
+            "/v1/videos/generations",
+            200,
+            "create",
+        )
         assert before <= record.time <= time.monotonic()
         assert abs(record.wall_time - time.time()) < 5
         assert record.idempotency_key == "k-1" and record.generation_id == response.json()["id"]
@@ -74,7 +82,9 @@ def test_finished_jobs_and_their_videos_expire_after_the_ttl():
 def test_the_job_count_is_capped_oldest_finished_first():
     with LocalServer(pace=0, max_jobs=3) as server, client_for(server.url) as client:
         stalled = create(client, prompt="still going [[stall]]")["id"]
-        done = [wait_terminal(client, create(client, aspect_ratio="1:1")["id"])["id"] for _ in range(2)]
+        done = [
+            wait_terminal(client, create(client, aspect_ratio="1:1")["id"])["id"] for _ in range(2)
+        ]
         newest = create(client, aspect_ratio="1:1")["id"]  # a fourth: the oldest finished job goes
         assert len(server.emulator.jobs) == 3
         assert client.get(f"/v1/videos/generations/{done[0]}").status_code == 404
@@ -84,8 +94,14 @@ def test_the_job_count_is_capped_oldest_finished_first():
 
 def test_memory_bounds_can_change_at_runtime_over_http():
     with LocalServer(pace=0) as server:
-        answer = httpx.post(server.url + "/_emulator/settings", json={"ttl": 10, "max_jobs": 5, "pace": 0.5})
-        assert answer.json()["ttl"] == 10 and answer.json()["max_jobs"] == 5 and answer.json()["pace"] == 0.5
+        answer = httpx.post(
+            server.url + "/_emulator/settings", json={"ttl": 10, "max_jobs": 5, "pace": 0.5}
+        )
+        assert (
+            answer.json()["ttl"] == 10
+            and answer.json()["max_jobs"] == 5
+            and answer.json()["pace"] == 0.5
+        )
         assert server.pace == 0.5 and server.emulator.jobs.max_jobs == 5
         for bad in ({"max_jobs": 0}, {"ttl": -1}, {"pace": "fast"}, {"colour": "red"}):
             assert httpx.post(server.url + "/_emulator/settings", json=bad).status_code == 400, bad
@@ -95,7 +111,11 @@ def test_memory_bounds_can_change_at_runtime_over_http():
 
 
 def _server_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith(("mql-local-server", "mql-render"))]
+    return [
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith(("mql-local-server", "mql-render"))
+    ]
 
 
 def test_start_and_stop_release_the_port_and_the_thread():
@@ -120,24 +140,29 @@ def test_a_stopped_server_can_start_again():
     server = LocalServer(pace=0)
     for _ in range(2):
         with server, client_for(server.url) as client:
-            assert wait_terminal(client, create(client, aspect_ratio="1:1")["id"])["status"] == "completed"
+            assert (
+                wait_terminal(client, create(client, aspect_ratio="1:1")["id"])["status"]
+                == "completed"
+            )
     assert _server_threads() == []
 
 
 def test_stop_does_not_wait_for_a_slow_request():
     with LocalServer(pace=0, faults={"status": {"latency": 30}}) as server:
-        threading.Thread(target=lambda: _ignore_errors(
-            lambda: httpx.get(server.url + "/v1/videos/generations/x", headers=AUTH, timeout=40)), daemon=True).start()
+        threading.Thread(
+            target=lambda: _ignore_errors(
+                lambda: httpx.get(server.url + "/v1/videos/generations/x", headers=AUTH, timeout=40)
+            ),
+            daemon=True,
+        ).start()
         time.sleep(0.2)
         start = time.monotonic()
     assert time.monotonic() - start < 8
 
 
 def _ignore_errors(call) -> None:
-    try:
+    with contextlib.suppress(httpx.HTTPError):
         call()
-    except httpx.HTTPError:
-        pass
 
 
 async def test_it_serves_from_inside_a_running_event_loop():
@@ -164,12 +189,18 @@ def test_status_stays_fast_while_a_long_video_renders():
 
 
 def _run_python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_shared_server_is_one_per_process_and_takes_its_pace_from_the_environment():
-    result = _run_python("""
+    result = _run_python(
+        """
         import threading
         import httpx
         from mql_notebook.local import shared_server
@@ -177,7 +208,9 @@ def test_shared_server_is_one_per_process_and_takes_its_pace_from_the_environmen
         assert shared_server() is first
         assert httpx.get(first.url + "/_emulator").status_code == 200
         print(first.pace)
-    """, env={"MQL_LOCAL_PACE": "0.25"})
+    """,
+        env={"MQL_LOCAL_PACE": "0.25"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0.25"
     assert result.stderr == ""  # stopped cleanly at exit, nothing printed
@@ -205,10 +238,14 @@ def test_without_the_local_extra_the_import_error_says_what_to_install():
 def _start_serve(*args: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "mql_notebook.cli", "serve", "--port", "0", "--quiet", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
+    ).start()
     try:
         first = lines.get(timeout=30)
     except queue.Empty:
@@ -237,7 +274,9 @@ def test_serve_answers_the_seed_curl_request_and_serves_the_mp4():
         headers = {"Authorization": "Bearer mql_your_key", "Content-Type": "application/json"}
         body = '{\n    "model": "sora",\n    "prompt": "A timelapse of a flower blooming in a garden"\n  }'
         limited = httpx.post(url + "/v1/videos/generations", headers=headers, content=body)
-        assert limited.status_code == 429 and limited.headers["retry-after"] == "3"  # --script works
+        assert (
+            limited.status_code == 429 and limited.headers["retry-after"] == "3"
+        )  # --script works
         start = time.monotonic()
         created = httpx.post(url + "/v1/videos/generations", headers=headers, content=body)
         assert created.status_code == 200
@@ -253,7 +292,10 @@ def test_serve_answers_the_seed_curl_request_and_serves_the_mp4():
         assert abs(info["duration"] - 5) <= 1 / 24
         # The admin routes configure a server in another process.
         httpx.post(url + "/_emulator/faults", json={"create": {"overloaded": 1}})
-        assert httpx.post(url + "/v1/videos/generations", headers=headers, content=body).status_code == 529
+        assert (
+            httpx.post(url + "/v1/videos/generations", headers=headers, content=body).status_code
+            == 529
+        )
         log = httpx.get(url + "/_emulator/requests").json()["requests"]
         assert [r["status"] for r in log if r["endpoint"] == "create"] == [429, 200, 529]
     finally:
@@ -261,9 +303,18 @@ def test_serve_answers_the_seed_curl_request_and_serves_the_mp4():
 
 
 def test_serve_refuses_bad_settings_with_a_usage_error():
-    for args in (["--fault", "create.rate_limit=2"], ["--fault", "nonsense"], ["--pace", "-1"],
-                 ["--script", "moon=drop"], ["--vocabulary", "klingon"]):
-        result = subprocess.run([sys.executable, "-m", "mql_notebook.cli", "serve", "--port", "0", *args],
-                                capture_output=True, text=True, timeout=30)
+    for args in (
+        ["--fault", "create.rate_limit=2"],
+        ["--fault", "nonsense"],
+        ["--pace", "-1"],
+        ["--script", "moon=drop"],
+        ["--vocabulary", "klingon"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "mql_notebook.cli", "serve", "--port", "0", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr

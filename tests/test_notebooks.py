@@ -33,7 +33,11 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def test_the_three_notebooks_are_there() -> None:
-    assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "prompt_iteration.ipynb", "batch.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= {
+        "quickstart.ipynb",
+        "prompt_iteration.ipynb",
+        "batch.ipynb",
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -51,11 +55,17 @@ def test_committed_notebooks_have_no_outputs_and_no_execution_counts(path: Path)
 
 # ---- executed headless, as CI does ----
 
+
 def _execute(name: str, folder: Path) -> tuple[nbformat.NotebookNode, Path]:
     """Run a notebook in ``folder`` against the emulator; save it (with widget state) there."""
     nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-    client = NotebookClient(nb, timeout=180, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(folder)}})
+    client = NotebookClient(
+        nb,
+        timeout=180,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(folder)}},
+    )
     client.execute(env=_env(MQL_BASE_URL="local", MQL_LOCAL_PACE="0.5"))
     saved = folder / name
     nbformat.write(nb, saved)
@@ -75,17 +85,25 @@ def executed(tmp_path_factory):
 
 
 def _texts(nb: nbformat.NotebookNode) -> str:
-    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream")
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.output_type == "stream"
+    )
 
 
 def _htmls(nb: nbformat.NotebookNode) -> list[str]:
-    return [o.data["text/html"] for c in nb.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+    return [
+        o.data["text/html"]
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "text/html" in o.get("data", {})
+    ]
 
 
 def _fallbacks(nb: nbformat.NotebookNode) -> list[str]:
     return [h for h in _htmls(nb) if 'class="mql-static-fallback"' in h]
-
-
 
 
 @pytest.mark.kernel
@@ -99,11 +117,16 @@ def test_quickstart_runs_on_the_emulator_and_completes(executed) -> None:
     assert "downloaded" in text and "saved fox.mp4" in text
     for name in ("flower.mp4", "fox.mp4"):
         assert (saved.parent / name).read_bytes()[4:8] == b"ftyp"
-    widget_outputs = [o for c in nb.cells for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
+    widget_outputs = [
+        o for c in nb.cells for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})
+    ]
     assert len(widget_outputs) == 1
     # The static fallback was updated in place (by display id) once the run finished.
     [fallback] = _fallbacks(nb)
-    assert 'data-status="completed"' in fallback and "A timelapse of a flower blooming in a garden" in fallback
+    assert (
+        'data-status="completed"' in fallback
+        and "A timelapse of a flower blooming in a garden" in fallback
+    )
 
 
 @pytest.mark.kernel
@@ -111,10 +134,12 @@ def test_quickstart_runs_on_the_emulator_and_completes(executed) -> None:
 def test_quickstart_html_export_shows_the_video_without_widget_javascript(executed) -> None:
     from nbconvert import HTMLExporter
 
-    nb, saved = executed("quickstart.ipynb")
+    _nb, saved = executed("quickstart.ipynb")
     reread = nbformat.read(saved, as_version=4)
     state = reread.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    assert any(m["model_name"] == "AnyModel" for m in state.values())  # the widget is stored as well
+    assert any(
+        m["model_name"] == "AnyModel" for m in state.values()
+    )  # the widget is stored as well
     html, _ = HTMLExporter().from_notebook_node(reread)
     assert WIDGET_VIEW in html  # the widget itself is exported, for readers with its JavaScript ...
     # ... and the fallback is plain markup outside every <script> (widget state, view, loader).
@@ -123,7 +148,9 @@ def test_quickstart_html_export_shows_the_video_without_widget_javascript(execut
     video = re.search(r'<video [^>]*src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', markup[start:])
     assert video, "no embedded <video> in the fallback"
     assert base64.b64decode(video.group(1)) == (saved.parent / "flower.mp4").read_bytes()
-    assert re.search(r'<video [^>]*poster="data:image/jpeg;base64,/9j/', markup[start:])  # the first frame
+    assert re.search(
+        r'<video [^>]*poster="data:image/jpeg;base64,/9j/', markup[start:]
+    )  # the first frame
 
 
 @pytest.mark.kernel
@@ -169,10 +196,13 @@ def test_batch_runs_every_prompt_at_once_and_shows_a_grid(executed) -> None:
     assert len(re.findall(r"^saved: ", text, re.M)) == 4
     [grid] = [h for h in _htmls(nb) if 'class="mql-video-grid"' in h]
     assert len(re.findall(r'<video [^>]*src="data:video/mp4;base64,', grid)) == 4
-    assert sorted(p.name for p in (saved.parent / "batch").iterdir()) == [f"video-{i}.mp4" for i in range(1, 5)]
+    assert sorted(p.name for p in (saved.parent / "batch").iterdir()) == [
+        f"video-{i}.mp4" for i in range(1, 5)
+    ]
 
 
 # ---- mql-notebook demo ----
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -185,30 +215,56 @@ def test_demo_copies_the_quickstart_and_serves_jupyterlab_on_the_emulator(tmp_pa
     psutil = pytest.importorskip("psutil")
     port, token = _free_port(), "mql-demo-test-token"
     folder = tmp_path / "demo"
-    env = _env(JUPYTER_TOKEN=token, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    env = _env(
+        JUPYTER_TOKEN=token,
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mql_notebook.cli", "demo", "--no-browser", "--port", str(port), "--dir", str(folder)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "stderr", "w"),  # noqa: SIM115
+        [
+            sys.executable,
+            "-m",
+            "mql_notebook.cli",
+            "demo",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--dir",
+            str(folder),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "stderr", "w"),  # noqa: SIM115
         start_new_session=True,
     )
     try:
         deadline, status = time.monotonic() + 60, None
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2
+                ) as r:
                     status = json.load(r)
                     break
             except OSError:
                 time.sleep(0.3)
         stderr = (tmp_path / "stderr").read_text()
-        assert status is not None, f"JupyterLab did not answer (exit {proc.poll()}):\n{stderr[-3000:]}"
+        assert status is not None, (
+            f"JupyterLab did not answer (exit {proc.poll()}):\n{stderr[-3000:]}"
+        )
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=5) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
-        assert (folder / "quickstart.ipynb").read_bytes() == (ROOT / "notebooks" / "quickstart.ipynb").read_bytes()
+        assert (folder / "quickstart.ipynb").read_bytes() == (
+            ROOT / "notebooks" / "quickstart.ipynb"
+        ).read_bytes()
         assert "MQL_API_KEY is not set: the demo uses the local emulator" in stderr
         # The server (and so every kernel it starts) has the emulator in its environment.
-        servers = [p for p in psutil.Process(proc.pid).children(recursive=True) if "jupyterlab" in " ".join(p.cmdline())]
+        servers = [
+            p
+            for p in psutil.Process(proc.pid).children(recursive=True)
+            if "jupyterlab" in " ".join(p.cmdline())
+        ]
         assert servers and servers[0].environ().get("MQL_BASE_URL") == "local"
         assert "MQL_API_KEY" not in servers[0].environ()
     finally:

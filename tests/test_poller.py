@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from mql_notebook.client.poller import PollPlanner, PollTiming
@@ -71,7 +73,9 @@ def stalling_job(duration: float):
 
 def test_a_stall_does_not_poison_the_rate_measured_after_it() -> None:
     # Before the fix, the rate from before the stall predicted completion seconds too late.
-    lateness = sorted(run(stalling_job(30.0 + offset))[0] - (30.0 + offset) for offset in (-2, -1, 0, 1, 2))
+    lateness = sorted(
+        run(stalling_job(30.0 + offset))[0] - (30.0 + offset) for offset in (-2, -1, 0, 1, 2)
+    )
     assert lateness[len(lateness) // 2] < 1.5
 
 
@@ -84,7 +88,7 @@ def test_stalled_progress_backs_off_to_the_maximum_interval() -> None:
         delays.append(d)
         t += d
     assert delays[-1] == 8.0
-    assert all(b >= a for a, b in zip(delays, delays[1:]))
+    assert all(b >= a for a, b in itertools.pairwise(delays))
 
 
 def test_server_hint_is_a_floor() -> None:

@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from mql_notebook import (
-    AsyncMQL,
     APIConnectionError,
+    AsyncMQL,
     ConfigurationError,
     DownloadError,
     DownloadTooLargeError,
@@ -36,17 +36,19 @@ from mql_notebook import (
 )
 from mql_notebook.cli import build_parser
 from mql_notebook.cli.commands import run_client_command
-from mql_notebook.local import Faults, LocalServer
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
+from mql_notebook.local import Faults, LocalServer
 from mql_notebook.widget import VideoWidget
 
 pytestmark = pytest.mark.timeout(60)
 
 KEY = "mql_inputs_key"
 MOCK_URL = "http://mock.invalid"
-FAST = dict(retry_policy=RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.02),
-            poll_timing=PollTiming(first_delay=0.02, min_interval=0.02, max_interval=0.05))
+FAST = {
+    "retry_policy": RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.02),
+    "poll_timing": PollTiming(first_delay=0.02, min_interval=0.02, max_interval=0.05),
+}
 GEN = {"id": "video_mock1", "object": "video", "status": "completed", "progress": 100}
 MP4 = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 4000
 
@@ -64,7 +66,13 @@ class Ctx:
         def record(request: httpx.Request) -> httpx.Response:
             self.sent.append(request)
             return handler(request)
-        return AsyncMQL(api_key=KEY, base_url=MOCK_URL, transport=httpx.MockTransport(record), **{**FAST, **options})
+
+        return AsyncMQL(
+            api_key=KEY,
+            base_url=MOCK_URL,
+            transport=httpx.MockTransport(record),
+            **{**FAST, **options},
+        )
 
     def cli(self, *argv: str) -> tuple[int, str]:
         err = io.StringIO()
@@ -72,22 +80,35 @@ class Ctx:
         return code, err.getvalue()
 
 
-def answer(status: int = 200, body: Any = None, *, text: str | bytes | None = None,
-           headers: dict[str, str] | None = None) -> Callable[[httpx.Request], httpx.Response]:
+def answer(
+    status: int = 200,
+    body: Any = None,
+    *,
+    text: str | bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> Callable[[httpx.Request], httpx.Response]:
     def handler(request: httpx.Request) -> httpx.Response:
         if text is not None:
-            return httpx.Response(status, content=text if isinstance(text, bytes) else text.encode(), headers=headers)
+            return httpx.Response(
+                status, content=text if isinstance(text, bytes) else text.encode(), headers=headers
+            )
         return httpx.Response(status, json=body, headers=headers)
+
     return handler
 
 
 def lying_length(announced: int, sent: bytes) -> Callable[[httpx.Request], httpx.Response]:
     """Content with a Content-Length that is not the body's length (status answers are fine)."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/content"):
-            return httpx.Response(200, stream=httpx.ByteStream(sent),
-                                  headers={"content-length": str(announced), "content-type": "video/mp4"})
+            return httpx.Response(
+                200,
+                stream=httpx.ByteStream(sent),
+                headers={"content-length": str(announced), "content-type": "video/mp4"},
+            )
         return httpx.Response(200, json=GEN)
+
     return handler
 
 
@@ -101,7 +122,10 @@ def closed_port_url() -> str:
 # Each is (id, what to do with a Ctx, the error expected (None: the case checks a state itself),
 # a fragment of the message). Requests to the emulator are counted: a refused input sends none.
 
-async def _widget_state(ctx: Ctx, make: Callable[[], VideoWidget], status: str, needle: str) -> None:
+
+async def _widget_state(
+    ctx: Ctx, make: Callable[[], VideoWidget], status: str, needle: str
+) -> None:
     w = make()
     w.send = lambda *a, **k: None  # type: ignore[method-assign]
     if w.task is None:
@@ -114,8 +138,14 @@ async def _widget_state(ctx: Ctx, make: Callable[[], VideoWidget], status: str, 
 
 async def _view_garbage(ctx: Ctx) -> None:
     w = VideoWidget("x", client=ctx.local())
-    for content in ({"kind": "show", "index": "abc"}, {"kind": "show", "index": 99}, "not a dict", None,
-                    {"kind": "explode"}, {"index": 1}):
+    for content in (
+        {"kind": "show", "index": "abc"},
+        {"kind": "show", "index": 99},
+        "not a dict",
+        None,
+        {"kind": "explode"},
+        {"index": 1},
+    ):
         w._on_view_message(w, content, [])  # a click never raises into the comm
     assert w.status == "idle" and w.error  # the bad "show" became a visible message
     assert ctx.server.requests == []
@@ -151,68 +181,347 @@ async def _server_no_id_then_no_resend(ctx: Ctx) -> None:
 
 CASES: list[tuple[str, Callable[[Ctx], Any], type[BaseException] | None, str]] = [
     # -- servers answering nonsense with 200 (client) --
-    ("create 200 HTML page", lambda c: c.mock(answer(text="<!doctype html><html><title>Login - Proxy</title>", headers={"content-type": "text/html"})).video.create(prompt="x"), InvalidResponseError, "an HTML page (Login - Proxy)"),
-    ("create 200 plain text", lambda c: c.mock(answer(text="OK")).video.create(prompt="x"), InvalidResponseError, "not JSON"),
-    ("create 200 empty body", lambda c: c.mock(answer(text=b"")).video.create(prompt="x"), InvalidResponseError, "an empty body"),
-    ("create 200 JSON array", lambda c: c.mock(answer(200, [GEN])).video.create(prompt="x"), InvalidResponseError, "not an object"),
+    (
+        "create 200 HTML page",
+        lambda c: c.mock(
+            answer(
+                text="<!doctype html><html><title>Login - Proxy</title>",
+                headers={"content-type": "text/html"},
+            )
+        ).video.create(prompt="x"),
+        InvalidResponseError,
+        "an HTML page (Login - Proxy)",
+    ),
+    (
+        "create 200 plain text",
+        lambda c: c.mock(answer(text="OK")).video.create(prompt="x"),
+        InvalidResponseError,
+        "not JSON",
+    ),
+    (
+        "create 200 empty body",
+        lambda c: c.mock(answer(text=b"")).video.create(prompt="x"),
+        InvalidResponseError,
+        "an empty body",
+    ),
+    (
+        "create 200 JSON array",
+        lambda c: c.mock(answer(200, [GEN])).video.create(prompt="x"),
+        InvalidResponseError,
+        "not an object",
+    ),
     ("create 200 JSON without id, sent once", _server_no_id_then_no_resend, None, ""),
-    ("create 200 id of wrong type", lambda c: c.mock(answer(200, {"id": ["video_1"], "status": "pending"})).video.create(prompt="x"), InvalidResponseError, "no generation id"),
-    ("status 200 HTML keeps the id", lambda c: c.mock(answer(text="<html><title>Maintenance</title></html>")).video.get_status("video_keep"), InvalidResponseError, "video_keep"),
-    ("unknown status word hits the deadline", lambda c: c.mock(answer(200, {**GEN, "status": "frobnicating"})).video.wait("video_mock1", timeout=0.2), WaitTimeoutError, "'frobnicating'"),
-    ("status missing hits the deadline", lambda c: c.mock(answer(200, {"id": "video_mock1"})).video.wait("video_mock1", timeout=0.2), WaitTimeoutError, "video_mock1"),
-    ("status failed without error object", lambda c: c.mock(answer(200, {**GEN, "status": "error"})).video.wait("video_mock1"), GenerationFailedError, "no reason given"),
-    ("error 418 with JSON text error", lambda c: c.mock(answer(418, {"error": "I am a teapot"})).video.get_status("v1"), Exception, "I am a teapot"),
+    (
+        "create 200 id of wrong type",
+        lambda c: c.mock(answer(200, {"id": ["video_1"], "status": "pending"})).video.create(
+            prompt="x"
+        ),
+        InvalidResponseError,
+        "no generation id",
+    ),
+    (
+        "status 200 HTML keeps the id",
+        lambda c: c.mock(answer(text="<html><title>Maintenance</title></html>")).video.get_status(
+            "video_keep"
+        ),
+        InvalidResponseError,
+        "video_keep",
+    ),
+    (
+        "unknown status word hits the deadline",
+        lambda c: c.mock(answer(200, {**GEN, "status": "frobnicating"})).video.wait(
+            "video_mock1", timeout=0.2
+        ),
+        WaitTimeoutError,
+        "'frobnicating'",
+    ),
+    (
+        "status missing hits the deadline",
+        lambda c: c.mock(answer(200, {"id": "video_mock1"})).video.wait("video_mock1", timeout=0.2),
+        WaitTimeoutError,
+        "video_mock1",
+    ),
+    (
+        "status failed without error object",
+        lambda c: c.mock(answer(200, {**GEN, "status": "error"})).video.wait("video_mock1"),
+        GenerationFailedError,
+        "no reason given",
+    ),
+    (
+        "error 418 with JSON text error",
+        lambda c: c.mock(answer(418, {"error": "I am a teapot"})).video.get_status("v1"),
+        Exception,
+        "I am a teapot",
+    ),
     # -- a content length that lies (to a path: nothing may be left) --
-    ("content shorter than its length", lambda c: c.mock(lying_length(len(MP4) * 2, MP4)).video.download("video_mock1", c.out), DownloadError, "broke off"),
-    ("content longer than its length", lambda c: c.mock(lying_length(100, MP4)).video.download("video_mock1", c.out / "v.mp4"), DownloadTooLargeError, "more bytes than announced"),
-    ("content above max_download_bytes", lambda c: c.mock(lying_length(len(MP4), MP4), max_download_bytes=1000).video.download("video_mock1", c.out), DownloadTooLargeError, "max_download_bytes=1000"),
-    ("content-range unreadable", lambda c: c.mock(lambda r: httpx.Response(206, content=MP4, headers={"content-range": "bytes x-y/z"}) if r.url.path.endswith("/content") else httpx.Response(200, json=GEN)).video.download("video_mock1", c.out), DownloadError, ""),
+    (
+        "content shorter than its length",
+        lambda c: c.mock(lying_length(len(MP4) * 2, MP4)).video.download("video_mock1", c.out),
+        DownloadError,
+        "broke off",
+    ),
+    (
+        "content longer than its length",
+        lambda c: c.mock(lying_length(100, MP4)).video.download("video_mock1", c.out / "v.mp4"),
+        DownloadTooLargeError,
+        "more bytes than announced",
+    ),
+    (
+        "content above max_download_bytes",
+        lambda c: c.mock(lying_length(len(MP4), MP4), max_download_bytes=1000).video.download(
+            "video_mock1", c.out
+        ),
+        DownloadTooLargeError,
+        "max_download_bytes=1000",
+    ),
+    (
+        "content-range unreadable",
+        lambda c: c.mock(
+            lambda r: (
+                httpx.Response(206, content=MP4, headers={"content-range": "bytes x-y/z"})
+                if r.url.path.endswith("/content")
+                else httpx.Response(200, json=GEN)
+            )
+        ).video.download("video_mock1", c.out),
+        DownloadError,
+        "",
+    ),
     # -- unknown ids, endless jobs, destinations (emulator) --
-    ("status of an unknown id", lambda c: c.local().video.get_status("video_nope"), NotFoundError, "video_nope"),
-    ("download of an unknown id to a folder", lambda c: c.local().video.download("video_nope", c.out), NotFoundError, "404"),
-    ("wait on an unknown id", lambda c: c.local().video.wait("video_nope", timeout=2), NotFoundError, "video_nope"),
-    ("endless job [[stall]]", lambda c: c.local().video.create_and_wait(prompt="forever [[stall]]", timeout=0.4), WaitTimeoutError, "resume with wait("),
-    ("download to a missing folder", lambda c: c.local().video.download("video_x", c.out / "no" / "such.mp4"), DownloadError, "does not exist"),
-    ("download dest of a wrong type", lambda c: c.local().video.download("video_x", 42), TypeError, "dest must be"),
-    ("download variant -1", lambda c: c.local().video.download("video_x", variant=-1), InvalidRequestError, "variant"),
-    ("download variant '1'", lambda c: c.local().video.download("video_x", variant="1"), InvalidRequestError, "variant"),
-    ("status id of a wrong type", lambda c: c.local().video.get_status(123), InvalidRequestError, "generation_id"),
-    ("status id too long", lambda c: c.local().video.get_status("v" * 600), InvalidRequestError, "at most 512"),
-    ("idempotency key reused with another body", lambda c: _reused_key(c), Exception, "already used"),
+    (
+        "status of an unknown id",
+        lambda c: c.local().video.get_status("video_nope"),
+        NotFoundError,
+        "video_nope",
+    ),
+    (
+        "download of an unknown id to a folder",
+        lambda c: c.local().video.download("video_nope", c.out),
+        NotFoundError,
+        "404",
+    ),
+    (
+        "wait on an unknown id",
+        lambda c: c.local().video.wait("video_nope", timeout=2),
+        NotFoundError,
+        "video_nope",
+    ),
+    (
+        "endless job [[stall]]",
+        lambda c: c.local().video.create_and_wait(prompt="forever [[stall]]", timeout=0.4),
+        WaitTimeoutError,
+        "resume with wait(",
+    ),
+    (
+        "download to a missing folder",
+        lambda c: c.local().video.download("video_x", c.out / "no" / "such.mp4"),
+        DownloadError,
+        "does not exist",
+    ),
+    (
+        "download dest of a wrong type",
+        lambda c: c.local().video.download("video_x", 42),
+        TypeError,
+        "dest must be",
+    ),
+    (
+        "download variant -1",
+        lambda c: c.local().video.download("video_x", variant=-1),
+        InvalidRequestError,
+        "variant",
+    ),
+    (
+        "download variant '1'",
+        lambda c: c.local().video.download("video_x", variant="1"),
+        InvalidRequestError,
+        "variant",
+    ),
+    (
+        "status id of a wrong type",
+        lambda c: c.local().video.get_status(123),
+        InvalidRequestError,
+        "generation_id",
+    ),
+    (
+        "status id too long",
+        lambda c: c.local().video.get_status("v" * 600),
+        InvalidRequestError,
+        "at most 512",
+    ),
+    (
+        "idempotency key reused with another body",
+        lambda c: _reused_key(c),
+        Exception,
+        "already used",
+    ),
     # -- configuration: keys, URLs, wrong types --
-    ("wrong key on the emulator", lambda c: AsyncMQL(api_key="mql_", base_url=c.server.url), ConfigurationError, "starting with 'mql_'"),
-    ("key with a newline", lambda c: AsyncMQL(api_key="mql_abc\n", base_url=c.server.url), ConfigurationError, "whitespace"),
-    ("key of a wrong type (bytes)", lambda c: AsyncMQL(api_key=b"mql_abc", base_url=c.server.url), ConfigurationError, "bytes"),
-    ("base URL javascript:", lambda c: AsyncMQL(api_key=KEY, base_url="javascript:alert(1)"), ConfigurationError, "not usable"),
-    ("base URL with a bad IPv6 host", lambda c: AsyncMQL(api_key=KEY, base_url="http://[::1"), ConfigurationError, "not usable"),
-    ("base URL with a port that is not a number", lambda c: AsyncMQL(api_key=KEY, base_url="http://localhost:http"), ConfigurationError, "not usable"),
-    ("base URL of a wrong type", lambda c: AsyncMQL(api_key=KEY, base_url=8000), ConfigurationError, "base URL"),
-    ("unreachable base URL (closed port)", lambda c: AsyncMQL(api_key=KEY, base_url=closed_port_url(), **FAST).video.get_status("video_x"), APIConnectionError, "video_x"),
-    ("unresolvable host (.invalid)", lambda c: AsyncMQL(api_key=KEY, base_url="http://mql.invalid", **FAST).video.create(prompt="x"), APIConnectionError, "creating a generation"),
-    ("timeout of a wrong type", lambda c: AsyncMQL(api_key=KEY, base_url=c.server.url, timeout="10"), ConfigurationError, "timeout"),
-    ("max_download_bytes of a wrong type", lambda c: AsyncMQL(api_key=KEY, base_url=c.server.url, max_download_bytes="big"), ConfigurationError, "max_download_bytes"),
-    ("wait_timeout zero", lambda c: AsyncMQL(api_key=KEY, base_url=c.server.url, wait_timeout=0), ConfigurationError, "wait_timeout"),
+    (
+        "wrong key on the emulator",
+        lambda c: AsyncMQL(api_key="mql_", base_url=c.server.url),
+        ConfigurationError,
+        "starting with 'mql_'",
+    ),
+    (
+        "key with a newline",
+        lambda c: AsyncMQL(api_key="mql_abc\n", base_url=c.server.url),
+        ConfigurationError,
+        "whitespace",
+    ),
+    (
+        "key of a wrong type (bytes)",
+        lambda c: AsyncMQL(api_key=b"mql_abc", base_url=c.server.url),
+        ConfigurationError,
+        "bytes",
+    ),
+    (
+        "base URL javascript:",
+        lambda c: AsyncMQL(api_key=KEY, base_url="javascript:alert(1)"),
+        ConfigurationError,
+        "not usable",
+    ),
+    (
+        "base URL with a bad IPv6 host",
+        lambda c: AsyncMQL(api_key=KEY, base_url="http://[::1"),
+        ConfigurationError,
+        "not usable",
+    ),
+    (
+        "base URL with a port that is not a number",
+        lambda c: AsyncMQL(api_key=KEY, base_url="http://localhost:http"),
+        ConfigurationError,
+        "not usable",
+    ),
+    (
+        "base URL of a wrong type",
+        lambda c: AsyncMQL(api_key=KEY, base_url=8000),
+        ConfigurationError,
+        "base URL",
+    ),
+    (
+        "unreachable base URL (closed port)",
+        lambda c: AsyncMQL(api_key=KEY, base_url=closed_port_url(), **FAST).video.get_status(
+            "video_x"
+        ),
+        APIConnectionError,
+        "video_x",
+    ),
+    (
+        "unresolvable host (.invalid)",
+        lambda c: AsyncMQL(api_key=KEY, base_url="http://mql.invalid", **FAST).video.create(
+            prompt="x"
+        ),
+        APIConnectionError,
+        "creating a generation",
+    ),
+    (
+        "timeout of a wrong type",
+        lambda c: AsyncMQL(api_key=KEY, base_url=c.server.url, timeout="10"),
+        ConfigurationError,
+        "timeout",
+    ),
+    (
+        "max_download_bytes of a wrong type",
+        lambda c: AsyncMQL(api_key=KEY, base_url=c.server.url, max_download_bytes="big"),
+        ConfigurationError,
+        "max_download_bytes",
+    ),
+    (
+        "wait_timeout zero",
+        lambda c: AsyncMQL(api_key=KEY, base_url=c.server.url, wait_timeout=0),
+        ConfigurationError,
+        "wait_timeout",
+    ),
     # -- widget --
-    ("widget prompt of a wrong type", lambda c: VideoWidget(123, client=c.local()), InvalidRequestError, "prompt"),
-    ("widget n of a wrong type", lambda c: VideoWidget("x", n="2", client=c.local()), InvalidRequestError, "n"),
-    ("widget client of a wrong type", lambda c: _widget_state(c, lambda: VideoWidget("x", client="mql_key"), "failed", "client must be"), None, ""),
-    ("widget huge prompt refused, state says so", lambda c: _widget_huge(c), InvalidRequestError, "4000"),
-    ("widget resume with an empty id", lambda c: VideoWidget.resume("  ", client=c.local()), InvalidRequestError, "generation_id"),
+    (
+        "widget prompt of a wrong type",
+        lambda c: VideoWidget(123, client=c.local()),
+        InvalidRequestError,
+        "prompt",
+    ),
+    (
+        "widget n of a wrong type",
+        lambda c: VideoWidget("x", n="2", client=c.local()),
+        InvalidRequestError,
+        "n",
+    ),
+    (
+        "widget client of a wrong type",
+        lambda c: _widget_state(
+            c, lambda: VideoWidget("x", client="mql_key"), "failed", "client must be"
+        ),
+        None,
+        "",
+    ),
+    (
+        "widget huge prompt refused, state says so",
+        lambda c: _widget_huge(c),
+        InvalidRequestError,
+        "4000",
+    ),
+    (
+        "widget resume with an empty id",
+        lambda c: VideoWidget.resume("  ", client=c.local()),
+        InvalidRequestError,
+        "generation_id",
+    ),
     ("widget resume of an unknown id", _resume_unknown, None, ""),
     ("widget endless job", _widget_stall, None, ""),
-    ("widget save before any video", lambda c: VideoWidget("x").save(c.out / "v.mp4"), RuntimeError, "no video to save"),
+    (
+        "widget save before any video",
+        lambda c: VideoWidget("x").save(c.out / "v.mp4"),
+        RuntimeError,
+        "no video to save",
+    ),
     ("widget view sends garbage", _view_garbage, None, ""),
-    ("widget server answers HTML", lambda c: _widget_state(c, lambda: VideoWidget("x", client=c.mock(answer(text="<html><title>Bad Gateway</title></html>"))), "failed", "an HTML page (Bad Gateway)"), None, ""),
+    (
+        "widget server answers HTML",
+        lambda c: _widget_state(
+            c,
+            lambda: VideoWidget(
+                "x", client=c.mock(answer(text="<html><title>Bad Gateway</title></html>"))
+            ),
+            "failed",
+            "an HTML page (Bad Gateway)",
+        ),
+        None,
+        "",
+    ),
     # -- CLI (in process, against the emulator) --
-    ("cli download unknown id", lambda c: _cli(c, ["download", "video_nope", "--output", str(c.out)], 3, "404"), None, ""),
-    ("cli generate endless job", lambda c: _cli(c, ["generate", "x [[stall]]", "--timeout", "0.3", "--output", str(c.out / "v.mp4")], 6, "resume with wait("), None, ""),
-    ("cli generate a failing job", lambda c: _cli(c, ["generate", "x [[fail]]", "--output", str(c.out / "v.mp4")], 5, "on purpose"), None, ""),
+    (
+        "cli download unknown id",
+        lambda c: _cli(c, ["download", "video_nope", "--output", str(c.out)], 3, "404"),
+        None,
+        "",
+    ),
+    (
+        "cli generate endless job",
+        lambda c: _cli(
+            c,
+            ["generate", "x [[stall]]", "--timeout", "0.3", "--output", str(c.out / "v.mp4")],
+            6,
+            "resume with wait(",
+        ),
+        None,
+        "",
+    ),
+    (
+        "cli generate a failing job",
+        lambda c: _cli(
+            c, ["generate", "x [[fail]]", "--output", str(c.out / "v.mp4")], 5, "on purpose"
+        ),
+        None,
+        "",
+    ),
     ("cli download variant 3 of a 1-video job", lambda c: _cli_variant(c), None, ""),
     # -- emulator --
     ("emulator negative pace", lambda c: LocalServer(pace=-1), ValueError, "pace"),
     ("emulator key not like a key", lambda c: LocalServer(api_key="sk-123"), ValueError, "mql_"),
     ("emulator seed of a wrong type", lambda c: Faults().update({"seed": [1]}), ValueError, "seed"),
-    ("emulator settings of a wrong type", lambda c: c.server.emulator.update_settings({"max_jobs": "9"}), ValueError, "max_jobs"),
+    (
+        "emulator settings of a wrong type",
+        lambda c: c.server.emulator.update_settings({"max_jobs": "9"}),
+        ValueError,
+        "max_jobs",
+    ),
 ]
 
 
@@ -242,7 +551,9 @@ def server():
 
 
 @pytest.mark.parametrize("name,action,expected,needle", CASES, ids=[c[0] for c in CASES])
-async def test_bad_input(name, action, expected, needle, server, tmp_path: Path, monkeypatch) -> None:
+async def test_bad_input(
+    name, action, expected, needle, server, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("MQL_BASE_URL", server.url)
     monkeypatch.setenv("MQL_API_KEY", KEY)
     server.clear_requests()
@@ -270,9 +581,13 @@ async def test_bad_input(name, action, expected, needle, server, tmp_path: Path,
 async def test_a_200_html_page_is_not_saved_as_the_video(server, tmp_path: Path) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/content"):
-            return httpx.Response(200, text="<!doctype html><html><title>Sign in to Wi-Fi</title></html>",
-                                  headers={"content-type": "text/html; charset=utf-8"})
+            return httpx.Response(
+                200,
+                text="<!doctype html><html><title>Sign in to Wi-Fi</title></html>",
+                headers={"content-type": "text/html; charset=utf-8"},
+            )
         return httpx.Response(200, json=GEN)
+
     ctx = Ctx(server, tmp_path)
     with pytest.raises((InvalidResponseError, DownloadError)):
         await ctx.mock(handler).video.download("video_mock1", tmp_path / "v.mp4")

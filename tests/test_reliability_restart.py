@@ -7,10 +7,9 @@ import time
 
 import pytest
 from jupyter_client import KernelManager
+from reliability_support import rendered_bytes, sha256
 
 from mql_notebook.local import LocalServer
-
-from reliability_support import rendered_bytes, sha256
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -37,15 +36,21 @@ def execute(kc, code: str, timeout: float = 60) -> str:
 
 def test_restart_mid_generation_then_resume_and_wait_get_the_same_video() -> None:
     with LocalServer(pace=4, seed=1) as server:
-        setup = (f"from mql_notebook import VideoWidget, MQL, AsyncMQL\nimport hashlib\n"
-                 f"client = AsyncMQL(api_key={KEY!r}, base_url={server.url!r})\n")
+        setup = (
+            f"from mql_notebook import VideoWidget, MQL, AsyncMQL\nimport hashlib\n"
+            f"client = AsyncMQL(api_key={KEY!r}, base_url={server.url!r})\n"
+        )
         km = KernelManager(kernel_name="python3")
         km.start_kernel()
         try:
             kc = km.client()
             kc.start_channels()
             kc.wait_for_ready(timeout=60)
-            execute(kc, setup + "w = VideoWidget('A clock tower at noon', duration=5, client=client)\nt = w.generate()")
+            execute(
+                kc,
+                setup
+                + "w = VideoWidget('A clock tower at noon', duration=5, client=client)\nt = w.generate()",
+            )
             server.wait_for_requests(1, method="POST", timeout=20)
             server.wait_for_requests(1, endpoint="status", timeout=20)  # it is polling
             post = next(r for r in server.requests if r.method == "POST")
@@ -58,13 +63,21 @@ def test_restart_mid_generation_then_resume_and_wait_get_the_same_video() -> Non
             kc.start_channels()
             kc.wait_for_ready(timeout=60)
             restarted_at = time.monotonic()
-            assert restarted_at - post.time < 4, "the job finished before the restart: pace too short"
+            assert restarted_at - post.time < 4, (
+                "the job finished before the restart: pace too short"
+            )
 
-            resumed = execute(kc, setup + f"w = VideoWidget.resume({gid!r}, client=client)\nawait w.task\n"
-                                          "print(w.status, hashlib.sha256(w.video or b'').hexdigest())")
-            waited = execute(kc, f"m = MQL(api_key={KEY!r}, base_url={server.url!r})\n"
-                                 f"g = m.video.wait({gid!r})\n"
-                                 f"print(g.status, hashlib.sha256(m.video.download(g)).hexdigest())")
+            resumed = execute(
+                kc,
+                setup + f"w = VideoWidget.resume({gid!r}, client=client)\nawait w.task\n"
+                "print(w.status, hashlib.sha256(w.video or b'').hexdigest())",
+            )
+            waited = execute(
+                kc,
+                f"m = MQL(api_key={KEY!r}, base_url={server.url!r})\n"
+                f"g = m.video.wait({gid!r})\n"
+                f"print(g.status, hashlib.sha256(m.video.download(g)).hexdigest())",
+            )
         finally:
             km.shutdown_kernel(now=True)
 
@@ -74,5 +87,7 @@ def test_restart_mid_generation_then_resume_and_wait_get_the_same_video() -> Non
         posts = [r for r in server.requests if r.method == "POST"]
         assert len(posts) == 1, posts
         # the restart happened while the job was still running: the resume really resumed
-        first_completed = min((r.time for r in server.requests if r.endpoint == "content"), default=0)
+        first_completed = min(
+            (r.time for r in server.requests if r.endpoint == "content"), default=0
+        )
         assert first_completed > restarted_at

@@ -18,6 +18,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
+from reliability_support import write_figures
 
 from mql_notebook import (
     MQL,
@@ -28,19 +29,19 @@ from mql_notebook import (
     MQLError,
     NotFoundError,
 )
-from mql_notebook.local import LocalServer
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
+from mql_notebook.local import LocalServer
 from mql_notebook.widget import VideoWidget
-
-from reliability_support import write_figures
 
 pytestmark = pytest.mark.timeout(180)
 
 CANARY = "mql_canary_" + secrets.token_hex(16)
 WRONG = "mql_wrongkey_" + secrets.token_hex(16)
-FAST = dict(retry_policy=RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.05),
-            poll_timing=PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2))
+FAST = {
+    "retry_policy": RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.05),
+    "poll_timing": PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2),
+}
 
 
 def leaks(text: str) -> list[str]:
@@ -71,7 +72,7 @@ def debug_logs():
         lg.addHandler(handler)
         lg.setLevel(logging.DEBUG)
     yield handler
-    for lg, (level, _) in zip(loggers, old):
+    for lg, (level, _) in zip(loggers, old, strict=False):
         lg.removeHandler(handler)
         lg.setLevel(level)
 
@@ -108,7 +109,9 @@ async def test_the_canary_key_leaks_nowhere_in_process(server, debug_logs) -> No
     assert w.status == "completed" and w.video, (w.status, w.error)  # the canary really was used
     checked["widget state"] = json.dumps(w.get_state(), default=repr)
     checked["widget repr"] = repr(w) + repr(w.history) + repr(w.task)
-    checked["client reprs"] = repr(client) + repr(client.settings) + repr(sync_client) + repr(sync_client.settings)
+    checked["client reprs"] = (
+        repr(client) + repr(client.settings) + repr(sync_client) + repr(sync_client.settings)
+    )
 
     errors: list[BaseException] = []
     # 401: a wrong key on the strict server
@@ -131,7 +134,9 @@ async def test_the_canary_key_leaks_nowhere_in_process(server, debug_logs) -> No
         AsyncMQL(api_key=CANARY + " \n", base_url=server.url)
     errors.append(econf.value)
     # a widget whose key is refused: the error state
-    w401 = VideoWidget("A canary", duration=5, client=AsyncMQL(api_key=WRONG, base_url=server.url, **FAST))
+    w401 = VideoWidget(
+        "A canary", duration=5, client=AsyncMQL(api_key=WRONG, base_url=server.url, **FAST)
+    )
     w401.send = lambda *a, **k: None  # type: ignore[method-assign]
     await w401.generate()
     assert w401.status == "failed" and "401" in w401.error
@@ -147,11 +152,15 @@ async def test_the_canary_key_leaks_nowhere_in_process(server, debug_logs) -> No
     await client.aclose()
 
     checked["DEBUG log"] = "\n".join(debug_logs.lines)
-    assert any("httpcore" in line for line in debug_logs.lines), "httpcore logged nothing at DEBUG: capture broken"
+    assert any("httpcore" in line for line in debug_logs.lines), (
+        "httpcore logged nothing at DEBUG: capture broken"
+    )
     assert any(line.startswith("mql_notebook") for line in debug_logs.lines)
     found = {where: leaks(text) for where, text in checked.items() if leaks(text)}
-    write_figures("secrets_in_process", {"places_checked": sorted(checked), "log_lines": len(debug_logs.lines),
-                                         "leaks": found})
+    write_figures(
+        "secrets_in_process",
+        {"places_checked": sorted(checked), "log_lines": len(debug_logs.lines), "leaks": found},
+    )
     assert not found, found
 
 
@@ -170,12 +179,19 @@ def test_a_saved_and_exported_notebook_holds_no_key(server, tmp_path: Path, monk
     monkeypatch.setenv("MQL_API_KEY", CANARY)
     monkeypatch.setenv("MQL_BASE_URL", server.url)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK])
-    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     outputs = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "completed" in outputs, outputs  # the kernel used the canary and it worked
     assert "NotFoundError" in outputs, outputs
-    assert "httpcore" in outputs, "the DEBUG cell logged nothing"  # logs at DEBUG landed in the notebook
+    assert "httpcore" in outputs, (
+        "the DEBUG cell logged nothing"
+    )  # logs at DEBUG landed in the notebook
 
     path = tmp_path / "canary.ipynb"
     nbformat.write(nb, path)
@@ -184,9 +200,20 @@ def test_a_saved_and_exported_notebook_holds_no_key(server, tmp_path: Path, monk
     html, _ = HTMLExporter().from_notebook_node(nbformat.read(path, as_version=4))
     (tmp_path / "canary.html").write_text(html)
 
-    found = {name: leaks(text) for name, text in
-             (("notebook file", saved), ("HTML export", html),
-              *((f"file {p.name}", p.read_text(errors="replace")) for p in tmp_path.iterdir() if p.is_file()))
-             if leaks(text)}
-    write_figures("secrets_notebook", {"notebook_bytes": len(saved), "html_bytes": len(html), "leaks": found})
+    found = {
+        name: leaks(text)
+        for name, text in (
+            ("notebook file", saved),
+            ("HTML export", html),
+            *(
+                (f"file {p.name}", p.read_text(errors="replace"))
+                for p in tmp_path.iterdir()
+                if p.is_file()
+            ),
+        )
+        if leaks(text)
+    }
+    write_figures(
+        "secrets_notebook", {"notebook_bytes": len(saved), "html_bytes": len(html), "leaks": found}
+    )
     assert not found, found

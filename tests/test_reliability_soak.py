@@ -17,14 +17,19 @@ from typing import Any
 
 import psutil
 import pytest
+from reliability_support import (
+    duplicate_creates,
+    fault_kinds,
+    rendered_bytes,
+    sha256,
+    write_figures,
+)
 
 from mql_notebook import AsyncMQL, MQLError, WaitTimeoutError
-from mql_notebook.local import LocalServer
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
+from mql_notebook.local import LocalServer
 from mql_notebook.widget import VideoWidget
-
-from reliability_support import duplicate_creates, fault_kinds, rendered_bytes, sha256, write_figures
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,24 +45,36 @@ WIDGET_GENERATIONS = int(os.environ.get("MQL_SOAK_WIDGETS", "24"))
 CONCURRENCY = 16
 PROMPTS = [f"Soak scene {i}: a lighthouse at dusk, waves number {i}" for i in range(24)]
 FAULTS = {
-    "*": {"latency": 0.01, "rate_limit": 0.06, "retry_after": 0.05, "server_error": 0.04,
-          "overloaded": 0.03, "drop": 0.03, "truncate": 0.04},
+    "*": {
+        "latency": 0.01,
+        "rate_limit": 0.06,
+        "retry_after": 0.05,
+        "server_error": 0.04,
+        "overloaded": 0.03,
+        "drop": 0.03,
+        "truncate": 0.04,
+    },
     "content": {"truncate": 0.15},
-    "job": {"fail": 0.05},  # endless jobs come from [[stall]] prompts, so each one's deadline is known
+    "job": {
+        "fail": 0.05
+    },  # endless jobs come from [[stall]] prompts, so each one's deadline is known
 }
 RSS_GROWTH_LIMIT = 80 * 1024 * 1024  # after warm-up; the emulator's video cache is warm by then
 
 
 def new_client(url: str) -> AsyncMQL:
     return AsyncMQL(
-        api_key=KEY, base_url=url, wait_timeout=60.0,
+        api_key=KEY,
+        base_url=url,
+        wait_timeout=60.0,
         retry_policy=RetryPolicy(max_retries=6, base_delay=0.02, max_delay=0.2),
         poll_timing=PollTiming(first_delay=0.1, min_interval=0.1, max_interval=0.5),
     )
 
 
-async def one_generation(client: AsyncMQL, server: LocalServer, i: int, sem: asyncio.Semaphore,
-                         folder: Path) -> tuple[str, str | None]:
+async def one_generation(
+    client: AsyncMQL, server: LocalServer, i: int, sem: asyncio.Semaphore, folder: Path
+) -> tuple[str, str | None]:
     """(outcome, generation id): 'completed' or the error class name."""
     key = f"soak-{i:04d}"
     gid: str | None = None
@@ -65,8 +82,9 @@ async def one_generation(client: AsyncMQL, server: LocalServer, i: int, sem: asy
     prompt = PROMPTS[i % len(PROMPTS)] + (" [[stall]]" if stall else "")
     async with sem:
         try:
-            gen = await client.video.create(model="sora", prompt=prompt, duration=5,
-                                            resolution="480p", idempotency_key=key)
+            gen = await client.video.create(
+                model="sora", prompt=prompt, duration=5, resolution="480p", idempotency_key=key
+            )
             gid = gen.id
             done = await client.video.wait(gid, timeout=2.0 if stall else None)
             if i % 4 == 0:  # every fourth to a path: atomic write, resumed with Range
@@ -79,13 +97,17 @@ async def one_generation(client: AsyncMQL, server: LocalServer, i: int, sem: asy
             if gid is not None:  # after the create, every error carries the id needed to recover
                 assert getattr(exc, "generation_id", None) == gid, (type(exc).__name__, str(exc))
             if i % 4 == 0:
-                leftovers = [p.name for p in folder.glob(f".{i}.mp4*")] + ([f"{i}.mp4"] if (folder / f"{i}.mp4").exists() else [])
+                leftovers = [p.name for p in folder.glob(f".{i}.mp4*")] + (
+                    [f"{i}.mp4"] if (folder / f"{i}.mp4").exists() else []
+                )
                 assert not leftovers, f"a failed download left {leftovers}"
             # a deadline is reached only by an endless job (the others have 60 s while renders queue)
             assert isinstance(exc, WaitTimeoutError) == stall, (stall, type(exc).__name__, str(exc))
             return type(exc).__name__, gid
     expected = await asyncio.to_thread(rendered_bytes, server, gid)
-    assert sha256(data) == sha256(expected), f"generation {gid}: downloaded bytes differ from the rendered video"
+    assert sha256(data) == sha256(expected), (
+        f"generation {gid}: downloaded bytes differ from the rendered video"
+    )
     return "completed", gid
 
 
@@ -115,15 +137,23 @@ async def test_soak_with_faults_on_every_endpoint(tmp_path: Path) -> None:
         started = time.monotonic()
 
         warmup = 40
-        outcomes = await asyncio.gather(*(one_generation(client, server, i, sem, tmp_path) for i in range(warmup)))
+        outcomes = await asyncio.gather(
+            *(one_generation(client, server, i, sem, tmp_path) for i in range(warmup))
+        )
         gc.collect()
         rss_warm = process.memory_info().rss
-        outcomes += await asyncio.gather(*(one_generation(client, server, i, sem, tmp_path)
-                                           for i in range(warmup, CLIENT_GENERATIONS)))
+        outcomes += await asyncio.gather(
+            *(
+                one_generation(client, server, i, sem, tmp_path)
+                for i in range(warmup, CLIENT_GENERATIONS)
+            )
+        )
         client_seconds = time.monotonic() - started
 
         widget_started = time.monotonic()
-        widget_outcomes = await asyncio.gather(*(one_widget(client, server, i) for i in range(WIDGET_GENERATIONS)))
+        widget_outcomes = await asyncio.gather(
+            *(one_widget(client, server, i) for i in range(WIDGET_GENERATIONS))
+        )
         widget_seconds = time.monotonic() - widget_started
         gc.collect()
         rss_end = process.memory_info().rss
@@ -135,7 +165,9 @@ async def test_soak_with_faults_on_every_endpoint(tmp_path: Path) -> None:
     by_outcome = Counter(o for o, _ in outcomes)
     widget_by_outcome = Counter(o for o, _ in widget_outcomes)
     widget_errors = Counter(e for o, e in widget_outcomes if o != "completed")
-    files_left = sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".mp4") or p.name.startswith("."))
+    files_left = sorted(
+        p.name for p in tmp_path.iterdir() if not p.name.endswith(".mp4") or p.name.startswith(".")
+    )
     figures = {
         "seed": SEED,
         "faults": FAULTS,

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from mql_notebook import AsyncMQL
-from mql_notebook.local import LocalServer
 from mql_notebook.client.poller import PollTiming
-from mql_notebook.widget.static_fallback import fallback_html, poster_jpeg, video_html
+from mql_notebook.local import LocalServer
 from mql_notebook.widget import VideoWidget
+from mql_notebook.widget.static_fallback import fallback_html, poster_jpeg, video_html
 
 KEY = "mql_fallback_test_key_0123456789"
 FAST_POLL = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
@@ -31,14 +31,19 @@ def server():
 def videos(server) -> list[bytes]:
     async def make() -> list[bytes]:
         async with AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST_POLL) as mql:
-            gen = await mql.video.create_and_wait(model="sora", prompt="A red fox running through snow", duration=5, n=2)
+            gen = await mql.video.create_and_wait(
+                model="sora", prompt="A red fox running through snow", duration=5, n=2
+            )
             return [await mql.video.download(gen, variant=i) for i in range(2)]
 
     return asyncio.run(make())
 
 
 def _embedded(markup: str) -> list[bytes]:
-    return [base64.b64decode(m) for m in re.findall(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', markup)]
+    return [
+        base64.b64decode(m)
+        for m in re.findall(r'src="data:video/mp4;base64,([A-Za-z0-9+/=]+)"', markup)
+    ]
 
 
 def test_poster_is_the_first_frame_as_a_small_jpeg(videos) -> None:
@@ -56,17 +61,29 @@ def test_without_pyav_there_is_no_poster_but_still_the_video(videos, monkeypatch
 
 
 def test_user_text_is_escaped(videos) -> None:
-    markup = fallback_html(prompt=HOSTILE, status="failed", error=HOSTILE, note=HOSTILE,
-                           generation_id=HOSTILE, videos=videos[:1], max_bytes=0, saved_name=HOSTILE)
+    markup = fallback_html(
+        prompt=HOSTILE,
+        status="failed",
+        error=HOSTILE,
+        note=HOSTILE,
+        generation_id=HOSTILE,
+        videos=videos[:1],
+        max_bytes=0,
+        saved_name=HOSTILE,
+    )
     assert "<script" not in markup and "<img src=x" not in markup
     assert markup.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img") == 5
-    assert '<video src="x" onerror' not in video_html(videos[0], embed=False, src='x" onerror="alert(1)')
+    assert '<video src="x" onerror' not in video_html(
+        videos[0], embed=False, src='x" onerror="alert(1)'
+    )
 
 
 def test_videos_are_embedded_while_their_total_fits_under_the_cap(videos) -> None:
     both = fallback_html(prompt="p", status="completed", videos=videos)
-    assert _embedded(both) == videos and both.count("poster=\"data:image/jpeg;base64,") == 2
-    first_only = fallback_html(prompt="p", status="completed", videos=videos, max_bytes=len(videos[0]))
+    assert _embedded(both) == videos and both.count('poster="data:image/jpeg;base64,') == 2
+    first_only = fallback_html(
+        prompt="p", status="completed", videos=videos, max_bytes=len(videos[0])
+    )
     assert _embedded(first_only) == videos[:1]
     assert first_only.count("<img ") == 1 and "too large to embed" in first_only
 
@@ -75,18 +92,28 @@ def test_above_the_cap_the_poster_and_the_saved_file_name(videos) -> None:
     unsaved = fallback_html(prompt="p", status="completed", videos=videos[:1], max_bytes=1000)
     assert "<video" not in unsaved and '<img src="data:image/jpeg;base64,' in unsaved
     assert "not saved yet" in unsaved
-    saved = fallback_html(prompt="p", status="completed", videos=videos[:1], max_bytes=1000, saved_name="fox.mp4")
+    saved = fallback_html(
+        prompt="p", status="completed", videos=videos[:1], max_bytes=1000, saved_name="fox.mp4"
+    )
     assert "saved as <code>fox.mp4</code>" in saved
 
 
-async def test_the_widget_displays_a_fallback_and_updates_it_by_id(server, monkeypatch, tmp_path: Path) -> None:
+async def test_the_widget_displays_a_fallback_and_updates_it_by_id(
+    server, monkeypatch, tmp_path: Path
+) -> None:
     import IPython.display
 
     shown: list[tuple[dict, str | None]] = []
-    monkeypatch.setattr(IPython.display, "display",
-                        lambda data, raw=False, display_id=None, **kw: shown.append((data, display_id)))
-    monkeypatch.setattr(IPython.display, "update_display",
-                        lambda data, raw=False, display_id=None, **kw: shown.append((data, display_id)))
+    monkeypatch.setattr(
+        IPython.display,
+        "display",
+        lambda data, raw=False, display_id=None, **kw: shown.append((data, display_id)),
+    )
+    monkeypatch.setattr(
+        IPython.display,
+        "update_display",
+        lambda data, raw=False, display_id=None, **kw: shown.append((data, display_id)),
+    )
     client = AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST_POLL)
     w = VideoWidget(HOSTILE, duration=5, client=client)
     w._ipython_display_()
@@ -105,6 +132,9 @@ async def test_the_widget_displays_a_fallback_and_updates_it_by_id(server, monke
     w.static_fallback_max_bytes = 0
     w.save(tmp_path / "boat.mp4")
     saved, _ = shown[-1]
-    assert "<video" not in saved["text/html"] and "saved as <code>boat.mp4</code>" in saved["text/html"]
+    assert (
+        "<video" not in saved["text/html"]
+        and "saved as <code>boat.mp4</code>" in saved["text/html"]
+    )
     await client.aclose()
     w.close()

@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_mypy_finds_no_errors_in_the_package() -> None:
     pytest.importorskip("mypy")
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "mql_notebook"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "mypy", "mql_notebook"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from mql_notebook import AsyncMQL, InvalidRequestError
-from mql_notebook.local import LocalServer
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
+from mql_notebook.local import LocalServer
 from mql_notebook.widget.video_widget import INPUT_TRAITS, OUTPUT_TRAITS, VideoWidget
 
 KEY = "mql_widget_test_secret_key_0123456789"
@@ -41,7 +41,9 @@ def emulator(server):
 
 @pytest.fixture
 def client(emulator) -> AsyncMQL:
-    return AsyncMQL(api_key=KEY, base_url=emulator.url, poll_timing=FAST_POLL, retry_policy=FAST_RETRIES)
+    return AsyncMQL(
+        api_key=KEY, base_url=emulator.url, poll_timing=FAST_POLL, retry_policy=FAST_RETRIES
+    )
 
 
 class Recorder:
@@ -51,7 +53,9 @@ class Recorder:
         self.messages: list[tuple[dict[str, Any], list[Any]]] = []
         self.statuses: list[str] = [widget.status]
         self.progress: list[float] = []
-        widget.send = lambda content, buffers=None: self.messages.append((content, list(buffers or [])))  # type: ignore[method-assign]
+        widget.send = lambda content, buffers=None: self.messages.append(
+            (content, list(buffers or []))
+        )  # type: ignore[method-assign]
         widget.observe(lambda c: self.statuses.append(c.new), "status")
         widget.observe(lambda c: c.new is not None and self.progress.append(c.new), "progress")
 
@@ -66,7 +70,9 @@ class Recorder:
         for content, buffers in self.messages[begin + 1 :]:
             if content["kind"] == "video-end":
                 return [bytes(p) for p in parts]
-            assert content["transfer"] == header["transfer"] and content["offset"] == len(parts[content["variant"]])
+            assert content["transfer"] == header["transfer"] and content["offset"] == len(
+                parts[content["variant"]]
+            )
             parts[content["variant"]] += bytes(buffers[0])
         raise AssertionError("no video-end after the last video-begin")
 
@@ -88,6 +94,7 @@ async def wait_until(predicate, timeout: float = 10.0) -> None:
 
 # ---- construction and traits ----
 
+
 def test_constructor_refuses_unknown_keywords_and_bad_options() -> None:
     with pytest.raises(TypeError, match="colour"):
         VideoWidget("x", colour="red")  # type: ignore[call-arg]
@@ -98,13 +105,23 @@ def test_constructor_refuses_unknown_keywords_and_bad_options() -> None:
     with pytest.raises(InvalidRequestError, match="model"):
         VideoWidget("x", model="sora-9")
     w = VideoWidget("x", model="sora-1.0-turbo", aspect_ratio="9:16", duration=10, n=2)
-    assert (w.prompt, w.model, w.aspect_ratio, w.duration, w.n) == ("x", "sora-1.0-turbo", "9:16", 10, 2)
+    assert (w.prompt, w.model, w.aspect_ratio, w.duration, w.n) == (
+        "x",
+        "sora-1.0-turbo",
+        "9:16",
+        10,
+        2,
+    )
     assert w.status == "idle" and w.video is None and w.videos == [] and w.history == []
     assert w.choices["durations"] == [5, 10, 15, 20] and w.choices["max_variants"] == 4
 
 
 def test_every_public_trait_is_documented_and_synced() -> None:
-    own = {name: trait for name, trait in VideoWidget.class_traits().items() if name in VideoWidget.__dict__}
+    own = {
+        name: trait
+        for name, trait in VideoWidget.class_traits().items()
+        if name in VideoWidget.__dict__
+    }
     assert set(own) == set(INPUT_TRAITS) | set(OUTPUT_TRAITS)
     for name, trait in own.items():
         assert trait.metadata.get("sync") is True, name
@@ -113,7 +130,15 @@ def test_every_public_trait_is_documented_and_synced() -> None:
 
 def test_the_view_cannot_write_outputs() -> None:
     w = VideoWidget("x")
-    w.set_state({"status": "completed", "generation_id": "forged", "error": "", "prompt": "typed", "duration": 10})
+    w.set_state(
+        {
+            "status": "completed",
+            "generation_id": "forged",
+            "error": "",
+            "prompt": "typed",
+            "duration": 10,
+        }
+    )
     assert (w.status, w.generation_id) == ("idle", "")
     assert (w.prompt, w.duration) == ("typed", 10)
 
@@ -125,7 +150,10 @@ def test_generate_needs_a_running_loop() -> None:
 
 # ---- every state over the emulator ----
 
-async def test_generate_goes_through_the_states_to_a_playable_video(client, emulator, tmp_path: Path) -> None:
+
+async def test_generate_goes_through_the_states_to_a_playable_video(
+    client, emulator, tmp_path: Path
+) -> None:
     w = VideoWidget(PROMPT, client=client)
     rec = Recorder(w)
     task = w.generate()
@@ -135,7 +163,12 @@ async def test_generate_goes_through_the_states_to_a_playable_video(client, emul
     assert rec.statuses[0] == "idle" and rec.statuses[-1] == "completed"
     assert "processing" in rec.statuses and rec.statuses.count("completed") == 1
     assert rec.progress == sorted(rec.progress) and rec.progress[-1] == 100
-    assert w.video is not None and w.video[4:8] == b"ftyp" and w.videos == [w.video] and w.variant_count == 1
+    assert (
+        w.video is not None
+        and w.video[4:8] == b"ftyp"
+        and w.videos == [w.video]
+        and w.variant_count == 1
+    )
     assert w.generation_id == run.generation_id and w.generation_id.strip()
     assert w.started_at is not None and w.finished_at is not None and w.finished_at >= w.started_at
     assert (w.error, w.note, w.resumable) == ("", "", False)
@@ -208,7 +241,9 @@ async def test_resume_reattaches_without_a_new_create(client, emulator) -> None:
     assert w.prompt == PROMPT  # learned from the server's answer
 
 
-async def test_a_task_cancelled_from_outside_propagates_but_still_ends_as_state(client, emulator) -> None:
+async def test_a_task_cancelled_from_outside_propagates_but_still_ends_as_state(
+    client, emulator
+) -> None:
     w = VideoWidget(f"{PROMPT} [[stall]]", client=client)
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(w.generate(), 0.3)
@@ -242,7 +277,9 @@ async def test_n_videos_make_a_gallery(client, emulator) -> None:
     rec = Recorder(w)
     await w.generate()
     assert w.status == "completed" and w.variant_count == 3
-    assert len(w.videos) == 3 and len(set(w.videos)) == 3 and all(v[4:8] == b"ftyp" for v in w.videos)
+    assert (
+        len(w.videos) == 3 and len(set(w.videos)) == 3 and all(v[4:8] == b"ftyp" for v in w.videos)
+    )
     assert rec.last_transfer() == w.videos
     assert posts(emulator) == 1
 
@@ -350,7 +387,9 @@ async def test_the_api_key_is_in_no_state_and_no_message(client, emulator) -> No
     w = VideoWidget(f"{PROMPT} key? {KEY[:6]}", client=client)
     rec = Recorder(w)
     await w.generate()
-    state = json.dumps({k: v for k, v in w.get_state().items() if k not in ("_esm", "_css")}, default=str)
+    state = json.dumps(
+        {k: v for k, v in w.get_state().items() if k not in ("_esm", "_css")}, default=str
+    )
     assert KEY not in state and KEY not in json.dumps([m for m, _ in rec.messages])
     assert KEY not in repr(w.history)
 

@@ -21,7 +21,14 @@ JS = ROOT / "js"
 def test_no_markup_is_ever_built_from_strings() -> None:
     for path in JS.rglob("*.js"):
         source = path.read_text()
-        for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        for forbidden in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+        ):
             assert forbidden not in source, f"{path.name} uses {forbidden}"
 
 
@@ -34,11 +41,16 @@ def test_render_returns_a_cleanup_that_undoes_everything() -> None:
     assert "URL.revokeObjectURL" in source and "clearInterval" in source
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed; the module's syntax is checked where it is")
+@pytest.mark.skipif(
+    shutil.which("node") is None,
+    reason="node is not installed; the module's syntax is checked where it is",
+)
 def test_the_module_parses(tmp_path: Path) -> None:
     copy = tmp_path / "widget.mjs"
     copy.write_text((JS / "widget.js").read_text())
-    result = subprocess.run(["node", "--check", str(copy)], capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["node", "--check", str(copy)], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -50,10 +62,18 @@ def test_the_widget_loads_the_repositorys_frontend_in_a_checkout() -> None:
 def test_chunks_are_at_most_8_mb_and_join_to_the_original() -> None:
     big = bytes(range(256)) * (20 * 1024 * 1024 // 256 + 7)  # a bit over 20 MB: three chunks
     small = b"\x00\x00\x00\x18ftypmp42" * 10
-    messages = list(_transfer.video_messages(5, [big, small], generation_id="g", aspect_ratio="9:16"))
+    messages = list(
+        _transfer.video_messages(5, [big, small], generation_id="g", aspect_ratio="9:16")
+    )
     begin, *chunks, end = messages
-    assert begin[0] == {"kind": "video-begin", "transfer": 5, "generation_id": "g", "aspect_ratio": "9:16",
-                        "mime": "video/mp4", "sizes": [len(big), len(small)]}
+    assert begin[0] == {
+        "kind": "video-begin",
+        "transfer": 5,
+        "generation_id": "g",
+        "aspect_ratio": "9:16",
+        "mime": "video/mp4",
+        "sizes": [len(big), len(small)],
+    }
     assert end[0] == {"kind": "video-end", "transfer": 5}
     assert all(len(buffers) == 1 and len(buffers[0]) <= 8 * 1024 * 1024 for _, buffers in chunks)
     assert [c["variant"] for c, _ in chunks] == [0, 0, 0, 1]
@@ -62,15 +82,28 @@ def test_chunks_are_at_most_8_mb_and_join_to_the_original() -> None:
         assert content["offset"] == len(joined[content["variant"]])
         joined[content["variant"]] += buffers[0]
     assert joined == [big, small]
-    assert list(_transfer.video_messages(1, []))[0][0]["sizes"] == []
+    assert next(iter(_transfer.video_messages(1, [])))[0]["sizes"] == []
 
 
 @pytest.mark.slow
 def test_the_wheel_ships_the_frontend_and_the_widget_loads_it(tmp_path: Path) -> None:
     pytest.importorskip("hatchling")
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(ROOT)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("*.whl")
@@ -83,7 +116,12 @@ def test_the_wheel_ships_the_frontend_and_the_widget_loads_it(tmp_path: Path) ->
         "import mql_notebook; assert mql_notebook.__file__.startswith(sys.argv[1]), mql_notebook.__file__;"
         "print(VideoWidget('x').get_state()['_esm'][:60])"
     )
-    run = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "site")], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "site")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.startswith("// The view of mql_notebook.VideoWidget")

@@ -36,39 +36,66 @@ EXIT_INTERRUPTED = 130
 
 
 def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    gen = subparsers.add_parser("generate", help="create a video, show live progress, save the MP4",
-                                description="Create a video from a prompt, wait for it with a live progress line, and save it.")
+    gen = subparsers.add_parser(
+        "generate",
+        help="create a video, show live progress, save the MP4",
+        description="Create a video from a prompt, wait for it with a live progress line, and save it.",
+    )
     gen.add_argument("prompt", help="what the video should show")
-    gen.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (documented: {', '.join(MODELS)})")
+    gen.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"model id (documented: {', '.join(MODELS)})"
+    )
     gen.add_argument("--aspect-ratio", default=None, choices=ASPECT_RATIOS)
     gen.add_argument("--duration", type=int, default=None, choices=DURATIONS, help="seconds")
     gen.add_argument("--n", type=int, default=None, help=f"number of videos, 1 to {MAX_VARIANTS}")
     gen.add_argument("--resolution", default=None, choices=RESOLUTIONS)
-    gen.add_argument("--output", "-o", type=Path, default=None,
-                     help="file to write (default: <generation id>.mp4); with --n > 1, -1, -2 ... are added")
-    gen.add_argument("--timeout", type=float, default=None, help="seconds to wait before giving up (the job keeps its id)")
+    gen.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=None,
+        help="file to write (default: <generation id>.mp4); with --n > 1, -1, -2 ... are added",
+    )
+    gen.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds to wait before giving up (the job keeps its id)",
+    )
     gen.set_defaults(run=run_generate)
 
-    status = subparsers.add_parser("status", help="show a generation's status", description="Show a generation's status.")
+    status = subparsers.add_parser(
+        "status", help="show a generation's status", description="Show a generation's status."
+    )
     status.add_argument("id", help="the generation id")
     status.add_argument("--json", action="store_true", help="print the server's JSON")
     status.set_defaults(run=run_status)
 
-    download = subparsers.add_parser("download", help="save a finished video",
-                                     description="Save a finished generation's video.")
+    download = subparsers.add_parser(
+        "download", help="save a finished video", description="Save a finished generation's video."
+    )
     download.add_argument("id", help="the generation id")
-    download.add_argument("--output", "-o", type=Path, default=None, help="file or folder (default: <id>.mp4 here)")
-    download.add_argument("--variant", type=int, default=0, help="which video of an n > 1 job (0-based)")
+    download.add_argument(
+        "--output", "-o", type=Path, default=None, help="file or folder (default: <id>.mp4 here)"
+    )
+    download.add_argument(
+        "--variant", type=int, default=0, help="which video of an n > 1 job (0-based)"
+    )
     download.set_defaults(run=run_download)
 
 
-def run_client_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_client_command(
+    args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
     """Run generate/status/download; every error becomes a message on stderr and an exit code."""
     try:
         with MQL() as client:
             return int(args.run(client, args, out, err))
     except KeyboardInterrupt:
-        print("\ninterrupted; a job already created keeps running: check it with `mql-notebook status ID`", file=err)
+        print(
+            "\ninterrupted; a job already created keeps running: check it with `mql-notebook status ID`",
+            file=err,
+        )
         return EXIT_INTERRUPTED
     except MQLError as exc:
         print(f"error: {exc}", file=err)
@@ -78,13 +105,19 @@ def run_client_command(args: argparse.Namespace, out: TextIO = sys.stdout, err: 
 def run_generate(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = ProgressLine(err)
     generation = client.video.create(
-        model=args.model, prompt=args.prompt, aspect_ratio=args.aspect_ratio,
-        duration=args.duration, n=args.n, resolution=args.resolution,
+        model=args.model,
+        prompt=args.prompt,
+        aspect_ratio=args.aspect_ratio,
+        duration=args.duration,
+        n=args.n,
+        resolution=args.resolution,
     )
     print(f"generation {generation.id} created", file=err)
     progress.update(generation)
     try:
-        generation = client.video.wait(generation.id, timeout=args.timeout, on_update=progress.update)
+        generation = client.video.wait(
+            generation.id, timeout=args.timeout, on_update=progress.update
+        )
     finally:
         progress.close()
     paths = _output_paths(args.output, generation)
@@ -180,5 +213,3 @@ def _exit_code(exc: MQLError) -> int:
     if isinstance(exc, (APIError, InvalidResponseError, DownloadError)):
         return EXIT_API
     return EXIT_ERROR
-
-

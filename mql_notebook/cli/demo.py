@@ -17,13 +17,20 @@ QUICKSTART = "quickstart.ipynb"
 
 def add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = subparsers.add_parser(
-        "demo", help="open JupyterLab on the quickstart notebook",
+        "demo",
+        help="open JupyterLab on the quickstart notebook",
         description="Copy the quickstart notebook into a folder and open it in JupyterLab. "
         f"Without {ENV_API_KEY}, the notebook uses the local emulator (no key, no network).",
     )
-    demo.add_argument("--dir", type=Path, default=Path("mql-notebook-demo"),
-                      help="folder for the notebook (created; an existing notebook there is kept)")
-    demo.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("mql-notebook-demo"),
+        help="folder for the notebook (created; an existing notebook there is kept)",
+    )
+    demo.add_argument(
+        "--no-browser", action="store_true", help="start JupyterLab without opening a browser"
+    )
     demo.add_argument("--port", type=int, default=None)
 
 
@@ -46,7 +53,9 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.port:
         command += ["--port", str(args.port)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")  # containers and CI often run as root; Jupyter refuses it otherwise
+        command.append(
+            "--allow-root"
+        )  # containers and CI often run as root; Jupyter refuses it otherwise
     return subprocess.call(command, cwd=folder, env=env)
 
 

@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     try:
         from ..local.cli import add_serve_parser
     except ImportError as err:  # the `local` extra is not installed: say how to get it
-        serve = subparsers.add_parser("serve", help="run the local emulator (needs the local extra)")
+        serve = subparsers.add_parser(
+            "serve", help="run the local emulator (needs the local extra)"
+        )
         serve.set_defaults(missing_extra=str(err))
     else:
         add_serve_parser(subparsers)
@@ -43,4 +45,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(args)
     return run_client_command(args)
-

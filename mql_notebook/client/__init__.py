@@ -17,4 +17,13 @@ from .retry import RetryPolicy
 from .settings import Settings
 from .sync_client import MQL, Video, as_async_client
 
-__all__ = ["MQL", "AsyncMQL", "AsyncVideo", "PollTiming", "RetryPolicy", "Settings", "Video", "as_async_client"]
+__all__ = [
+    "MQL",
+    "AsyncMQL",
+    "AsyncVideo",
+    "PollTiming",
+    "RetryPolicy",
+    "Settings",
+    "Video",
+    "as_async_client",
+]

@@ -19,10 +19,6 @@ from typing import IO, Any, overload
 
 import httpx
 
-from . import protocol
-from .callbacks import call
-from .loops import PoolPerLoop, SyncRunner
-from .sinks import Sink, make_sink
 from ..errors import (
     APIConnectionError,
     APITimeoutError,
@@ -33,6 +29,9 @@ from ..errors import (
 )
 from ..generation import Generation
 from ..options import DEFAULT_MODEL, validate_generation_request
+from . import protocol
+from .callbacks import call
+from .loops import PoolPerLoop
 from .poller import PollTiming, poll_until_done
 from .retry import RetryPolicy, request_was_sent, retry_after_exception, retry_after_status
 from .settings import (
@@ -44,6 +43,7 @@ from .settings import (
     Settings,
     resolve_settings,
 )
+from .sinks import Sink, make_sink
 
 log = logging.getLogger("mql_notebook")
 
@@ -136,24 +136,41 @@ class AsyncMQL:
             try:
                 response = await pool.send(request, stream=stream)
             except httpx.TransportError as exc:
-                delay = retry_after_exception(self.retry_policy, attempt, exc, idempotent=op.idempotent, rng=self._rng)
+                delay = retry_after_exception(
+                    self.retry_policy, attempt, exc, idempotent=op.idempotent, rng=self._rng
+                )
                 log.debug("%s %s failed: %s", op.method, op.path, type(exc).__name__)
                 if delay is None:
                     raise _connection_error(exc, op) from exc
             else:
-                log.debug("%s %s -> %d in %.3fs", op.method, op.path, response.status_code, time.monotonic() - started)
+                log.debug(
+                    "%s %s -> %d in %.3fs",
+                    op.method,
+                    op.path,
+                    response.status_code,
+                    time.monotonic() - started,
+                )
                 if response.is_success:
                     return response
                 content = await response.aread()
                 await response.aclose()
                 delay = retry_after_status(
-                    self.retry_policy, attempt, response.status_code, response.headers,
-                    idempotent=op.idempotent, now=time.time(), rng=self._rng,
+                    self.retry_policy,
+                    attempt,
+                    response.status_code,
+                    response.headers,
+                    idempotent=op.idempotent,
+                    now=time.time(),
+                    rng=self._rng,
                 )
                 if delay is None:
                     raise protocol.error_from_response(
-                        response.status_code, response.headers, content,
-                        operation=op.description, generation_id=op.generation_id, now=time.time(),
+                        response.status_code,
+                        response.headers,
+                        content,
+                        operation=op.description,
+                        generation_id=op.generation_id,
+                        now=time.time(),
                     )
             await asyncio.sleep(delay)
             attempt += 1
@@ -187,27 +204,44 @@ class AsyncVideo:
     ) -> Generation:
         """Start a generation job (billed). Every option is checked before anything is sent."""
         body = validate_generation_request(
-            model=model, prompt=prompt, aspect_ratio=aspect_ratio, duration=duration, n=n,
-            resolution=resolution, extra_models=self._client.settings.extra_models,
+            model=model,
+            prompt=prompt,
+            aspect_ratio=aspect_ratio,
+            duration=duration,
+            n=n,
+            resolution=resolution,
+            extra_models=self._client.settings.extra_models,
         )
         key = idempotency_key or protocol.new_idempotency_key()
         op = _Operation(
-            "POST", protocol.CREATE_PATH, "creating a generation", idempotent=False,
-            json=body, headers={"Idempotency-Key": key},
+            "POST",
+            protocol.CREATE_PATH,
+            "creating a generation",
+            idempotent=False,
+            json=body,
+            headers={"Idempotency-Key": key},
         )
         response = await self._client._send(op)
-        return protocol.parse_generation(response.status_code, response.content, operation=op.description)
+        return protocol.parse_generation(
+            response.status_code, response.content, operation=op.description
+        )
 
     async def get_status(self, generation_id: str | Generation) -> Generation:
         """The job's current state (``status["status"]`` is normalised: pending ... completed)."""
         generation, _ = await self._status_and_hint(generation_id)
         return generation
 
-    async def _status_and_hint(self, generation_id: str | Generation) -> tuple[Generation, float | None]:
+    async def _status_and_hint(
+        self, generation_id: str | Generation
+    ) -> tuple[Generation, float | None]:
         gid = _id_of(generation_id)
-        op = _Operation("GET", protocol.status_path(gid), f"checking generation {gid}", generation_id=gid)
+        op = _Operation(
+            "GET", protocol.status_path(gid), f"checking generation {gid}", generation_id=gid
+        )
         response = await self._client._send(op)
-        generation = protocol.parse_generation(response.status_code, response.content, operation=op.description, known_id=gid)
+        generation = protocol.parse_generation(
+            response.status_code, response.content, operation=op.description, known_id=gid
+        )
         return generation, protocol.poll_hint(response.headers, time.time())
 
     async def wait(
@@ -233,14 +267,32 @@ class AsyncVideo:
         )
 
     @overload
-    async def download(self, generation_id: str | Generation, dest: None = None, *, variant: int = 0,
-                       on_progress: ProgressCallback | None = None) -> bytes: ...
+    async def download(
+        self,
+        generation_id: str | Generation,
+        dest: None = None,
+        *,
+        variant: int = 0,
+        on_progress: ProgressCallback | None = None,
+    ) -> bytes: ...
     @overload
-    async def download(self, generation_id: str | Generation, dest: str | os.PathLike[str], *, variant: int = 0,
-                       on_progress: ProgressCallback | None = None) -> Path: ...
+    async def download(
+        self,
+        generation_id: str | Generation,
+        dest: str | os.PathLike[str],
+        *,
+        variant: int = 0,
+        on_progress: ProgressCallback | None = None,
+    ) -> Path: ...
     @overload
-    async def download(self, generation_id: str | Generation, dest: IO[bytes], *, variant: int = 0,
-                       on_progress: ProgressCallback | None = None) -> IO[bytes]: ...
+    async def download(
+        self,
+        generation_id: str | Generation,
+        dest: IO[bytes],
+        *,
+        variant: int = 0,
+        on_progress: ProgressCallback | None = None,
+    ) -> IO[bytes]: ...
 
     async def download(
         self,
@@ -267,16 +319,28 @@ class AsyncVideo:
 
     async def _variant_id(self, generation_id: str | Generation, variant: int) -> str:
         if not isinstance(variant, int) or isinstance(variant, bool) or variant < 0:
-            raise InvalidRequestError("variant", variant, "an int >= 0 (the index of a video of an n > 1 job)")
+            raise InvalidRequestError(
+                "variant", variant, "an int >= 0 (the index of a video of an n > 1 job)"
+            )
         if variant == 0:  # the job id downloads the first video
             return _id_of(generation_id)
-        generation = generation_id if isinstance(generation_id, Generation) else await self.get_status(generation_id)
+        generation = (
+            generation_id
+            if isinstance(generation_id, Generation)
+            else await self.get_status(generation_id)
+        )
         ids = generation.variant_ids
         if variant >= len(ids):
-            raise InvalidRequestError("variant", variant, f"an index below {len(ids)} (generation {generation.id} has {len(ids)} video(s))")
+            raise InvalidRequestError(
+                "variant",
+                variant,
+                f"an index below {len(ids)} (generation {generation.id} has {len(ids)} video(s))",
+            )
         return ids[variant]
 
-    async def _fetch_into(self, video_id: str, sink: Sink, gid: str, on_progress: ProgressCallback | None) -> None:
+    async def _fetch_into(
+        self, video_id: str, sink: Sink, gid: str, on_progress: ProgressCallback | None
+    ) -> None:
         client = self._client
         limit = client.settings.max_download_bytes
         etag: str | None = None
@@ -287,8 +351,13 @@ class AsyncVideo:
                 headers["Range"] = f"bytes={sink.written}-"
                 if etag:
                     headers["If-Range"] = etag
-            op = _Operation("GET", protocol.content_path(video_id), f"downloading video {video_id}",
-                            headers=headers, generation_id=gid)
+            op = _Operation(
+                "GET",
+                protocol.content_path(video_id),
+                f"downloading video {video_id}",
+                headers=headers,
+                generation_id=gid,
+            )
             try:
                 async with client._stream(op) as response:
                     await _refuse_non_video(response, video_id)
@@ -313,10 +382,14 @@ class AsyncVideo:
                             await call(on_progress, sink.written, total)
                     if total is None or sink.written == total:
                         return
-                    raise httpx.RemoteProtocolError(f"body ended at {sink.written} of {total} bytes")
+                    raise httpx.RemoteProtocolError(
+                        f"body ended at {sink.written} of {total} bytes"
+                    )
             except httpx.TransportError as exc:
                 # The body broke off: resume from what arrived, as often as the policy allows.
-                delay = retry_after_exception(client.retry_policy, interruptions, exc, idempotent=True, rng=client._rng)
+                delay = retry_after_exception(
+                    client.retry_policy, interruptions, exc, idempotent=True, rng=client._rng
+                )
                 if delay is None:
                     raise DownloadError(
                         f"downloading video {video_id} broke off at {sink.written} bytes and could not be resumed "
@@ -324,7 +397,9 @@ class AsyncVideo:
                         f"download({gid!r}) again to retry",
                         generation_id=gid,
                     ) from exc
-                log.debug("download of %s interrupted at %d bytes; resuming", video_id, sink.written)
+                log.debug(
+                    "download of %s interrupted at %d bytes; resuming", video_id, sink.written
+                )
                 interruptions += 1
                 await asyncio.sleep(delay)
 
@@ -341,7 +416,9 @@ class AsyncVideo:
         on_update: UpdateCallback | None = None,
     ) -> Generation:
         """Create a job and wait for it; errors after the create carry its id, so nothing is lost."""
-        generation = await self.create(model, prompt, aspect_ratio, duration, n, resolution=resolution)
+        generation = await self.create(
+            model, prompt, aspect_ratio, duration, n, resolution=resolution
+        )
         await call(on_update, generation)
         return await self.wait(generation, timeout=timeout, on_update=on_update)
 
@@ -361,7 +438,14 @@ class AsyncVideo:
     ) -> Any:
         """Create, wait and download the first video (bytes, or the path/file given as ``dest``)."""
         generation = await self.create_and_wait(
-            model, prompt, aspect_ratio, duration, n, resolution=resolution, timeout=timeout, on_update=on_update
+            model,
+            prompt,
+            aspect_ratio,
+            duration,
+            n,
+            resolution=resolution,
+            timeout=timeout,
+            on_update=on_update,
         )
         return await self.download(generation, dest, on_progress=on_progress)
 
@@ -371,7 +455,9 @@ async def _expected_total(response: httpx.Response, sink: Sink, gid: str) -> int
     if response.status_code == 206:
         start, total = _parse_content_range(response.headers.get("content-range", ""))
         if start != sink.written:
-            raise DownloadError(f"the server resumed at byte {start}, not {sink.written}", generation_id=gid)
+            raise DownloadError(
+                f"the server resumed at byte {start}, not {sink.written}", generation_id=gid
+            )
         return total
     if sink.written:
         await sink.restart()  # a 200 to a Range request: the whole file again, from the start
@@ -403,7 +489,7 @@ async def _refuse_non_video(response: httpx.Response, video_id: str) -> None:
 def _parse_content_range(value: str) -> tuple[int, int | None]:
     # "bytes 100-199/2000"
     try:
-        unit, _, rest = value.partition(" ")
+        _unit, _, rest = value.partition(" ")
         span, _, total = rest.partition("/")
         start = int(span.split("-")[0])
         return start, (int(total) if total.isdigit() else None)

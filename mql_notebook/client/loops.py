@@ -63,7 +63,9 @@ class PoolPerLoop:
 
     def __init__(self, factory: Callable[[], httpx.AsyncClient]) -> None:
         self._factory = factory
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def get(self) -> httpx.AsyncClient:

@@ -13,14 +13,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .callbacks import call
 from ..errors import GenerationFailedError, WaitTimeoutError
 from ..generation import Generation
+from .callbacks import call
 
 
 @dataclass(frozen=True)
 class PollTiming:
-    first_delay: float = 0.25  # the first look comes soon: short jobs and instant failures show at once
+    first_delay: float = (
+        0.25  # the first look comes soon: short jobs and instant failures show at once
+    )
     min_interval: float = 0.25
     max_interval: float = 5.0  # without progress to go by, a finished job is noticed within this
     backoff: float = 1.6  # growth of the interval while nothing changes
@@ -46,7 +48,9 @@ class PollPlanner:
         self._interval = self.timing.first_delay
         return self.timing.first_delay
 
-    def next_delay(self, now: float, status: str, progress: float | None, server_hint: float | None = None) -> float:
+    def next_delay(
+        self, now: float, status: str, progress: float | None, server_hint: float | None = None
+    ) -> float:
         t = self.timing
         changed = self._last_seen != (status, progress)
         if progress is not None:
@@ -82,7 +86,9 @@ class PollPlanner:
         else:
             # Nothing to predict from (or the prediction has passed): back off while nothing
             # changes, but keep the expected lateness a small share of the time already spent.
-            grown = t.min_interval if changed and self._interval == 0 else self._interval * t.backoff
+            grown = (
+                t.min_interval if changed and self._interval == 0 else self._interval * t.backoff
+            )
             delay = min(max(grown, t.min_interval), self._elapsed_ceiling(now))
             self._interval = delay
         if server_hint is not None:
@@ -97,7 +103,11 @@ class PollPlanner:
         """Two moves or more, and the latest one agrees with the window's rate within 1.5x."""
         if len(self._moves_seen) < 3:
             return False
-        (t0, p0), (ta, pa), (tb, pb) = self._moves_seen[0], self._moves_seen[-2], self._moves_seen[-1]
+        (t0, p0), (ta, pa), (tb, pb) = (
+            self._moves_seen[0],
+            self._moves_seen[-2],
+            self._moves_seen[-1],
+        )
         window, latest = (pb - p0) / (tb - t0), (pb - pa) / (tb - ta)
         return window > 0 and latest > 0 and 1 / 1.5 <= latest / window <= 1.5
 

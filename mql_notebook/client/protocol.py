@@ -45,9 +45,13 @@ def content_path(video_id: str) -> str:
 def escape_id(generation_id: object) -> str:
     """One path segment for an id, whatever it contains: it can never reach another endpoint."""
     if not isinstance(generation_id, str) or not generation_id:
-        raise InvalidRequestError("generation_id", generation_id, "a non-empty string id returned by create()")
+        raise InvalidRequestError(
+            "generation_id", generation_id, "a non-empty string id returned by create()"
+        )
     if len(generation_id) > MAX_ID_LENGTH:
-        raise InvalidRequestError("generation_id", generation_id, f"at most {MAX_ID_LENGTH} characters")
+        raise InvalidRequestError(
+            "generation_id", generation_id, f"at most {MAX_ID_LENGTH} characters"
+        )
     segment = quote(generation_id, safe="")
     # "." and ".." are dot-segments that URL normalisation would resolve: escape the dots.
     if set(segment) == {"."}:
@@ -76,7 +80,9 @@ def parse_generation(
             + (f"; the generation id is {known_id}" if known_id else "")
         ) from None
     if not isinstance(body, Mapping):
-        raise InvalidResponseError(f"the server answered {status_code} while {operation} with JSON that is not an object")
+        raise InvalidResponseError(
+            f"the server answered {status_code} while {operation} with JSON that is not an object"
+        )
     # Some gateways wrap the object: {"data": {...}}.
     if generation_id_of(body) is None and isinstance(body.get("data"), Mapping):
         body = body["data"]
@@ -100,9 +106,16 @@ def error_from_response(
 ) -> APIError:
     """The typed error for a non-2xx answer, with the server's message as plain text."""
     message, code = _error_message(content, headers.get("content-type", ""))
-    kwargs: dict[str, Any] = dict(status_code=status_code, code=code, operation=operation, generation_id=generation_id)
+    kwargs: dict[str, Any] = {
+        "status_code": status_code,
+        "code": code,
+        "operation": operation,
+        "generation_id": generation_id,
+    }
     if status_code == 429:
-        return RateLimitError(message, retry_after=parse_retry_after(headers.get("retry-after"), now), **kwargs)
+        return RateLimitError(
+            message, retry_after=parse_retry_after(headers.get("retry-after"), now), **kwargs
+        )
     cls = _ERROR_BY_STATUS.get(status_code)
     if cls is None:
         cls = ServerError if status_code >= 500 else APIError
@@ -164,7 +177,12 @@ def _error_message(content: bytes, content_type: str) -> tuple[str, str | None]:
 
 def _looks_like_html(text: str) -> bool:
     head = text.lstrip()[:200].lower()
-    return head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head or "<head" in head
+    return (
+        head.startswith("<!doctype html")
+        or head.startswith("<html")
+        or "<body" in head
+        or "<head" in head
+    )
 
 
 def _strip_tags(text: str) -> str:

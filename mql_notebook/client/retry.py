@@ -8,9 +8,9 @@ was never made) or the server said it did not process it (429, 503).
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from collections.abc import Mapping
 
 import httpx
 

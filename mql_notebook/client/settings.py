@@ -52,7 +52,9 @@ def resolve_settings(
     """Resolve the settings; base URL ``"local"`` starts or reuses the in-process emulator."""
     env = os.environ if environ is None else environ
     if base_url is not None and not isinstance(base_url, str):
-        raise ConfigurationError(f"base URL must be a string such as {DEFAULT_BASE_URL!r}, not {type(base_url).__name__}")
+        raise ConfigurationError(
+            f"base URL must be a string such as {DEFAULT_BASE_URL!r}, not {type(base_url).__name__}"
+        )
     url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip()
     key = api_key if api_key is not None else env.get(ENV_API_KEY) or None
     is_local = url.lower() == LOCAL_BASE_URL
@@ -73,8 +75,14 @@ def resolve_settings(
     for name, value in (("timeout", timeout), ("wait_timeout", wait_timeout)):
         if not isinstance(value, (int, float)) or value <= 0:
             raise ConfigurationError(f"{name} must be a number of seconds > 0, not {value!r}")
-    if isinstance(max_download_bytes, bool) or not isinstance(max_download_bytes, int) or max_download_bytes < 0:
-        raise ConfigurationError(f"max_download_bytes must be an int >= 0 (bytes), not {max_download_bytes!r}")
+    if (
+        isinstance(max_download_bytes, bool)
+        or not isinstance(max_download_bytes, int)
+        or max_download_bytes < 0
+    ):
+        raise ConfigurationError(
+            f"max_download_bytes must be an int >= 0 (bytes), not {max_download_bytes!r}"
+        )
     return Settings(
         api_key=key,
         base_url=url,
@@ -93,10 +101,16 @@ def mask_key(key: str) -> str:
 
 def _check_key(key: object) -> None:
     if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) <= len(KEY_PREFIX):
-        shown = type(key).__name__ if not isinstance(key, str) else ("an empty string" if not key else "a string not starting with 'mql_'")
+        shown = (
+            type(key).__name__
+            if not isinstance(key, str)
+            else ("an empty string" if not key else "a string not starting with 'mql_'")
+        )
         raise ConfigurationError(f"the API key must be a string starting with 'mql_' (got {shown})")
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in key):
-        raise ConfigurationError("the API key contains whitespace or control characters; copy it again without them")
+        raise ConfigurationError(
+            "the API key contains whitespace or control characters; copy it again without them"
+        )
 
 
 def _check_base_url(url: str) -> str:

@@ -136,7 +136,9 @@ class FileObjectSink(_BufferedWriter):
         await self._settle()
         self._drop_pending()
         if self.written and self._start is None:
-            raise DownloadError("the server restarted the download and the file object cannot seek back")
+            raise DownloadError(
+                "the server restarted the download and the file object cannot seek back"
+            )
         if self._start is not None:
             await asyncio.to_thread(self._rewind)
         self.written = 0
@@ -217,7 +219,9 @@ def make_sink(dest: str | os.PathLike[str] | IO[bytes] | None, video_id: str) ->
         if path.is_dir():
             path = path / safe_filename(video_id)
         if not path.parent.is_dir():
-            raise DownloadError(f"cannot save to {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+            raise DownloadError(
+                f"cannot save to {str(path)!r}: the folder {str(path.parent)!r} does not exist"
+            )
         return PathSink(path)
     if hasattr(dest, "write"):
         return FileObjectSink(dest)

@@ -18,8 +18,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-
-def _blocking(method: Callable[Concatenate[AsyncVideo, P], Coroutine[Any, Any, T]]) -> Callable[Concatenate[Video, P], T]:
+def _blocking(
+    method: Callable[Concatenate[AsyncVideo, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[Video, P], T]:
     @functools.wraps(method)
     def call(self: Video, *args: P.args, **kwargs: P.kwargs) -> T:
         return self._runner.run(method(self._async, *args, **kwargs))
@@ -49,7 +50,9 @@ class MQL:
     ``client.aio`` is the async client sharing its settings.
     """
 
-    def __init__(self, api_key: str | None = None, base_url: str | None = None, **options: Any) -> None:
+    def __init__(
+        self, api_key: str | None = None, base_url: str | None = None, **options: Any
+    ) -> None:
         self.aio = AsyncMQL(api_key, base_url, **options)
         self._runner = SyncRunner()
         self.video = Video(self.aio.video, self._runner)
@@ -86,4 +89,3 @@ def as_async_client(client: MQL | AsyncMQL | None) -> AsyncMQL:
     if isinstance(client, AsyncMQL):
         return client
     raise TypeError(f"client must be an MQL or AsyncMQL, not {type(client).__name__}")
-

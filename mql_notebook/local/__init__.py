@@ -27,7 +27,15 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
 
 from .app import create_app
 from .emulator import Emulator
-from .faults import FAIL_MARKER, STALL_MARKER, EndpointFaults, Fault, Faults, JobFaults, parse_fault_spec
+from .faults import (
+    FAIL_MARKER,
+    STALL_MARKER,
+    EndpointFaults,
+    Fault,
+    Faults,
+    JobFaults,
+    parse_fault_spec,
+)
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
 from .render import RenderSpec, render_mp4
 from .requestlog import RequestLog, RequestRecord

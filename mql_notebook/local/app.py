@@ -66,8 +66,14 @@ def create_app(emulator: Emulator) -> ASGIApp:
     return FaultLayer(app, emulator)
 
 
-def error(status: int, code: str, message: str, *, param: str | None = None,
-          headers: dict[str, str] | None = None) -> JSONResponse:
+def error(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {"message": message, "code": code}
     if param is not None:
         body["param"] = param
@@ -83,15 +89,27 @@ def _check_key(request: Request) -> str | JSONResponse:
     header = request.headers.get("authorization")
     challenge = {"WWW-Authenticate": 'Bearer realm="mql-notebook local emulator"'}
     if not header:
-        return error(401, "invalid_api_key", "No API key: send the header 'Authorization: Bearer mql_...'.",
-                     headers=challenge)
+        return error(
+            401,
+            "invalid_api_key",
+            "No API key: send the header 'Authorization: Bearer mql_...'.",
+            headers=challenge,
+        )
     scheme, _, key = header.strip().partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
-        return error(401, "invalid_api_key", "Malformed Authorization header: expected 'Bearer mql_...'.",
-                     headers=challenge)
+        return error(
+            401,
+            "invalid_api_key",
+            "Malformed Authorization header: expected 'Bearer mql_...'.",
+            headers=challenge,
+        )
     if not _emulator(request).key_allowed(key):
-        hint = "this emulator was started with one fixed key" if _emulator(request).api_key else "keys start with 'mql_'"
+        hint = (
+            "this emulator was started with one fixed key"
+            if _emulator(request).api_key
+            else "keys start with 'mql_'"
+        )
         return error(401, "invalid_api_key", f"Invalid API key ({hint}).", headers=challenge)
     return key
 
@@ -116,12 +134,20 @@ async def _create(request: Request) -> Response:
         request.state.job_fault = fate
     try:
         job, created = emulator.jobs.create(
-            options, pace=emulator.pace, fate=fate, fate_reason=reason, api_key=key,
+            options,
+            pace=emulator.pace,
+            fate=fate,
+            fate_reason=reason,
+            api_key=key,
             idempotency_key=request.headers.get("idempotency-key"),
         )
     except IdempotencyConflict as err:
-        return error(400, "idempotency_key_reused",
-                     f"Idempotency-Key {err} was already used with a different request body.", param="Idempotency-Key")
+        return error(
+            400,
+            "idempotency_key_reused",
+            f"Idempotency-Key {err} was already used with a different request body.",
+            param="Idempotency-Key",
+        )
     request.state.generation_id = job.id
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return JSONResponse(_generation(request, job), headers=headers)
@@ -152,11 +178,16 @@ async def _content(request: Request) -> Response:
     job, index = found
     state = job.state(emulator.jobs.clock())
     if state.status == "failed":
-        return error(409, "generation_failed", f"Generation {job.id} failed: there is no video to download.")
+        return error(
+            409, "generation_failed", f"Generation {job.id} failed: there is no video to download."
+        )
     if state.status != "completed":
-        return error(409, "not_ready",
-                     f"Generation {job.id} is {emulator.words[state.status]} ({state.progress}%): "
-                     "download it once its status is completed.")
+        return error(
+            409,
+            "not_ready",
+            f"Generation {job.id} is {emulator.words[state.status]} ({state.progress}%): "
+            "download it once its status is completed.",
+        )
     # Usually already cached; rendered again (identically) if the cache let it go.
     video = await asyncio.wrap_future(emulator.videos.get(job.specs[index]))
     size = len(video.data)
@@ -170,10 +201,14 @@ async def _content(request: Request) -> Response:
     if video.etag in _etags(request.headers.get("if-none-match")):
         return Response(status_code=304, headers=headers)
     if_range = request.headers.get("if-range")
-    wanted = parse_range(request.headers.get("range"), size) if if_range in (None, video.etag) else None
+    wanted = (
+        parse_range(request.headers.get("range"), size) if if_range in (None, video.etag) else None
+    )
     if isinstance(wanted, str):  # parse_range answered UNSATISFIABLE
         headers["Content-Range"] = f"bytes */{size}"
-        return error(416, "range_not_satisfiable", f"The video is {size} bytes long.", headers=headers)
+        return error(
+            416, "range_not_satisfiable", f"The video is {size} bytes long.", headers=headers
+        )
     if wanted is None:
         first, last, status = 0, size - 1, 200
     else:
@@ -181,13 +216,15 @@ async def _content(request: Request) -> Response:
         status = 206
         headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     headers["Content-Length"] = str(last - first + 1)
-    return StreamingResponse(_chunks(video.data, first, last + 1), status_code=status, headers=headers)
+    return StreamingResponse(
+        _chunks(video.data, first, last + 1), status_code=status, headers=headers
+    )
 
 
 async def _chunks(data: bytes, start: int, stop: int) -> AsyncIterator[bytes]:
     view = memoryview(data)
     for offset in range(start, stop, CHUNK_BYTES):
-        yield bytes(view[offset:min(offset + CHUNK_BYTES, stop)])
+        yield bytes(view[offset : min(offset + CHUNK_BYTES, stop)])
 
 
 def _etags(header: str | None) -> set[str]:
@@ -212,11 +249,25 @@ async def _read_json_object(request: Request) -> dict[str, Any] | Response:
     try:
         body = json.loads(bytes(raw))
     except (ValueError, RecursionError) as err:
-        detail = "it is empty" if not raw.strip() else str(err) if not isinstance(err, RecursionError) else "too deeply nested"
-        return error(400, "invalid_json", f"The request body is not valid JSON ({detail}); send a JSON object "
-                     "with model and prompt.")
+        detail = (
+            "it is empty"
+            if not raw.strip()
+            else str(err)
+            if not isinstance(err, RecursionError)
+            else "too deeply nested"
+        )
+        return error(
+            400,
+            "invalid_json",
+            f"The request body is not valid JSON ({detail}); send a JSON object "
+            "with model and prompt.",
+        )
     if not isinstance(body, dict):
-        return error(400, "invalid_body", f"The request body must be a JSON object, not {type(body).__name__}.")
+        return error(
+            400,
+            "invalid_body",
+            f"The request body must be a JSON object, not {type(body).__name__}.",
+        )
     return body
 
 
@@ -230,10 +281,16 @@ def _validate(body: dict[str, Any]) -> dict[str, Any]:
         except InvalidRequestError as err:
             if err.field != "prompt":
                 raise
-            raise InvalidRequestError("prompt", None, err.allowed, reason="prompt is required") from None
+            raise InvalidRequestError(
+                "prompt", None, err.allowed, reason="prompt is required"
+            ) from None
     checked = validate_generation_request(
-        model=body.get("model"), prompt=body.get("prompt"), aspect_ratio=body.get("aspect_ratio"),
-        duration=body.get("duration"), n=body.get("n"), resolution=body.get("resolution"),
+        model=body.get("model"),
+        prompt=body.get("prompt"),
+        aspect_ratio=body.get("aspect_ratio"),
+        duration=body.get("duration"),
+        n=body.get("n"),
+        resolution=body.get("resolution"),
     )
     return {
         "model": checked["model"],
@@ -282,15 +339,17 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
 
 async def _admin_summary(request: Request) -> Response:
     emulator = _emulator(request)
-    return JSONResponse({
-        "emulator": "mql-notebook",
-        "settings": emulator.settings(),
-        "jobs": len(emulator.jobs),
-        "cached_videos": len(emulator.videos),
-        "cached_video_bytes": emulator.videos.cached_bytes,
-        "requests_logged": len(emulator.log),
-        "faults": emulator.faults.to_dict(),
-    })
+    return JSONResponse(
+        {
+            "emulator": "mql-notebook",
+            "settings": emulator.settings(),
+            "jobs": len(emulator.jobs),
+            "cached_videos": len(emulator.videos),
+            "cached_video_bytes": emulator.videos.cached_bytes,
+            "requests_logged": len(emulator.log),
+            "faults": emulator.faults.to_dict(),
+        }
+    )
 
 
 async def _admin_requests(request: Request) -> Response:
@@ -334,11 +393,19 @@ async def _admin_settings(request: Request) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return error(404, "not_found", f"No route {request.url.path!r}: the API has POST /v1/videos/generations, "
-                     "GET /v1/videos/generations/{id} and GET /v1/videos/{id}/content.")
+        return error(
+            404,
+            "not_found",
+            f"No route {request.url.path!r}: the API has POST /v1/videos/generations, "
+            "GET /v1/videos/generations/{id} and GET /v1/videos/{id}/content.",
+        )
     if exc.status_code == 405:
-        return error(405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}.",
-                     headers=dict(exc.headers or {}))
+        return error(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.url.path}.",
+            headers=dict(exc.headers or {}),
+        )
     return error(exc.status_code, "http_error", str(exc.detail), headers=dict(exc.headers or {}))
 
 

@@ -32,7 +32,9 @@ class Emulator:
         max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES,
         render_workers: int = 1,
     ):
-        if api_key is not None and (not isinstance(api_key, str) or not api_key.startswith(API_KEY_PREFIX)):
+        if api_key is not None and (
+            not isinstance(api_key, str) or not api_key.startswith(API_KEY_PREFIX)
+        ):
             raise ValueError(f"api_key must start with {API_KEY_PREFIX!r}, as Metriqual keys do")
         self.api_key = api_key
         self.pace = pace
@@ -54,7 +56,12 @@ class Emulator:
 
     @pace.setter
     def pace(self, value: float) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
+        ):
             raise ValueError(f"pace must be a number of seconds >= 0, not {value!r}")
         self._pace = float(value)
 
@@ -87,7 +94,9 @@ class Emulator:
     def update_settings(self, values: Mapping[str, Any]) -> None:
         unknown = set(values) - {"pace", "vocabulary", "ttl", "max_jobs"}
         if unknown:
-            raise ValueError(f"unknown settings {sorted(unknown)}; use pace, vocabulary, ttl, max_jobs")
+            raise ValueError(
+                f"unknown settings {sorted(unknown)}; use pace, vocabulary, ttl, max_jobs"
+            )
         if "vocabulary" in values:
             self.vocabulary = values["vocabulary"]
         if "pace" in values:

@@ -95,18 +95,20 @@ class FaultLayer:
             if state.get("job_fault"):
                 labels.append(f"job:{state['job_fault']}")
             idempotency_key = dict(scope.get("headers") or []).get(b"idempotency-key")
-            self.emulator.log.add(RequestRecord(
-                method=method,
-                path=path,
-                status=seen["status"],
-                time=arrived,
-                wall_time=wall,
-                duration=time.monotonic() - arrived,
-                endpoint=endpoint,
-                generation_id=state.get("generation_id") or _path_id(path),
-                idempotency_key=idempotency_key.decode("latin-1") if idempotency_key else None,
-                fault="+".join(labels) or None,
-            ))
+            self.emulator.log.add(
+                RequestRecord(
+                    method=method,
+                    path=path,
+                    status=seen["status"],
+                    time=arrived,
+                    wall_time=wall,
+                    duration=time.monotonic() - arrived,
+                    endpoint=endpoint,
+                    generation_id=state.get("generation_id") or _path_id(path),
+                    idempotency_key=idempotency_key.decode("latin-1") if idempotency_key else None,
+                    fault="+".join(labels) or None,
+                )
+            )
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -127,7 +129,9 @@ class FaultLayer:
                 await _drain(receive)
                 await _answer_fault(fault, recording_send)  # type: ignore[arg-type]
             elif kind == "drop":
-                await self.app(scope, receive, _discard)  # for create: the job is made, its answer lost
+                await self.app(
+                    scope, receive, _discard
+                )  # for create: the job is made, its answer lost
                 log()
                 await _close(scope, receive, send)
             elif kind == "truncate":
@@ -137,8 +141,9 @@ class FaultLayer:
         finally:
             log()
 
-    async def _truncated(self, fault: Fault, scope: Scope, receive: Receive, send: Send,
-                         log: Callable[[], None]) -> None:
+    async def _truncated(
+        self, fault: Fault, scope: Scope, receive: Receive, send: Send, log: Callable[[], None]
+    ) -> None:
         """Pass the headers (full Content-Length) and ``fault.fraction`` of the body, then close."""
         progress = {"limit": 0, "sent": 0, "cut": False}
 
@@ -184,7 +189,9 @@ async def _close(scope: Scope, receive: Receive, send: Send) -> None:
     """Close the connection without (the rest of) an answer, and wait until the server has noticed."""
     transport = scope.get(TRANSPORT_KEY)
     if transport is None:
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]}
+        )
         raise DroppedConnection("dropped on purpose by the emulator's fault injection")
     transport.close()
     while (await receive())["type"] != "http.disconnect":
@@ -201,20 +208,28 @@ async def _answer_fault(fault: Fault, send: Send) -> None:
         else:
             value = f"{retry_after:g}"
         headers.append((b"retry-after", value.encode()))
-        body = _json_error("Rate limit reached (injected by the local emulator); retry after "
-                           f"{retry_after:g} s.", "rate_limit_exceeded")
+        body = _json_error(
+            f"Rate limit reached (injected by the local emulator); retry after {retry_after:g} s.",
+            "rate_limit_exceeded",
+        )
         content_type = b"application/json"
     elif fault.kind == "overloaded":
         status = 529
-        body = _json_error("The service is overloaded (injected by the local emulator).", "overloaded")
+        body = _json_error(
+            "The service is overloaded (injected by the local emulator).", "overloaded"
+        )
         content_type = b"application/json"
     else:
         status = fault.status or 500
         if status == 500:
-            body = _json_error("The server had an error (injected by the local emulator).", "server_error")
+            body = _json_error(
+                "The server had an error (injected by the local emulator).", "server_error"
+            )
             content_type = b"application/json"
         else:  # what a proxy in front of the API sends
-            reason = {502: "Bad Gateway", 503: "Service Temporarily Unavailable"}.get(status, "Error")
+            reason = {502: "Bad Gateway", 503: "Service Temporarily Unavailable"}.get(
+                status, "Error"
+            )
             body = _PROXY_PAGE.format(status=status, reason=reason).encode()
             content_type = b"text/html"
     headers += [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]

@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 ENDPOINTS: tuple[str, ...] = ("create", "status", "content")
-TARGETS: tuple[str, ...] = ENDPOINTS + ("job",)
+TARGETS: tuple[str, ...] = (*ENDPOINTS, "job")
 
 # Endpoint faults in the order a single uniform draw is checked against them.
 ENDPOINT_KINDS: tuple[str, ...] = ("rate_limit", "server_error", "overloaded", "drop", "truncate")
@@ -124,7 +124,8 @@ class Faults:
         with self._lock:
             self.seed = seed
             self._rngs = {
-                target: random.Random(None if seed is None else f"{seed}:{target}") for target in TARGETS
+                target: random.Random(None if seed is None else f"{seed}:{target}")
+                for target in TARGETS
             }
 
     def set(self, target: str, **settings: Any) -> None:
@@ -167,7 +168,11 @@ class Faults:
     def reset(self) -> None:
         """No faults at all (the seed is kept, its sequences restarted)."""
         with self._lock:
-            self.create, self.status, self.content = EndpointFaults(), EndpointFaults(), EndpointFaults()
+            self.create, self.status, self.content = (
+                EndpointFaults(),
+                EndpointFaults(),
+                EndpointFaults(),
+            )
             self.job = JobFaults()
             for queue in self._scripts.values():
                 queue.clear()
@@ -183,16 +188,20 @@ class Faults:
             raise ValueError("fault settings must be a JSON object")
         unknown = set(config) - set(TARGETS) - {"*", "seed", "reset", "script"}
         if unknown:
-            raise ValueError(f"unknown fault settings {sorted(unknown)}; use {', '.join(TARGETS)}, '*', seed, reset, script")
+            raise ValueError(
+                f"unknown fault settings {sorted(unknown)}; use {', '.join(TARGETS)}, '*', seed, reset, script"
+            )
         with self._lock:
             if config.get("reset"):
                 self.reset()
             if "seed" in config:
                 seed = config["seed"]
-                if seed is not None and not isinstance(seed, (int, str)) or isinstance(seed, bool):
+                if (seed is not None and not isinstance(seed, (int, str))) or isinstance(
+                    seed, bool
+                ):
                     raise ValueError(f"seed must be an int, a string or null, not {seed!r}")
                 self.reseed(seed)
-            for target in ("*",) + TARGETS:
+            for target in ("*", *TARGETS):
                 if target in config:
                     settings = config[target]
                     if not isinstance(settings, Mapping):
@@ -218,9 +227,11 @@ class Faults:
     @property
     def active(self) -> bool:
         with self._lock:
-            return any(
-                getattr(self, name) != EndpointFaults() for name in ENDPOINTS
-            ) or self.job != JobFaults() or any(self._scripts.values())
+            return (
+                any(getattr(self, name) != EndpointFaults() for name in ENDPOINTS)
+                or self.job != JobFaults()
+                or any(self._scripts.values())
+            )
 
     def __repr__(self) -> str:
         changed = {
@@ -257,11 +268,23 @@ class Faults:
             return Fault("none", latency=latency) if latency else None
 
     @staticmethod
-    def _fault(kind: str, config: EndpointFaults, rng: random.Random, latency: float,
-               *, arg: str = "", scripted: bool = False) -> Fault:
+    def _fault(
+        kind: str,
+        config: EndpointFaults,
+        rng: random.Random,
+        latency: float,
+        *,
+        arg: str = "",
+        scripted: bool = False,
+    ) -> Fault:
         if kind == "rate_limit":
-            return Fault(kind, latency=latency, retry_after=float(arg) if arg else config.retry_after,
-                         retry_after_format=config.retry_after_format, scripted=scripted)
+            return Fault(
+                kind,
+                latency=latency,
+                retry_after=float(arg) if arg else config.retry_after,
+                retry_after_format=config.retry_after_format,
+                scripted=scripted,
+            )
         if kind == "server_error":
             status = int(arg) if arg else rng.choice(SERVER_ERROR_STATUSES)
             return Fault(kind, latency=latency, status=status, scripted=scripted)
@@ -294,7 +317,9 @@ def parse_fault_spec(spec: str) -> tuple[str, str, Any]:
     name, sep, raw = spec.partition("=")
     target, dot, key = name.strip().partition(".")
     if not sep or not dot or not key:
-        raise ValueError(f"fault {spec!r} is not of the form ENDPOINT.SETTING=VALUE (e.g. create.rate_limit=0.2)")
+        raise ValueError(
+            f"fault {spec!r} is not of the form ENDPOINT.SETTING=VALUE (e.g. create.rate_limit=0.2)"
+        )
     _targets(target, allow_job=True)
     raw = raw.strip()
     value: Any = raw if key == "retry_after_format" else _number(raw, spec)
@@ -345,19 +370,28 @@ def _check_script_entry(target: str, entry: Any) -> None:
         raise ValueError(f"script entries are strings, not {entry!r}")
     kind, _, arg = entry.partition(":")
     if target == "job":
-        if entry not in ("ok",) + JOB_KINDS:
+        if entry not in ("ok", *JOB_KINDS):
             raise ValueError(f"job script entry {entry!r}: use ok, fail or stall")
         return
-    if kind not in ("ok", "latency") + ENDPOINT_KINDS:
-        raise ValueError(f"script entry {entry!r} for {target}: use ok, latency:<s>, {', '.join(ENDPOINT_KINDS)}")
+    if kind not in ("ok", "latency", *ENDPOINT_KINDS):
+        raise ValueError(
+            f"script entry {entry!r} for {target}: use ok, latency:<s>, {', '.join(ENDPOINT_KINDS)}"
+        )
     if kind in ("latency", "rate_limit") and arg:
         _check_setting(kind if kind == "latency" else "retry_after", _number(arg, entry))
     elif kind == "latency":
         raise ValueError(f"script entry {entry!r}: latency needs seconds, e.g. latency:1.5")
     elif kind == "server_error" and arg and arg not in {str(s) for s in SERVER_ERROR_STATUSES}:
-        raise ValueError(f"script entry {entry!r}: server_error takes one of {SERVER_ERROR_STATUSES}")
+        raise ValueError(
+            f"script entry {entry!r}: server_error takes one of {SERVER_ERROR_STATUSES}"
+        )
     elif arg and kind not in ("server_error", "rate_limit"):
         raise ValueError(f"script entry {entry!r}: {kind} takes no argument")
 
 
-_DEFAULTS = {"create": EndpointFaults(), "status": EndpointFaults(), "content": EndpointFaults(), "job": JobFaults()}
+_DEFAULTS = {
+    "create": EndpointFaults(),
+    "status": EndpointFaults(),
+    "content": EndpointFaults(),
+    "job": JobFaults(),
+}

@@ -56,10 +56,14 @@ class Job:
         elapsed = max(0.0, now - self.started)
         fraction = elapsed / self.pace if self.pace > 0 else 1.0
         if self.fate == "fail" and fraction >= FAIL_AT:
-            return JobState("failed", _progress(FAIL_AT), {
-                "code": "generation_failed",
-                "message": f"The local emulator failed this job on purpose ({self.fate_reason}).",
-            })
+            return JobState(
+                "failed",
+                _progress(FAIL_AT),
+                {
+                    "code": "generation_failed",
+                    "message": f"The local emulator failed this job on purpose ({self.fate_reason}).",
+                },
+            )
         if self.fate == "stall":
             fraction = min(fraction, STALL_AT)
             if fraction < PENDING_SHARE:
@@ -118,8 +122,14 @@ class IdempotencyConflict(Exception):
 class JobStore:
     """Every live job, by id and by variant id; thread-safe."""
 
-    def __init__(self, videos: VideoStore, *, ttl: float = DEFAULT_TTL, max_jobs: int = DEFAULT_MAX_JOBS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        videos: VideoStore,
+        *,
+        ttl: float = DEFAULT_TTL,
+        max_jobs: int = DEFAULT_MAX_JOBS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         if max_jobs < 1:
             raise ValueError("max_jobs must be at least 1")
         if ttl < 0:
@@ -133,8 +143,16 @@ class JobStore:
         self._idempotency: dict[tuple[str, str], str] = {}  # (api key, idempotency key) -> job id
         self._lock = threading.RLock()
 
-    def create(self, request: dict[str, Any], *, pace: float, fate: str | None, fate_reason: str = "",
-               api_key: str = "", idempotency_key: str | None = None) -> tuple[Job, bool]:
+    def create(
+        self,
+        request: dict[str, Any],
+        *,
+        pace: float,
+        fate: str | None,
+        fate_reason: str = "",
+        api_key: str = "",
+        idempotency_key: str | None = None,
+    ) -> tuple[Job, bool]:
         """(job, created): with an Idempotency-Key seen before (same key, same body), the earlier job and False."""
         with self._lock:
             self._expire()
@@ -150,15 +168,26 @@ class JobStore:
             n = request["n"]
             specs = [
                 RenderSpec(
-                    prompt=request["prompt"], model=request["model"], aspect_ratio=request["aspect_ratio"],
-                    duration=request["duration"], resolution=request["resolution"], variant=i,
+                    prompt=request["prompt"],
+                    model=request["model"],
+                    aspect_ratio=request["aspect_ratio"],
+                    duration=request["duration"],
+                    resolution=request["resolution"],
+                    variant=i,
                 )
                 for i in range(n)
             ]
             variant_ids = [job_id] if n == 1 else [f"{job_id}_{i}" for i in range(n)]
             job = Job(
-                id=job_id, request=request, created_at=time.time(), started=self.clock(), pace=pace,
-                fate=fate, fate_reason=fate_reason, specs=specs, variant_ids=variant_ids,
+                id=job_id,
+                request=request,
+                created_at=time.time(),
+                started=self.clock(),
+                pace=pace,
+                fate=fate,
+                fate_reason=fate_reason,
+                specs=specs,
+                variant_ids=variant_ids,
                 idempotency_key=idempotency_key,
             )
             if fate is None:

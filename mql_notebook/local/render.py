@@ -171,7 +171,9 @@ class _Scene:
         # Caption panel first: the background only has to fill the space above it.
         self.panel_y, panel_rgb = self._caption_panel(rng, accent_hue)
         self.panel_yuv = _rgb_to_yuv(panel_rgb)
-        self.bar_yuv = _rgb_to_yuv(np.array([[_colour(accent_hue, 0.8, 1.0)] * 2] * 2, dtype=np.uint8))
+        self.bar_yuv = _rgb_to_yuv(
+            np.array([[_colour(accent_hue, 0.8, 1.0)] * 2] * 2, dtype=np.uint8)
+        )
         scene_h = self.panel_y
 
         # A background tile periodic in x (period px) and y (period py), scrolled at a
@@ -187,16 +189,24 @@ class _Scene:
         self.discs = []
         for k in range(rng.randint(2, 4)):
             radius = _even(rng.uniform(0.05, 0.12) * short) + 2
-            colour = _colour(accent_hue + rng.uniform(-0.15, 0.15) + k * 0.07, rng.uniform(0.5, 1.0), rng.uniform(0.75, 1.0))
-            yy, xx = np.mgrid[0:2 * radius, 0:2 * radius]
+            colour = _colour(
+                accent_hue + rng.uniform(-0.15, 0.15) + k * 0.07,
+                rng.uniform(0.5, 1.0),
+                rng.uniform(0.75, 1.0),
+            )
+            yy, xx = np.mgrid[0 : 2 * radius, 0 : 2 * radius]
             mask = (xx - radius + 0.5) ** 2 + (yy - radius + 0.5) ** 2 <= radius**2
             small = mask.reshape(radius, 2, radius, 2).mean(axis=(1, 3)) >= 0.5
             yuv = _rgb_to_yuv(np.array([[colour] * 2] * 2, dtype=np.uint8))
             path = (
-                rng.uniform(0.5, 2.0), rng.uniform(0, 2 * math.pi),  # cycles over the video, phase in x
-                rng.uniform(0.5, 2.0), rng.uniform(0, 2 * math.pi),  # the same in y
+                rng.uniform(0.5, 2.0),
+                rng.uniform(0, 2 * math.pi),  # cycles over the video, phase in x
+                rng.uniform(0.5, 2.0),
+                rng.uniform(0, 2 * math.pi),  # the same in y
             )
-            self.discs.append((radius, mask, small, int(yuv[0][0, 0]), int(yuv[1][0, 0]), int(yuv[2][0, 0]), path))
+            self.discs.append(
+                (radius, mask, small, int(yuv[0][0, 0]), int(yuv[1][0, 0]), int(yuv[2][0, 0]), path)
+            )
 
         self._buffer = np.empty((h * 3 // 2, w), dtype=np.uint8)
 
@@ -205,7 +215,9 @@ class _Scene:
         y, x = np.mgrid[0:th, 0:tw].astype(np.float32)
         wobble = rng.uniform(0.5, 2.5)
         stripes = rng.choice((1, 2, 3))
-        mix1 = 0.5 + 0.5 * np.sin(2 * np.pi * stripes * x / self.period_x + wobble * np.sin(2 * np.pi * y / self.period_y))
+        mix1 = 0.5 + 0.5 * np.sin(
+            2 * np.pi * stripes * x / self.period_x + wobble * np.sin(2 * np.pi * y / self.period_y)
+        )
         mix2 = 0.5 + 0.5 * np.cos(2 * np.pi * y / self.period_y + rng.uniform(0, 2 * np.pi))
         rgb = c0 * (1 - mix1[..., None]) + c1 * mix1[..., None]
         rgb = rgb * (1 - 0.6 * mix2[..., None]) + c2 * (0.6 * mix2[..., None])
@@ -227,14 +239,24 @@ class _Scene:
         for line in lines:
             draw.text((margin, y), line, font=big, fill=(245, 245, 245))
             y += line_h
-        parts = [BANNER, self.spec.model, f"{self.spec.duration} s", f"{self.spec.aspect_ratio} {self.spec.resolution}"]
+        parts = [
+            BANNER,
+            self.spec.model,
+            f"{self.spec.duration} s",
+            f"{self.spec.aspect_ratio} {self.spec.resolution}",
+        ]
         if self.spec.variant:
             parts.append(f"variant {self.spec.variant}")
         parts.append(self.spec.key[:8])
         while len(parts) > 1 and small.getlength(" · ".join(parts)) > w - 2 * margin:
             parts.pop(0)  # a narrow frame drops the banner first
         footer = " · ".join(parts)
-        draw.text((margin, panel_h - margin // 2 - small.size * 1.2), footer, font=small, fill=(170, 170, 170))
+        draw.text(
+            (margin, panel_h - margin // 2 - small.size * 1.2),
+            footer,
+            font=small,
+            fill=(170, 170, 170),
+        )
         return h - panel_h, np.asarray(image)
 
     def frame(self, index: int) -> np.ndarray:
@@ -242,40 +264,44 @@ class _Scene:
         w, h = self.width, self.height
         t = index / FPS
         buf = self._buffer
-        flat = buf.reshape(-1)  # planes are packed back to back (h / 2 may be odd: no row alignment)
-        y_plane = flat[:w * h].reshape(h, w)
-        u_plane = flat[w * h:w * h * 5 // 4].reshape(h // 2, w // 2)
-        v_plane = flat[w * h * 5 // 4:].reshape(h // 2, w // 2)
+        flat = buf.reshape(
+            -1
+        )  # planes are packed back to back (h / 2 may be odd: no row alignment)
+        y_plane = flat[: w * h].reshape(h, w)
+        u_plane = flat[w * h : w * h * 5 // 4].reshape(h // 2, w // 2)
+        v_plane = flat[w * h * 5 // 4 :].reshape(h // 2, w // 2)
         scene_h = self.panel_y
 
         ox = _even((self.velocity[0] * t) % self.period_x)
         oy = _even((self.velocity[1] * t) % self.period_y)
         ty, tu, tv = self.tile
-        y_plane[:scene_h] = ty[oy:oy + scene_h, ox:ox + w]
-        u_plane[:scene_h // 2] = tu[oy // 2:(oy + scene_h) // 2, ox // 2:(ox + w) // 2]
-        v_plane[:scene_h // 2] = tv[oy // 2:(oy + scene_h) // 2, ox // 2:(ox + w) // 2]
+        y_plane[:scene_h] = ty[oy : oy + scene_h, ox : ox + w]
+        u_plane[: scene_h // 2] = tu[oy // 2 : (oy + scene_h) // 2, ox // 2 : (ox + w) // 2]
+        v_plane[: scene_h // 2] = tv[oy // 2 : (oy + scene_h) // 2, ox // 2 : (ox + w) // 2]
 
         phase = t / self.spec.duration
         for radius, mask, small, yv, uv, vv, (fx, px, fy, py) in self.discs:
             cx = (w / 2 - radius) + (w / 2 - radius) * 0.9 * math.sin(2 * math.pi * fx * phase + px)
-            cy = (scene_h / 2 - radius) + (scene_h / 2 - radius) * 0.9 * math.sin(2 * math.pi * fy * phase + py)
+            cy = (scene_h / 2 - radius) + (scene_h / 2 - radius) * 0.9 * math.sin(
+                2 * math.pi * fy * phase + py
+            )
             x0, y0 = _even(max(cx, 0)), _even(max(cy, 0))
             if y0 + 2 * radius > scene_h or x0 + 2 * radius > w:
                 continue  # a frame too small for this disc (not with the sizes the API allows)
-            y_plane[y0:y0 + 2 * radius, x0:x0 + 2 * radius][mask] = yv
-            u_plane[y0 // 2:y0 // 2 + radius, x0 // 2:x0 // 2 + radius][small] = uv
-            v_plane[y0 // 2:y0 // 2 + radius, x0 // 2:x0 // 2 + radius][small] = vv
+            y_plane[y0 : y0 + 2 * radius, x0 : x0 + 2 * radius][mask] = yv
+            u_plane[y0 // 2 : y0 // 2 + radius, x0 // 2 : x0 // 2 + radius][small] = uv
+            v_plane[y0 // 2 : y0 // 2 + radius, x0 // 2 : x0 // 2 + radius][small] = vv
 
         py_, pu, pv = self.panel_yuv
         y_plane[scene_h:] = py_
-        u_plane[scene_h // 2:] = pu
-        v_plane[scene_h // 2:] = pv
+        u_plane[scene_h // 2 :] = pu
+        v_plane[scene_h // 2 :] = pv
         # A progress bar along the panel's top edge: the video's own clock, visible at a glance.
         bar = _even(w * (index + 1) / self.frame_count)
         if bar:
-            y_plane[scene_h:scene_h + 4, :bar] = self.bar_yuv[0][0, 0]
-            u_plane[scene_h // 2:scene_h // 2 + 2, :bar // 2] = self.bar_yuv[1][0, 0]
-            v_plane[scene_h // 2:scene_h // 2 + 2, :bar // 2] = self.bar_yuv[2][0, 0]
+            y_plane[scene_h : scene_h + 4, :bar] = self.bar_yuv[0][0, 0]
+            u_plane[scene_h // 2 : scene_h // 2 + 2, : bar // 2] = self.bar_yuv[1][0, 0]
+            v_plane[scene_h // 2 : scene_h // 2 + 2, : bar // 2] = self.bar_yuv[2][0, 0]
         return buf
 
 
@@ -291,7 +317,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, *, max_lines: int) -> list[str]:
     """Greedy word wrap to ``width`` pixels, at most ``max_lines`` lines, an ellipsis if cut."""
     # No line holds more than a few hundred characters: the rest could never be shown.
-    words = text[:160 * max_lines].split()
+    words = text[: 160 * max_lines].split()
     cut = len(text) > 160 * max_lines
     lines: list[str] = []
     current = ""
@@ -315,7 +341,7 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, *, max_lines: int
         last = lines[min(len(lines), max_lines) - 1]
         while last and font.getlength(last + " …") > width:
             last = last[:-1]
-        lines = lines[: max_lines - 1] + [last.rstrip() + " …"]
+        lines = [*lines[: max_lines - 1], last.rstrip() + " …"]
     return lines or [""]
 
 

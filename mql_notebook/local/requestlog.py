@@ -61,14 +61,26 @@ class RequestLog:
         with self._lock:
             self._records.clear()
 
-    def count(self, method: str | None = None, path: str | None = None, *,
-              endpoint: str | None = None, status: int | None = None) -> int:
+    def count(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        endpoint: str | None = None,
+        status: int | None = None,
+    ) -> int:
         """How many recorded requests match every criterion given (``count("POST", "/v1/videos/generations")``)."""
         with self._lock:
             return self._count_locked(method, path, endpoint=endpoint, status=status)
 
-    def _count_locked(self, method: str | None = None, path: str | None = None, *,
-                      endpoint: str | None = None, status: int | None = None) -> int:
+    def _count_locked(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        endpoint: str | None = None,
+        status: int | None = None,
+    ) -> int:
         return sum(
             1
             for r in self._records

@@ -61,7 +61,9 @@ def url_for(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def make_server(emulator: Emulator, *, quiet: bool, on_started: Callable[[], None] | None = None) -> uvicorn.Server:
+def make_server(
+    emulator: Emulator, *, quiet: bool, on_started: Callable[[], None] | None = None
+) -> uvicorn.Server:
     """A uvicorn server for ``emulator``; ``quiet`` leaves logging alone and logs nothing (for notebooks and tests)."""
     config = uvicorn.Config(
         create_app(emulator),
@@ -105,8 +107,13 @@ class LocalServer:
         max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES,
     ):
         self.emulator = Emulator(
-            pace=pace, vocabulary=vocabulary, api_key=api_key, faults=faults, ttl=ttl,
-            max_jobs=max_jobs, max_video_bytes=max_video_bytes,
+            pace=pace,
+            vocabulary=vocabulary,
+            api_key=api_key,
+            faults=faults,
+            ttl=ttl,
+            max_jobs=max_jobs,
+            max_video_bytes=max_video_bytes,
         )
         if seed is not None:
             self.emulator.faults.reseed(seed)
@@ -140,12 +147,16 @@ class LocalServer:
                     loop.close()
                     sock.close()
 
-            thread = threading.Thread(target=run, name=f"mql-local-server-{url_for(sock)}", daemon=True)
+            thread = threading.Thread(
+                target=run, name=f"mql-local-server-{url_for(sock)}", daemon=True
+            )
             thread.start()
             if not started.wait(START_TIMEOUT) or failure or not server.started:
                 server.should_exit = True
                 thread.join(START_TIMEOUT)
-                raise RuntimeError(f"the local emulator did not start: {failure[0] if failure else 'timeout'}")
+                raise RuntimeError(
+                    f"the local emulator did not start: {failure[0] if failure else 'timeout'}"
+                )
             self._url = url_for(sock)
             self.port = sock.getsockname()[1]
             self._server, self._thread = server, thread
@@ -179,7 +190,9 @@ class LocalServer:
     def url(self) -> str:
         """``http://127.0.0.1:PORT``, the base URL to give a client (no trailing slash)."""
         if self._url is None:
-            raise RuntimeError("the local emulator is not started: use `with LocalServer() as server:` or start()")
+            raise RuntimeError(
+                "the local emulator is not started: use `with LocalServer() as server:` or start()"
+            )
         return self._url
 
     def __repr__(self) -> str:
@@ -219,15 +232,25 @@ class LocalServer:
     def clear_requests(self) -> None:
         self.emulator.log.clear()
 
-    def count(self, method: str | None = None, path: str | None = None, *,
-              endpoint: str | None = None, status: int | None = None) -> int:
+    def count(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        endpoint: str | None = None,
+        status: int | None = None,
+    ) -> int:
         """``server.count("POST", "/v1/videos/generations")``, or ``server.count(endpoint="create")``."""
         return self.emulator.log.count(method, path, endpoint=endpoint, status=status)
 
-    def wait_for_requests(self, n: int, *, timeout: float = 5.0, **criteria: Any) -> list[RequestRecord]:
+    def wait_for_requests(
+        self, n: int, *, timeout: float = 5.0, **criteria: Any
+    ) -> list[RequestRecord]:
         """Wait until ``n`` requests matching ``criteria`` (as for ``count``) are logged; returns the log."""
         if not self.emulator.log.wait_for(n, timeout, **criteria):
-            raise TimeoutError(f"{self.count(**criteria)} of {n} requests matching {criteria} after {timeout} s")
+            raise TimeoutError(
+                f"{self.count(**criteria)} of {n} requests matching {criteria} after {timeout} s"
+            )
         return self.requests
 
 
@@ -260,7 +283,9 @@ def shared_server(**options: Any) -> LocalServer:
             try:
                 options["pace"] = float(os.environ[PACE_ENV])
             except ValueError:
-                raise ValueError(f"{PACE_ENV}={os.environ[PACE_ENV]!r} is not a number of seconds") from None
+                raise ValueError(
+                    f"{PACE_ENV}={os.environ[PACE_ENV]!r} is not a number of seconds"
+                ) from None
         server = LocalServer(**options).start()
         if _shared is None:
             atexit.register(_stop_shared)

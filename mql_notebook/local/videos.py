@@ -7,6 +7,7 @@ the memory the emulator holds for videos is the cache's byte cap.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -42,7 +43,9 @@ class VideoStore:
         self._inflight: dict[str, Future[Video]] = {}
         self._lock = threading.Lock()
         self._workers = workers
-        self._executor: ThreadPoolExecutor | None = None  # started on the first render, again after close()
+        self._executor: ThreadPoolExecutor | None = (
+            None  # started on the first render, again after close()
+        )
         self.renders = 0  # how many renders actually ran (the cache's hits are not counted)
 
     def get(self, spec: RenderSpec) -> Future[Video]:
@@ -58,8 +61,11 @@ class VideoStore:
             future = self._inflight.get(key)
             if future is None:
                 if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="mql-render",
-                                                        initializer=_lower_priority)
+                    self._executor = ThreadPoolExecutor(
+                        max_workers=self._workers,
+                        thread_name_prefix="mql-render",
+                        initializer=_lower_priority,
+                    )
                 future = self._executor.submit(self._render, spec)
                 self._inflight[key] = future
             return future
@@ -119,7 +125,5 @@ def _lower_priority() -> None:
     On Linux a thread is a task with its own nice value, and the encoder's own threads,
     started from this one, inherit it. Elsewhere this is a no-op.
     """
-    try:
+    with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RENDER_NICENESS)
-    except (AttributeError, OSError):
-        pass

@@ -14,16 +14,51 @@ STATES: tuple[str, ...] = ("pending", "processing", "completed", "failed")
 
 _DIALECTS: dict[str, dict[str, str]] = {
     # The API page: pending -> processing -> completed.
-    "api": {"pending": "pending", "processing": "processing", "completed": "completed", "failed": "failed"},
+    "api": {
+        "pending": "pending",
+        "processing": "processing",
+        "completed": "completed",
+        "failed": "failed",
+    },
     # Metriqual's TypeScript SDK, and OpenAI's own video API.
-    "typescript": {"pending": "queued", "processing": "in_progress", "completed": "completed", "failed": "failed"},
-    "openai": {"pending": "queued", "processing": "in_progress", "completed": "completed", "failed": "failed"},
+    "typescript": {
+        "pending": "queued",
+        "processing": "in_progress",
+        "completed": "completed",
+        "failed": "failed",
+    },
+    "openai": {
+        "pending": "queued",
+        "processing": "in_progress",
+        "completed": "completed",
+        "failed": "failed",
+    },
     # What Metriqual's Python SDK also accepts as done / failed.
-    "python": {"pending": "pending", "processing": "processing", "completed": "succeeded", "failed": "error"},
-    "success": {"pending": "submitted", "processing": "running", "completed": "success", "failed": "failure"},
+    "python": {
+        "pending": "pending",
+        "processing": "processing",
+        "completed": "succeeded",
+        "failed": "error",
+    },
+    "success": {
+        "pending": "submitted",
+        "processing": "running",
+        "completed": "success",
+        "failed": "failure",
+    },
     # Gateways that shout: the client must compare case-insensitively.
-    "shouting": {"pending": "PENDING", "processing": "PROCESSING", "completed": "COMPLETED", "failed": "FAILED"},
-    "shouting-typescript": {"pending": "QUEUED", "processing": "IN_PROGRESS", "completed": "COMPLETED", "failed": "FAILED"},
+    "shouting": {
+        "pending": "PENDING",
+        "processing": "PROCESSING",
+        "completed": "COMPLETED",
+        "failed": "FAILED",
+    },
+    "shouting-typescript": {
+        "pending": "QUEUED",
+        "processing": "IN_PROGRESS",
+        "completed": "COMPLETED",
+        "failed": "FAILED",
+    },
 }
 
 VOCABULARIES: Mapping[str, Mapping[str, str]] = MappingProxyType(
@@ -47,10 +82,14 @@ def resolve_vocabulary(vocabulary: VocabularyLike) -> dict[str, str]:
         raise TypeError(f"vocabulary must be a name or a mapping, not {type(vocabulary).__name__}")
     unknown = set(vocabulary) - set(STATES)
     if unknown:
-        raise ValueError(f"vocabulary maps unknown states {sorted(unknown)}; the states are {', '.join(STATES)}")
+        raise ValueError(
+            f"vocabulary maps unknown states {sorted(unknown)}; the states are {', '.join(STATES)}"
+        )
     words = {state: state for state in STATES}
     for state, word in vocabulary.items():
         if not isinstance(word, str) or not word:
-            raise ValueError(f"vocabulary word for {state!r} must be a non-empty string, not {word!r}")
+            raise ValueError(
+                f"vocabulary word for {state!r} must be a non-empty string, not {word!r}"
+            )
         words[state] = word
     return words

@@ -9,4 +9,4 @@
 from .run import Run
 from .video_widget import WIDGET_STATUSES, VideoWidget
 
-__all__ = ["VideoWidget", "Run", "WIDGET_STATUSES"]
+__all__ = ["WIDGET_STATUSES", "Run", "VideoWidget"]

@@ -40,7 +40,12 @@ class Run:
 
     @property
     def options(self) -> dict[str, Any]:
-        return {"model": self.model, "aspect_ratio": self.aspect_ratio, "duration": self.duration, "n": self.n}
+        return {
+            "model": self.model,
+            "aspect_ratio": self.aspect_ratio,
+            "duration": self.duration,
+            "n": self.n,
+        }
 
     @property
     def finished(self) -> bool:

@@ -21,7 +21,14 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["DEFAULT_MAX_BYTES", "FALLBACK_CLASS", "poster_jpeg", "video_html", "fallback_html", "grid_html"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "FALLBACK_CLASS",
+    "fallback_html",
+    "grid_html",
+    "poster_jpeg",
+    "video_html",
+]
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 FALLBACK_CLASS = "mql-static-fallback"
@@ -51,7 +58,7 @@ def poster_jpeg(video: bytes, *, width: int = POSTER_WIDTH) -> bytes | None:
                 out = io.BytesIO()
                 image.convert("RGB").save(out, "JPEG", quality=80)
                 return out.getvalue()
-    except Exception:  # noqa: BLE001 - any decoding trouble means no poster
+    except Exception:
         return None
     return None
 
@@ -64,8 +71,15 @@ def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
 
-def video_html(video: bytes, *, embed: bool, saved_name: str | None = None, src: str | None = None,
-               poster: bool = True, label: str = "video") -> str:
+def video_html(
+    video: bytes,
+    *,
+    embed: bool,
+    saved_name: str | None = None,
+    src: str | None = None,
+    poster: bool = True,
+    label: str = "video",
+) -> str:
     """One video as HTML: ``<video controls>`` with a data URI when ``embed``; else, given ``src`` (a
     file path relative to the notebook), a ``<video>`` of that file; else its poster and file name."""
     jpeg = poster_jpeg(video) if poster else None
@@ -73,14 +87,23 @@ def video_html(video: bytes, *, embed: bool, saved_name: str | None = None, src:
     if embed or src:
         attrs = f' poster="{poster_uri}"' if poster_uri else ""
         url = _data_uri("video/mp4", video) if embed else html.escape(str(src))
-        return (f'<video controls preload="none" playsinline{attrs} style="{_MEDIA}" '
-                f'src="{url}" aria-label="{html.escape(label)}"></video>')
+        return (
+            f'<video controls preload="none" playsinline{attrs} style="{_MEDIA}" '
+            f'src="{url}" aria-label="{html.escape(label)}"></video>'
+        )
     parts = []
     if poster_uri:
-        parts.append(f'<img src="{poster_uri}" alt="{html.escape("First frame of the " + label)}" style="{_MEDIA}">')
-    where = (f"saved as <code>{html.escape(saved_name)}</code>" if saved_name
-             else "not saved yet: <code>w.save(&quot;video.mp4&quot;)</code> writes it")
-    parts.append(f"<div>The video ({_size(len(video))}) is too large to embed in the notebook; {where}.</div>")
+        parts.append(
+            f'<img src="{poster_uri}" alt="{html.escape("First frame of the " + label)}" style="{_MEDIA}">'
+        )
+    where = (
+        f"saved as <code>{html.escape(saved_name)}</code>"
+        if saved_name
+        else "not saved yet: <code>w.save(&quot;video.mp4&quot;)</code> writes it"
+    )
+    parts.append(
+        f"<div>The video ({_size(len(video))}) is too large to embed in the notebook; {where}.</div>"
+    )
     return "".join(parts)
 
 
@@ -121,19 +144,32 @@ def fallback_html(
         rows.append(f"<div>{html.escape(note)}</div>")
     if videos:
         cells = [
-            video_html(v, embed=fit, saved_name=saved_name if i == 0 else None, label=f"video {i + 1}")
+            video_html(
+                v, embed=fit, saved_name=saved_name if i == 0 else None, label=f"video {i + 1}"
+            )
             for i, (v, fit) in enumerate(zip(videos, embedded(videos, max_bytes), strict=True))
         ]
         rows.append(cells[0] if len(cells) == 1 else grid_html(cells))
-    return (f'<div class="{FALLBACK_CLASS}" data-status="{html.escape(status)}" style="{_BOX}">'
-            + "".join(rows) + "</div>")
+    return (
+        f'<div class="{FALLBACK_CLASS}" data-status="{html.escape(status)}" style="{_BOX}">'
+        + "".join(rows)
+        + "</div>"
+    )
 
 
-def grid_html(cells: Sequence[str], *, min_width: int = 220, captions: Sequence[str] | None = None) -> str:
+def grid_html(
+    cells: Sequence[str], *, min_width: int = 220, captions: Sequence[str] | None = None
+) -> str:
     """HTML fragments side by side in a CSS grid; ``captions`` (plain text) go under each."""
     items = []
     for i, cell in enumerate(cells):
-        caption = f'<div style="margin-top:4px">{html.escape(captions[i])}</div>' if captions else ""
+        caption = (
+            f'<div style="margin-top:4px">{html.escape(captions[i])}</div>' if captions else ""
+        )
         items.append(f"<div>{cell}{caption}</div>")
-    return (f'<div class="mql-video-grid" style="display:grid;gap:8px;'
-            f'grid-template-columns:repeat(auto-fill,minmax({int(min_width)}px,1fr))">' + "".join(items) + "</div>")
+    return (
+        f'<div class="mql-video-grid" style="display:grid;gap:8px;'
+        f'grid-template-columns:repeat(auto-fill,minmax({int(min_width)}px,1fr))">'
+        + "".join(items)
+        + "</div>"
+    )

@@ -57,5 +57,8 @@ def video_messages(
     )
     for variant, data in enumerate(videos):
         for offset, chunk in iter_chunks(data, chunk_bytes):
-            yield {"kind": "video-chunk", "transfer": transfer, "variant": variant, "offset": offset}, [chunk]
+            yield (
+                {"kind": "video-chunk", "transfer": transfer, "variant": variant, "offset": offset},
+                [chunk],
+            )
     yield {"kind": "video-end", "transfer": transfer}, []

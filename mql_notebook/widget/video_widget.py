@@ -17,6 +17,7 @@ The API key stays in the client object, which is no trait and is never sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import os
 import tempfile
@@ -28,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets as t
 
-from . import static_fallback, transfer
 from ..errors import GenerationFailedError, InvalidRequestError, MQLError, WaitTimeoutError
 from ..options import (
     ASPECT_RATIOS,
@@ -43,18 +43,30 @@ from ..options import (
     validate_generation_request,
 )
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
+from . import static_fallback, transfer
 from .run import IDLE, Run
 
 if TYPE_CHECKING:
     from ..client import MQL, AsyncMQL
 
-__all__ = ["VideoWidget", "Run", "WIDGET_STATUSES"]
+__all__ = ["WIDGET_STATUSES", "Run", "VideoWidget"]
 
 WIDGET_STATUSES = (IDLE, PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED)
 INPUT_TRAITS = ("prompt", "model", "aspect_ratio", "duration", "n")
 OUTPUT_TRAITS = (
-    "status", "progress", "error", "note", "generation_id", "started_at", "finished_at",
-    "running", "resumable", "variant_count", "runs", "shown_run", "choices",
+    "status",
+    "progress",
+    "error",
+    "note",
+    "generation_id",
+    "started_at",
+    "finished_at",
+    "running",
+    "resumable",
+    "variant_count",
+    "runs",
+    "shown_run",
+    "choices",
 )
 
 STOPPED_NOTE = "Polling stopped; the remote job may still run."
@@ -86,26 +98,68 @@ class VideoWidget(anywidget.AnyWidget):
     _css = _frontend_file("widget.css")
 
     # ---- inputs: bound two-way to the view's controls; checked by generate() ----
-    prompt = t.Unicode("", help="The text the video is made from; bound to the prompt box.").tag(sync=True)
-    model = t.Unicode(DEFAULT_MODEL, help="The model to use: one of choices['models'].").tag(sync=True)
-    aspect_ratio = t.Unicode(DEFAULT_ASPECT_RATIO, help="Frame shape: '16:9', '9:16' or '1:1'.").tag(sync=True)
+    prompt = t.Unicode("", help="The text the video is made from; bound to the prompt box.").tag(
+        sync=True
+    )
+    model = t.Unicode(DEFAULT_MODEL, help="The model to use: one of choices['models'].").tag(
+        sync=True
+    )
+    aspect_ratio = t.Unicode(
+        DEFAULT_ASPECT_RATIO, help="Frame shape: '16:9', '9:16' or '1:1'."
+    ).tag(sync=True)
     duration = t.Int(DEFAULT_DURATION, help="Length in seconds: 5, 10, 15 or 20.").tag(sync=True)
-    n = t.Int(DEFAULT_VARIANTS, help=f"How many videos to make from the prompt, 1 to {MAX_VARIANTS}.").tag(sync=True)
+    n = t.Int(
+        DEFAULT_VARIANTS, help=f"How many videos to make from the prompt, 1 to {MAX_VARIANTS}."
+    ).tag(sync=True)
 
     # ---- outputs: written by Python only (updates from the view are dropped) ----
-    status = t.Unicode(IDLE, help="The shown run's state: " + ", ".join(WIDGET_STATUSES) + ".").tag(sync=True)
-    progress = t.Float(None, allow_none=True, help="The server's progress, 0 to 100, or None when unknown.").tag(sync=True)
-    error = t.Unicode("", help="Why the shown run failed, as plain text; empty when it did not.").tag(sync=True)
-    note = t.Unicode("", help="A remark about the shown run, e.g. that polling stopped while the remote job may still run.").tag(sync=True)
-    generation_id = t.Unicode("", help="The server's id of the shown run's job; VideoWidget.resume(id) reattaches to it.").tag(sync=True)
-    started_at = t.Float(None, allow_none=True, help="When the shown run started (Unix seconds); the badge's elapsed time.").tag(sync=True)
-    finished_at = t.Float(None, allow_none=True, help="When the shown run ended (Unix seconds), or None while it runs.").tag(sync=True)
-    running = t.Bool(False, help="True while a poller task is live; Generate is disabled and Cancel enabled.").tag(sync=True)
-    resumable = t.Bool(False, help="Polling stopped but the remote job may still run: resuming can fetch its video.").tag(sync=True)
-    variant_count = t.Int(0, help="How many videos of the shown run the kernel holds (w.videos).").tag(sync=True)
-    runs = t.List(t.Dict(), help="The history strip: one dict per run (prompt, options, status, id, times, variant_count).").tag(sync=True)
-    shown_run = t.Int(-1, help="The index in runs of the run whose state and videos are shown; -1 before the first run.").tag(sync=True)
-    choices = t.Dict(help="What the API accepts, offered by the view's controls: models, aspect_ratios, durations, max_variants.").tag(sync=True)
+    status = t.Unicode(IDLE, help="The shown run's state: " + ", ".join(WIDGET_STATUSES) + ".").tag(
+        sync=True
+    )
+    progress = t.Float(
+        None, allow_none=True, help="The server's progress, 0 to 100, or None when unknown."
+    ).tag(sync=True)
+    error = t.Unicode(
+        "", help="Why the shown run failed, as plain text; empty when it did not."
+    ).tag(sync=True)
+    note = t.Unicode(
+        "",
+        help="A remark about the shown run, e.g. that polling stopped while the remote job may still run.",
+    ).tag(sync=True)
+    generation_id = t.Unicode(
+        "", help="The server's id of the shown run's job; VideoWidget.resume(id) reattaches to it."
+    ).tag(sync=True)
+    started_at = t.Float(
+        None,
+        allow_none=True,
+        help="When the shown run started (Unix seconds); the badge's elapsed time.",
+    ).tag(sync=True)
+    finished_at = t.Float(
+        None,
+        allow_none=True,
+        help="When the shown run ended (Unix seconds), or None while it runs.",
+    ).tag(sync=True)
+    running = t.Bool(
+        False, help="True while a poller task is live; Generate is disabled and Cancel enabled."
+    ).tag(sync=True)
+    resumable = t.Bool(
+        False,
+        help="Polling stopped but the remote job may still run: resuming can fetch its video.",
+    ).tag(sync=True)
+    variant_count = t.Int(
+        0, help="How many videos of the shown run the kernel holds (w.videos)."
+    ).tag(sync=True)
+    runs = t.List(
+        t.Dict(),
+        help="The history strip: one dict per run (prompt, options, status, id, times, variant_count).",
+    ).tag(sync=True)
+    shown_run = t.Int(
+        -1,
+        help="The index in runs of the run whose state and videos are shown; -1 before the first run.",
+    ).tag(sync=True)
+    choices = t.Dict(
+        help="What the API accepts, offered by the view's controls: models, aspect_ratios, durations, max_variants."
+    ).tag(sync=True)
 
     # ---- a kernel-only setting (no trait: never synced) ----
     #: Videos up to this many bytes (all variants together) are embedded in the cell's static
@@ -135,12 +189,22 @@ class VideoWidget(anywidget.AnyWidget):
         self._saved: dict[Run, Path] = {}
         extra_models = _extra_models(client)
         # Refuse a bad option now rather than at the first Generate; a blank prompt is fine here.
-        validate_generation_request(model=model, prompt="x", aspect_ratio=aspect_ratio, duration=duration, n=n,
-                                    extra_models=extra_models)
+        validate_generation_request(
+            model=model,
+            prompt="x",
+            aspect_ratio=aspect_ratio,
+            duration=duration,
+            n=n,
+            extra_models=extra_models,
+        )
         if not isinstance(prompt, str):
             raise InvalidRequestError("prompt", prompt, "a string")
         super().__init__(
-            prompt=prompt, model=model, aspect_ratio=aspect_ratio, duration=duration, n=n,
+            prompt=prompt,
+            model=model,
+            aspect_ratio=aspect_ratio,
+            duration=duration,
+            n=n,
             choices={
                 "models": list(MODELS) + [m for m in extra_models if m not in MODELS],
                 "aspect_ratios": list(ASPECT_RATIOS),
@@ -181,14 +245,28 @@ class VideoWidget(anywidget.AnyWidget):
         failure does not raise but is the run's (and the widget's) state.
         """
         if self.running:
-            raise RuntimeError("a generation is already running in this widget: await w.task or call w.cancel() first")
+            raise RuntimeError(
+                "a generation is already running in this widget: await w.task or call w.cancel() first"
+            )
         try:
-            validate_generation_request(model=self.model, prompt=self.prompt, aspect_ratio=self.aspect_ratio,
-                                        duration=self.duration, n=self.n, extra_models=_extra_models(self._client_arg))
+            validate_generation_request(
+                model=self.model,
+                prompt=self.prompt,
+                aspect_ratio=self.aspect_ratio,
+                duration=self.duration,
+                n=self.n,
+                extra_models=_extra_models(self._client_arg),
+            )
         except InvalidRequestError as exc:
             self._refuse(exc)
             raise
-        run = Run(prompt=self.prompt, model=self.model, aspect_ratio=self.aspect_ratio, duration=self.duration, n=self.n)
+        run = Run(
+            prompt=self.prompt,
+            model=self.model,
+            aspect_ratio=self.aspect_ratio,
+            duration=self.duration,
+            n=self.n,
+        )
         return self._start(run, create=True)
 
     @classmethod
@@ -204,14 +282,22 @@ class VideoWidget(anywidget.AnyWidget):
     def reattach(self, generation_id: str | None = None) -> asyncio.Task[Run]:
         """Poll (again) for ``generation_id``, by default the shown run's, without a new create."""
         if self.running:
-            raise RuntimeError("a generation is already running in this widget: await w.task or call w.cancel() first")
+            raise RuntimeError(
+                "a generation is already running in this widget: await w.task or call w.cancel() first"
+            )
         gid = generation_id if generation_id is not None else self.generation_id
         if not isinstance(gid, str) or not gid.strip():
             raise InvalidRequestError("generation_id", gid, "the id of an existing generation")
         known = self._shown if self._shown and self._shown.generation_id == gid else None
         source = known or self
-        run = Run(prompt=source.prompt, model=source.model, aspect_ratio=source.aspect_ratio,
-                  duration=source.duration, n=source.n, generation_id=gid.strip())
+        run = Run(
+            prompt=source.prompt,
+            model=source.model,
+            aspect_ratio=source.aspect_ratio,
+            duration=source.duration,
+            n=source.n,
+            generation_id=gid.strip(),
+        )
         return self._start(run, create=False)
 
     def cancel(self) -> bool:
@@ -232,7 +318,12 @@ class VideoWidget(anywidget.AnyWidget):
         run = self._runs[index]
         with self.hold_sync():
             self.prompt = run.prompt
-            self.model, self.aspect_ratio, self.duration, self.n = run.model, run.aspect_ratio, run.duration, run.n
+            self.model, self.aspect_ratio, self.duration, self.n = (
+                run.model,
+                run.aspect_ratio,
+                run.duration,
+                run.n,
+            )
             self._display(run)
         self._update_fallback()
         return run
@@ -241,7 +332,9 @@ class VideoWidget(anywidget.AnyWidget):
         """Write a video of the shown run to ``path`` (via a temporary file, then a rename)."""
         videos = self.videos
         if not videos:
-            why = f" (it {self.status}: {self.error})" if self.error else f" (status: {self.status})"
+            why = (
+                f" (it {self.status}: {self.error})" if self.error else f" (status: {self.status})"
+            )
             raise RuntimeError("no video to save yet" + why)
         data = videos[variant]
         dest = Path(path)
@@ -286,24 +379,34 @@ class VideoWidget(anywidget.AnyWidget):
         run = self._shown
         if run is None or not run.finished:
             status = run.status if run else self.status
-            return {"text/html": f'<div class="{static_fallback.FALLBACK_CLASS}" data-status="{html.escape(status)}"></div>',
-                    "text/plain": ""}
+            return {
+                "text/html": f'<div class="{static_fallback.FALLBACK_CLASS}" data-status="{html.escape(status)}"></div>',
+                "text/plain": "",
+            }
         saved = self._saved.get(run)
         markup = static_fallback.fallback_html(
-            prompt=run.prompt, status=run.status, generation_id=run.generation_id, error=run.error, note=run.note,
-            options=run.options, videos=run.videos, max_bytes=self.static_fallback_max_bytes,
-            saved_name=saved.name if saved else None)
-        return {"text/html": markup, "text/plain": f"VideoWidget: {run.status} {run.generation_id}".rstrip()}
+            prompt=run.prompt,
+            status=run.status,
+            generation_id=run.generation_id,
+            error=run.error,
+            note=run.note,
+            options=run.options,
+            videos=run.videos,
+            max_bytes=self.static_fallback_max_bytes,
+            saved_name=saved.name if saved else None,
+        )
+        return {
+            "text/html": markup,
+            "text/plain": f"VideoWidget: {run.status} {run.generation_id}".rstrip(),
+        }
 
     def _update_fallback(self) -> None:
         if self._fallback_id is None:
             return
         from IPython.display import update_display
 
-        try:
+        with contextlib.suppress(Exception):
             update_display(self._fallback_bundle(), raw=True, display_id=self._fallback_id)
-        except Exception:  # noqa: BLE001 - the static copy must never break a run
-            pass
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply the view's updates to inputs only: outputs are Python's to write."""
@@ -324,7 +427,7 @@ class VideoWidget(anywidget.AnyWidget):
                 self._send_videos()
         except InvalidRequestError:
             pass  # generate() already made it state
-        except Exception as exc:  # noqa: BLE001 - a click must never fail silently
+        except Exception as exc:
             self.error = _message(exc, self._client)
 
     # ---- the poller ----
@@ -349,7 +452,9 @@ class VideoWidget(anywidget.AnyWidget):
         with self.hold_sync():
             self.running = True
             self._display(run)
-        task = loop.create_task(self._poll(run, create=create), name=f"mql-video-widget-{id(self):x}-{len(self._runs)}")
+        task = loop.create_task(
+            self._poll(run, create=create), name=f"mql-video-widget-{id(self):x}-{len(self._runs)}"
+        )
         task.add_done_callback(lambda done: self._task_done(run, done))
         self._task = task
         return task
@@ -363,30 +468,46 @@ class VideoWidget(anywidget.AnyWidget):
             client = self._async_client()
             if create:
                 generation = await client.video.create(
-                    model=run.model, prompt=run.prompt, aspect_ratio=run.aspect_ratio, duration=run.duration, n=run.n)
+                    model=run.model,
+                    prompt=run.prompt,
+                    aspect_ratio=run.aspect_ratio,
+                    duration=run.duration,
+                    n=run.n,
+                )
                 run.generation_id = generation.id
                 self._observe(run, generation)
-            generation = await client.video.wait(run.generation_id, on_update=lambda g: self._observe(run, g))
+            generation = await client.video.wait(
+                run.generation_id, on_update=lambda g: self._observe(run, g)
+            )
             self._observe(run, generation)
-            run.status, run.progress = PROCESSING, 100.0  # completed for the server; the video is not here yet
+            run.status, run.progress = (
+                PROCESSING,
+                100.0,
+            )  # completed for the server; the video is not here yet
             count = len(generation.variant_ids)
             videos = []
             for i in range(count):
-                run.note = f"Downloading video {i + 1} of {count}..." if count > 1 else "Downloading the video..."
+                run.note = (
+                    f"Downloading video {i + 1} of {count}..."
+                    if count > 1
+                    else "Downloading the video..."
+                )
                 self._sync(run)
                 videos.append(await client.video.download(generation, variant=i))
             run.videos, run.status, run.note, run.error = videos, COMPLETED, "", ""
         except asyncio.CancelledError as exc:
             run.status = CANCELLED
             self._stopped(run, "Cancelled. ")
-            if not self._cancel_requested:  # cancelled from outside (e.g. wait_for): let it propagate
+            if (
+                not self._cancel_requested
+            ):  # cancelled from outside (e.g. wait_for): let it propagate
                 stop = exc
         except GenerationFailedError as exc:
             run.status, run.error = exc.generation.status, exc.generation.error_message or str(exc)
         except WaitTimeoutError as exc:
             run.status, run.error = FAILED, str(exc)
             self._stopped(run, "")
-        except Exception as exc:  # noqa: BLE001 - every failure becomes state, never a silent dead task
+        except Exception as exc:
             run.status, run.error = FAILED, _message(exc, self._client)
             if run.generation_id and (_is_transient(exc) or not isinstance(exc, MQLError)):
                 self._stopped(run, "")  # the job itself may be fine: say so and offer a resume
@@ -409,7 +530,9 @@ class VideoWidget(anywidget.AnyWidget):
     def _stopped(self, run: Run, prefix: str) -> None:
         if run.generation_id:
             run.resumable = True
-            run.note = f"{prefix}{STOPPED_NOTE} Resume with VideoWidget.resume({run.generation_id!r})."
+            run.note = (
+                f"{prefix}{STOPPED_NOTE} Resume with VideoWidget.resume({run.generation_id!r})."
+            )
         else:
             run.note = f"{prefix}Polling stopped before the server answered; a job may still have been created."
 
@@ -432,13 +555,21 @@ class VideoWidget(anywidget.AnyWidget):
             self._stopped(run, "Cancelled. ")
         else:
             exc = task.exception()
-            run.status, run.error = FAILED, _message(exc, self._client) if exc else "the poller ended unexpectedly"
+            run.status, run.error = (
+                FAILED,
+                _message(exc, self._client) if exc else "the poller ended unexpectedly",
+            )
         self._finish(run)
 
     def _refuse(self, exc: InvalidRequestError) -> None:
         """Show a locally refused request without a run: nothing was sent."""
         with self.hold_sync():
-            self.status, self.error, self.note, self.progress = FAILED, f"Invalid request: {exc}", "Nothing was sent.", None
+            self.status, self.error, self.note, self.progress = (
+                FAILED,
+                f"Invalid request: {exc}",
+                "Nothing was sent.",
+                None,
+            )
             self.started_at = self.finished_at = None
 
     # ---- the view ----
@@ -456,9 +587,21 @@ class VideoWidget(anywidget.AnyWidget):
             self.runs = [r.to_json() for r in self._runs]
             if self._shown is not run:
                 return
-            self.status, self.progress, self.error, self.note = run.status, run.progress, run.error, run.note
-            self.generation_id, self.resumable = run.generation_id, run.resumable and not self.running
-            self.started_at, self.finished_at, self.variant_count = run.started_at, run.finished_at, len(run.videos)
+            self.status, self.progress, self.error, self.note = (
+                run.status,
+                run.progress,
+                run.error,
+                run.note,
+            )
+            self.generation_id, self.resumable = (
+                run.generation_id,
+                run.resumable and not self.running,
+            )
+            self.started_at, self.finished_at, self.variant_count = (
+                run.started_at,
+                run.finished_at,
+                len(run.videos),
+            )
 
     def _send_videos(self) -> None:
         run = self._shown
@@ -466,8 +609,11 @@ class VideoWidget(anywidget.AnyWidget):
             return
         self._transfer += 1
         messages = transfer.video_messages(
-            self._transfer, run.videos if run else [],
-            generation_id=run.generation_id if run else "", aspect_ratio=run.aspect_ratio if run else "")
+            self._transfer,
+            run.videos if run else [],
+            generation_id=run.generation_id if run else "",
+            aspect_ratio=run.aspect_ratio if run else "",
+        )
         for content, buffers in messages:
             self.send(content, buffers=buffers or None)
 
@@ -512,4 +658,3 @@ def _message(exc: BaseException, client: Any) -> str:
     if isinstance(key, str) and len(key) >= 8 and key in text:
         text = text.replace(key, key[:4] + "***")
     return text
-

@@ -11,10 +11,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jupyter_harness import BROWSER_API_KEY, JOB_SECONDS, JupyterServer, chromium_executable, launch_browser
+from jupyter_harness import (
+    BROWSER_API_KEY,
+    JOB_SECONDS,
+    JupyterServer,
+    chromium_executable,
+    launch_browser,
+)
 
 from mql_notebook.local import LocalServer
-
 
 
 def _missing(reason: str) -> None:
@@ -31,7 +36,9 @@ def browser() -> Iterator[Any]:
         _missing("Playwright is not installed (pip install 'mql-notebook[test]')")
     executable = chromium_executable()
     if executable is None:
-        _missing("no Chromium at /usr/bin/chromium (apt-get install -y chromium); the browser tests need it")
+        _missing(
+            "no Chromium at /usr/bin/chromium (apt-get install -y chromium); the browser tests need it"
+        )
     with sync_playwright() as playwright:
         browser = launch_browser(playwright, executable)
         try:
@@ -47,7 +54,9 @@ def emulator() -> Iterator[LocalServer]:
 
 
 @pytest.fixture(scope="module", params=["lab", "notebook"])
-def jupyter(request: pytest.FixtureRequest, emulator: LocalServer, browser: Any) -> Iterator[JupyterServer]:
+def jupyter(
+    request: pytest.FixtureRequest, emulator: LocalServer, browser: Any
+) -> Iterator[JupyterServer]:
     """JupyterLab 4, then Notebook 7; their kernels reach the emulator through the environment."""
     env = {"MQL_BASE_URL": emulator.url, "MQL_API_KEY": BROWSER_API_KEY}
     with JupyterServer(request.param, env) as server:

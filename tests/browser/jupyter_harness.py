@@ -44,7 +44,10 @@ CHROMIUM_ARGS = [
 
 # JupyterLab settings that would otherwise reach for the internet or pop up over the page.
 _QUIET_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
     "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
 }
 
@@ -67,11 +70,22 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
     """A notebook of code cells, with the python3 kernelspec (so no "Select Kernel" dialog)."""
     notebook = {
         "cells": [
-            {"cell_type": "code", "execution_count": None, "id": f"cell-{i}", "metadata": {}, "outputs": [], "source": src}
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"cell-{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": src,
+            }
             for i, src in enumerate(cells)
         ],
         "metadata": {
-            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+            "kernelspec": {
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "name": "python3",
+            },
             "language_info": {"name": "python"},
         },
         "nbformat": 4,
@@ -84,7 +98,13 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
 class JupyterServer:
     """``jupyter lab`` or ``jupyter notebook`` on a free loopback port, in a temp root dir."""
 
-    def __init__(self, frontend: Frontend, env: dict[str, str] | None = None, *, startup_timeout: float = 60.0):
+    def __init__(
+        self,
+        frontend: Frontend,
+        env: dict[str, str] | None = None,
+        *,
+        startup_timeout: float = 60.0,
+    ):
         self.frontend = frontend
         self.port = free_port()
         self.token = os.urandom(12).hex()
@@ -104,7 +124,9 @@ class JupyterServer:
             (settings / plugin / file).write_text(json.dumps(value))
         app = "LabApp" if frontend == "lab" else "JupyterNotebookApp"
         self._argv = [
-            sys.executable, "-m", "jupyterlab" if frontend == "lab" else "notebook",
+            sys.executable,
+            "-m",
+            "jupyterlab" if frontend == "lab" else "notebook",
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={self.port}",
@@ -128,17 +150,23 @@ class JupyterServer:
 
     def start(self) -> JupyterServer:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self._proc = subprocess.Popen(self._argv, cwd=self.root, env=self._env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._proc = subprocess.Popen(
+            self._argv, cwd=self.root, env=self._env, stdout=self._log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + self._startup_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"jupyter {self.frontend} exited with {self._proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"jupyter {self.frontend} exited with {self._proc.returncode}:\n{self.log_tail()}"
+                )
             try:
                 self.api("/api/status")
                 return self
             except OSError:
                 time.sleep(0.2)
-        raise TimeoutError(f"jupyter {self.frontend} not ready after {self._startup_timeout:g} s:\n{self.log_tail()}")
+        raise TimeoutError(
+            f"jupyter {self.frontend} not ready after {self._startup_timeout:g} s:\n{self.log_tail()}"
+        )
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -166,7 +194,9 @@ class JupyterServer:
             return ""
 
     def api(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.base_url}{path}?token={self.token}", timeout=5) as response:
+        with urllib.request.urlopen(
+            f"{self.base_url}{path}?token={self.token}", timeout=5
+        ) as response:
             return json.loads(response.read())
 
     def page_url(self, notebook: str) -> str:
@@ -180,21 +210,27 @@ class JupyterServer:
         while time.monotonic() < deadline:
             try:
                 kernels = self.api("/api/kernels")
-            except OSError:  # a 500 while the kernel is still starting (seen on a loaded CI machine)
+            except (
+                OSError
+            ):  # a 500 while the kernel is still starting (seen on a loaded CI machine)
                 time.sleep(0.2)
                 continue
             for kernel in kernels:
                 if kernel.get("connections", 0) >= 1 and kernel.get("execution_state") == "idle":
                     return kernel
             time.sleep(0.2)
-        raise TimeoutError(f"no connected idle kernel after {timeout:g} s: {kernels}\n{self.log_tail()}")
+        raise TimeoutError(
+            f"no connected idle kernel after {timeout:g} s: {kernels}\n{self.log_tail()}"
+        )
 
 
 def launch_browser(playwright: Any, executable: str) -> Any:
     return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
 
 
-def open_notebook(browser: Any, server: JupyterServer, notebook: str, *, viewport: dict[str, int] | None = None) -> Any:
+def open_notebook(
+    browser: Any, server: JupyterServer, notebook: str, *, viewport: dict[str, int] | None = None
+) -> Any:
     """A new page with the notebook open, its kernel connected and idle, every cell run."""
     page = browser.new_page(viewport=viewport or {"width": 1280, "height": 1000})
     page.console_errors = []  # type: ignore[attr-defined]

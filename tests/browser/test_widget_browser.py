@@ -28,8 +28,16 @@ JOB_TIMEOUT = 60_000  # ms; a job takes about 2 s plus rendering
 
 # Per frontend, a different frame shape, so both landscape and portrait are checked.
 REQUESTS = {
-    "lab": {"prompt": "A paper boat drifting down a rainy street, cinematic", "aspect_ratio": "16:9", "duration": 5},
-    "notebook": {"prompt": "A lighthouse at dusk, waves rolling in", "aspect_ratio": "9:16", "duration": 5},
+    "lab": {
+        "prompt": "A paper boat drifting down a rainy street, cinematic",
+        "aspect_ratio": "16:9",
+        "duration": 5,
+    },
+    "notebook": {
+        "prompt": "A lighthouse at dusk, waves rolling in",
+        "aspect_ratio": "9:16",
+        "duration": 5,
+    },
 }
 
 RECORD_STATUSES = """() => {
@@ -81,7 +89,10 @@ CONTRAST = """() => {
 
 @pytest.fixture(scope="module")
 def page(jupyter: JupyterServer, browser: Any) -> Iterator[Any]:
-    write_notebook(jupyter.root / "widget.ipynb", ["from mql_notebook import VideoWidget\nw = VideoWidget()\nw"])
+    write_notebook(
+        jupyter.root / "widget.ipynb",
+        ["from mql_notebook import VideoWidget\nw = VideoWidget()\nw"],
+    )
     page = open_notebook(browser, jupyter, "widget.ipynb")
     try:
         page.wait_for_selector(WIDGET, timeout=60_000)
@@ -95,13 +106,19 @@ def statuses_seen(page: Any) -> list[str]:
 
 
 def wait_status(page: Any, status: str, timeout: float = JOB_TIMEOUT) -> None:
-    page.wait_for_selector(f'{WIDGET}[data-status="{status}"][data-running="false"]', timeout=timeout)
+    page.wait_for_selector(
+        f'{WIDGET}[data-status="{status}"][data-running="false"]', timeout=timeout
+    )
 
 
 def press_generate(page: Any, prompt: str, **options: Any) -> None:
     widget = page.locator(WIDGET)
     widget.locator(".mql-prompt").fill(prompt)
-    for name, cls in (("aspect_ratio", ".mql-aspect"), ("duration", ".mql-duration"), ("n", ".mql-n")):
+    for name, cls in (
+        ("aspect_ratio", ".mql-aspect"),
+        ("duration", ".mql-duration"),
+        ("n", ".mql-n"),
+    ):
         if name in options:
             widget.locator(cls).select_option(str(options[name]))
     page.evaluate(RECORD_STATUSES)
@@ -154,14 +171,23 @@ def test_blank_prompt_disables_generate(page: Any) -> None:
     assert widget.locator(".mql-generate").is_disabled()
     # The controls offer exactly what the API accepts.
     assert widget.locator(".mql-aspect option").all_inner_texts() == ["16:9", "9:16", "1:1"]
-    assert widget.locator(".mql-duration option").all_inner_texts() == ["5 s", "10 s", "15 s", "20 s"]
+    assert widget.locator(".mql-duration option").all_inner_texts() == [
+        "5 s",
+        "10 s",
+        "15 s",
+        "20 s",
+    ]
     contrast = page.evaluate(CONTRAST)
     assert not contrast["dark"] and contrast["text"] >= 4.5 and contrast["prompt"] >= 4.5, contrast
 
 
-def test_generate_shows_states_and_a_video_that_plays(page: Any, jupyter: JupyterServer, emulator: Any, tmp_path: Path) -> None:
+def test_generate_shows_states_and_a_video_that_plays(
+    page: Any, jupyter: JupyterServer, emulator: Any, tmp_path: Path
+) -> None:
     request = REQUESTS[jupyter.frontend]
-    press_generate(page, request["prompt"], aspect_ratio=request["aspect_ratio"], duration=request["duration"])
+    press_generate(
+        page, request["prompt"], aspect_ratio=request["aspect_ratio"], duration=request["duration"]
+    )
     page.wait_for_selector(f'{WIDGET}[data-running="true"]', timeout=15_000)
     assert page.locator(f"{WIDGET} .mql-cancel").is_enabled()
     wait_status(page, "completed")
@@ -202,7 +228,9 @@ def test_generate_shows_states_and_a_video_that_plays(page: Any, jupyter: Jupyte
         assert target.stat().st_size > 10_000
 
 
-def test_a_clicked_run_reaches_the_saved_notebook_as_static_html(page: Any, jupyter: JupyterServer) -> None:
+def test_a_clicked_run_reaches_the_saved_notebook_as_static_html(
+    page: Any, jupyter: JupyterServer
+) -> None:
     """Generate was clicked (no cell ran): the notebook saved from the browser still holds the
     static fallback of the finished run, for GitHub, nbviewer and nbconvert."""
     markup = assert_saved_fallback_shows(page, jupyter, REQUESTS[jupyter.frontend]["prompt"])
@@ -243,25 +271,35 @@ def test_choosing_a_history_entry_restores_it(page: Any, jupyter: JupyterServer)
     request = REQUESTS[jupyter.frontend]
     entries = page.locator(f"{WIDGET} .mql-history-entry")
     assert entries.count() == 3
-    assert [entries.nth(i).get_attribute("data-status") for i in range(3)] == ["completed", "failed", "cancelled"]
+    assert [entries.nth(i).get_attribute("data-status") for i in range(3)] == [
+        "completed",
+        "failed",
+        "cancelled",
+    ]
     entries.first.click()
     wait_status(page, "completed", timeout=10_000)
     widget = page.locator(WIDGET)
     page.wait_for_function(
-        "(prompt) => document.querySelector('.mql-video-widget .mql-prompt').value === prompt", arg=request["prompt"],
-        timeout=10_000)
+        "(prompt) => document.querySelector('.mql-video-widget .mql-prompt').value === prompt",
+        arg=request["prompt"],
+        timeout=10_000,
+    )
     assert widget.locator(".mql-aspect").input_value() == request["aspect_ratio"]
     page.wait_for_selector(f"{WIDGET} video.mql-video", timeout=10_000)
     assert entries.first.get_attribute("aria-current") == "true"
 
 
 def test_the_dark_theme_keeps_the_widget_readable(page: Any) -> None:
-    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=15_000)
     page.wait_for_timeout(300)
     contrast = page.evaluate(CONTRAST)
     assert contrast["dark"] and contrast["text"] >= 4.5 and contrast["prompt"] >= 4.5, contrast
-    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})"
+    )
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'", timeout=15_000)
 
 
@@ -278,15 +316,22 @@ def test_reload_brings_the_video_back(page: Any, jupyter: JupyterServer) -> None
     assert not errors, errors
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "A known limit of JupyterLab 4 / Notebook 7, not fixable from the kernel: @jupyterlab/services' "
-    "KernelConnection routes update_display_data only by display_id, to the futures of the execute "
-    "requests whose display_data *this page* received (_displayIdToParentIds); an update for a display id "
-    "the page never saw is dropped before its parent header is looked at. A reloaded or reopened page "
-    "(or another tab) has no such entry and no live future for the widget's cell, so nothing the kernel "
-    "sends reaches that cell's outputs until the cell runs again. Needs a frontend extension that applies "
-    "mql-static-* updates to the matching saved output, or displaying the widget again (`w` in a cell)."))
-def test_a_run_clicked_after_a_reload_reaches_the_saved_notebook(page: Any, jupyter: JupyterServer) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "A known limit of JupyterLab 4 / Notebook 7, not fixable from the kernel: @jupyterlab/services' "
+        "KernelConnection routes update_display_data only by display_id, to the futures of the execute "
+        "requests whose display_data *this page* received (_displayIdToParentIds); an update for a display id "
+        "the page never saw is dropped before its parent header is looked at. A reloaded or reopened page "
+        "(or another tab) has no such entry and no live future for the widget's cell, so nothing the kernel "
+        "sends reaches that cell's outputs until the cell runs again. Needs a frontend extension that applies "
+        "mql-static-* updates to the matching saved output, or displaying the widget again (`w` in a cell)."
+    ),
+)
+def test_a_run_clicked_after_a_reload_reaches_the_saved_notebook(
+    page: Any, jupyter: JupyterServer
+) -> None:
     """The reloaded page never saw the fallback's display_data: the kernel must still reach the cell."""
     prompt = "A hot air balloon over <green> hills & fields"
     press_generate(page, prompt, duration=5)
@@ -324,7 +369,9 @@ FRAME_SUMS = """async (videos) => Promise.all(videos.map(async (video) => {
 
 def test_a_gallery_of_two_videos_both_play_and_differ(page: Any, jupyter: JupyterServer) -> None:
     if jupyter.frontend != "lab":
-        pytest.skip("the n > 1 gallery is checked in JupyterLab; Notebook 7 runs the same view code")
+        pytest.skip(
+            "the n > 1 gallery is checked in JupyterLab; Notebook 7 runs the same view code"
+        )
     press_generate(page, "Two kites over a windy beach", aspect_ratio="1:1", duration=5, n=2)
     wait_status(page, "completed")
     page.wait_for_selector(f'{WIDGET}[data-variants="2"]', timeout=10_000)
@@ -341,4 +388,5 @@ def test_a_gallery_of_two_videos_both_play_and_differ(page: Any, jupyter: Jupyte
     assert sum(first) > 0 and first != second  # two different videos, not one shown twice
     links = page.locator(f"{WIDGET} a.mql-download")
     assert [links.nth(i).get_attribute("download") for i in range(2)] == [
-        f"{page.locator(WIDGET).get_attribute('data-generation-id')}-{i}.mp4" for i in (1, 2)]
+        f"{page.locator(WIDGET).get_attribute('data-generation-id')}-{i}.mp4" for i in (1, 2)
+    ]
