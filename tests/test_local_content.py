@@ -98,12 +98,13 @@ def test_a_different_prompt_gives_a_visibly_different_video(client, seed_video):
 
 def test_the_prompt_words_are_drawn(client):
     # Same look-defining key is impossible for two prompts, so compare the caption panel's
-    # text pixels: white glyphs on a dark panel appear in the bottom part only where text is.
+    # text pixels: white glyphs on a dark panel appear in the top part only where text is
+    # (at the top, clear of a player's controls along the bottom).
     _, data = video(client, prompt="WWWWWWWW WWWWWWWW WWWWWWWW", aspect_ratio="1:1")
     frame = frames(data, {0})[0]
     bright = frame.min(axis=2) > 200  # white text
     rows = np.nonzero(bright.any(axis=1))[0]
-    assert rows.size and rows.min() > frame.shape[0] * 0.5  # in the caption at the bottom
+    assert rows.size and rows.max() < frame.shape[0] * 0.5  # in the caption at the top
     assert bright.sum() > 2000
 
 

@@ -168,13 +168,14 @@ class _Scene:
         ]
         accent_hue = base_hue + 0.5 + rng.uniform(-0.08, 0.08)
 
-        # Caption panel first: the background only has to fill the space above it.
-        self.panel_y, panel_rgb = self._caption_panel(rng, accent_hue)
+        # Caption panel first, at the top (a player's controls cover the bottom of the
+        # picture): the background only has to fill the space below it.
+        self.panel_h, panel_rgb = self._caption_panel(rng, accent_hue)
         self.panel_yuv = _rgb_to_yuv(panel_rgb)
         self.bar_yuv = _rgb_to_yuv(
             np.array([[_colour(accent_hue, 0.8, 1.0)] * 2] * 2, dtype=np.uint8)
         )
-        scene_h = self.panel_y
+        scene_h = self.scene_h = h - self.panel_h
 
         # A background tile periodic in x (period px) and y (period py), scrolled at a
         # constant speed: the window onto it moves, nothing is redrawn.
@@ -224,6 +225,7 @@ class _Scene:
         return np.clip(rgb, 0, 255).astype(np.uint8)
 
     def _caption_panel(self, rng: random.Random, accent_hue: float) -> tuple[int, np.ndarray]:
+        """The panel's height (even) and its RGB pixels: the prompt, then a footer line."""
         w, h = self.width, self.height
         portrait = h > w
         big = _font(max(12, round(min(w, h) / 15)))
@@ -257,7 +259,7 @@ class _Scene:
             font=small,
             fill=(170, 170, 170),
         )
-        return h - panel_h, np.asarray(image)
+        return panel_h, np.asarray(image)
 
     def frame(self, index: int) -> np.ndarray:
         """Frame ``index`` as one (h * 3 / 2, w) yuv420p array (reused between calls)."""
@@ -270,14 +272,14 @@ class _Scene:
         y_plane = flat[: w * h].reshape(h, w)
         u_plane = flat[w * h : w * h * 5 // 4].reshape(h // 2, w // 2)
         v_plane = flat[w * h * 5 // 4 :].reshape(h // 2, w // 2)
-        scene_h = self.panel_y
+        top, scene_h = self.panel_h, self.scene_h  # the scene fills the rows below the panel
 
         ox = _even((self.velocity[0] * t) % self.period_x)
         oy = _even((self.velocity[1] * t) % self.period_y)
         ty, tu, tv = self.tile
-        y_plane[:scene_h] = ty[oy : oy + scene_h, ox : ox + w]
-        u_plane[: scene_h // 2] = tu[oy // 2 : (oy + scene_h) // 2, ox // 2 : (ox + w) // 2]
-        v_plane[: scene_h // 2] = tv[oy // 2 : (oy + scene_h) // 2, ox // 2 : (ox + w) // 2]
+        y_plane[top:] = ty[oy : oy + scene_h, ox : ox + w]
+        u_plane[top // 2 :] = tu[oy // 2 : (oy + scene_h) // 2, ox // 2 : (ox + w) // 2]
+        v_plane[top // 2 :] = tv[oy // 2 : (oy + scene_h) // 2, ox // 2 : (ox + w) // 2]
 
         phase = t / self.spec.duration
         for radius, mask, small, yv, uv, vv, (fx, px, fy, py) in self.discs:
@@ -285,23 +287,23 @@ class _Scene:
             cy = (scene_h / 2 - radius) + (scene_h / 2 - radius) * 0.9 * math.sin(
                 2 * math.pi * fy * phase + py
             )
-            x0, y0 = _even(max(cx, 0)), _even(max(cy, 0))
-            if y0 + 2 * radius > scene_h or x0 + 2 * radius > w:
+            x0, y0 = _even(max(cx, 0)), top + _even(max(cy, 0))
+            if y0 + 2 * radius > h or x0 + 2 * radius > w:
                 continue  # a frame too small for this disc (not with the sizes the API allows)
             y_plane[y0 : y0 + 2 * radius, x0 : x0 + 2 * radius][mask] = yv
             u_plane[y0 // 2 : y0 // 2 + radius, x0 // 2 : x0 // 2 + radius][small] = uv
             v_plane[y0 // 2 : y0 // 2 + radius, x0 // 2 : x0 // 2 + radius][small] = vv
 
         py_, pu, pv = self.panel_yuv
-        y_plane[scene_h:] = py_
-        u_plane[scene_h // 2 :] = pu
-        v_plane[scene_h // 2 :] = pv
-        # A progress bar along the panel's top edge: the video's own clock, visible at a glance.
+        y_plane[:top] = py_
+        u_plane[: top // 2] = pu
+        v_plane[: top // 2] = pv
+        # A progress bar along the panel's bottom edge: the video's own clock, visible at a glance.
         bar = _even(w * (index + 1) / self.frame_count)
         if bar:
-            y_plane[scene_h : scene_h + 4, :bar] = self.bar_yuv[0][0, 0]
-            u_plane[scene_h // 2 : scene_h // 2 + 2, : bar // 2] = self.bar_yuv[1][0, 0]
-            v_plane[scene_h // 2 : scene_h // 2 + 2, : bar // 2] = self.bar_yuv[2][0, 0]
+            y_plane[top - 4 : top, :bar] = self.bar_yuv[0][0, 0]
+            u_plane[top // 2 - 2 : top // 2, : bar // 2] = self.bar_yuv[1][0, 0]
+            v_plane[top // 2 - 2 : top // 2, : bar // 2] = self.bar_yuv[2][0, 0]
         return buf
 
 
