@@ -61,3 +61,16 @@ def jupyter(
     env = {"MQL_BASE_URL": emulator.url, "MQL_API_KEY": BROWSER_API_KEY}
     with JupyterServer(request.param, env) as server:
         yield server
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test shows the tail of its server's log (Jupyter, marimo or Voila)."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    for name, value in getattr(item, "funcargs", {}).items():
+        tail = getattr(value, "log_tail", None)
+        if callable(tail):
+            report.sections.append((f"{name} server log (tail)", tail()))
