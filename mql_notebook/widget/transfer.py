@@ -12,7 +12,8 @@ into one Blob and drops a transfer that a newer one has overtaken.
     ...
     {"kind": "video-end", "transfer": 3}
 
-A transfer with ``sizes == []`` clears the view's videos.
+A transfer with ``sizes == []`` clears the view's videos. These messages are typed for the view
+in js/protocol.d.ts (VideoBegin, VideoChunk, VideoEnd): change both together.
 """
 
 from __future__ import annotations

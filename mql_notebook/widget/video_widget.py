@@ -8,6 +8,9 @@ view -> kernel   {"kind": "generate"} {"kind": "cancel"} {"kind": "resume"}
                  {"kind": "show", "index": i} {"kind": "request-videos"}
 kernel -> view   video-begin / video-chunk (+ one binary buffer) / video-end  (see transfer.py)
 
+The traits (names, types, which side writes them) and these messages are typed in one place,
+js/protocol.d.ts, which the view (js/widget.js) is type-checked against: change both together.
+
 The poller is one asyncio task per generation on the kernel's running loop (create, then
 ``wait`` with ``on_update``, then a download of every variant). Whatever goes wrong in it
 becomes state (status "failed", the message in ``error``): never a silent dead task.
@@ -52,7 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["WIDGET_STATUSES", "Run", "VideoWidget"]
 
 WIDGET_STATUSES = (IDLE, PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED)
-INPUT_TRAITS = ("prompt", "model", "aspect_ratio", "duration", "n")
+INPUT_TRAITS = ("prompt", "model", "aspect_ratio", "duration", "n", "resolution")
 OUTPUT_TRAITS = (
     "status",
     "progress",
@@ -67,6 +70,7 @@ OUTPUT_TRAITS = (
     "runs",
     "shown_run",
     "choices",
+    "reconnecting",
 )
 
 STOPPED_NOTE = "Polling stopped; the remote job may still run."
@@ -110,6 +114,9 @@ class VideoWidget(anywidget.AnyWidget):
     duration = t.Int(DEFAULT_DURATION, help="Length in seconds: 5, 10, 15 or 20.").tag(sync=True)
     n = t.Int(
         DEFAULT_VARIANTS, help=f"How many videos to make from the prompt, 1 to {MAX_VARIANTS}."
+    ).tag(sync=True)
+    resolution = t.Unicode(
+        "", help="One of choices['resolutions'], or '' for the server's default."
     ).tag(sync=True)
 
     # ---- outputs: written by Python only (updates from the view are dropped) ----
@@ -159,6 +166,9 @@ class VideoWidget(anywidget.AnyWidget):
     ).tag(sync=True)
     choices = t.Dict(
         help="What the API accepts, offered by the view's controls: models, aspect_ratios, durations, max_variants."
+    ).tag(sync=True)
+    reconnecting = t.Unicode(
+        "", help="The last error while a wait rides out an outage; '' when the server answers."
     ).tag(sync=True)
 
     # ---- a kernel-only setting (no trait: never synced) ----

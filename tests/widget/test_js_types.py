@@ -1,0 +1,131 @@
+"""The frontend's types: tsc checks js/widget.js against js/protocol.d.ts, and protocol.d.ts
+declares what the Python side really has (its traits, who writes them, its message kinds).
+
+The tsc run needs ``npm ci --prefix js`` (``.ci/run`` does it); without js/node_modules it is
+skipped with the reason, and under ``CI=true`` it fails instead, so CI cannot pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import pytest
+import traitlets as t
+
+from mql_notebook.widget import VideoWidget, transfer
+
+ROOT = Path(__file__).resolve().parents[2]
+JS = ROOT / "js"
+TSC = JS / "node_modules" / ".bin" / "tsc"
+PROTOCOL = (JS / "protocol.d.ts").read_text()
+
+
+def _interface(name: str) -> dict[str, str]:
+    """The fields of ``export interface name`` in protocol.d.ts: name -> declared type."""
+    match = re.search(rf"^export interface {name}\b[^{{]*\{{(.*?)^\}}", PROTOCOL, re.M | re.S)
+    assert match, f"protocol.d.ts declares no interface {name}"
+    return {m[1]: m[3] for m in re.finditer(r"^  (\w+)(\??): ([^;]+);", match[1], re.M)}
+
+
+def _union(name: str) -> list[str]:
+    match = re.search(rf"^export type {name} =(.*?);", PROTOCOL, re.M | re.S)
+    assert match, f"protocol.d.ts declares no type {name}"
+    return re.findall(r"\w+", re.sub(r"/\*\*.*?\*/", "", match[1], flags=re.S))
+
+
+def test_tsc_finds_no_type_errors_in_the_frontend() -> None:
+    if not TSC.exists():
+        reason = "js/node_modules is missing (npm ci --prefix js); the JS type check needs it"
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(f"{reason} (CI=true: the check must run, not skip)", pytrace=False)
+        pytest.skip(reason)
+    result = subprocess.run(
+        [str(TSC), "-p", str(JS)], cwd=JS, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def _protocol_traits() -> dict[str, t.TraitType[Any, Any]]:
+    """The synced traits VideoWidget adds to anywidget's own (_esm, _css, layout, ...)."""
+    own = set(anywidget.AnyWidget.class_traits(sync=True))
+    return {k: v for k, v in VideoWidget.class_traits(sync=True).items() if k not in own}
+
+
+def _ts_types(trait: t.TraitType[Any, Any]) -> tuple[str, ...]:
+    """The TypeScript types that may declare ``trait`` (the JSON it syncs as)."""
+    if isinstance(trait, t.Bool):
+        types: tuple[str, ...] = ("boolean",)
+    elif isinstance(trait, t.Int | t.Float):
+        types = ("number",)
+    elif isinstance(trait, t.Unicode):
+        types = ("string", "WidgetStatus")
+    elif isinstance(trait, t.List):
+        types = ("RunEntry[]",)
+    else:
+        types = ("Choices",)
+    return tuple(f"{ts} | null" for ts in types) if trait.allow_none else types
+
+
+def test_the_protocol_declares_every_trait_with_its_json_type() -> None:
+    declared = _interface("InputTraits") | _interface("OutputTraits")
+    traits = _protocol_traits()
+    assert sorted(declared) == sorted(traits)
+    for name, trait in traits.items():
+        assert declared[name] in _ts_types(trait), (name, declared[name], type(trait).__name__)
+
+
+# A value from the view for each declared type: different from every trait's default.
+FROM_VIEW = {
+    "string": "typed in the view",
+    "number": 3,
+    "number | null": 42.0,
+    "boolean": True,
+    "WidgetStatus": "completed",
+    "RunEntry[]": [{"prompt": "forged"}],
+    "Choices": {"models": ["forged"]},
+}
+
+
+def test_the_view_can_write_the_input_traits_and_only_those() -> None:
+    """OutputTraits are Python's: a view's update of one is dropped (VideoWidget.set_state)."""
+    widget = VideoWidget("x")
+    try:
+        for name, ts in _interface("InputTraits").items():
+            widget.set_state({name: FROM_VIEW[ts]})
+            assert getattr(widget, name) == FROM_VIEW[ts], name
+        for name, ts in _interface("OutputTraits").items():
+            before = getattr(widget, name)
+            assert before != FROM_VIEW[ts], name  # else the check below could not fail
+            widget.set_state({name: FROM_VIEW[ts]})
+            assert getattr(widget, name) == before, f"the view could write {name}"
+    finally:
+        widget.close()
+
+
+def test_the_kernel_messages_are_those_transfer_sends() -> None:
+    sent = {
+        content["kind"]: set(content)
+        for content, _ in transfer.video_messages(
+            1, [b"abc", b"de"], generation_id="g", aspect_ratio="1:1", chunk_bytes=2
+        )
+    }
+    declared = {}
+    for name in _union("KernelMessage"):
+        fields = _interface(name)
+        kind = re.fullmatch(r'"([\w-]+)"', fields["kind"])
+        assert kind, (name, fields["kind"])
+        declared[kind[1]] = set(fields)
+    assert declared == sent
+
+
+def test_every_view_message_kind_is_handled_by_the_widget() -> None:
+    kinds = re.findall(r'\{ kind: "([\w-]+)"', PROTOCOL.split("export type ViewMessage")[1])
+    assert sorted(kinds) == ["cancel", "generate", "request-videos", "resume", "show"]
+    python = "\n".join(p.read_text() for p in (ROOT / "mql_notebook" / "widget").glob("*.py"))
+    for kind in kinds:
+        assert f'"{kind}"' in python, f"no Python code handles {kind!r}"
