@@ -1,0 +1,182 @@
+"""The widget's controls and layout in JupyterLab (Debian's Chromium): the free-text model box,
+the resolution choice, the "Reconnecting…" badge, the history strip that follows the shown run,
+and several videos sharing the widget's width.
+
+The kernel side is driven and read from the page, through the notebook's own kernel connection
+(``kernel_run``), as a person would from another cell. JupyterLab only: Notebook 7 runs the same
+view code (test_widget_browser.py covers both frontends).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jupyter_harness import BROWSER_API_KEY, JupyterServer, open_notebook, write_notebook
+
+from mql_notebook.local import LocalServer
+
+pytestmark = pytest.mark.browser
+
+WIDGET = ".mql-video-widget"
+JOB_TIMEOUT = 60_000  # ms
+
+# Runs `code` in the notebook's kernel (top-level await allowed); answers its printed output.
+KERNEL_RUN = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({ code, store_history: false });
+  let out = '';
+  future.onIOPub = (msg) => {
+    const c = msg.content;
+    if (msg.header.msg_type === 'stream') out += c.text;
+    if (msg.header.msg_type === 'error') out += `KERNEL ERROR ${c.ename}: ${c.evalue}`;
+  };
+  await future.done;
+  return out;
+}"""
+
+# Where the shown history entry sits against the strip that scrolls it.
+SHOWN_ENTRY = """() => {
+  const strip = document.querySelector('.mql-video-widget .mql-history-list');
+  const entry = strip.querySelector('[aria-current="true"]');
+  const s = strip.getBoundingClientRect(), e = entry.getBoundingClientRect();
+  return { index: Number(entry.dataset.index), left: e.left - s.left, right: s.right - e.right,
+           scrollLeft: strip.scrollLeft, overflow: strip.scrollWidth - strip.clientWidth };
+}"""
+
+
+@pytest.fixture(scope="module")
+def jupyter(emulator: LocalServer, browser: Any) -> Iterator[JupyterServer]:
+    env = {"MQL_BASE_URL": emulator.url, "MQL_API_KEY": BROWSER_API_KEY}
+    with JupyterServer("lab", env) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def page(jupyter: JupyterServer, browser: Any) -> Iterator[Any]:
+    write_notebook(
+        jupyter.root / "controls.ipynb",
+        ["from mql_notebook import VideoWidget\nw = VideoWidget(duration=5)\nw"],
+    )
+    page = open_notebook(browser, jupyter, "controls.ipynb")
+    try:
+        page.wait_for_selector(WIDGET, timeout=60_000)
+        yield page
+    finally:
+        page.close()
+
+
+def kernel_run(page: Any, code: str) -> str:
+    out = page.evaluate(KERNEL_RUN, code)
+    assert "KERNEL ERROR" not in out, out
+    return out
+
+
+def wait_kernel(page: Any, expression: str, expected: str, timeout: float = 10.0) -> None:
+    """Poll the kernel until ``print(expression)`` prints ``expected`` (a view's change travels)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = kernel_run(page, f"print({expression})").strip()
+        if got == expected or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
+    assert got == expected, (expression, got)
+
+
+def test_a_model_id_the_widget_never_heard_of_can_be_typed(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    box = page.locator(f"{WIDGET} input.mql-model")
+    suggestions = page.evaluate(
+        """() => { const box = document.querySelector('.mql-video-widget input.mql-model');
+                   return [...box.list.options].map((o) => o.value); }"""
+    )
+    assert suggestions == ["sora", "sora-1.0-turbo"]  # the known models, as suggestions only
+    box.fill("acme-video-<2>")
+    wait_kernel(page, "w.model", "acme-video-<2>")
+    # Back from the kernel: the box shows what Python set.
+    kernel_run(page, "w.model = 'sora'")
+    expect(box).to_have_value("sora", timeout=10_000)
+
+
+def test_the_resolution_choice_reaches_the_kernel(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    select = page.locator(f"{WIDGET} select.mql-resolution")
+    if kernel_run(page, "print('resolutions' in w.choices)").strip() != "True":
+        expect(select).to_be_hidden()  # a kernel that offers no resolutions: no control
+        kernel_run(page, "w.choices = {**w.choices, 'resolutions': ['480p', '720p', '1080p']}")
+    expect(select).to_be_visible(timeout=10_000)
+    assert select.locator("option").all_inner_texts()[0] == "auto (server default)"
+    assert select.input_value() == ""
+    select.select_option("720p")
+    wait_kernel(page, "w.resolution", "720p")
+    kernel_run(page, "w.resolution = ''")
+    expect(select).to_have_value("", timeout=10_000)
+
+
+def test_the_badge_says_reconnecting_with_the_reason_as_text(page: Any) -> None:
+    reason = "HTTP 503 from the server: <b>overloaded</b>, retrying"
+    kernel_run(page, f"w.reconnecting = {reason!r}")
+    page.wait_for_selector(f'{WIDGET}[data-reconnecting="true"]', timeout=10_000)
+    badge = page.locator(f"{WIDGET} .mql-badge")
+    assert "Reconnecting…" in badge.inner_text() and reason in badge.inner_text()
+    assert page.locator(f"{WIDGET} b").count() == 0  # the reason is text, never markup
+    kernel_run(page, "w.reconnecting = ''")
+    page.wait_for_selector(f"{WIDGET}:not([data-reconnecting])", timeout=10_000)
+    assert "Reconnecting" not in badge.inner_text() and "Ready" in badge.inner_text()
+
+
+def test_the_history_strip_keeps_the_shown_run_in_view(page: Any) -> None:
+    kernel_run(
+        page,
+        "for i in range(5):\n"
+        "    w.prompt = f'Run {i + 1}: a paper boat on a pond'\n"
+        "    await w.generate()\n"
+        "print(len(w.history))",
+    )
+    page.wait_for_selector(f'{WIDGET} .mql-history-entry[data-index="4"][aria-current="true"]')
+    shown = page.evaluate(SHOWN_ENTRY)
+    assert shown["index"] == 4 and shown["overflow"] > 0, shown  # five runs overflow the strip
+    assert shown["left"] >= -1 and shown["right"] >= -1 and shown["scrollLeft"] > 0, shown
+    kernel_run(page, "w.show(0)")  # e.g. from code: the strip scrolls back
+    page.wait_for_selector(f'{WIDGET} .mql-history-entry[data-index="0"][aria-current="true"]')
+    page.wait_for_function(
+        "() => document.querySelector('.mql-video-widget .mql-history-list').scrollLeft === 0"
+    )
+    shown = page.evaluate(SHOWN_ENTRY)
+    assert shown["index"] == 0 and shown["left"] >= -1 and shown["right"] >= -1, shown
+
+
+def test_two_videos_share_the_widget_width(page: Any) -> None:
+    kernel_run(
+        page,
+        "w.show(4)\nw.prompt, w.n = 'Two kites over a windy beach', 2\nawait w.generate()",
+    )
+    page.wait_for_selector(
+        f'{WIDGET}[data-status="completed"][data-variants="2"]', timeout=JOB_TIMEOUT
+    )
+    boxes = page.evaluate(
+        """() => {
+          const root = document.querySelector('.mql-video-widget');
+          const width = (el) => el.getBoundingClientRect().width;
+          return { widget: width(root), gallery: width(root.querySelector('.mql-gallery')),
+                   videos: [...root.querySelectorAll('.mql-gallery video')].map((v) => {
+                     const r = v.getBoundingClientRect(); return { width: r.width, top: r.top }; }) };
+        }"""
+    )
+    first, second = boxes["videos"]
+    assert first["top"] == second["top"], boxes  # side by side
+    for video in boxes["videos"]:
+        # Half the gallery each (minus the 8 px gap): the width is used, not 240 px boxes.
+        assert abs(video["width"] - (boxes["gallery"] - 8) / 2) < 2, boxes
+        assert video["width"] > 0.45 * boxes["widget"], boxes
+    shown = page.evaluate(SHOWN_ENTRY)  # the sixth run, shown, is in view as well
+    assert shown["index"] == 5 and shown["left"] >= -1 and shown["right"] >= -1, shown
+
+
+def test_no_widget_errors_in_the_console(page: Any) -> None:
+    errors = [e for e in page.console_errors if "mql" in e.lower() or "anywidget" in e.lower()]
+    assert not errors, errors
