@@ -55,7 +55,7 @@ class APIError(MQLError):
         self.operation = operation
         self.generation_id = generation_id
         where = f" while {operation}" if operation else ""
-        ident = f" (generation {generation_id})" if generation_id else ""
+        ident = _ident(generation_id, operation)
         super().__init__(f"HTTP {status_code}{where}{ident}: {message}")
 
 
@@ -98,7 +98,7 @@ class APIConnectionError(MQLError):
         self.operation = operation
         self.generation_id = generation_id
         where = f" while {operation}" if operation else ""
-        ident = f" (generation {generation_id})" if generation_id else ""
+        ident = _ident(generation_id, operation)
         super().__init__(f"{message}{where}{ident}")
 
 
@@ -140,6 +140,13 @@ class DownloadError(MQLError):
 
 class DownloadTooLargeError(DownloadError):
     """The video is larger than the client's ``max_download_bytes``."""
+
+
+def _ident(generation_id: str | None, operation: str) -> str:
+    """The " (generation X)" suffix, unless the operation already names X (no id said twice)."""
+    if not generation_id or generation_id in operation.split():
+        return ""
+    return f" (generation {generation_id})"
 
 
 def _short_repr(value: Any, limit: int = 60) -> str:

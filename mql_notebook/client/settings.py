@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -14,6 +15,9 @@ ENV_API_KEY = "MQL_API_KEY"
 ENV_BASE_URL = "MQL_BASE_URL"
 KEY_PREFIX = "mql_"
 LOCAL_API_KEY = "mql_local_emulator"  # what the emulator accepts when no key is set
+LOOPBACK_PLACEHOLDER_KEY = (
+    "mql_local"  # sent to a loopback server (`mql-notebook serve`) without a key
+)
 
 DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP request (connect, read, write)
 DEFAULT_MAX_RETRIES = 4
@@ -65,6 +69,8 @@ def resolve_settings(
         key = key or LOCAL_API_KEY
     url = _check_base_url(url)
     if key is None:
+        key = _loopback_placeholder_key(url)
+    if key is None:
         raise ConfigurationError(
             f"no API key: pass api_key='mql_...', or set the {ENV_API_KEY} environment variable; "
             f"to try it without a key, use base_url='local' (or {ENV_BASE_URL}=local) for the local emulator"
@@ -93,6 +99,20 @@ def resolve_settings(
         extra_models=tuple(extra_models),
         is_local=is_local,
     )
+
+
+def _loopback_placeholder_key(url: str) -> str | None:
+    """A placeholder key for a server on this machine (``mql-notebook serve`` takes any mql_ key).
+
+    Loopback only: a remote server without a key is still an error that says how to set one.
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return LOOPBACK_PLACEHOLDER_KEY
+    try:
+        return LOOPBACK_PLACEHOLDER_KEY if ipaddress.ip_address(host).is_loopback else None
+    except ValueError:  # a name, not an address
+        return None
 
 
 def mask_key(key: str) -> str:

@@ -10,9 +10,14 @@ Faults can also be changed while it runs: ``POST /_emulator/faults`` with a JSON
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import threading
+import time
 from typing import Any
 
+from ..client.settings import ENV_API_KEY, ENV_BASE_URL
 from .emulator import Emulator
 from .faults import ENDPOINT_KINDS, TARGETS, parse_fault_spec
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
@@ -95,6 +100,20 @@ def add_serve_parser(
         default=DEFAULT_MAX_JOBS,
         help="most jobs kept; the oldest finished go first (default: %(default)s)",
     )
+    parser.add_argument(
+        "--idle-exit",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long without a request (default: serve until stopped)",
+    )
+    parser.add_argument(
+        "--state-file",
+        default=None,
+        metavar="PATH",
+        help="once listening, write {url, pid} as JSON to PATH; removed on exit "
+        "(how `MQL_BASE_URL=local` commands find the background emulator)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     return parser
 
@@ -143,26 +162,105 @@ def run_serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+        for line in export_lines(url, args.host, fixed_key=args.api_key is not None):
+            print(line, flush=True)
         print(
             f"try: curl -X POST {url}/v1/videos/generations -H 'Authorization: Bearer mql_your_key' "
             '-H \'Content-Type: application/json\' -d \'{"model": "sora", "prompt": "a flower"}\'',
             flush=True,
         )
+        if args.idle_exit is not None:
+            print(f"stops after {args.idle_exit:g} s without a request", flush=True)
         print("Ctrl-C to stop", flush=True)
+        if args.state_file:
+            write_state_file(args.state_file, url)
 
     server = make_server(emulator, quiet=args.quiet, on_started=announce)
+    watcher = IdleWatcher(server, args.idle_exit) if args.idle_exit is not None else None
     try:
+        if watcher is not None:
+            watcher.start()
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the Ctrl-C it handled, once it has shut down cleanly
     finally:
+        if watcher is not None:
+            watcher.stop()
+        if args.state_file:
+            remove_state_file(args.state_file)
         sock.close()
         emulator.close()
+    if watcher is not None and watcher.fired:
+        print(f"no request for {args.idle_exit:g} s", flush=True)
     if not server.started:
         print("mql-notebook serve: the server did not start", file=sys.stderr)
         return 1
     print("mql-notebook local emulator stopped", flush=True)
     return 0
+
+
+def export_lines(url: str, host: str, *, fixed_key: bool) -> list[str]:
+    """What a user pastes into another shell to point the CLI or a notebook at this server."""
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: this machine reaches it on loopback
+        url = url.replace(f"//{host}:", "//127.0.0.1:").replace("//[::]:", "//[::1]:")
+    lines = [f"export {ENV_BASE_URL}={url}"]
+    if fixed_key:
+        lines.append(f"export {ENV_API_KEY}=...   # the key given with --api-key: it is needed")
+    else:
+        lines[0] += "   # no key needed: clients send a placeholder to loopback servers"
+    return lines
+
+
+def write_state_file(path: str, url: str) -> None:
+    """``{"url", "pid"}`` for ``cli.local_daemon``, written whole (a reader never sees half)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"url": url, "pid": os.getpid()}, f)
+    os.replace(tmp, path)
+
+
+def remove_state_file(path: str) -> None:
+    """Remove the state file if it still describes this process (a newer server may own it)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            if json.load(f).get("pid") != os.getpid():
+                return
+        os.unlink(path)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class IdleWatcher:
+    """Stops a uvicorn server once no request has arrived and no connection was open for ``idle`` s.
+
+    A thread that looks at uvicorn's own counters a few times per idle period, so a request
+    being served (an open connection) always counts as activity, however long it lasts.
+    """
+
+    def __init__(self, server: Any, idle: float) -> None:
+        self.server = server
+        self.idle = idle
+        self.fired = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mql-serve-idle-exit", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        state = self.server.server_state
+        seen, last_active = -1, time.monotonic()
+        while not self._stop.wait(min(1.0, max(self.idle / 4, 0.05))):
+            now = time.monotonic()
+            if state.total_requests != seen or state.connections:
+                seen, last_active = state.total_requests, now
+            elif now - last_active >= self.idle:
+                self.fired = True
+                self.server.should_exit = True
+                return
 
 
 def _seconds(text: str) -> float:
