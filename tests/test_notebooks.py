@@ -211,7 +211,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_demo_copies_the_quickstart_and_serves_jupyterlab_on_the_emulator(tmp_path: Path) -> None:
+def test_demo_copies_the_notebooks_and_serves_jupyterlab_on_the_quickstart(tmp_path: Path) -> None:
     psutil = pytest.importorskip("psutil")
     port, token = _free_port(), "mql-demo-test-token"
     folder = tmp_path / "demo"
@@ -255,9 +255,19 @@ def test_demo_copies_the_quickstart_and_serves_jupyterlab_on_the_emulator(tmp_pa
         )
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=5) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
-        assert (folder / "quickstart.ipynb").read_bytes() == (
-            ROOT / "notebooks" / "quickstart.ipynb"
-        ).read_bytes()
+        # All three notebooks: the quickstart's last line points to the other two.
+        for name in ("quickstart.ipynb", "prompt_iteration.ipynb", "batch.ipynb"):
+            assert (folder / name).read_bytes() == (ROOT / "notebooks" / name).read_bytes()
+        # The URLs it prints (for a user without a browser) open the quickstart, not the
+        # Launcher: the same /lab/tree/ route the browser tests open notebooks by.
+        printed = re.findall(rf"http://\S+?:{port}(/\S*)", stderr)
+        assert printed and all(
+            url.startswith("/lab/tree/quickstart.ipynb?token=") for url in printed
+        ), printed
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/lab/tree/quickstart.ipynb?token={token}", timeout=5
+        ) as r:
+            assert r.status == 200 and b"JupyterLab" in r.read()
         assert "MQL_API_KEY is not set: the demo uses the local emulator" in stderr
         # The server (and so every kernel it starts) has the emulator in its environment.
         servers = [

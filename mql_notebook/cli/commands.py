@@ -1,15 +1,18 @@
-"""The client's command-line commands: generate, status, download (``mql-notebook --help``)."""
+"""The client's command-line commands: generate, status, wait, download (``mql-notebook --help``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
 from ..client import MQL
+from ..client.settings import ENV_BASE_URL, LOCAL_BASE_URL
 from ..errors import (
     APIConnectionError,
     APIError,
@@ -23,6 +26,8 @@ from ..errors import (
 )
 from ..generation import Generation
 from ..options import ASPECT_RATIOS, DEFAULT_MODEL, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
+from . import local_daemon
+from .messages import error_message, interrupted_message
 
 # Exit codes, so scripts can tell failures apart.
 EXIT_OK = 0
@@ -71,6 +76,16 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     status.add_argument("--json", action="store_true", help="print the server's JSON")
     status.set_defaults(run=run_status)
 
+    wait = subparsers.add_parser(
+        "wait",
+        help="wait for a generation to finish, then print its status",
+        description="Wait for a generation with a live progress line (as generate does), "
+        "then print its final status. Exit code 0 once completed, 5 if it failed, 6 on timeout.",
+    )
+    wait.add_argument("id", help="the generation id")
+    wait.add_argument("--timeout", type=float, default=None, help="seconds to wait (default: 900)")
+    wait.set_defaults(run=run_wait)
+
     download = subparsers.add_parser(
         "download", help="save a finished video", description="Save a finished generation's video."
     )
@@ -87,19 +102,37 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
 def run_client_command(
     args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
-    """Run generate/status/download; every error becomes a message on stderr and an exit code."""
+    """Run generate/status/wait/download; every error becomes a message on stderr and an exit code."""
+    base_url: str | None = None
+    local = False
     try:
-        with MQL() as client:
+        base_url, local = _base_url(os.environ)
+        with MQL(base_url=base_url) as client:
+            base_url = client.settings.base_url
             return int(args.run(client, args, out, err))
     except KeyboardInterrupt:
-        print(
-            "\ninterrupted; a job already created keeps running: check it with `mql-notebook status ID`",
-            file=err,
-        )
+        print("\n" + interrupted_message(getattr(args, "created_id", None)), file=err)
         return EXIT_INTERRUPTED
     except MQLError as exc:
-        print(f"error: {exc}", file=err)
+        output = getattr(args, "output", None)
+        message = error_message(
+            exc, base_url=base_url, output=None if output is None else str(output), local=local
+        )
+        print(f"error: {message}", file=err)
         return _exit_code(exc)
+
+
+def _base_url(environ: Mapping[str, str]) -> tuple[str | None, bool]:
+    """``MQL_BASE_URL=local``: the background emulator every command shares (each command is its
+    own process, so an in-process one would forget the jobs). Anything else: as the client reads it."""
+    if environ.get(ENV_BASE_URL, "").strip().lower() != LOCAL_BASE_URL:
+        return None, False
+    if not local_daemon.supported():
+        return (
+            None,
+            True,
+        )  # no flock here: the in-process emulator, jobs live as long as the command
+    return local_daemon.local_daemon_url(environ), True
 
 
 def run_generate(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -112,6 +145,7 @@ def run_generate(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO
         n=args.n,
         resolution=args.resolution,
     )
+    args.created_id = generation.id  # named if the user presses Ctrl-C
     print(f"generation {generation.id} created", file=err)
     progress.update(generation)
     try:
@@ -133,6 +167,17 @@ def run_status(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) 
         print(json.dumps(generation.raw, indent=2, sort_keys=True), file=out)
     else:
         print(_describe(generation), file=out)
+    return EXIT_OK
+
+
+def run_wait(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    args.created_id = args.id
+    progress = ProgressLine(err)
+    try:
+        generation = client.video.wait(args.id, timeout=args.timeout, on_update=progress.update)
+    finally:
+        progress.close()
+    print(_describe(generation), file=out)
     return EXIT_OK
 
 

@@ -13,23 +13,27 @@ from pathlib import Path
 from ..client.settings import ENV_API_KEY, ENV_BASE_URL, LOCAL_BASE_URL
 
 QUICKSTART = "quickstart.ipynb"
+# The quickstart's last line points to the other two: the demo folder gets all three.
+NOTEBOOKS = (QUICKSTART, "prompt_iteration.ipynb", "batch.ipynb")
 
 
 def add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = subparsers.add_parser(
         "demo",
         help="open JupyterLab on the quickstart notebook",
-        description="Copy the quickstart notebook into a folder and open it in JupyterLab. "
+        description="Copy the demo notebooks into a folder and open the quickstart in JupyterLab. "
         f"Without {ENV_API_KEY}, the notebook uses the local emulator (no key, no network).",
     )
     demo.add_argument(
         "--dir",
         type=Path,
         default=Path("mql-notebook-demo"),
-        help="folder for the notebook (created; an existing notebook there is kept)",
+        help="folder for the notebooks (created; a notebook already there is kept)",
     )
     demo.add_argument(
-        "--no-browser", action="store_true", help="start JupyterLab without opening a browser"
+        "--no-browser",
+        action="store_true",
+        help="start JupyterLab without opening a browser (the URLs it prints open the quickstart)",
     )
     demo.add_argument("--port", type=int, default=None)
 
@@ -40,14 +44,23 @@ def run_demo(args: argparse.Namespace) -> int:
         return 1
     folder: Path = args.dir
     folder.mkdir(parents=True, exist_ok=True)
-    notebook = folder / QUICKSTART
-    if not notebook.exists():  # never overwrite the user's edits
-        notebook.write_bytes(quickstart_notebook())
+    for name in NOTEBOOKS:
+        notebook = folder / name
+        if not notebook.exists():  # never overwrite the user's edits
+            notebook.write_bytes(shipped_notebook(name))
     env = dict(os.environ)
     if not env.get(ENV_API_KEY) and not env.get(ENV_BASE_URL):
         env[ENV_BASE_URL] = LOCAL_BASE_URL
         print(f"{ENV_API_KEY} is not set: the demo uses the local emulator", file=sys.stderr)
-    command = [sys.executable, "-m", "jupyterlab", str(notebook.name)]
+    # default_url: the URLs JupyterLab prints (and `/`) open the quickstart, not the Launcher;
+    # the file argument: the browser it opens shows it too.
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        QUICKSTART,
+        f"--LabApp.default_url=/lab/tree/{QUICKSTART}",
+    ]
     if args.no_browser:
         command.append("--no-browser")
     if args.port:
@@ -59,12 +72,12 @@ def run_demo(args: argparse.Namespace) -> int:
     return subprocess.call(command, cwd=folder, env=env)
 
 
-def quickstart_notebook() -> bytes:
-    """The quickstart notebook: shipped in the wheel, or read from the checkout's notebooks/."""
-    shipped = resources.files("mql_notebook").joinpath("notebooks").joinpath(QUICKSTART)
+def shipped_notebook(name: str) -> bytes:
+    """A demo notebook: shipped in the wheel, or read from the checkout's notebooks/."""
+    shipped = resources.files("mql_notebook").joinpath("notebooks").joinpath(name)
     if shipped.is_file():
         return shipped.read_bytes()
-    return (Path(__file__).resolve().parents[2] / "notebooks" / QUICKSTART).read_bytes()
+    return (Path(__file__).resolve().parents[2] / "notebooks" / name).read_bytes()
 
 
 def _has_module(name: str) -> bool:

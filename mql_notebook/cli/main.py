@@ -1,4 +1,4 @@
-"""The ``mql-notebook`` console script: generate, status, download, serve, demo."""
+"""The ``mql-notebook`` console script: generate, status, wait, download, serve, demo."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .._version import __version__
 from .commands import add_client_parsers, run_client_command
 from .demo import add_demo_parser
 
@@ -16,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate videos with the Metriqual (Sora) API. Set MQL_API_KEY, "
         "or MQL_BASE_URL=local to use the built-in emulator.",
     )
+    parser.add_argument("--version", action="version", version=f"mql-notebook {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_client_parsers(subparsers)
     try:

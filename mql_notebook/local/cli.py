@@ -202,13 +202,18 @@ def run_serve(args: argparse.Namespace) -> int:
 def export_lines(url: str, host: str, *, fixed_key: bool) -> list[str]:
     """What a user pastes into another shell to point the CLI or a notebook at this server."""
     if host in ("0.0.0.0", "::", ""):  # listening everywhere: this machine reaches it on loopback
-        url = url.replace(f"//{host}:", "//127.0.0.1:").replace("//[::]:", "//[::1]:")
+        url = url.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:")
     lines = [f"export {ENV_BASE_URL}={url}"]
     if fixed_key:
-        lines.append(f"export {ENV_API_KEY}=...   # the key given with --api-key: it is needed")
+        lines.append(f"export {ENV_API_KEY}=mql_...   # the key given with --api-key (required)")
+    elif host in _LOOPBACK_HOSTS:
+        lines[0] += "   # no key needed: a client sends a placeholder key to a loopback server"
     else:
-        lines[0] += "   # no key needed: clients send a placeholder to loopback servers"
+        lines.append(f"export {ENV_API_KEY}=mql_anything   # any key starting mql_")
     return lines
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost", "0.0.0.0", "::", "")
 
 
 def write_state_file(path: str, url: str) -> None:

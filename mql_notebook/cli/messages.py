@@ -1,0 +1,71 @@
+"""What the command line says about an error: the exception's own text, reworded where a
+terminal user needs something else (the URL that could not be reached, the command that
+picks a job up again). No I/O; the exception classes keep their messages for Python users."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import httpx
+
+from ..errors import (
+    APIConnectionError,
+    APITimeoutError,
+    MQLError,
+    NotFoundError,
+    WaitTimeoutError,
+)
+
+PROG = "mql-notebook"
+
+
+def error_message(
+    exc: MQLError, *, base_url: str | None, output: str | None = None, local: bool = False
+) -> str:
+    """One line for stderr (without the ``error:`` prefix)."""
+    if isinstance(exc, WaitTimeoutError):
+        return wait_timeout_message(exc, output)
+    if isinstance(exc, APIConnectionError) and base_url:
+        return connection_message(exc, base_url)
+    if isinstance(exc, NotFoundError) and local:
+        return (
+            f"{exc} (the background emulator of {PROG} forgets its jobs when it stops, "
+            "after a while without requests)"
+        )
+    return str(exc)
+
+
+def wait_timeout_message(exc: WaitTimeoutError, output: str | None = None) -> str:
+    gid = exc.generation_id
+    save = f"{PROG} download {gid}" + (f" --output {shlex.quote(output)}" if output else "")
+    return (
+        f"generation {gid} still {exc.generation.raw_status!r} after {exc.timeout:g} s; "
+        f"the job keeps running: `{PROG} wait {gid}` picks it up, then `{save}` saves it"
+    )
+
+
+def interrupted_message(generation_id: str | None) -> str:
+    if generation_id is None:
+        return f"interrupted; a job already created keeps running: check it with `{PROG} status ID`"
+    return (
+        f"interrupted; generation {generation_id} keeps running: "
+        f"`{PROG} wait {generation_id}` picks it up"
+    )
+
+
+def connection_message(exc: APIConnectionError, base_url: str) -> str:
+    """``could not reach URL (connection refused) while checking generation X``."""
+    where = f" while {exc.operation}" if exc.operation else ""
+    cause = exc.__cause__
+    if isinstance(exc, APITimeoutError):
+        return f"{base_url} did not answer in time: {exc}"
+    if isinstance(cause, httpx.ConnectError):
+        return f"could not reach {base_url} ({_reason(cause)}){where}"
+    return f"the connection to {base_url} failed: {exc}"
+
+
+def _reason(cause: BaseException) -> str:
+    # "[Errno 111] Connection refused" -> "connection refused"
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(cause)).strip() or type(cause).__name__
+    return text[:1].lower() + text[1:]
