@@ -4,6 +4,7 @@ picks a job up again). No I/O; the exception classes keep their messages for Pyt
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 
@@ -30,8 +31,8 @@ def error_message(
         return connection_message(exc, base_url)
     if isinstance(exc, NotFoundError) and local:
         return (
-            f"{exc} (the background emulator of {PROG} forgets its jobs when it stops, "
-            "after a while without requests)"
+            f"{exc} With MQL_BASE_URL=local, jobs live in a background emulator that forgets "
+            "them when it stops (after MQL_LOCAL_IDLE_EXIT seconds without a request, 600 by default)."
         )
     return str(exc)
 
@@ -66,6 +67,16 @@ def connection_message(exc: APIConnectionError, base_url: str) -> str:
 
 
 def _reason(cause: BaseException) -> str:
-    # "[Errno 111] Connection refused" -> "connection refused"
+    """The system's words for why, e.g. "connection refused" (the async transport hides them
+    under "All connection attempts failed"), else the exception's own text."""
+    seen: BaseException | None = cause
+    for _ in range(10):  # the chain is short; a cycle must not hang an error message
+        if seen is None:
+            break
+        if isinstance(seen, OSError) and seen.errno:
+            # A name lookup's (negative) errno is not the system's: its own text says it.
+            words = os.strerror(seen.errno) if seen.errno > 0 else (seen.strerror or str(seen))
+            return words[:1].lower() + words[1:]
+        seen = seen.__cause__ or seen.__context__
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(cause)).strip() or type(cause).__name__
     return text[:1].lower() + text[1:]

@@ -1,0 +1,164 @@
+"""``MQL_BASE_URL=local`` on the command line: commands run one after another, each its own
+process, see the same jobs through one background emulator that stops by itself when idle."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import httpx
+import psutil
+import pytest
+
+from mql_notebook.cli.local_daemon import STATE_NAME
+
+from .conftest import CliRunner, command_env
+
+PROMPT = "A timelapse of a flower blooming in a garden"
+LOCAL = {"MQL_BASE_URL": "local", "MQL_LOCAL_PACE": "1"}
+
+
+def _state(runtime_dir: Path) -> dict[str, object]:
+    return json.loads((runtime_dir / STATE_NAME).read_text())
+
+
+def _created_id(stderr: str) -> str:
+    found = re.search(r"generation (\S+) created", stderr)
+    assert found, stderr
+    return found.group(1)
+
+
+def _serving(runtime_dir: Path) -> list[int]:
+    """The pids of every emulator process recorded in this test's runtime folder."""
+    pids = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if "serve" in cmdline and str(runtime_dir / STATE_NAME) in cmdline:
+            pids.append(process.pid)
+    return pids
+
+
+def test_the_readme_terminal_block_works_as_written(
+    cli: CliRunner, tmp_path: Path, runtime_dir: Path
+) -> None:
+    # export MQL_BASE_URL=local; generate ...; status ID; download ID --output flower.mp4
+    created = cli(
+        "generate", PROMPT, "--duration", "5", "--output", "flower.mp4", cwd=tmp_path, **LOCAL
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "flower.mp4"
+    generation_id = _created_id(created.stderr)
+    daemon = _state(runtime_dir)
+    first = (tmp_path / "flower.mp4").read_bytes()
+
+    status = cli("status", generation_id, cwd=tmp_path, **LOCAL)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.split()[:2] == [generation_id, "completed"]
+
+    (tmp_path / "flower.mp4").unlink()
+    downloaded = cli("download", generation_id, "--output", "flower.mp4", cwd=tmp_path, **LOCAL)
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert (tmp_path / "flower.mp4").read_bytes() == first
+    with av.open(str(tmp_path / "flower.mp4")) as container:
+        assert float(container.duration / av.time_base) == pytest.approx(5.0, abs=0.05)
+    # One emulator, outliving each command, served all three.
+    assert _state(runtime_dir) == daemon
+    assert _serving(runtime_dir) == [daemon["pid"]]
+
+
+def test_the_background_emulator_stops_when_idle_and_the_next_command_starts_another(
+    cli: CliRunner, tmp_path: Path, runtime_dir: Path
+) -> None:
+    env = {**LOCAL, "MQL_LOCAL_IDLE_EXIT": "3"}
+    created = cli("generate", PROMPT, "--output", "a.mp4", cwd=tmp_path, **env)
+    assert created.returncode == 0, created.stderr
+    generation_id = _created_id(created.stderr)
+    first = psutil.Process(int(_state(runtime_dir)["pid"]))  # type: ignore[arg-type]
+
+    first.wait(timeout=60)  # it exits by itself once no request came for 3 s
+    assert not (runtime_dir / STATE_NAME).exists()  # and says so: no stale record is left
+
+    again = cli("status", generation_id, cwd=tmp_path, **env)
+    assert again.returncode == 3
+    assert "404" in again.stderr and "background emulator that forgets them" in again.stderr
+    assert _state(runtime_dir)["pid"] != first.pid
+    assert _serving(runtime_dir) == [_state(runtime_dir)["pid"]]
+
+
+def test_two_commands_started_at_once_share_one_emulator(tmp_path: Path, runtime_dir: Path) -> None:
+    commands = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mql_notebook.cli",
+                "generate",
+                f"{PROMPT} {i}",
+                "-o",
+                f"{i}.mp4",
+            ],
+            cwd=tmp_path,
+            env=command_env(**LOCAL),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    results = [(c.wait(timeout=120), c.communicate()) for c in commands]
+    assert all(code == 0 for code, _ in results), results
+    state = _state(runtime_dir)
+    # Both jobs were created on the one emulator recorded, and no other was started.
+    requests = httpx.get(f"{state['url']}/_emulator/requests").json()["requests"]
+    assert sum(r["endpoint"] == "create" for r in requests) == 2
+    assert _serving(runtime_dir) == [state["pid"]]
+
+
+def test_a_wait_timeout_names_the_commands_that_pick_the_job_up_and_they_work(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    slow = {**LOCAL, "MQL_LOCAL_PACE": "3"}
+    created = cli(
+        "generate", PROMPT, "--output", "flower.mp4", "--timeout", "0.3", cwd=tmp_path, **slow
+    )
+    assert created.returncode == 6, created.stderr
+    generation_id = _created_id(created.stderr)
+    assert "wait(" not in created.stderr  # Python's advice has no place in a terminal
+    commands = re.findall(r"`(mql-notebook [^`]+)`", created.stderr)
+    assert commands == [
+        f"mql-notebook wait {generation_id}",
+        f"mql-notebook download {generation_id} --output flower.mp4",
+    ]
+    # Run them as a user would paste them.
+    waited = cli(*shlex.split(commands[0])[1:], cwd=tmp_path, **slow)
+    assert waited.returncode == 0, waited.stderr
+    assert waited.stdout.split()[:2] == [generation_id, "completed"]
+    assert "100%" in waited.stderr  # the same progress line as generate
+    saved = cli(*shlex.split(commands[1])[1:], cwd=tmp_path, **slow)
+    assert saved.returncode == 0, saved.stderr
+    with av.open(str(tmp_path / "flower.mp4")) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+
+
+def test_wait_on_a_failing_job_exits_5_with_the_reason(cli: CliRunner, tmp_path: Path) -> None:
+    created = cli("generate", f"{PROMPT} [[fail]]", "--timeout", "0.2", cwd=tmp_path, **LOCAL)
+    generation_id = _created_id(created.stderr)
+    waited = cli("wait", generation_id, cwd=tmp_path, **LOCAL)
+    assert waited.returncode == 5, waited.stderr
+    assert f"generation {generation_id} ended failed" in waited.stderr
+
+
+def test_a_daemon_that_died_without_cleaning_up_is_replaced(
+    cli: CliRunner, tmp_path: Path, runtime_dir: Path
+) -> None:
+    # A record naming a process that is gone (killed, machine asleep): the next command starts anew.
+    (runtime_dir / STATE_NAME).write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": 2**22}))
+    status = cli("status", "video_nope", cwd=tmp_path, **LOCAL)
+    assert status.returncode == 3 and "404" in status.stderr, status.stderr
+    assert _state(runtime_dir)["url"] != "http://127.0.0.1:9"
+    assert _serving(runtime_dir) == [_state(runtime_dir)["pid"]]
