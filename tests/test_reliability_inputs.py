@@ -498,7 +498,7 @@ CASES: list[tuple[str, Callable[[Ctx], Any], type[BaseException] | None, str]] =
             c,
             ["generate", "x [[stall]]", "--timeout", "0.3", "--output", str(c.out / "v.mp4")],
             6,
-            "resume with wait(",
+            "`mql-notebook wait ",
         ),
         None,
         "",
