@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..client import MQL
-from ..client.settings import ENV_BASE_URL, LOCAL_BASE_URL
+from ..client.settings import ENV_BASE_URL, LOCAL_BASE_URL, LOOPBACK_PLACEHOLDER_KEY
 from ..errors import (
     APIConnectionError,
     APIError,
@@ -107,7 +107,9 @@ def run_client_command(
     local = False
     try:
         base_url, local = _base_url(os.environ)
-        with MQL(base_url=base_url) as client:
+        # The background emulator takes any mql_ key: a user's real one never goes to it.
+        key = LOOPBACK_PLACEHOLDER_KEY if local and base_url else None
+        with MQL(base_url=base_url, api_key=key) as client:
             base_url = client.settings.base_url
             return int(args.run(client, args, out, err))
     except KeyboardInterrupt:
@@ -127,11 +129,8 @@ def _base_url(environ: Mapping[str, str]) -> tuple[str | None, bool]:
     own process, so an in-process one would forget the jobs). Anything else: as the client reads it."""
     if environ.get(ENV_BASE_URL, "").strip().lower() != LOCAL_BASE_URL:
         return None, False
-    if not local_daemon.supported():
-        return (
-            None,
-            True,
-        )  # no flock here: the in-process emulator, jobs live as long as the command
+    if not local_daemon.supported():  # no flock: the in-process emulator, for this command only
+        return None, True
     return local_daemon.local_daemon_url(environ), True
 
 

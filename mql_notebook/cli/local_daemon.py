@@ -140,6 +140,7 @@ def _start(directory: Path, state: Path, *, pace: float, idle: float) -> tuple[s
             stdout=log,
             stderr=log,
             env=env,
+            cwd=directory,  # not the first command's folder, which the user may delete or unmount
             start_new_session=True,  # Ctrl-C in this terminal or its closing does not stop it
             close_fds=True,
         )

@@ -162,3 +162,15 @@ def test_a_daemon_that_died_without_cleaning_up_is_replaced(
     assert status.returncode == 3 and "404" in status.stderr, status.stderr
     assert _state(runtime_dir)["url"] != "http://127.0.0.1:9"
     assert _serving(runtime_dir) == [_state(runtime_dir)["pid"]]
+
+
+def test_the_users_key_never_reaches_the_background_emulator(
+    cli: CliRunner, tmp_path: Path, runtime_dir: Path
+) -> None:
+    canary = "mql_canary_key_for_the_daemon_test"
+    status = cli("status", "video_nope", cwd=tmp_path, MQL_API_KEY=canary, **LOCAL)
+    assert status.returncode == 3, status.stderr
+    daemon = psutil.Process(int(_state(runtime_dir)["pid"]))  # type: ignore[arg-type]
+    assert "MQL_API_KEY" not in daemon.environ()
+    assert canary not in " ".join(daemon.cmdline())
+    assert canary not in (runtime_dir / "mql-notebook-local.log").read_text()
