@@ -18,10 +18,7 @@ import glob
 import json
 import os
 import statistics
-import sys
 import time
-
-from bench.common import ROOT
 
 SETUP = r"""
 import time, json, asyncio
@@ -56,9 +53,11 @@ OBSERVE_JS = """() => { window.__t = []; window.__views = [];
 
 
 def measure() -> dict:
-    sys.path.insert(0, str(ROOT / "tests" / "browser"))
     import jupyter_client
-    from jupyter_harness import (
+    from playwright.sync_api import sync_playwright
+
+    from mql_notebook.local import LocalServer
+    from tests.browser.jupyter_harness import (  # the browser tests' harness, by package path
         BROWSER_API_KEY,
         JupyterServer,
         chromium_executable,
@@ -66,9 +65,6 @@ def measure() -> dict:
         run_all_cells,
         write_notebook,
     )
-    from playwright.sync_api import sync_playwright
-
-    from mql_notebook.local import LocalServer
 
     exe = chromium_executable()
     if exe is None:

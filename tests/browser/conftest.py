@@ -11,15 +11,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jupyter_harness import (
+
+from mql_notebook.local import LocalServer
+from tests.browser.jupyter_harness import (
     BROWSER_API_KEY,
     JOB_SECONDS,
     JupyterServer,
     chromium_executable,
     launch_browser,
 )
-
-from mql_notebook.local import LocalServer
+from tests.emulators import LocalServers
 
 
 def _missing(reason: str) -> None:
@@ -48,9 +49,9 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[LocalServer]:
-    with LocalServer(pace=JOB_SECONDS, api_key=BROWSER_API_KEY) as server:
-        yield server
+def emulator(local_servers: LocalServers) -> LocalServer:
+    """One emulator for the whole sequence of tests on one widget (never reset between them)."""
+    return local_servers.get(pace=JOB_SECONDS, api_key=BROWSER_API_KEY)
 
 
 @pytest.fixture(scope="module", params=["lab", "notebook"])

@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_harness import BROWSER_API_KEY, JupyterServer, open_notebook, write_notebook
+
+from tests.browser.jupyter_harness import (
+    BROWSER_API_KEY,
+    JupyterServer,
+    open_notebook,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 

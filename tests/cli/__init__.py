@@ -1,0 +1,1 @@
+"""Tests of mql_notebook.cli: the command line as a real process."""

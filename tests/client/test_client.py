@@ -30,10 +30,9 @@ from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.local import LocalServer
 
-KEY = "mql_test_key"
 PROMPT = "A timelapse of a flower blooming in a garden"
-FAST_RETRIES = RetryPolicy(max_retries=4, base_delay=0.02, max_delay=0.1)
-FAST_POLL = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.3)
+# Four retries, not the shared fixture's two: a test below scripts four status faults in a row.
+FOUR_RETRIES = RetryPolicy(max_retries=4, base_delay=0.02, max_delay=0.1)
 
 
 class Video:
@@ -49,29 +48,24 @@ class Video:
         return lambda *args, **kwargs: asyncio.to_thread(method, *args, **kwargs)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0.4, seed=7) as server:
-        yield server
+@pytest.fixture
+def emulator(local_server) -> LocalServer:
+    return local_server(pace=0.4, seed=7)
 
 
 @pytest.fixture
-def emulator(server):
-    server.faults.reset()
-    server.clear_requests()
-    yield server
-    server.faults.reset()
+def make_client(api_key: str, poll_timing: PollTiming) -> Callable[..., MQL | AsyncMQL]:
+    def make(kind: str, url: str, **options: Any) -> MQL | AsyncMQL:
+        options.setdefault("retry_policy", FOUR_RETRIES)
+        options.setdefault("poll_timing", poll_timing)
+        options.setdefault("api_key", api_key)
+        return (MQL if kind == "sync" else AsyncMQL)(base_url=url, **options)
 
-
-def make_client(kind: str, url: str, **options: Any) -> MQL | AsyncMQL:
-    options.setdefault("retry_policy", FAST_RETRIES)
-    options.setdefault("poll_timing", FAST_POLL)
-    options.setdefault("api_key", KEY)
-    return (MQL if kind == "sync" else AsyncMQL)(base_url=url, **options)
+    return make
 
 
 @pytest.fixture(params=["sync", "async"])
-def video(request, emulator) -> Video:
+def video(request, emulator, make_client) -> Video:
     return Video(make_client(request.param, emulator.url))
 
 
@@ -186,7 +180,7 @@ async def test_interrupted_download_to_a_path_resumes_byte_identical(
     assert path.read_bytes() == clean
 
 
-async def test_failed_download_leaves_nothing_behind(emulator, tmp_path: Path) -> None:
+async def test_failed_download_leaves_nothing_behind(emulator, make_client, tmp_path: Path) -> None:
     client = make_client("async", emulator.url, retry_policy=RetryPolicy(max_retries=0))
     gen = await client.video.create_and_wait(model="sora", prompt=PROMPT)
     emulator.faults.script("content", ["truncate"])
@@ -196,7 +190,9 @@ async def test_failed_download_leaves_nothing_behind(emulator, tmp_path: Path) -
     assert list(tmp_path.iterdir()) == []
 
 
-async def test_download_above_the_size_limit_is_refused(emulator, tmp_path: Path) -> None:
+async def test_download_above_the_size_limit_is_refused(
+    emulator, make_client, tmp_path: Path
+) -> None:
     client = make_client("async", emulator.url, max_download_bytes=1000)
     gen = await client.video.create_and_wait(model="sora", prompt=PROMPT)
     with pytest.raises(DownloadTooLargeError):
@@ -220,7 +216,7 @@ async def test_variants_of_n_greater_than_one(video: Video, emulator, tmp_path: 
         await video.download(gen.id, variant=2)
 
 
-async def test_download_before_completion_says_not_ready(emulator) -> None:
+async def test_download_before_completion_says_not_ready(emulator, make_client) -> None:
     client = make_client("async", emulator.url)
     gen = await client.video.create(model="sora", prompt=PROMPT + " [[stall]]")
     with pytest.raises(NotReadyError):
@@ -269,7 +265,7 @@ async def test_hostile_ids_reach_no_other_endpoint(video: Video, emulator, hosti
     assert record.path.startswith("/v1/videos/generations/") and record.status == 404
 
 
-async def test_wrong_key_is_an_authentication_error_without_retries(emulator) -> None:
+async def test_wrong_key_is_an_authentication_error_without_retries(emulator, make_client) -> None:
     with LocalServer(pace=0, api_key="mql_the_right_one") as strict:
         client = make_client("async", strict.url, api_key="mql_a_wrong_one")
         with pytest.raises(AuthenticationError) as info:
@@ -293,12 +289,12 @@ def test_malformed_keys_are_refused_before_any_request(key: Any) -> None:
 
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://x", "http://", "localhost:8000"])
-def test_garbage_base_urls_are_refused(url: str) -> None:
+def test_garbage_base_urls_are_refused(url: str, api_key: str) -> None:
     with pytest.raises(ConfigurationError):
-        MQL(api_key=KEY, base_url=url)
+        MQL(api_key=api_key, base_url=url)
 
 
-async def test_unreachable_server_is_a_connection_error(video: Video) -> None:
+async def test_unreachable_server_is_a_connection_error(video: Video, make_client) -> None:
     client = make_client(
         "async", "http://127.0.0.1:9", retry_policy=RetryPolicy(max_retries=1, base_delay=0.01)
     )
@@ -307,7 +303,7 @@ async def test_unreachable_server_is_a_connection_error(video: Video) -> None:
     assert "video_123" in str(info.value)
 
 
-async def test_html_error_page_is_summarised(video: Video, emulator) -> None:
+async def test_html_error_page_is_summarised(video: Video, emulator, make_client) -> None:
     client = make_client("async", emulator.url, retry_policy=RetryPolicy(max_retries=0))
     emulator.faults.script("status", ["server_error:502"])
     with pytest.raises(ServerError) as info:

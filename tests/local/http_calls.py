@@ -1,15 +1,11 @@
-"""Helpers shared by the tests of the local emulator (tests/test_local_*.py)."""
+"""Plain HTTP calls to the emulator, as the tests of tests/local/ make them (httpx, no client)."""
 
 from __future__ import annotations
 
-import io
-import struct
 import time
 from typing import Any
 
-import av
 import httpx
-import numpy as np
 
 KEY = "mql_test_key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -51,48 +47,3 @@ def video(client: httpx.Client, **body: Any) -> tuple[dict[str, Any], bytes]:
     response = client.get(f"/v1/videos/{generation['id']}/content")
     assert response.status_code == 200
     return generation, response.content
-
-
-def top_level_boxes(data: bytes) -> list[str]:
-    """The MP4's top-level box types in file order (ftyp, moov, mdat, ...)."""
-    boxes, offset = [], 0
-    while offset + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
-        if size == 1:
-            size = struct.unpack(">Q", data[offset + 8 : offset + 16])[0]
-        elif size == 0:
-            size = len(data) - offset
-        boxes.append(kind.decode("latin-1"))
-        offset += size
-    return boxes
-
-
-def probe(data: bytes) -> dict[str, Any]:
-    with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        return {
-            "codec": ctx.name,
-            "pix_fmt": ctx.pix_fmt,
-            "width": stream.width,
-            "height": stream.height,
-            "duration": float(stream.duration * stream.time_base),
-            "fps": float(stream.average_rate),
-        }
-
-
-def frames(data: bytes, indexes: set[int]) -> dict[int, np.ndarray]:
-    """Decoded RGB frames by index."""
-    out: dict[int, np.ndarray] = {}
-    with av.open(io.BytesIO(data)) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i in indexes:
-                out[i] = frame.to_ndarray(format="rgb24").astype(np.int16)
-            if len(out) == len(indexes):
-                break
-    return out
-
-
-def frame_count(data: bytes) -> int:
-    with av.open(io.BytesIO(data)) as container:
-        return sum(1 for _ in container.demux(video=0) if _.size)

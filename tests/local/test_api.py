@@ -6,18 +6,17 @@ import time
 
 import httpx
 import pytest
-from local_support import AUTH, KEY, SEED_BODY, client_for, create, wait_terminal
 
 from mql_notebook.local import VOCABULARIES, LocalServer
 from mql_notebook.status import normalize_status
+from tests.local.http_calls import AUTH, KEY, SEED_BODY, client_for, create, wait_terminal
 
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0) as server:
-        yield server
+@pytest.fixture
+def server(local_server):
+    return local_server(pace=0)
 
 
 @pytest.fixture

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from local_support import (
-    client_for,
-    create,
-    frame_count,
-    frames,
-    probe,
-    top_level_boxes,
-    video,
-    wait_terminal,
-)
 
 from mql_notebook.local import LocalServer, RenderSpec, render_mp4
 from mql_notebook.options import ASPECT_RATIOS, DURATIONS, RESOLUTIONS, frame_size
+from tests.local.http_calls import client_for, create, video, wait_terminal
+from tests.local.mp4 import frame_count, frames, probe, top_level_boxes
 
 pytestmark = pytest.mark.timeout(90)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0) as server:
-        yield server
+@pytest.fixture
+def server(local_server):
+    return local_server(pace=0)
 
 
 @pytest.fixture
@@ -34,8 +25,8 @@ def client(server):
 
 
 @pytest.fixture(scope="module")
-def seed_video(server):
-    with client_for(server.url) as client:
+def seed_video(local_servers):
+    with client_for(local_servers.get(pace=0).url) as client:
         return video(client)
 
 

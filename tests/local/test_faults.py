@@ -7,26 +7,16 @@ import time
 
 import httpx
 import pytest
-from local_support import SEED_BODY, client_for, create, wait_terminal
 
 from mql_notebook.local import Faults, LocalServer, parse_fault_spec
+from tests.local.http_calls import SEED_BODY, client_for, create, wait_terminal
 
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture(scope="module")
-def shared():
-    with LocalServer(pace=0) as server:
-        yield server
-
-
 @pytest.fixture
-def server(shared):
-    shared.faults.reset()
-    shared.faults.reseed(None)
-    shared.clear_requests()
-    yield shared
-    shared.faults.reset()
+def server(local_server):
+    return local_server(pace=0)  # no faults, unseeded, an empty request log
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ import time
 
 import httpx
 import pytest
-from local_support import AUTH, SEED_BODY, client_for, create, probe, wait_terminal
 
 from mql_notebook.local import LocalServer, RequestRecord
+from tests.local.http_calls import AUTH, SEED_BODY, client_for, create, wait_terminal
+from tests.local.mp4 import probe
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the reliability tests (tests/test_reliability_*.py)."""
+"""What the reliability tests read back and report: rendered bytes, fault counts, duplicate creates, figures."""
 
 from __future__ import annotations
 

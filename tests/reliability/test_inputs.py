@@ -2,10 +2,11 @@
 error (or a clear error state in the widget) and leaves nothing half-written in the folder
 it was given.
 
-Complements, without repeating, the option tables of test_client.py (invalid create options,
-malformed keys, garbage URLs), test_local_api.py (the emulator's 400s), test_local_faults.py
-(bad fault settings), test_cli.py and test_widget.py. What the emulator cannot produce (a 200
-HTML page, a lying Content-Length, an unknown status word) comes from an httpx.MockTransport.
+Complements, without repeating, the option tables of client/test_client.py (invalid create
+options, malformed keys, garbage URLs), local/test_api.py (the emulator's 400s),
+local/test_faults.py (bad fault settings), cli/test_cli.py and widget/test_widget.py. What
+the emulator cannot produce (a 200 HTML page, a lying Content-Length, an unknown status word)
+comes from an httpx.MockTransport.
 """
 
 from __future__ import annotations
@@ -544,10 +545,9 @@ async def _cli_variant(ctx: Ctx) -> None:
     await _cli(ctx, ["download", gen.id, "--variant", "3", "--output", str(ctx.out)], 2, "variant")
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0.2, seed=5) as server:
-        yield server
+@pytest.fixture
+def server(local_server) -> LocalServer:
+    return local_server(pace=0.2, seed=5)
 
 
 @pytest.mark.parametrize("name,action,expected,needle", CASES, ids=[c[0] for c in CASES])

@@ -7,9 +7,9 @@ import time
 
 import pytest
 from jupyter_client import KernelManager
-from reliability_support import rendered_bytes, sha256
 
 from mql_notebook.local import LocalServer
+from tests.reliability.evidence import rendered_bytes, sha256
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(180)]
 

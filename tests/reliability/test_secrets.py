@@ -18,7 +18,6 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
-from reliability_support import write_figures
 
 from mql_notebook import (
     MQL,
@@ -33,6 +32,7 @@ from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.local import LocalServer
 from mql_notebook.widget import VideoWidget
+from tests.reliability.evidence import write_figures
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -77,10 +77,9 @@ def debug_logs():
         lg.setLevel(level)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0.3, seed=3, api_key=CANARY) as server:
-        yield server
+@pytest.fixture
+def server(local_server) -> LocalServer:
+    return local_server(pace=0.3, seed=3, api_key=CANARY)  # the canary is the only key it accepts
 
 
 def closed_port_url() -> str:

@@ -2,7 +2,7 @@
 emulator with faults on for every endpoint. Figures are printed (and written to
 $MQL_RELIABILITY_OUT/soak.json when set); RELIABILITY.md quotes them.
 
-    MQL_RELIABILITY_OUT=/tmp/rel /work/venv/bin/pytest -s -m slow tests/test_reliability_soak.py
+    MQL_RELIABILITY_OUT=/tmp/rel /work/venv/bin/pytest -s -m slow tests/reliability/test_soak.py
 """
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ from typing import Any
 
 import psutil
 import pytest
-from reliability_support import (
-    duplicate_creates,
-    fault_kinds,
-    rendered_bytes,
-    sha256,
-    write_figures,
-)
 
 from mql_notebook import AsyncMQL, MQLError, WaitTimeoutError
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.local import LocalServer
 from mql_notebook.widget import VideoWidget
+from tests.reliability.evidence import (
+    duplicate_creates,
+    fault_kinds,
+    rendered_bytes,
+    sha256,
+    write_figures,
+)
 
 pytestmark = [
     pytest.mark.slow,

@@ -14,7 +14,7 @@ import pytest
 from mql_notebook.widget import transfer as _transfer
 from mql_notebook.widget.video_widget import VideoWidget, _frontend_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "js"
 
 

@@ -16,21 +16,23 @@ from mql_notebook.local import LocalServer
 from mql_notebook.widget import VideoWidget
 from mql_notebook.widget.static_fallback import fallback_html, poster_jpeg, video_html
 
-KEY = "mql_fallback_test_key_0123456789"
-FAST_POLL = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
 HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0.3, seed=5) as server:
-        yield server
+EMULATOR = {"pace": 0.3, "seed": 5}
+
+
+@pytest.fixture
+def server(local_server) -> LocalServer:
+    return local_server(**EMULATOR)
 
 
 @pytest.fixture(scope="module")
-def videos(server) -> list[bytes]:
+def videos(local_servers, api_key: str, poll_timing: PollTiming) -> list[bytes]:
+    server = local_servers.get(**EMULATOR)
+
     async def make() -> list[bytes]:
-        async with AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST_POLL) as mql:
+        async with AsyncMQL(api_key=api_key, base_url=server.url, poll_timing=poll_timing) as mql:
             gen = await mql.video.create_and_wait(
                 model="sora", prompt="A red fox running through snow", duration=5, n=2
             )
@@ -99,7 +101,7 @@ def test_above_the_cap_the_poster_and_the_saved_file_name(videos) -> None:
 
 
 async def test_the_widget_displays_a_fallback_and_updates_it_by_id(
-    server, monkeypatch, tmp_path: Path
+    server, api_key: str, poll_timing: PollTiming, monkeypatch, tmp_path: Path
 ) -> None:
     import IPython.display
 
@@ -114,7 +116,7 @@ async def test_the_widget_displays_a_fallback_and_updates_it_by_id(
         "update_display",
         lambda data, raw=False, display_id=None, **kw: shown.append((data, display_id)),
     )
-    client = AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST_POLL)
+    client = AsyncMQL(api_key=api_key, base_url=server.url, poll_timing=poll_timing)
     w = VideoWidget(HOSTILE, duration=5, client=client)
     w._ipython_display_()
     (view, no_id), (placeholder, fallback_id) = shown
@@ -127,7 +129,7 @@ async def test_the_widget_displays_a_fallback_and_updates_it_by_id(
     assert same_id == fallback_id and 'data-status="completed"' in finished["text/html"]
     assert _embedded(finished["text/html"]) == [w.video]
     assert "<script" not in finished["text/html"]
-    assert KEY not in finished["text/html"] and KEY not in finished["text/plain"]
+    assert api_key not in finished["text/html"] and api_key not in finished["text/plain"]
 
     w.static_fallback_max_bytes = 0
     w.save(tmp_path / "boat.mp4")

@@ -20,29 +20,18 @@ from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.local import LocalServer
 from mql_notebook.widget.video_widget import INPUT_TRAITS, OUTPUT_TRAITS, VideoWidget
 
-KEY = "mql_widget_test_secret_key_0123456789"
 PROMPT = "A paper boat drifting down a rainy street"
-FAST_POLL = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
-FAST_RETRIES = RetryPolicy(max_retries=2, base_delay=0.02, max_delay=0.1)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0.4, seed=11) as server:
-        yield server
 
 
 @pytest.fixture
-def emulator(server):
-    server.clear_requests()
-    server.faults.reset()
-    yield server
+def emulator(local_server) -> LocalServer:
+    return local_server(pace=0.4, seed=11)
 
 
 @pytest.fixture
-def client(emulator) -> AsyncMQL:
+def client(emulator, api_key: str, poll_timing: PollTiming, retry_policy: RetryPolicy) -> AsyncMQL:
     return AsyncMQL(
-        api_key=KEY, base_url=emulator.url, poll_timing=FAST_POLL, retry_policy=FAST_RETRIES
+        api_key=api_key, base_url=emulator.url, poll_timing=poll_timing, retry_policy=retry_policy
     )
 
 
@@ -143,9 +132,11 @@ def test_the_view_cannot_write_outputs() -> None:
     assert (w.prompt, w.duration) == ("typed", 10)
 
 
-def test_generate_needs_a_running_loop() -> None:
+def test_generate_needs_a_running_loop(api_key: str) -> None:
     with pytest.raises(RuntimeError, match="running event loop"):
-        VideoWidget(PROMPT, client=AsyncMQL(api_key=KEY, base_url="http://127.0.0.1:9")).generate()
+        VideoWidget(
+            PROMPT, client=AsyncMQL(api_key=api_key, base_url="http://127.0.0.1:9")
+        ).generate()
 
 
 # ---- every state over the emulator ----
@@ -264,8 +255,10 @@ async def test_reattach_after_cancel_finishes_the_same_job(client, emulator) -> 
     assert [r["status"] for r in w.runs] == ["cancelled", "completed"]
 
 
-async def test_a_wait_timeout_is_resumable(emulator) -> None:
-    client = AsyncMQL(api_key=KEY, base_url=emulator.url, poll_timing=FAST_POLL, wait_timeout=0.3)
+async def test_a_wait_timeout_is_resumable(emulator, api_key: str, poll_timing: PollTiming) -> None:
+    client = AsyncMQL(
+        api_key=api_key, base_url=emulator.url, poll_timing=poll_timing, wait_timeout=0.3
+    )
     w = VideoWidget(f"{PROMPT} [[stall]]", client=client)
     run = await w.generate()
     assert run.status == "failed" and w.resumable
@@ -297,7 +290,7 @@ async def test_invalid_input_is_refused_before_any_request(client, emulator) -> 
     assert emulator.requests == [] and w.history == []
 
 
-async def test_an_exception_in_the_task_becomes_state() -> None:
+async def test_an_exception_in_the_task_becomes_state(api_key: str) -> None:
     class Broken:
         async def create(self, **_: Any) -> Any:
             raise RuntimeError("boom")
@@ -305,7 +298,7 @@ async def test_an_exception_in_the_task_becomes_state() -> None:
     class BrokenClient:
         video = Broken()
 
-    w = VideoWidget(PROMPT, client=AsyncMQL(api_key=KEY, base_url="http://127.0.0.1:9"))
+    w = VideoWidget(PROMPT, client=AsyncMQL(api_key=api_key, base_url="http://127.0.0.1:9"))
     w._client = BrokenClient()  # type: ignore[assignment]
     run = await w.generate()
     assert run.status == w.status == "failed" and w.error == "RuntimeError: boom" and not w.running
@@ -383,15 +376,15 @@ async def test_a_second_generate_while_running_is_refused(client, emulator) -> N
     assert posts(emulator) == 1
 
 
-async def test_the_api_key_is_in_no_state_and_no_message(client, emulator) -> None:
-    w = VideoWidget(f"{PROMPT} key? {KEY[:6]}", client=client)
+async def test_the_api_key_is_in_no_state_and_no_message(client, emulator, api_key: str) -> None:
+    w = VideoWidget(f"{PROMPT} key? {api_key[:6]}", client=client)
     rec = Recorder(w)
     await w.generate()
     state = json.dumps(
         {k: v for k, v in w.get_state().items() if k not in ("_esm", "_css")}, default=str
     )
-    assert KEY not in state and KEY not in json.dumps([m for m, _ in rec.messages])
-    assert KEY not in repr(w.history)
+    assert api_key not in state and api_key not in json.dumps([m for m, _ in rec.messages])
+    assert api_key not in repr(w.history)
 
 
 async def test_closing_a_widget_closes_the_client_it_built_itself(emulator, monkeypatch) -> None:

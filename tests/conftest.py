@@ -1,0 +1,67 @@
+"""Fixtures for every test folder: emulators shared per setting, fast poll and retry settings, a key.
+
+``local_server(pace=0.4, seed=7)`` hands a test a running emulator as if new: each distinct
+(pace, seed, api_key) starts once per session, and before each test that asks for it its
+faults, fault seed, request log, pace and vocabulary go back to how it started. Jobs and
+rendered videos from earlier tests stay (as they did with one server per module); tests
+count what they add, never the totals. A module-scoped fixture that needs the same emulator
+(a video made once for the module) takes it from ``local_servers.get(...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from mql_notebook.client.poller import PollTiming
+from mql_notebook.client.retry import RetryPolicy
+from mql_notebook.local import LocalServer
+from tests.emulators import LocalServers, as_new
+
+
+@pytest.fixture(scope="session")
+def local_servers() -> Iterator[LocalServers]:
+    servers = LocalServers()
+    try:
+        yield servers
+    finally:
+        servers.stop_all()
+
+
+@pytest.fixture
+def local_server(local_servers: LocalServers) -> Iterator[Callable[..., LocalServer]]:
+    """``local_server(pace=..., seed=..., api_key=...)``: that emulator, as new for this test."""
+    handed: list[tuple[LocalServer, float, int | str | None]] = []
+
+    def get(
+        *, pace: float, seed: int | str | None = None, api_key: str | None = None
+    ) -> LocalServer:
+        server = local_servers.get(pace=pace, seed=seed, api_key=api_key)
+        as_new(server, pace=pace, seed=seed)
+        handed.append((server, pace, seed))
+        return server
+
+    yield get
+    # Faults a test set must not reach a module-scoped fixture that uses the same emulator later.
+    for server, pace, seed in handed:
+        as_new(server, pace=pace, seed=seed)
+
+
+@pytest.fixture(scope="session")
+def api_key() -> str:
+    """The key the clients under test send (the emulator accepts any ``mql_`` key by default);
+    long and unusual, so a test that looks for it in state, markup or logs cannot miss it."""
+    return "mql_test_secret_key_0123456789"
+
+
+@pytest.fixture(scope="session")
+def poll_timing() -> PollTiming:
+    """Polls every 50-200 ms, so a job of a fraction of a second is seen through each state."""
+    return PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
+
+
+@pytest.fixture(scope="session")
+def retry_policy() -> RetryPolicy:
+    """Two retries, 20-100 ms apart: the retry paths run without slowing the suite."""
+    return RetryPolicy(max_retries=2, base_delay=0.02, max_delay=0.1)

@@ -1,0 +1,1 @@
+"""The notebooks in notebooks/, run headless in a real kernel."""

@@ -1,0 +1,1 @@
+"""Reliability tests: soak, secrets, bad input, kernel restarts (see RELIABILITY.md)."""

@@ -1,0 +1,1 @@
+"""Tests of mql_notebook.widget: the VideoWidget, its frontend files and its static fallback."""
