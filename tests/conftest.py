@@ -1,11 +1,13 @@
 """Fixtures for every test folder: emulators shared per setting, fast poll and retry settings, a key.
 
 ``local_server(pace=0.4, seed=7)`` hands a test a running emulator as if new: each distinct
-(pace, seed, api_key) starts once per session, and before each test that asks for it its
-faults, fault seed, request log, pace and vocabulary go back to how it started. Jobs and
-rendered videos from earlier tests stay (as they did with one server per module); tests
-count what they add, never the totals. A module-scoped fixture that needs the same emulator
-(a video made once for the module) takes it from ``local_servers.get(...)``.
+(pace, seed, api_key) starts once per test module, and before each test that asks for it its
+faults, fault seed, request log, pace and vocabulary go back to how they started. Jobs and
+rendered videos from the module's earlier tests stay; tests count what they add, never the
+totals. The emulators stop when the module ends, so no server thread or video cache outlives
+its module (tests/local/test_server.py counts the threads; the soak measures memory).
+A module-scoped fixture that needs the same emulator (a video made once for the module)
+takes it from ``local_servers.get(...)``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from mql_notebook.local import LocalServer
 from tests.emulators import LocalServers, as_new
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def local_servers() -> Iterator[LocalServers]:
     servers = LocalServers()
     try:

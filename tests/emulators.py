@@ -11,7 +11,7 @@ Settings = tuple[float, int | str | None, str | None]  # pace, seed, api_key
 
 
 class LocalServers:
-    """Each distinct emulator setting, started on first use and stopped when the session ends."""
+    """Each distinct emulator setting, started on first use, until ``stop_all()``."""
 
     def __init__(self) -> None:
         self._running: dict[Settings, LocalServer] = {}
