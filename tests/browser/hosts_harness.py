@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Literal
 
-from jupyter_harness import free_port, write_notebook
+from tests.browser.jupyter_harness import free_port, write_notebook
 
 Host = Literal["marimo", "marimo-bare", "voila"]
 

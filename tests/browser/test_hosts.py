@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hosts_harness import HostServer, host_server, open_host_page
+
+from tests.browser.hosts_harness import HostServer, host_server, open_host_page
 
 pytestmark = pytest.mark.browser
 

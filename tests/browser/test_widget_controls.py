@@ -14,9 +14,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jupyter_harness import BROWSER_API_KEY, JupyterServer, open_notebook, write_notebook
 
 from mql_notebook.local import LocalServer
+from tests.browser.jupyter_harness import (
+    BROWSER_API_KEY,
+    JupyterServer,
+    open_notebook,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 
