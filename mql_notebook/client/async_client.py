@@ -36,7 +36,6 @@ from .poller import PollTiming, poll_until_done
 from .retry import RetryPolicy, request_was_sent, retry_after_exception, retry_after_status
 from .settings import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
-    DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     LOCAL_BASE_URL,
@@ -68,6 +67,8 @@ class AsyncMQL:
 
     ``api_key`` and ``base_url`` default to ``MQL_API_KEY`` and ``MQL_BASE_URL``, then to
     https://api.metriqual.com; ``base_url="local"`` starts (or reuses) the in-process emulator.
+    ``max_retries`` (default 4) is the retries of one request; ``retry_policy`` and
+    ``poll_timing`` tune the delays. Every default is in ``mql_notebook/_constants.py``.
     """
 
     def __init__(
@@ -76,7 +77,7 @@ class AsyncMQL:
         base_url: str | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retries: int | None = None,
         wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         extra_models: tuple[str, ...] | list[str] = (),
@@ -92,13 +93,23 @@ class AsyncMQL:
             wait_timeout=wait_timeout,
             max_download_bytes=max_download_bytes,
             extra_models=extra_models,
+            poll_timing=poll_timing,
+            retry_policy=retry_policy,
         )
-        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        self.poll_timing = poll_timing or PollTiming()
         self._transport = transport
         self._rng = random.Random()
         self._pools = PoolPerLoop(self._new_pool)
         self.video = AsyncVideo(self)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How requests are retried (``settings.retry_policy``; ``max_retries=`` sets its count)."""
+        return self.settings.retry_policy
+
+    @property
+    def poll_timing(self) -> PollTiming:
+        """When a wait looks again (``settings.poll_timing``)."""
+        return self.settings.poll_timing
 
     @classmethod
     def local(cls, **options: Any) -> AsyncMQL:

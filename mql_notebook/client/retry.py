@@ -14,6 +14,13 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from .._constants import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_RETRY_BASE_DELAY,
+    DEFAULT_RETRY_MAX_DELAY,
+)
+
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 NOT_PROCESSED_STATUSES = frozenset({429, 503})  # the only answers after which a POST may go again
 
@@ -23,10 +30,16 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_retries: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-    max_retry_after: float = 120.0  # a server asking for longer than this is not waited for
+    """How often and how patiently a request is retried (defaults in ``_constants.py``).
+
+    ``AsyncMQL(max_retries=...)`` sets ``max_retries``; pass a whole policy as
+    ``retry_policy=`` to tune the delays too.
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    base_delay: float = DEFAULT_RETRY_BASE_DELAY
+    max_delay: float = DEFAULT_RETRY_MAX_DELAY
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

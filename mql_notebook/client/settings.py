@@ -1,4 +1,8 @@
-"""Client settings: explicit argument, then environment variable, then a named default."""
+"""Client settings: explicit argument, then environment variable, then a named default.
+
+Every default is a constant in ``mql_notebook/_constants.py``; ``Settings`` holds the resolved
+values, the poll timing and the retry policy included, so each has one home.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,34 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..errors import ConfigurationError
-
-DEFAULT_BASE_URL = "https://api.metriqual.com"
-LOCAL_BASE_URL = "local"  # the value that starts (or reuses) the in-process emulator
-ENV_API_KEY = "MQL_API_KEY"
-ENV_BASE_URL = "MQL_BASE_URL"
-KEY_PREFIX = "mql_"
-LOCAL_API_KEY = "mql_local_emulator"  # what the emulator accepts when no key is set
-LOOPBACK_PLACEHOLDER_KEY = (
-    "mql_local"  # sent to a loopback server (`mql-notebook serve`) without a key
+from .._constants import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WAIT_TIMEOUT,
+    ENV_API_KEY,
+    ENV_BASE_URL,
+    KEY_PREFIX,
+    LOCAL_API_KEY,
+    LOCAL_BASE_URL,
+    LOOPBACK_PLACEHOLDER_KEY,
 )
+from ..errors import ConfigurationError
+from .poller import PollTiming
+from .retry import RetryPolicy
 
-DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP request (connect, read, write)
-DEFAULT_MAX_RETRIES = 4
-DEFAULT_WAIT_TIMEOUT = 900.0  # seconds a wait polls before raising WaitTimeoutError
-DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024**3
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ENV_API_KEY",
+    "ENV_BASE_URL",
+    "KEY_PREFIX",
+    "LOCAL_BASE_URL",
+    "LOOPBACK_PLACEHOLDER_KEY",
+    "Settings",
+    "mask_key",
+    "resolve_settings",
+    "scrub_key",
+]
 
 
 @dataclass(frozen=True)
@@ -32,11 +48,16 @@ class Settings:
     api_key: str = field(repr=False)
     base_url: str
     timeout: float = DEFAULT_TIMEOUT
-    max_retries: int = DEFAULT_MAX_RETRIES
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
     extra_models: tuple[str, ...] = ()
-    is_local: bool = False
+    poll_timing: PollTiming = field(default_factory=PollTiming)
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @property
+    def max_retries(self) -> int:
+        """Retries of one request: the retry policy's, its only home."""
+        return self.retry_policy.max_retries
 
     def __repr__(self) -> str:  # never show the key, not even in a traceback's locals
         return f"Settings(base_url={self.base_url!r}, api_key='{mask_key(self.api_key)}')"
@@ -47,13 +68,20 @@ def resolve_settings(
     base_url: str | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-    max_retries: int = DEFAULT_MAX_RETRIES,
+    max_retries: int | None = None,
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     extra_models: tuple[str, ...] | list[str] = (),
+    poll_timing: PollTiming | None = None,
+    retry_policy: RetryPolicy | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
-    """Resolve the settings; base URL ``"local"`` starts or reuses the in-process emulator."""
+    """Resolve the settings; base URL ``"local"`` starts or reuses the in-process emulator.
+
+    ``poll_timing`` and ``retry_policy`` given as objects win over the defaults; ``max_retries``
+    sets the policy's retries (a policy passed with a different count is refused: which one
+    was meant cannot be guessed).
+    """
     env = os.environ if environ is None else environ
     if base_url is not None and not isinstance(base_url, str):
         raise ConfigurationError(
@@ -61,8 +89,7 @@ def resolve_settings(
         )
     url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip()
     key = api_key if api_key is not None else env.get(ENV_API_KEY) or None
-    is_local = url.lower() == LOCAL_BASE_URL
-    if is_local:
+    if url.lower() == LOCAL_BASE_URL:
         from ..local import shared_server  # only now: the emulator's packages are an extra
 
         url = shared_server().url
@@ -76,8 +103,11 @@ def resolve_settings(
             f"to try it without a key, use base_url='local' (or {ENV_BASE_URL}=local) for the local emulator"
         )
     _check_key(key)
-    if not isinstance(max_retries, int) or max_retries < 0:
-        raise ConfigurationError(f"max_retries must be an int >= 0, not {max_retries!r}")
+    policy = _retry_policy(max_retries, retry_policy)
+    if poll_timing is not None and not isinstance(poll_timing, PollTiming):
+        raise ConfigurationError(
+            f"poll_timing must be a PollTiming, not {type(poll_timing).__name__}"
+        )
     for name, value in (("timeout", timeout), ("wait_timeout", wait_timeout)):
         if not isinstance(value, (int, float)) or value <= 0:
             raise ConfigurationError(f"{name} must be a number of seconds > 0, not {value!r}")
@@ -93,11 +123,11 @@ def resolve_settings(
         api_key=key,
         base_url=url,
         timeout=float(timeout),
-        max_retries=max_retries,
         wait_timeout=float(wait_timeout),
         max_download_bytes=int(max_download_bytes),
         extra_models=tuple(extra_models),
-        is_local=is_local,
+        poll_timing=poll_timing or PollTiming(),
+        retry_policy=policy,
     )
 
 
@@ -115,8 +145,33 @@ def _loopback_placeholder_key(url: str) -> str | None:
         return None
 
 
+def _retry_policy(max_retries: object, policy: RetryPolicy | None) -> RetryPolicy:
+    if policy is not None and not isinstance(policy, RetryPolicy):
+        raise ConfigurationError(f"retry_policy must be a RetryPolicy, not {type(policy).__name__}")
+    if max_retries is None:
+        return policy or RetryPolicy()
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(f"max_retries must be an int >= 0, not {max_retries!r}")
+    if policy is None:
+        return RetryPolicy(max_retries=max_retries)
+    if policy.max_retries != max_retries:
+        raise ConfigurationError(
+            f"max_retries={max_retries} and retry_policy.max_retries={policy.max_retries} disagree: "
+            "give the count in one place"
+        )
+    return policy
+
+
 def mask_key(key: str) -> str:
+    """What is shown in place of an API key: its public prefix and stars, nothing secret."""
     return KEY_PREFIX + "***" if key.startswith(KEY_PREFIX) else "***"
+
+
+def scrub_key(text: str, key: object) -> str:
+    """``text`` with every occurrence of the API key masked (for messages shown to people)."""
+    if isinstance(key, str) and len(key) > len(KEY_PREFIX) and key in text:
+        return text.replace(key, mask_key(key))
+    return text
 
 
 def _check_key(key: object) -> None:
@@ -124,9 +179,11 @@ def _check_key(key: object) -> None:
         shown = (
             type(key).__name__
             if not isinstance(key, str)
-            else ("an empty string" if not key else "a string not starting with 'mql_'")
+            else ("an empty string" if not key else f"a string not starting with {KEY_PREFIX!r}")
         )
-        raise ConfigurationError(f"the API key must be a string starting with 'mql_' (got {shown})")
+        raise ConfigurationError(
+            f"the API key must be a string starting with {KEY_PREFIX!r} (got {shown})"
+        )
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in key):
         raise ConfigurationError(
             "the API key contains whitespace or control characters; copy it again without them"

@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
 from ..options import (
     DEFAULT_ASPECT_RATIO,
@@ -108,7 +109,7 @@ def _check_key(request: Request) -> str | JSONResponse:
         hint = (
             "this emulator was started with one fixed key"
             if _emulator(request).api_key
-            else "keys start with 'mql_'"
+            else f"keys start with {KEY_PREFIX!r}"
         )
         return error(401, "invalid_api_key", f"Invalid API key ({hint}).", headers=challenge)
     return key

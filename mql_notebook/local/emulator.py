@@ -10,13 +10,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .._constants import KEY_PREFIX
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL, JobStore
 from .requestlog import RequestLog
 from .videos import DEFAULT_MAX_VIDEO_BYTES, VideoStore
 from .vocabulary import VocabularyLike, resolve_vocabulary
-
-API_KEY_PREFIX = "mql_"
 
 
 class Emulator:
@@ -33,9 +32,9 @@ class Emulator:
         render_workers: int = 1,
     ):
         if api_key is not None and (
-            not isinstance(api_key, str) or not api_key.startswith(API_KEY_PREFIX)
+            not isinstance(api_key, str) or not api_key.startswith(KEY_PREFIX)
         ):
-            raise ValueError(f"api_key must start with {API_KEY_PREFIX!r}, as Metriqual keys do")
+            raise ValueError(f"api_key must start with {KEY_PREFIX!r}, as Metriqual keys do")
         self.api_key = api_key
         self.pace = pace
         self.vocabulary = vocabulary
@@ -78,7 +77,7 @@ class Emulator:
     def key_allowed(self, key: str) -> bool:
         if self.api_key is not None:
             return key == self.api_key
-        return key.startswith(API_KEY_PREFIX) and len(key) > len(API_KEY_PREFIX)
+        return key.startswith(KEY_PREFIX) and len(key) > len(KEY_PREFIX)
 
     def settings(self) -> dict[str, Any]:
         vocabulary = self.vocabulary if isinstance(self.vocabulary, str) else dict(self.words)

@@ -1,0 +1,27 @@
+"""Every default and fixed name of the client, in one place (the client, the widget and the
+emulator read them from here; ``client/settings.py`` resolves them against arguments and the
+environment).
+
+The options the API accepts (models, durations, ...) and their defaults are in ``options.py``;
+the emulator's own knobs (pace, job expiry) are in ``local/``.
+"""
+
+from __future__ import annotations
+
+# ---- where and who ----
+DEFAULT_BASE_URL = "https://api.metriqual.com"
+LOCAL_BASE_URL = "local"  # the value that starts (or reuses) the in-process emulator
+ENV_API_KEY = "MQL_API_KEY"
+ENV_BASE_URL = "MQL_BASE_URL"
+KEY_PREFIX = "mql_"  # every Metriqual key starts with it; the emulator checks it too
+LOCAL_API_KEY = KEY_PREFIX + "local_emulator"  # what the emulator accepts when no key is set
+LOOPBACK_PLACEHOLDER_KEY = KEY_PREFIX + "local"  # sent to `mql-notebook serve` on loopback, no key
+
+# ---- how long and how often ----
+DEFAULT_TIMEOUT = 60.0  # seconds for one HTTP request (connect, read, write)
+DEFAULT_MAX_RETRIES = 4  # retries of one request (status, content; a create only when safe)
+DEFAULT_RETRY_BASE_DELAY = 0.5  # seconds; the backoff ceiling doubles from here per attempt
+DEFAULT_RETRY_MAX_DELAY = 8.0  # the backoff ceiling never grows past this
+DEFAULT_MAX_RETRY_AFTER = 120.0  # a server asking to wait longer than this is not waited for
+DEFAULT_WAIT_TIMEOUT = 900.0  # seconds a wait polls before raising WaitTimeoutError
+DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024**3
