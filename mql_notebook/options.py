@@ -67,6 +67,18 @@ def validate_generation_request(
     return body
 
 
+def form_choices(extra_models: Iterable[str] = ()) -> dict[str, Any]:
+    """Every value a form may offer (the widget's ``choices``), ``extra_models`` included."""
+    return {
+        "models": list(MODELS) + [m for m in extra_models if m not in MODELS],
+        "aspect_ratios": list(ASPECT_RATIOS),
+        "durations": list(DURATIONS),
+        "resolutions": list(RESOLUTIONS),
+        "max_variants": MAX_VARIANTS,
+        "max_prompt_chars": MAX_PROMPT_CHARS,
+    }
+
+
 def validate_prompt(prompt: Any) -> str:
     allowed = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
     if not isinstance(prompt, str):

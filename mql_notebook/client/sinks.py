@@ -166,7 +166,7 @@ class PathSink(_BufferedWriter):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
-        self._temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+        self._temp = temporary_path(path)
         self._file: IO[bytes] | None = None
 
     def _write_now(self, data: bytes) -> None:
@@ -208,6 +208,30 @@ class PathSink(_BufferedWriter):
         if self._file is not None:
             self._file.close()
         self._temp.unlink(missing_ok=True)
+
+
+def temporary_path(path: Path) -> Path:
+    """The hidden name beside ``path`` a file is written under until it is complete."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all, as ``PathSink`` does for a download.
+
+    The bytes go to a temporary name beside it, renamed into place once written; on any
+    failure the temporary file is removed. Created with ``open``, so the mode is the usual
+    0666 less the umask (0644 under a 022 umask), like every other file this package writes.
+    """
+    dest = Path(path).expanduser()
+    temp = temporary_path(dest)
+    try:
+        with open(temp, "wb") as file:
+            file.write(data)
+        os.replace(temp, dest)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return dest
 
 
 def make_sink(dest: str | os.PathLike[str] | IO[bytes] | None, video_id: str) -> Sink:

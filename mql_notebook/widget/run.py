@@ -1,12 +1,50 @@
-"""One entry of the widget's history: a run of Generate (or a resume) and what became of it."""
+"""One run of a generation: the ``Run`` record (a history entry) and ``carry_out``, the plain
+coroutine that takes it from the create to the downloaded videos.
+
+``carry_out`` needs no widget: it writes what happens into the ``Run`` and calls
+``on_change(run)`` after each step, so ``VideoWidget`` mirrors the run into its traits and a
+test (or a batch of runs) drives it directly, as tests drive ``poll_until_done``. Whatever
+goes wrong becomes the run's state (status "failed" or "cancelled", the message in
+``error``, a note and ``resumable`` when the remote job may still run): it never raises,
+except a cancellation that did not come from ``cancel_requested`` (e.g. ``asyncio.wait_for``),
+which propagates once the run records it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..client.settings import scrub_key
+from ..errors import (
+    APIConnectionError,
+    GenerationFailedError,
+    MQLError,
+    RateLimitError,
+    ServerError,
+    WaitTimeoutError,
+)
+from ..options import validate_generation_request
+from ..status import CANCELLED, COMPLETED, FAILED, PROCESSING
+
+if TYPE_CHECKING:
+    from ..client import AsyncMQL
+
+__all__ = [
+    "IDLE",
+    "STOPPED_NOTE",
+    "Run",
+    "api_key_of",
+    "carry_out",
+    "error_text",
+    "record_end",
+]
 
 IDLE = "idle"
+STOPPED_NOTE = "Polling stopped; the remote job may still run."
 
 
 @dataclass(eq=False)
@@ -16,6 +54,8 @@ class Run:
     ``status`` is one of pending, processing, completed, failed, cancelled. ``resumable``
     says polling stopped while the remote job may still run (cancel, wait timeout, lost
     connection): ``VideoWidget.resume(run.generation_id)`` picks it up again.
+    ``reconnecting`` is non-empty while the poller rides out an outage (the reason).
+    ``resolution`` is "" when the request left it to the server.
     """
 
     prompt: str
@@ -23,10 +63,12 @@ class Run:
     aspect_ratio: str
     duration: int
     n: int
+    resolution: str = ""
     status: str = "pending"
     generation_id: str = ""
     error: str = ""
     note: str = ""
+    reconnecting: str = ""
     progress: float | None = None
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
@@ -40,12 +82,41 @@ class Run:
 
     @property
     def options(self) -> dict[str, Any]:
-        return {
+        """The request's options (``resolution`` only when one was chosen)."""
+        options: dict[str, Any] = {
             "model": self.model,
             "aspect_ratio": self.aspect_ratio,
             "duration": self.duration,
             "n": self.n,
         }
+        if self.resolution:
+            options["resolution"] = self.resolution
+        return options
+
+    @classmethod
+    def from_inputs(cls, source: Any, generation_id: str = "") -> Run:
+        """A run with the prompt and options of ``source`` (a widget's inputs, or a known run)."""
+        return cls(
+            prompt=source.prompt,
+            model=source.model,
+            aspect_ratio=source.aspect_ratio,
+            duration=source.duration,
+            n=source.n,
+            resolution=source.resolution,
+            generation_id=generation_id,
+        )
+
+    def check(self, extra_models: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The request's JSON body; InvalidRequestError (naming the field) before any request."""
+        return validate_generation_request(
+            model=self.model,
+            prompt=self.prompt,
+            aspect_ratio=self.aspect_ratio,
+            duration=self.duration,
+            n=self.n,
+            resolution=self.resolution or None,  # "" leaves it to the server
+            extra_models=extra_models,
+        )
 
     @property
     def finished(self) -> bool:
@@ -56,10 +127,139 @@ class Run:
         return {
             "prompt": self.prompt,
             **self.options,
+            "resolution": self.resolution,
             "status": self.status,
             "generation_id": self.generation_id,
             "error": self.error,
+            "reconnecting": self.reconnecting,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "variant_count": len(self.videos),
         }
+
+
+async def carry_out(
+    run: Run,
+    client: AsyncMQL | Callable[[], AsyncMQL],
+    *,
+    create: bool,
+    on_change: Callable[[Run], Any] = lambda run: None,
+    cancel_requested: Callable[[], bool] = lambda: False,
+) -> Run:
+    """Create (when ``create``; else poll ``run.generation_id``), wait, download every variant.
+
+    ``client`` may be a function that builds the client: building it can fail (no key), and
+    that failure is the run's state like any other. ``cancel_requested()`` tells a cancel the
+    caller asked for (an ordinary end) from one imposed from outside (re-raised).
+    """
+    api_key: object = None
+    try:
+        if cancel_requested():  # asked before this coroutine's first step
+            raise asyncio.CancelledError
+        api = client() if callable(client) else client
+        api_key = api_key_of(api)
+
+        def observe(generation: Any) -> None:
+            _observe(run, generation)
+            on_change(run)
+
+        if create:
+            generation = await api.video.create(
+                model=run.model,
+                prompt=run.prompt,
+                aspect_ratio=run.aspect_ratio,
+                duration=run.duration,
+                n=run.n,
+                resolution=run.resolution or None,
+            )
+            run.generation_id = generation.id
+            observe(generation)
+            # wait() from the Generation: its state was just reported, hear only what changes.
+        generation = await api.video.wait(
+            generation if create else run.generation_id, on_update=observe
+        )
+        _observe(run, generation)
+        run.reconnecting = ""
+        run.status, run.progress = PROCESSING, 100.0  # completed for the server; no video here yet
+        count = len(generation.variant_ids)
+        videos = []
+        for i in range(count):
+            run.note = (
+                f"Downloading video {i + 1} of {count}..."
+                if count > 1
+                else "Downloading the video..."
+            )
+            on_change(run)
+            videos.append(await api.video.download(generation, variant=i))
+        run.videos, run.status, run.note, run.error = videos, COMPLETED, "", ""
+    except asyncio.CancelledError:
+        outside = not cancel_requested()
+        record_end(run, asyncio.CancelledError(), api_key=api_key)
+        if outside:
+            raise
+    except Exception as exc:
+        record_end(run, exc, api_key=api_key)
+    else:
+        record_end(run, None)
+    return run
+
+
+def record_end(run: Run, exc: BaseException | None, *, api_key: object = None) -> None:
+    """Close the run: what ended it (None: success, a CancelledError: a cancel) as its state."""
+    if isinstance(exc, asyncio.CancelledError):
+        run.status = CANCELLED
+        _stopped(run, "Cancelled. ")
+    elif isinstance(exc, GenerationFailedError):
+        run.status = exc.generation.status
+        run.error = scrub_key(exc.generation.error_message or str(exc), api_key)
+    elif isinstance(exc, WaitTimeoutError):
+        run.status, run.error = FAILED, error_text(exc, api_key)
+        _stopped(run, "")
+    elif exc is not None:
+        run.status, run.error = FAILED, error_text(exc, api_key)
+        if run.generation_id and (_is_transient(exc) or not isinstance(exc, MQLError)):
+            _stopped(run, "")  # the job itself may be fine: say so and offer a resume
+    run.reconnecting = ""
+    run.finished_at = time.time()
+
+
+def api_key_of(client: Any) -> object:
+    """The key a client holds (to mask it in messages), or None."""
+    return getattr(getattr(client, "settings", None), "api_key", None)
+
+
+def error_text(exc: BaseException, api_key: object = None) -> str:
+    """An exception as text for a person, with the API key masked should it ever appear."""
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, MQLError):
+        text = f"{type(exc).__name__}: {text}"
+    return scrub_key(text, api_key)
+
+
+def _observe(run: Run, generation: Any) -> None:
+    """Mirror the server's word into the run; an outage update only sets ``reconnecting``."""
+    reason = getattr(generation, "reconnecting", None)
+    if reason:
+        run.reconnecting = str(reason)  # the last state seen still stands
+        return
+    run.reconnecting = ""
+    run.status = generation.status if generation.status != COMPLETED else PROCESSING
+    if generation.progress is not None:
+        run.progress = generation.progress
+    if not run.prompt and getattr(generation, "prompt", None):  # a resume learns what it is for
+        run.prompt = generation.prompt
+
+
+def _stopped(run: Run, prefix: str) -> None:
+    if run.generation_id:
+        run.resumable = True
+        run.note = f"{prefix}{STOPPED_NOTE} Resume with VideoWidget.resume({run.generation_id!r})."
+    else:
+        run.note = (
+            f"{prefix}Polling stopped before the server answered; "
+            "a job may still have been created."
+        )
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, APIConnectionError | RateLimitError | ServerError)

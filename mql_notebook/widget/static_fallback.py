@@ -16,6 +16,7 @@ Every piece of user text (the prompt, an error, a file name) goes through ``html
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "FALLBACK_CLASS",
+    "StaticFallback",
     "fallback_html",
     "grid_html",
     "poster_jpeg",
@@ -173,3 +175,62 @@ def grid_html(
         + "".join(items)
         + "</div>"
     )
+
+
+class StaticFallback:
+    """The static output beside one widget: displayed once under a display id, then updated.
+
+    ``saved`` remembers the file ``w.save()`` wrote for a run, named when its video is too
+    large to embed. Updates before the first display do nothing (there is no output yet).
+    """
+
+    def __init__(self, display_id: str) -> None:
+        self.display_id = display_id
+        self.displayed = False
+        self.saved: dict[Any, str] = {}  # run -> the saved file's name
+
+    def bundle(self, run: Any, status: str, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, str]:
+        """The output for ``run`` (a finished ``Run``), or an empty placeholder with ``status``."""
+        if run is None or not run.finished:
+            status = run.status if run is not None else status
+            return {
+                "text/html": f'<div class="{FALLBACK_CLASS}" data-status="{html.escape(status)}"></div>',
+                "text/plain": "",
+            }
+        markup = fallback_html(
+            prompt=run.prompt,
+            status=run.status,
+            generation_id=run.generation_id,
+            error=run.error,
+            note=run.note,
+            options=run.options,
+            videos=run.videos,
+            max_bytes=max_bytes,
+            saved_name=self.saved.get(run),
+        )
+        return {
+            "text/html": markup,
+            "text/plain": f"VideoWidget: {run.status} {run.generation_id}".rstrip(),
+        }
+
+    def display_beside(self, view: Any, run: Any, status: str, max_bytes: int) -> None:
+        """Display the widget's own view (its ``_repr_mimebundle_()``), then this output below it."""
+        from IPython.display import display
+
+        if view is None:
+            return
+        data, metadata = view if isinstance(view, tuple) else (view, {})
+        display(data, metadata=metadata, raw=True)
+        display(self.bundle(run, status, max_bytes), raw=True, display_id=self.display_id)
+        self.displayed = True
+
+    def update(self, run: Any, status: str, max_bytes: int) -> None:
+        if not self.displayed:
+            return
+        from IPython.display import update_display
+
+        # A kernel without a frontend (a script, a test) has nothing to update: never an error.
+        with contextlib.suppress(Exception):
+            update_display(
+                self.bundle(run, status, max_bytes), raw=True, display_id=self.display_id
+            )

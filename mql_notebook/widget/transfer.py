@@ -18,7 +18,7 @@ in js/protocol.d.ts (VideoBegin, VideoChunk, VideoEnd): change both together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -63,3 +63,18 @@ def video_messages(
                 [chunk],
             )
     yield {"kind": "video-end", "transfer": transfer}, []
+
+
+def send_videos(
+    send: Callable[..., Any], transfer: int, run: Any, *, chunk_bytes: int = CHUNK_BYTES
+) -> None:
+    """Send the videos of ``run`` (a ``Run``, or None to clear the view) through ``send``."""
+    messages = video_messages(
+        transfer,
+        run.videos if run else [],
+        generation_id=run.generation_id if run else "",
+        aspect_ratio=run.aspect_ratio if run else "",
+        chunk_bytes=chunk_bytes,
+    )
+    for content, buffers in messages:
+        send(content, buffers=buffers or None)

@@ -1,0 +1,38 @@
+"""The client a widget uses: what it admits, and closing one the widget built itself.
+
+A widget given a client leaves it open (it belongs to the caller); one it built from the
+environment is closed with the widget, once the cancelled poller has unwound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..client import AsyncMQL
+
+_closing: set[asyncio.Task[None]] = set()  # strong references until the closes finish
+
+
+def close_when_done(client: AsyncMQL, task: asyncio.Future[Any] | None) -> None:
+    """Close ``client``'s connections once ``task`` (just cancelled) has unwound."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return  # no loop to close on: the pool goes with the garbage collector
+
+    async def close() -> None:
+        if task is not None and not task.done():
+            await asyncio.wait([task])
+        await client.aclose()
+
+    closing = loop.create_task(close())
+    _closing.add(closing)
+    closing.add_done_callback(_closing.discard)
+
+
+def extra_models(client: Any) -> tuple[str, ...]:
+    """Models a client admits beyond the documented ones (its ``extra_models`` setting)."""
+    settings = getattr(client, "settings", None)
+    return tuple(getattr(settings, "extra_models", ()) or ())
