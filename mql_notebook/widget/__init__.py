@@ -1,9 +1,12 @@
 """The notebook widget: ``VideoWidget`` (traits, public methods, message dispatch).
 
 - ``video_widget``: the anywidget class;
-- ``run``: one history entry and the plain coroutine that carries a generation through;
+- ``run``: one history entry (``Run``) and ``carry_out``, the plain coroutine that takes it
+  from the create to its videos, every failure turned into state;
+- ``run_task``: that coroutine as a cancellable task on the kernel's loop;
 - ``transfer``: videos to the view as chunked binary messages;
-- ``static_fallback``: the output a reader without the widget's JavaScript sees.
+- ``static_fallback``: the output a reader without the widget's JavaScript sees;
+- ``client_lifecycle``: closing a client the widget built itself.
 """
 
 from .run import Run

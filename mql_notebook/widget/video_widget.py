@@ -1,12 +1,10 @@
 """The notebook widget: a prompt and options bound to a live view, a badge while the job runs,
 the finished video inline.
 
-``VideoWidget`` holds the traits, the public methods and the dispatch of the view's messages.
-The rest lives beside it: ``run`` (a history entry, and ``carry_out``, which takes it from the
-create to its videos), ``run_task`` (that coroutine as a cancellable task on the kernel's loop),
-``transfer`` (videos to the view), ``static_fallback`` (the output readers without JavaScript
-see), ``client_lifecycle``. Whatever goes wrong in a run becomes state, never a silent dead
-task. The API key stays in the client object, which is no trait and is never sent.
+``VideoWidget`` holds the traits, the public methods and the dispatch of the view's messages;
+the run of a generation, its task, the transfer of videos and the static fallback each live in
+a module beside it (see widget/__init__.py). The API key stays in the client object, which is
+no trait and is never sent.
 
 State lives in traits (inputs the view edits, outputs only Python writes); events are small
 messages with one discriminating key, ``kind``:
@@ -38,7 +36,7 @@ from ..options import (
     form_choices,
 )
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
-from . import transfer
+from . import frontend, transfer
 from .client_lifecycle import close_when_done, extra_models
 from .run import IDLE, Run, api_key_of, error_text
 from .run_task import RunTask
@@ -60,13 +58,6 @@ OUTPUT_TRAITS = (
 _BUSY = "a generation is already running in this widget: await w.task or call w.cancel() first"
 
 
-def _frontend_file(name: str) -> Path:
-    """The wheel ships js/ as mql_notebook/static/; an editable checkout reads js/ itself."""
-    package = Path(__file__).resolve().parents[1]
-    packaged = package / "static" / name
-    return packaged if packaged.is_file() else package.parent / "js" / name
-
-
 class VideoWidget(anywidget.AnyWidget):
     """Generate a video from a prompt in a notebook cell and play it inline.
 
@@ -80,11 +71,10 @@ class VideoWidget(anywidget.AnyWidget):
     """
 
     # Set here too: ipywidgets' __del__ calls close() even when __init__ refused its arguments.
-    _task: asyncio.Task[Run] | None = None
     _running: RunTask | None = None
 
-    _esm = _frontend_file("widget.js")
-    _css = _frontend_file("widget.css")
+    _esm = frontend.ESM
+    _css = frontend.CSS
 
     # ---- inputs: bound two-way to the view's controls; checked by generate() ----
     prompt = t.Unicode("", help="The text the video is made from; bound to the prompt box.").tag(
@@ -101,9 +91,7 @@ class VideoWidget(anywidget.AnyWidget):
         DEFAULT_VARIANTS, help=f"How many videos to make from the prompt, 1 to {MAX_VARIANTS}."
     ).tag(sync=True)
     resolution = t.Unicode(
-        "",
-        help="The short side of the frame: one of choices['resolutions'], or '' for the "
-        "server's default (not sent).",
+        "", help="One of choices['resolutions'], or '' for the server's default (not sent)."
     ).tag(sync=True)
 
     # ---- outputs: written by Python only (updates from the view are dropped) ----
@@ -134,9 +122,7 @@ class VideoWidget(anywidget.AnyWidget):
         help="When the shown run ended (Unix seconds), or None while it runs.",
     ).tag(sync=True)
     reconnecting = t.Unicode(
-        "",
-        help="Non-empty while the poller rides out an outage of the server: the reason, "
-        "e.g. 'HTTP 503 from the server; trying again'.",
+        "", help="While the poller rides out an outage, the reason as plain text; else ''."
     ).tag(sync=True)
     running = t.Bool(
         False, help="True while a poller task is live; Generate is disabled and Cancel enabled."
@@ -182,7 +168,6 @@ class VideoWidget(anywidget.AnyWidget):
         self._client: AsyncMQL | None = None
         self._runs: list[Run] = []
         self._shown: Run | None = None
-        self._task: asyncio.Task[Run] | None = None
         self._running: RunTask | None = None  # the current (or last) run's task
         self._transfer = 0
         self._fallback: StaticFallback | None = None  # made when the widget is first displayed
@@ -207,7 +192,7 @@ class VideoWidget(anywidget.AnyWidget):
     @property
     def task(self) -> asyncio.Task[Run] | None:
         """The current (or last) poller task; ``await w.task`` waits for it."""
-        return self._task
+        return self._running.task if self._running else None
 
     @property
     def history(self) -> list[Run]:
@@ -280,13 +265,10 @@ class VideoWidget(anywidget.AnyWidget):
     def save(self, path: str | os.PathLike[str], variant: int = 0) -> Path:
         """Write a video of the shown run to ``path``, whole or not at all (a temporary file
         beside it, then a rename), with the usual file mode (0644 under a 022 umask)."""
-        videos = self.videos
-        if not videos:
-            why = (
-                f" (it {self.status}: {self.error})" if self.error else f" (status: {self.status})"
-            )
-            raise RuntimeError("no video to save yet" + why)
-        dest = write_atomically(path, videos[variant])
+        if not self.videos:
+            why = f"it {self.status}: {self.error}" if self.error else f"status: {self.status}"
+            raise RuntimeError(f"no video to save yet ({why})")
+        dest = write_atomically(path, self.videos[variant])
         if self._shown is not None and variant == 0 and self._fallback is not None:
             self._fallback.saved[self._shown] = dest.name
             self._update_fallback()
@@ -298,7 +280,7 @@ class VideoWidget(anywidget.AnyWidget):
         own = getattr(self, "_client", None) if getattr(self, "_client_arg", None) is None else None
         if own is not None:
             self._client = None
-            close_when_done(own, self._task)
+            close_when_done(own, self.task)
         super().close()
 
     # ---- ipywidgets plumbing ----
@@ -367,7 +349,7 @@ class VideoWidget(anywidget.AnyWidget):
             api_key=self._api_key,
             name=f"mql-video-widget-{id(self):x}-{len(self._runs) + 1}",
         )
-        self._running, self._task = running, running.task
+        self._running = running
         self._runs.append(run)
         with self.hold_sync():
             self.running = True

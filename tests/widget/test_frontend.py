@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mql_notebook.widget import transfer as _transfer
-from mql_notebook.widget.video_widget import VideoWidget, _frontend_file
+from mql_notebook.widget.frontend import frontend_file as _frontend_file
+from mql_notebook.widget.video_widget import VideoWidget
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "js"
