@@ -2,7 +2,8 @@
 
 Internally a job is always pending, processing, completed or failed; a vocabulary maps
 those four to the words the JSON carries, so a client can be tested against each dialect
-that occurs in the wild (see shared/API.md).
+that occurs in the wild: the API page's words, Metriqual's TypeScript and Python SDKs',
+OpenAI's, and gateways that shout (the dialects below; status.py normalises them all).
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@
 ``expose_app_in_browser`` so ``window.jupyterapp`` exists). Its environment (e.g.
 ``MQL_BASE_URL`` of an emulator) is inherited by the kernels it starts.
 
-The facts behind the choices are in ../shared/TESTING.md: the browser flags, the kernel
-indicator that reads "idle" before a kernel exists (so we wait on ``/api/kernels``), and
-``notebook:run-all-cells`` as the reliable way to run a notebook.
+The choices come from trying it on the CI's kind of machine: Debian's Chromium (Playwright's
+own browser download fails there) with the flags below, the kernel indicator that reads
+"idle" before a kernel exists (so we wait on ``/api/kernels``), and
+``notebook:run-all-cells`` as the most reliable way to run a notebook.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ Frontend = Literal["lab", "notebook"]
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_API_KEY = "mql_test_browser_key_0123456789"  # given to the kernel only, never to the page
 JOB_SECONDS = 2.0  # the emulator's pace: long enough to see pending and processing in the badge
-# Without the networking flags Chromium keeps trying closed addresses (TESTING.md).
+# Without the networking flags Chromium keeps trying closed addresses (no internet in CI).
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -1,4 +1,5 @@
-"""The API page's Python snippets (../shared/seeds/), run as written against MQL_BASE_URL=local."""
+"""The Python snippets of the API's documentation page (copied verbatim below), run as written
+against MQL_BASE_URL=local."""
 
 from __future__ import annotations
 
