@@ -7,11 +7,10 @@ a module beside it (see widget/__init__.py). The API key stays in the client obj
 no trait and is never sent.
 
 State lives in traits (inputs the view edits, outputs only Python writes); events are small
-messages with one discriminating key, ``kind``:
-
-view -> kernel   {"kind": "generate"} {"kind": "cancel"} {"kind": "resume"}
-                 {"kind": "show", "index": i} {"kind": "request-videos"}
-kernel -> view   video-begin / video-chunk (+ one binary buffer) / video-end  (see transfer.py)
+messages with one discriminating key, ``kind``: generate, cancel, resume, show (with an
+``index``) and request-videos from the view (``_on_view_message``), the video transfer from
+the kernel (transfer.py). The traits and messages are typed in one place, js/protocol.d.ts,
+which the view (js/widget.js) is type-checked against: change both together.
 """
 
 from __future__ import annotations
@@ -170,7 +169,6 @@ class VideoWidget(anywidget.AnyWidget):
         self._shown: Run | None = None
         self._running: RunTask | None = None  # the current (or last) run's task
         self._transfer = 0
-        self._fallback: StaticFallback | None = None  # made when the widget is first displayed
         models = extra_models(client)
         # Refuse a bad option now rather than at the first Generate; a blank prompt is fine here.
         Run("x", model, aspect_ratio, duration, n, resolution).check(models)
@@ -186,6 +184,7 @@ class VideoWidget(anywidget.AnyWidget):
             choices=form_choices(models),
         )
         self.on_msg(self._on_view_message)
+        self._fallback = StaticFallback(f"mql-static-{self.model_id}")  # shown by _ipython_display_
 
     # ---- Python API ----
 
@@ -269,7 +268,7 @@ class VideoWidget(anywidget.AnyWidget):
             why = f"it {self.status}: {self.error}" if self.error else f"status: {self.status}"
             raise RuntimeError(f"no video to save yet ({why})")
         dest = write_atomically(path, self.videos[variant])
-        if self._shown is not None and variant == 0 and self._fallback is not None:
+        if self._shown is not None and variant == 0:
             self._fallback.saved[self._shown] = dest.name
             self._update_fallback()
         return dest
@@ -287,16 +286,11 @@ class VideoWidget(anywidget.AnyWidget):
 
     def _ipython_display_(self) -> None:
         """The widget view, and below it the static fallback (see static_fallback.py), updated by id."""
-        if self._fallback is None:
-            self._fallback = StaticFallback(f"mql-static-{self.model_id}")
-        view = self._repr_mimebundle_()
-        self._fallback.display_beside(
-            view, self._shown, self.status, self.static_fallback_max_bytes
-        )
+        view, shown, cap = self._repr_mimebundle_(), self._shown, self.static_fallback_max_bytes
+        self._fallback.display_beside(view, shown, self.status, cap)
 
     def _update_fallback(self) -> None:
-        if self._fallback is not None:
-            self._fallback.update(self._shown, self.status, self.static_fallback_max_bytes)
+        self._fallback.update(self._shown, self.status, self.static_fallback_max_bytes)
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply the view's updates to inputs only: outputs are Python's to write."""
@@ -318,7 +312,7 @@ class VideoWidget(anywidget.AnyWidget):
         except InvalidRequestError:
             pass  # generate() already made it state
         except Exception as exc:
-            self.error = error_text(exc, self._api_key())
+            self.error = error_text(exc, api_key_of(self._client))
 
     # ---- the poller ----
 
@@ -328,9 +322,6 @@ class VideoWidget(anywidget.AnyWidget):
 
             self._client = as_async_client(self._client_arg)
         return self._client
-
-    def _api_key(self) -> object:
-        return api_key_of(self._client)
 
     def _start(self, run: Run, *, create: bool) -> asyncio.Task[Run]:
         blank = not run.prompt  # a resume learns its prompt from the server: show it once
@@ -346,7 +337,7 @@ class VideoWidget(anywidget.AnyWidget):
             create=create,
             on_change=changed,
             on_end=self._finish,
-            api_key=self._api_key,
+            api_key=lambda: api_key_of(self._client),
             name=f"mql-video-widget-{id(self):x}-{len(self._runs) + 1}",
         )
         self._running = running
@@ -375,8 +366,7 @@ class VideoWidget(anywidget.AnyWidget):
     # ---- the view ----
 
     def _display(self, run: Run) -> None:
-        changed = self._shown is not run
-        self._shown = run
+        changed, self._shown = self._shown is not run, run
         self.shown_run = self._runs.index(run)
         self._sync(run)
         if changed:
