@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IDLE",
+    "REQUEST_FIELDS",
     "STOPPED_NOTE",
     "Run",
     "api_key_of",
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 IDLE = "idle"
+# What a person chooses for a run: the widget's input traits, a Run's request fields.
+REQUEST_FIELDS = ("prompt", "model", "aspect_ratio", "duration", "n", "resolution")
 STOPPED_NOTE = "Polling stopped; the remote job may still run."
 
 
@@ -97,26 +100,19 @@ class Run:
     def from_inputs(cls, source: Any, generation_id: str = "") -> Run:
         """A run with the prompt and options of ``source`` (a widget's inputs, or a known run)."""
         return cls(
-            prompt=source.prompt,
-            model=source.model,
-            aspect_ratio=source.aspect_ratio,
-            duration=source.duration,
-            n=source.n,
-            resolution=source.resolution,
-            generation_id=generation_id,
+            **{name: getattr(source, name) for name in REQUEST_FIELDS}, generation_id=generation_id
         )
+
+    @property
+    def request(self) -> dict[str, Any]:
+        """The create call's arguments; a resolution of "" is None: not sent, the server's."""
+        return {name: getattr(self, name) for name in REQUEST_FIELDS} | {
+            "resolution": self.resolution or None
+        }
 
     def check(self, extra_models: tuple[str, ...] = ()) -> dict[str, Any]:
         """The request's JSON body; InvalidRequestError (naming the field) before any request."""
-        return validate_generation_request(
-            model=self.model,
-            prompt=self.prompt,
-            aspect_ratio=self.aspect_ratio,
-            duration=self.duration,
-            n=self.n,
-            resolution=self.resolution or None,  # "" leaves it to the server
-            extra_models=extra_models,
-        )
+        return validate_generation_request(**self.request, extra_models=extra_models)
 
     @property
     def finished(self) -> bool:
@@ -164,14 +160,7 @@ async def carry_out(
             on_change(run)
 
         if create:
-            generation = await api.video.create(
-                model=run.model,
-                prompt=run.prompt,
-                aspect_ratio=run.aspect_ratio,
-                duration=run.duration,
-                n=run.n,
-                resolution=run.resolution or None,
-            )
+            generation = await api.video.create(**run.request)
             run.generation_id = generation.id
             observe(generation)
             # wait() from the Generation: its state was just reported, hear only what changes.

@@ -37,7 +37,7 @@ from ..options import (
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
 from . import frontend, transfer
 from .client_lifecycle import close_when_done, extra_models
-from .run import IDLE, Run, api_key_of, error_text
+from .run import IDLE, REQUEST_FIELDS, Run, api_key_of, error_text
 from .run_task import RunTask
 from .static_fallback import DEFAULT_MAX_BYTES, StaticFallback
 
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["WIDGET_STATUSES", "Run", "VideoWidget"]
 
 WIDGET_STATUSES = (IDLE, PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED)
-INPUT_TRAITS = ("prompt", "model", "aspect_ratio", "duration", "n", "resolution")
+INPUT_TRAITS = REQUEST_FIELDS  # bound two-way to the view's controls
 # Written by Python only: set_state drops the view's updates to these.
 OUTPUT_TRAITS = (
     *("status", "progress", "error", "note", "reconnecting", "generation_id"),
