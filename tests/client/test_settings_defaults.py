@@ -14,20 +14,12 @@ KEY = "mql_settings_test_secret_0123456789"
 STATUS_PATH = "/v1/videos/generations/video_missing"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0.2, seed=5) as server:
-        yield server
-
-
 @pytest.fixture
-def always_busy(server):
+def always_busy(local_server) -> LocalServer:
     """Every status request answers 429 with a short Retry-After: each attempt is counted."""
-    server.clear_requests()
-    server.faults.reset()
+    server = local_server(pace=0.2, seed=5)
     server.faults.set("status", rate_limit=1.0, retry_after=0.01)
-    yield server
-    server.faults.reset()
+    return server
 
 
 @pytest.mark.parametrize("max_retries", [0, 2])

@@ -13,36 +13,22 @@ from dataclasses import dataclass, field
 import pytest
 
 from mql_notebook import AsyncMQL
-from mql_notebook.client.poller import PollTiming
-from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.generation import Generation
 from mql_notebook.local import LocalServer
 from mql_notebook.widget.run import STOPPED_NOTE, Run, carry_out
 
-KEY = "mql_run_test_secret_key_0123456789"
 PROMPT = "A lighthouse beam sweeping over a stormy sea"
-FAST_POLL = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
-FAST_RETRIES = RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.02)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0.4, seed=12) as server:
-        yield server
 
 
 @pytest.fixture
-def emulator(server):
-    server.clear_requests()
-    server.faults.reset()
-    yield server
-    server.faults.reset()
+def emulator(local_server) -> LocalServer:
+    return local_server(pace=0.4, seed=12)
 
 
 @pytest.fixture
-async def client(emulator) -> AsyncIterator[AsyncMQL]:
+async def client(emulator, api_key, poll_timing, retry_policy) -> AsyncIterator[AsyncMQL]:
     async with AsyncMQL(
-        api_key=KEY, base_url=emulator.url, poll_timing=FAST_POLL, retry_policy=FAST_RETRIES
+        api_key=api_key, base_url=emulator.url, poll_timing=poll_timing, retry_policy=retry_policy
     ) as client:
         yield client
 
@@ -91,9 +77,9 @@ async def test_a_failed_job_is_the_runs_state_with_the_servers_message(client, e
     assert run.videos == [] and not run.resumable and run.finished
 
 
-async def test_a_wait_timeout_leaves_the_run_resumable(emulator) -> None:
+async def test_a_wait_timeout_leaves_the_run_resumable(emulator, api_key, poll_timing) -> None:
     async with AsyncMQL(
-        api_key=KEY, base_url=emulator.url, poll_timing=FAST_POLL, wait_timeout=0.3
+        api_key=api_key, base_url=emulator.url, poll_timing=poll_timing, wait_timeout=0.3
     ) as client:
         run = await carry_out(new_run(f"{PROMPT} [[stall]]"), client, create=True)
     assert run.status == "failed" and run.resumable and run.generation_id in run.error

@@ -12,37 +12,23 @@ from pathlib import Path
 import pytest
 
 from mql_notebook import AsyncMQL, InvalidRequestError
-from mql_notebook.client.poller import PollTiming
-from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.generation import Generation
 from mql_notebook.local import LocalServer
 from mql_notebook.options import RESOLUTIONS
 from mql_notebook.widget.video_widget import VideoWidget
 
-KEY = "mql_widget_save_test_key_0123456789"
 PROMPT = "A hot air balloon rising over a misty valley"
-FAST_POLL = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
-FAST_RETRIES = RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.02)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0.4, seed=13) as server:
-        yield server
 
 
 @pytest.fixture
-def emulator(server):
-    server.clear_requests()
-    server.faults.reset()
-    yield server
-    server.faults.reset()
+def emulator(local_server) -> LocalServer:
+    return local_server(pace=0.4, seed=13)
 
 
 @pytest.fixture
-async def client(emulator) -> AsyncIterator[AsyncMQL]:
+async def client(emulator, api_key, poll_timing, retry_policy) -> AsyncIterator[AsyncMQL]:
     async with AsyncMQL(
-        api_key=KEY, base_url=emulator.url, poll_timing=FAST_POLL, retry_policy=FAST_RETRIES
+        api_key=api_key, base_url=emulator.url, poll_timing=poll_timing, retry_policy=retry_policy
     ) as client:
         yield client
 
