@@ -305,18 +305,6 @@ class AsyncVideo:
         """
         return await download_video(self, generation_id, dest, variant, on_progress)
 
-    def _content_stream(
-        self, video_id: str, gid: str, headers: dict[str, str]
-    ) -> contextlib.AbstractAsyncContextManager[httpx.Response]:
-        op = _Operation(
-            "GET",
-            protocol.content_path(video_id),
-            f"downloading video {video_id}",
-            headers=headers,
-            generation_id=gid,
-        )
-        return self._client._stream(op)
-
     async def create_and_wait(
         self,
         model: str = DEFAULT_MODEL,
