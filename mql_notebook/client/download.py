@@ -274,9 +274,9 @@ class Download:
 
     async def _get(self, url: httpx.URL) -> httpx.Response:
         pool = self._client._pools.get()
-        request = pool.build_request(
-            "GET", url, headers=resume_headers(self.sink.written, self.etag)
-        )
+        # identity: the bytes are saved as they come (aiter_raw), so they must not be compressed.
+        headers = {"Accept-Encoding": "identity", **resume_headers(self.sink.written, self.etag)}
+        request = pool.build_request("GET", url, headers=headers)
         if not may_carry_credentials(url, self.api_url):
             for name in CREDENTIAL_HEADERS:  # the key never leaves for another origin
                 request.headers.pop(name, None)
