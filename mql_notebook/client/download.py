@@ -173,12 +173,11 @@ class Download:
     async def run(self) -> None:
         client, sink = self._client, self.sink
         source = self.api_url  # where the bytes come from: storage, once a redirect led there
-        attempt = refreshes = 0
-        fallback_tried = False
+        attempt = refreshes = fallbacks = 0
         progress_mark = sink.written
         while True:
             if sink.written > progress_mark:  # bytes arrived since the last trouble: fresh budgets
-                attempt = refreshes = 0
+                attempt = refreshes = fallbacks = 0
                 progress_mark = sink.written
             try:
                 response, url = await self._follow(source)
@@ -246,9 +245,10 @@ class Download:
                     "signed URL for %s expired (%d); asking the API again", self.video_id, status
                 )
                 source = self.api_url
-            elif status == 404 and from_api and not fallback_tried:
-                fallback_tried = True
-                fallback = await self._fallback_url()
+            elif status == 404 and from_api and fallbacks <= MAX_LINK_REFRESHES:
+                # After an expired one, the generation the caller holds is stale: ask anew.
+                fallback = await self._fallback_url(fresh=fallbacks > 0)
+                fallbacks += 1
                 if fallback is None:
                     raise self._error(url, response, head)
                 source = fallback
@@ -282,10 +282,10 @@ class Download:
                 request.headers.pop(name, None)
         return await pool.send(request, stream=True, follow_redirects=False)
 
-    async def _fallback_url(self) -> httpx.URL | None:
+    async def _fallback_url(self, *, fresh: bool) -> httpx.URL | None:
         """The completed generation's ``download_url`` (for this video), when it names another place."""
         generation = self._generation
-        if not isinstance(generation, Generation) or generation.download_url is None:
+        if fresh or not isinstance(generation, Generation) or generation.download_url is None:
             try:
                 generation = await self._video.get_status(self.gid)
             except MQLError:

@@ -124,8 +124,17 @@ class FaultLayer:
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
-            elif message["type"] == "http.response.body" and not message.get("more_body", False):
-                log()
+                length = dict(message.get("headers") or []).get(b"content-length", b"")
+                seen["left"] = int(length) if length.isdigit() else None
+                if seen["left"] == 0:  # the headers are the whole answer (a redirect, say)
+                    log()
+            elif message["type"] == "http.response.body":
+                if seen.get("left") is not None:
+                    seen["left"] -= len(message.get("body", b""))
+                # With a Content-Length, the client is done at the last byte, before the
+                # (empty) closing message: log by then.
+                if not message.get("more_body", False) or seen.get("left") == 0:
+                    log()
             await send(message)
 
         fault = self.emulator.faults.decide(endpoint) if endpoint else None

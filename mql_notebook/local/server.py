@@ -20,7 +20,7 @@ from .fault_layer import TransportH11Protocol
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
 from .requestlog import RequestRecord
-from .storage import DEFAULT_SIGNED_URL_TTL, SignedStorage, create_storage_app
+from .storage import DEFAULT_SIGNED_URL_TTL, SignedStorage, create_storage_app, make_storage
 from .videos import DEFAULT_MAX_VIDEO_BYTES
 from .vocabulary import VocabularyLike
 
@@ -116,17 +116,6 @@ async def serve_both(
     finally:
         storage.should_exit = True
         await storage_task
-
-
-def make_storage(
-    storage: str, *, signed_url_ttl: float, storage_chunked: bool, redirect_status: int
-) -> SignedStorage | None:
-    """The storage origin's settings for a ``storage`` mode ("api": none, the API serves the bytes)."""
-    if storage == "api":
-        return None
-    return SignedStorage(
-        storage, ttl=signed_url_ttl, chunked=storage_chunked, redirect_status=redirect_status
-    )
 
 
 class LocalServer:
@@ -325,18 +314,10 @@ class LocalServer:
         return self.emulator.storage_log.records()
 
     @property
-    def storage_url(self) -> str | None:
-        """The storage origin's base URL, or None when the API serves the bytes itself."""
-        store = self.emulator.storage
-        return store.base_url if store is not None else None
-
-    def expire_signed_urls(self) -> None:
-        """Every signed URL handed out so far answers 403 (expired) from now on; new ones work."""
-        if self.emulator.storage is None:
-            raise RuntimeError(
-                "this emulator has no storage origin: LocalServer(storage='redirect')"
-            )
-        self.emulator.storage.expire_all()
+    def storage(self) -> SignedStorage | None:
+        """The storage origin's settings (None for ``storage="api"``): ``base_url``, ``ttl``,
+        ``chunked``, ``detour``, and ``expire_all()`` to expire every URL handed out so far."""
+        return self.emulator.storage
 
     def count(
         self,

@@ -6,6 +6,9 @@ object names it as ``download_url`` while the API serves no content (``storage="
 A URL is ``/blob/<id>?expires=<unix time>&sig=<hmac>``; past ``expires``, or after
 :meth:`SignedStorage.expire_all`, storage answers 403 with an XML body, as S3 does. Every
 request storage receives is logged with its headers, so a test can prove no key got there.
+
+``detour`` makes storage redirect before serving, as misconfigured CDNs do: ``"loop"``
+(to itself), ``"ftp"`` (to an ftp:// URL), or a number of extra hops on storage.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -64,6 +67,7 @@ class SignedStorage:
         self.chunked = bool(chunked)
         self.redirect_status = redirect_status
         self.base_url: str | None = None  # set once the storage server has its port
+        self.detour: str | int | None = None
         self._secret = secrets.token_bytes(32)
         self._epoch = 0  # bumped by expire_all: links signed before are expired
         self._lock = threading.Lock()
@@ -72,7 +76,7 @@ class SignedStorage:
         """An absolute signed URL for ``video_id``, valid for ``ttl`` seconds."""
         if self.base_url is None:
             raise RuntimeError("the storage origin is not serving yet")
-        expires = math.ceil((time.time() if now is None else now) + self.ttl)
+        expires = math.floor((time.time() if now is None else now) + self.ttl)
         with self._lock:
             sig = self._mac(self._epoch, video_id, expires)
         return f"{self.base_url}/blob/{quote(video_id, safe='')}?expires={expires}&sig={sig}"
@@ -96,6 +100,17 @@ class SignedStorage:
     def _mac(self, epoch: int, video_id: str, expires: int) -> str:
         message = f"{epoch}\n{video_id}\n{expires}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+def make_storage(
+    storage: str, *, signed_url_ttl: float, storage_chunked: bool, redirect_status: int
+) -> SignedStorage | None:
+    """The storage origin's settings for a ``storage`` mode ("api": none, the API serves the bytes)."""
+    if storage == "api":
+        return None
+    return SignedStorage(
+        storage, ttl=signed_url_ttl, chunked=storage_chunked, redirect_status=redirect_status
+    )
 
 
 def create_storage_app(emulator: Emulator) -> ASGIApp:
@@ -123,12 +138,27 @@ async def _blob(request: Request) -> Response:
             "The request signature we calculated does not match the signature you provided.",
             video_id,
         )
+    detour = _detour(request, storage.detour)
+    if detour is not None:
+        return RedirectResponse(detour, status_code=storage.redirect_status)
     found = emulator.jobs.find_video(video_id)
     if found is None:
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.", video_id)
     job, index = found
     video = await asyncio.wrap_future(emulator.videos.get(job.specs[index]))
     return video_response(request.headers, video, video_id, chunked=storage.chunked)
+
+
+def _detour(request: Request, detour: str | int | None) -> str | None:
+    """Where a misbehaving storage sends this request instead of answering it, if anywhere."""
+    if detour == "loop":
+        return str(request.url)
+    if detour == "ftp":
+        return f"ftp://{request.url.hostname}/blob/{request.path_params['id']}"
+    hop = request.query_params.get("hop", "0")
+    if isinstance(detour, int) and hop.isdigit() and int(hop) < detour:
+        return str(request.url.include_query_params(hop=int(hop) + 1))
+    return None
 
 
 def _xml_error(status: int, code: str, message: str, video_id: str) -> Response:
