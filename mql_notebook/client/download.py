@@ -197,29 +197,8 @@ class Download:
                 delay = retry_after_exception(
                     client.retry_policy, attempt, exc, idempotent=True, rng=client._rng
                 )
-                if (
-                    delay is None
-                    and not sink.written
-                    and may_carry_credentials(source, self.api_url)
-                ):
-                    # Never reached the API at all: the same error as any other call would give.
-                    cls = (
-                        APITimeoutError
-                        if isinstance(exc, httpx.TimeoutException)
-                        else APIConnectionError
-                    )
-                    raise cls(
-                        str(exc) or type(exc).__name__,
-                        operation=f"downloading video {self.video_id}",
-                        generation_id=self.gid,
-                    ) from exc
                 if delay is None:
-                    raise DownloadError(
-                        f"downloading video {self.video_id} broke off at {sink.written} bytes and "
-                        f"could not be resumed ({type(exc).__name__}); nothing was saved under the "
-                        f"destination name; download({self.gid!r}) again to retry",
-                        generation_id=self.gid,
-                    ) from exc
+                    raise self._broken_off(exc, source) from exc
                 log.debug("download of %s interrupted at %d bytes", self.video_id, sink.written)
                 attempt += 1
                 await asyncio.sleep(delay)
@@ -255,6 +234,23 @@ class Download:
             else:
                 raise self._error(url, response, head)
 
+    def _broken_off(self, exc: httpx.TransportError, source: httpx.URL) -> MQLError:
+        """The error once a connection failure or a broken body can no longer be resumed."""
+        if not self.sink.written and may_carry_credentials(source, self.api_url):
+            # Never reached the API at all: the same error as any other call would give.
+            cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+            return cls(
+                str(exc) or type(exc).__name__,
+                operation=f"downloading video {self.video_id}",
+                generation_id=self.gid,
+            )
+        return DownloadError(
+            f"downloading video {self.video_id} broke off at {self.sink.written} bytes and "
+            f"could not be resumed ({type(exc).__name__}); nothing was saved under the "
+            f"destination name; download({self.gid!r}) again to retry",
+            generation_id=self.gid,
+        )
+
     async def _follow(self, url: httpx.URL) -> tuple[httpx.Response, httpx.URL]:
         """GET ``url`` and follow its redirects; the first other answer, its body not yet read."""
         visited = [url]
@@ -262,13 +258,16 @@ class Download:
             response = await self._get(url)
             try:
                 location = redirect_location(response.status_code, response.headers)
-            except DownloadError:
+                if location is None:
+                    return response, url
+                await read_head(response)  # a redirect's small body: the connection stays usable
                 await response.aclose()
-                raise
-            if location is None:
-                return response, url
-            await response.aclose()
-            url = next_hop(url, location, visited)
+                url = next_hop(url, location, visited)
+            except DownloadError as err:
+                await response.aclose()
+                raise DownloadError(
+                    f"downloading video {self.video_id}: {err}", generation_id=self.gid
+                ) from None
             visited.append(url)
             log.debug("download of %s redirected to %s", self.video_id, describe(url))
 

@@ -188,8 +188,10 @@ async def test_bad_redirects_end_in_a_clear_download_error(
     generation = await client.create_and_wait(model="sora", prompt=PROMPT)
     server.storage.detour = detour
 
-    with pytest.raises(DownloadError, match=message):
+    with pytest.raises(DownloadError, match=message) as info:
         await client.download(generation, tmp_path / "video.mp4")
+
+    assert info.value.generation_id == generation.id and generation.id in str(info.value)
 
     assert list(tmp_path.iterdir()) == []  # nothing half-written under any name
     assert len(server.storage_requests) <= MAX_REDIRECTS + 1
