@@ -22,15 +22,12 @@ import httpx
 from ..errors import (
     APIConnectionError,
     APITimeoutError,
-    DownloadError,
-    DownloadTooLargeError,
-    InvalidRequestError,
-    InvalidResponseError,
 )
 from ..generation import Generation
 from ..options import DEFAULT_MODEL, validate_generation_request
 from . import protocol
 from .callbacks import call
+from .download import download_video
 from .loops import PoolPerLoop
 from .poller import PollTiming, poll_until_done
 from .retry import RetryPolicy, request_was_sent, retry_after_exception, retry_after_status
@@ -42,7 +39,6 @@ from .settings import (
     Settings,
     resolve_settings,
 )
-from .sinks import Sink, make_sink
 
 log = logging.getLogger("mql_notebook")
 
@@ -245,7 +241,7 @@ class AsyncVideo:
     async def _status_and_hint(
         self, generation_id: str | Generation
     ) -> tuple[Generation, float | None]:
-        gid = _id_of(generation_id)
+        gid = protocol.id_of(generation_id)
         op = _Operation(
             "GET", protocol.status_path(gid), f"checking generation {gid}", generation_id=gid
         )
@@ -267,7 +263,7 @@ class AsyncVideo:
         ``on_update(generation)`` is called on every change of status or progress.
         Raises GenerationFailedError if the job fails or is cancelled.
         """
-        gid = _id_of(generation_id)
+        gid = protocol.id_of(generation_id)
         return await poll_until_done(
             lambda: self._status_and_hint(gid),
             timing=self._client.poll_timing,
@@ -318,101 +314,7 @@ class AsyncVideo:
         A path is written under a temporary name and renamed once complete; a dropped
         connection resumes with a Range request. ``variant`` picks a video of an n > 1 job.
         """
-        gid = _id_of(generation_id)
-        video_id = await self._variant_id(generation_id, variant)
-        sink = make_sink(dest, video_id)
-        try:
-            await self._fetch_into(video_id, sink, gid, on_progress)
-            return await sink.commit()
-        except BaseException:
-            await asyncio.shield(sink.abort())
-            raise
-
-    async def _variant_id(self, generation_id: str | Generation, variant: int) -> str:
-        if not isinstance(variant, int) or isinstance(variant, bool) or variant < 0:
-            raise InvalidRequestError(
-                "variant", variant, "an int >= 0 (the index of a video of an n > 1 job)"
-            )
-        if variant == 0:  # the job id downloads the first video
-            return _id_of(generation_id)
-        generation = (
-            generation_id
-            if isinstance(generation_id, Generation)
-            else await self.get_status(generation_id)
-        )
-        ids = generation.variant_ids
-        if variant >= len(ids):
-            raise InvalidRequestError(
-                "variant",
-                variant,
-                f"an index below {len(ids)} (generation {generation.id} has {len(ids)} video(s))",
-            )
-        return ids[variant]
-
-    async def _fetch_into(
-        self, video_id: str, sink: Sink, gid: str, on_progress: ProgressCallback | None
-    ) -> None:
-        client = self._client
-        limit = client.settings.max_download_bytes
-        etag: str | None = None
-        interruptions = 0
-        while True:
-            headers: dict[str, str] = {}
-            if sink.written:
-                headers["Range"] = f"bytes={sink.written}-"
-                if etag:
-                    headers["If-Range"] = etag
-            op = _Operation(
-                "GET",
-                protocol.content_path(video_id),
-                f"downloading video {video_id}",
-                headers=headers,
-                generation_id=gid,
-            )
-            try:
-                async with client._stream(op) as response:
-                    await _refuse_non_video(response, video_id)
-                    etag = response.headers.get("etag") or etag
-                    total = await _expected_total(response, sink, gid)
-                    if total is not None and total > limit:
-                        raise DownloadTooLargeError(
-                            f"video {video_id} is {total} bytes, above this client's max_download_bytes={limit}",
-                            generation_id=gid,
-                        )
-                    ceiling = limit if total is None else min(limit, total)
-                    # The hot loop (thousands of chunks): no await unless there is work for it.
-                    async for chunk in response.aiter_raw():
-                        if sink.append(chunk):
-                            await sink.drain()
-                        if sink.written > ceiling:
-                            raise DownloadTooLargeError(
-                                f"video {video_id} sent more bytes than announced or allowed ({sink.written})",
-                                generation_id=gid,
-                            )
-                        if on_progress is not None:
-                            await call(on_progress, sink.written, total)
-                    if total is None or sink.written == total:
-                        return
-                    raise httpx.RemoteProtocolError(
-                        f"body ended at {sink.written} of {total} bytes"
-                    )
-            except httpx.TransportError as exc:
-                # The body broke off: resume from what arrived, as often as the policy allows.
-                delay = retry_after_exception(
-                    client.retry_policy, interruptions, exc, idempotent=True, rng=client._rng
-                )
-                if delay is None:
-                    raise DownloadError(
-                        f"downloading video {video_id} broke off at {sink.written} bytes and could not be resumed "
-                        f"({type(exc).__name__}); nothing was saved under the destination name; "
-                        f"download({gid!r}) again to retry",
-                        generation_id=gid,
-                    ) from exc
-                log.debug(
-                    "download of %s interrupted at %d bytes; resuming", video_id, sink.written
-                )
-                interruptions += 1
-                await asyncio.sleep(delay)
+        return await download_video(self, generation_id, dest, variant, on_progress)
 
     async def create_and_wait(
         self,
@@ -461,53 +363,6 @@ class AsyncVideo:
         return await self.download(generation, dest, on_progress=on_progress)
 
 
-async def _expected_total(response: httpx.Response, sink: Sink, gid: str) -> int | None:
-    """The full size of the video from this answer; restarts the sink if the server ignored our Range."""
-    if response.status_code == 206:
-        start, total = _parse_content_range(response.headers.get("content-range", ""))
-        if start != sink.written:
-            raise DownloadError(
-                f"the server resumed at byte {start}, not {sink.written}", generation_id=gid
-            )
-        return total
-    if sink.written:
-        await sink.restart()  # a 200 to a Range request: the whole file again, from the start
-    length = response.headers.get("content-length")
-    return int(length) if length and length.isdigit() else None
-
-
-# A proxy or captive portal may answer 200 with a page: never save that as the video.
-_NOT_VIDEO_TYPES = ("text/html", "application/json", "text/plain", "application/problem+json")
-
-
-async def _refuse_non_video(response: httpx.Response, video_id: str) -> None:
-    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in _NOT_VIDEO_TYPES:
-        try:
-            head = response.content  # already read (e.g. by a test transport)
-        except httpx.ResponseNotRead:
-            head = b""
-            async for chunk in response.aiter_raw():
-                head += chunk
-                if len(head) >= 64 * 1024:  # enough to describe it; the rest is not wanted
-                    break
-        raise InvalidResponseError(
-            f"downloading video {video_id}: the server answered {response.status_code} with "
-            f"{protocol.summarize_body(head)} ({content_type}) instead of a video; nothing was saved"
-        )
-
-
-def _parse_content_range(value: str) -> tuple[int, int | None]:
-    # "bytes 100-199/2000"
-    try:
-        _unit, _, rest = value.partition(" ")
-        span, _, total = rest.partition("/")
-        start = int(span.split("-")[0])
-        return start, (int(total) if total.isdigit() else None)
-    except ValueError:
-        raise DownloadError(f"the server sent an unreadable Content-Range: {value!r}") from None
-
-
 def _connection_error(exc: httpx.TransportError, op: _Operation) -> APIConnectionError:
     detail = str(exc) or type(exc).__name__
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
@@ -517,10 +372,3 @@ def _connection_error(exc: httpx.TransportError, op: _Operation) -> APIConnectio
             "(a second create could bill a second video)"
         )
     return cls(detail, operation=op.description, generation_id=op.generation_id)
-
-
-def _id_of(generation_id: str | Generation) -> str:
-    if isinstance(generation_id, Generation):
-        return generation_id.id
-    protocol.escape_id(generation_id)  # refuses empty, non-string or absurd ids before any request
-    return generation_id

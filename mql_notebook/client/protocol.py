@@ -42,6 +42,14 @@ def content_path(video_id: str) -> str:
     return f"/v1/videos/{escape_id(video_id)}/content"
 
 
+def id_of(generation_id: str | Generation) -> str:
+    """The id of a Generation, or a string id checked as ``escape_id`` checks it."""
+    if isinstance(generation_id, Generation):
+        return generation_id.id
+    escape_id(generation_id)  # refuses empty, non-string or absurd ids before any request
+    return generation_id
+
+
 def escape_id(generation_id: object) -> str:
     """One path segment for an id, whatever it contains: it can never reach another endpoint."""
     if not isinstance(generation_id, str) or not generation_id:

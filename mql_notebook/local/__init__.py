@@ -40,6 +40,7 @@ from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
 from .render import RenderSpec, render_mp4
 from .requestlog import RequestLog, RequestRecord
 from .server import LocalServer, shared_server
+from .storage import SignedStorage
 from .vocabulary import VOCABULARIES
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "RenderSpec",
     "RequestLog",
     "RequestRecord",
+    "SignedStorage",
     "create_app",
     "parse_fault_spec",
     "render_mp4",

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -42,10 +41,9 @@ from ..options import (
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .jobs import IdempotencyConflict, Job, JobState
-from .ranges import parse_range
+from .video_response import video_response
 
 MAX_BODY_BYTES = 256 * 1024  # a 4,000-character prompt fits many times over
-CHUNK_BYTES = 256 * 1024
 
 
 def create_app(emulator: Emulator) -> ASGIApp:
@@ -189,49 +187,15 @@ async def _content(request: Request) -> Response:
             f"Generation {job.id} is {emulator.words[state.status]} ({state.progress}%): "
             "download it once its status is completed.",
         )
+    if emulator.storage is not None:  # the bytes live on the storage origin
+        if emulator.storage.mode == "download_url":
+            return _not_found(video_id)  # a gateway with no content route: see download_url
+        return RedirectResponse(
+            emulator.storage.sign(video_id), status_code=emulator.storage.redirect_status
+        )
     # Usually already cached; rendered again (identically) if the cache let it go.
     video = await asyncio.wrap_future(emulator.videos.get(job.specs[index]))
-    size = len(video.data)
-    headers = {
-        "Content-Type": "video/mp4",
-        "Accept-Ranges": "bytes",
-        "ETag": video.etag,
-        "Content-Disposition": f'inline; filename="{video_id}.mp4"',
-        "Cache-Control": "private, max-age=3600",
-    }
-    if video.etag in _etags(request.headers.get("if-none-match")):
-        return Response(status_code=304, headers=headers)
-    if_range = request.headers.get("if-range")
-    wanted = (
-        parse_range(request.headers.get("range"), size) if if_range in (None, video.etag) else None
-    )
-    if isinstance(wanted, str):  # parse_range answered UNSATISFIABLE
-        headers["Content-Range"] = f"bytes */{size}"
-        return error(
-            416, "range_not_satisfiable", f"The video is {size} bytes long.", headers=headers
-        )
-    if wanted is None:
-        first, last, status = 0, size - 1, 200
-    else:
-        first, last = wanted
-        status = 206
-        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
-    headers["Content-Length"] = str(last - first + 1)
-    return StreamingResponse(
-        _chunks(video.data, first, last + 1), status_code=status, headers=headers
-    )
-
-
-async def _chunks(data: bytes, start: int, stop: int) -> AsyncIterator[bytes]:
-    view = memoryview(data)
-    for offset in range(start, stop, CHUNK_BYTES):
-        yield bytes(view[offset : min(offset + CHUNK_BYTES, stop)])
-
-
-def _etags(header: str | None) -> set[str]:
-    if not header:
-        return set()
-    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return video_response(request.headers, video, video_id)
 
 
 def _not_found(job_id: str) -> JSONResponse:
@@ -324,10 +288,17 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
     }
     if state.status == "completed":
         base = str(request.base_url).rstrip("/")
-        body["download_url"] = f"{base}/v1/videos/{job.id}/content"
+        storage = emulator.storage
+
+        def url(video_id: str) -> str:  # storage's own signed URL when the API serves no content
+            if storage is not None and storage.mode == "download_url":
+                return storage.sign(video_id)
+            return f"{base}/v1/videos/{video_id}/content"
+
+        body["download_url"] = url(job.id)
         if options["n"] > 1:
             body["generations"] = [
-                {"id": variant_id, "download_url": f"{base}/v1/videos/{variant_id}/content"}
+                {"id": variant_id, "download_url": url(variant_id)}
                 for variant_id in job.variant_ids
             ]
     if state.error is not None:

@@ -10,6 +10,7 @@ Faults can also be changed while it runs: ``POST /_emulator/faults`` with a JSON
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -21,7 +22,8 @@ from ..client.settings import ENV_API_KEY, ENV_BASE_URL
 from .emulator import Emulator
 from .faults import ENDPOINT_KINDS, TARGETS, parse_fault_spec
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
-from .server import bind_socket, make_server, url_for
+from .server import bind_socket, make_server, serve_both, url_for
+from .storage import DEFAULT_SIGNED_URL_TTL, STORAGE_MODES, make_storage
 from .vocabulary import VOCABULARIES
 
 DEFAULT_PORT = 8000
@@ -37,7 +39,7 @@ def add_serve_parser(
         description="Serve the local emulator of the Metriqual video API until Ctrl-C. "
         "Any key starting mql_ is accepted unless --api-key is given. "
         "A prompt containing [[fail]] makes its job fail; [[stall]] makes it never finish.",
-        epilog="Fault settings per endpoint (create, status, content; '*' for all three): latency, "
+        epilog="Fault settings per endpoint (create, status, content, storage; '*' for all): latency, "
         f"retry_after, retry_after_format (seconds|date), and the probabilities {', '.join(ENDPOINT_KINDS)}; "
         "per job: job.fail, job.stall. Script entries: ok, latency:S, rate_limit[:S], "
         "server_error[:500|502|503], overloaded, drop, truncate; for job: ok, fail, stall. "
@@ -114,6 +116,26 @@ def add_serve_parser(
         help="once listening, write {url, pid} as JSON to PATH; removed on exit "
         "(how `MQL_BASE_URL=local` commands find the background emulator)",
     )
+    parser.add_argument(
+        "--storage",
+        choices=STORAGE_MODES,
+        default="api",
+        help="where video bytes live: api (the content endpoint), redirect (it redirects to "
+        "signed URLs on a second port), download_url (it answers 404; the completed object's "
+        "download_url is the signed URL) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--signed-url-ttl",
+        type=_seconds,
+        default=DEFAULT_SIGNED_URL_TTL,
+        metavar="SECONDS",
+        help="how long a signed storage URL works before storage answers 403 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--storage-chunked",
+        action="store_true",
+        help="storage sends bodies chunked, with no Content-Length",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     return parser
 
@@ -127,6 +149,12 @@ def run_serve(args: argparse.Namespace) -> int:
             api_key=args.api_key,
             ttl=args.ttl,
             max_jobs=args.max_jobs,
+            storage=make_storage(
+                args.storage,
+                signed_url_ttl=args.signed_url_ttl,
+                storage_chunked=args.storage_chunked,
+                redirect_status=302,
+            ),
         )
         emulator.faults.reseed(args.seed)
         for target, key, value in args.fault:
@@ -138,6 +166,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     try:
         sock = bind_socket(args.host, args.port)
+        store_sock = bind_socket(args.host, 0) if emulator.storage is not None else None
     except OSError as err:
         print(
             f"mql-notebook serve: cannot listen on {args.host}:{args.port}: {err.strerror or err}",
@@ -146,12 +175,20 @@ def run_serve(args: argparse.Namespace) -> int:
         emulator.close()
         return 1
     url = url_for(sock)
+    if emulator.storage is not None and store_sock is not None:
+        emulator.storage.base_url = url_for(store_sock)
 
     def announce() -> None:
         print(
             f"mql-notebook local emulator serving {url} (pace {args.pace:g} s, vocabulary {args.vocabulary})",
             flush=True,
         )
+        if emulator.storage is not None:
+            print(
+                f"storage ({args.storage}): signed URLs on {emulator.storage.base_url}, "
+                f"valid {emulator.storage.ttl:g} s",
+                flush=True,
+            )
         if emulator.faults.active:
             print(f"faults: {emulator.faults!r}", flush=True)
         if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -177,10 +214,11 @@ def run_serve(args: argparse.Namespace) -> int:
 
     server = make_server(emulator, quiet=args.quiet, on_started=announce)
     watcher = IdleWatcher(server, args.idle_exit) if args.idle_exit is not None else None
+    store_server = make_server(emulator, quiet=args.quiet, storage=True) if store_sock else None
     try:
         if watcher is not None:
             watcher.start()
-        server.run(sockets=[sock])
+        asyncio.run(serve_both(server, sock, store_server, store_sock))
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the Ctrl-C it handled, once it has shut down cleanly
     finally:
@@ -189,6 +227,8 @@ def run_serve(args: argparse.Namespace) -> int:
         if args.state_file:
             remove_state_file(args.state_file)
         sock.close()
+        if store_sock is not None:
+            store_sock.close()
         emulator.close()
     if watcher is not None and watcher.fired:
         print(f"no request for {args.idle_exit:g} s", flush=True)

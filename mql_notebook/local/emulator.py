@@ -14,6 +14,7 @@ from .._constants import KEY_PREFIX
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL, JobStore
 from .requestlog import RequestLog
+from .storage import SignedStorage
 from .videos import DEFAULT_MAX_VIDEO_BYTES, VideoStore
 from .vocabulary import VocabularyLike, resolve_vocabulary
 
@@ -30,6 +31,7 @@ class Emulator:
         max_jobs: int = DEFAULT_MAX_JOBS,
         max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES,
         render_workers: int = 1,
+        storage: SignedStorage | None = None,
     ):
         if api_key is not None and (
             not isinstance(api_key, str) or not api_key.startswith(KEY_PREFIX)
@@ -47,6 +49,9 @@ class Emulator:
         self.videos = VideoStore(max_video_bytes, workers=render_workers)
         self.jobs = JobStore(self.videos, ttl=ttl, max_jobs=max_jobs)
         self.log = RequestLog()
+        # Where the video bytes live: None for the API itself, else a second (storage) origin.
+        self.storage = storage
+        self.storage_log = RequestLog()
 
     @property
     def pace(self) -> float:

@@ -33,6 +33,7 @@ ADMIN_PREFIX = "/_emulator"
 
 _STATUS_PATH = re.compile(r"^/v1/videos/generations/([^/]+)$")
 _CONTENT_PATH = re.compile(r"^/v1/videos/([^/]+)/content$")
+_BLOB_PATH = re.compile(r"^/blob/([^/]+)$")
 
 _PROXY_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
@@ -59,7 +60,7 @@ class DroppedConnection(Exception):
 
 
 def classify(method: str, path: str) -> str | None:
-    """Which API endpoint a request is for: create, status, content or None."""
+    """Which endpoint a request is for: create, status, content, storage or None."""
     if method == "POST" and path == "/v1/videos/generations":
         return "create"
     if method in ("GET", "HEAD"):
@@ -67,13 +68,18 @@ def classify(method: str, path: str) -> str | None:
             return "status"
         if _CONTENT_PATH.match(path):
             return "content"
+        if _BLOB_PATH.match(path):
+            return "storage"
     return None
 
 
 class FaultLayer:
-    def __init__(self, app: ASGIApp, emulator: Emulator):
+    """``storage=True``: the layer of the storage origin, logging to its own log, headers kept."""
+
+    def __init__(self, app: ASGIApp, emulator: Emulator, *, storage: bool = False):
         self.app = app
         self.emulator = emulator
+        self.storage = storage
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -94,8 +100,11 @@ class FaultLayer:
             state = scope.get("state") or {}
             if state.get("job_fault"):
                 labels.append(f"job:{state['job_fault']}")
-            idempotency_key = dict(scope.get("headers") or []).get(b"idempotency-key")
-            self.emulator.log.add(
+            raw_headers = dict(scope.get("headers") or [])
+            idempotency_key = raw_headers.get(b"idempotency-key")
+            kept = _decoded(scope.get("headers") or []) if self.storage else None
+            request_log = self.emulator.storage_log if self.storage else self.emulator.log
+            request_log.add(
                 RequestRecord(
                     method=method,
                     path=path,
@@ -107,14 +116,25 @@ class FaultLayer:
                     generation_id=state.get("generation_id") or _path_id(path),
                     idempotency_key=idempotency_key.decode("latin-1") if idempotency_key else None,
                     fault="+".join(labels) or None,
+                    headers=kept,
+                    query=scope.get("query_string", b"").decode("latin-1") if kept else None,
                 )
             )
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
-            elif message["type"] == "http.response.body" and not message.get("more_body", False):
-                log()
+                length = dict(message.get("headers") or []).get(b"content-length", b"")
+                seen["left"] = int(length) if length.isdigit() else None
+                if seen["left"] == 0:  # the headers are the whole answer (a redirect, say)
+                    log()
+            elif message["type"] == "http.response.body":
+                if seen.get("left") is not None:
+                    seen["left"] -= len(message.get("body", b""))
+                # With a Content-Length, the client is done at the last byte, before the
+                # (empty) closing message: log by then.
+                if not message.get("more_body", False) or seen.get("left") == 0:
+                    log()
             await send(message)
 
         fault = self.emulator.faults.decide(endpoint) if endpoint else None
@@ -152,10 +172,13 @@ class FaultLayer:
                 return
             if message["type"] == "http.response.start":
                 length = dict(message.get("headers") or []).get(b"content-length", b"")
-                progress["limit"] = int(int(length) * fault.fraction) if length.isdigit() else 1
+                # With no Content-Length (chunked), cut inside the first piece of the body.
+                progress["limit"] = int(int(length) * fault.fraction) if length.isdigit() else -1
                 await send(message)
                 return
             body = message.get("body", b"")
+            if progress["limit"] < 0:
+                progress["limit"] = max(1, int(len(body) * fault.fraction))
             room = progress["limit"] - progress["sent"]
             if len(body) < room and message.get("more_body", False):
                 progress["sent"] += len(body)
@@ -241,6 +264,15 @@ def _json_error(message: str, code: str) -> bytes:
     return json.dumps({"error": {"message": message, "code": code}}).encode()
 
 
+def _decoded(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header names lower-case; a repeated header keeps every value (comma-joined)."""
+    out: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
 def _path_id(path: str) -> str | None:
-    match = _STATUS_PATH.match(path) or _CONTENT_PATH.match(path)
+    match = _STATUS_PATH.match(path) or _CONTENT_PATH.match(path) or _BLOB_PATH.match(path)
     return match.group(1) if match else None

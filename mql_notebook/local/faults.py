@@ -1,6 +1,7 @@
 """Fault injection settings: what goes wrong, where, how often, reproducibly.
 
-Three endpoints can misbehave ("create", "status", "content"), each with its own
+Four endpoints can misbehave ("create", "status", "content", and "storage", the signed
+URLs of ``LocalServer(storage="redirect")``), each with its own
 settings (:class:`EndpointFaults`), and jobs can fail or stall (:class:`JobFaults`).
 Probabilities are drawn from one ``random.Random`` per endpoint, seeded from the
 ``seed``: with the same seed and the same requests to an endpoint, the same faults happen,
@@ -27,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-ENDPOINTS: tuple[str, ...] = ("create", "status", "content")
+ENDPOINTS: tuple[str, ...] = ("create", "status", "content", "storage")
 TARGETS: tuple[str, ...] = (*ENDPOINTS, "job")
 
 # Endpoint faults in the order a single uniform draw is checked against them.
@@ -107,12 +108,14 @@ class Faults:
         create: EndpointFaults | Mapping[str, Any] | None = None,
         status: EndpointFaults | Mapping[str, Any] | None = None,
         content: EndpointFaults | Mapping[str, Any] | None = None,
+        storage: EndpointFaults | Mapping[str, Any] | None = None,
         job: JobFaults | Mapping[str, Any] | None = None,
     ):
         self._lock = threading.RLock()
         self.create = _endpoint(create)
         self.status = _endpoint(status)
         self.content = _endpoint(content)
+        self.storage = _endpoint(storage)
         self.job = job if isinstance(job, JobFaults) else JobFaults(**dict(job or {}))
         self._scripts: dict[str, deque[str]] = {target: deque() for target in TARGETS}
         self.reseed(seed)
@@ -168,11 +171,8 @@ class Faults:
     def reset(self) -> None:
         """No faults at all (the seed is kept, its sequences restarted)."""
         with self._lock:
-            self.create, self.status, self.content = (
-                EndpointFaults(),
-                EndpointFaults(),
-                EndpointFaults(),
-            )
+            for endpoint in ENDPOINTS:
+                setattr(self, endpoint, EndpointFaults())
             self.job = JobFaults()
             for queue in self._scripts.values():
                 queue.clear()
@@ -389,9 +389,4 @@ def _check_script_entry(target: str, entry: Any) -> None:
         raise ValueError(f"script entry {entry!r}: {kind} takes no argument")
 
 
-_DEFAULTS = {
-    "create": EndpointFaults(),
-    "status": EndpointFaults(),
-    "content": EndpointFaults(),
-    "job": JobFaults(),
-}
+_DEFAULTS = {**{endpoint: EndpointFaults() for endpoint in ENDPOINTS}, "job": JobFaults()}

@@ -30,6 +30,10 @@ class RequestRecord:
     idempotency_key: str | None = None
     fault: str | None = None
     """What was injected, e.g. ``rate_limit``, ``server_error:502``, ``drop``, ``latency:0.5+truncate``, ``job:fail``."""
+    headers: dict[str, str] | None = None
+    """The request's headers (names lower-case), kept for the storage origin's requests only."""
+    query: str | None = None
+    """The query string, kept for the storage origin's requests only (it holds the signature)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import uvicorn
@@ -19,6 +20,7 @@ from .fault_layer import TransportH11Protocol
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
 from .requestlog import RequestRecord
+from .storage import DEFAULT_SIGNED_URL_TTL, SignedStorage, create_storage_app, make_storage
 from .videos import DEFAULT_MAX_VIDEO_BYTES
 from .vocabulary import VocabularyLike
 
@@ -30,9 +32,25 @@ _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 class _Server(uvicorn.Server):
     """uvicorn's server, calling back once it accepts connections."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_started: Callable[[], None] | None = None,
+        *,
+        signals: bool = True,
+    ):
         super().__init__(config)
         self._on_started = on_started
+        self._signals = signals
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # The storage origin runs beside the API's server, which alone handles Ctrl-C.
+        if self._signals:
+            with super().capture_signals():
+                yield
+        else:
+            yield
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -62,11 +80,16 @@ def url_for(sock: socket.socket) -> str:
 
 
 def make_server(
-    emulator: Emulator, *, quiet: bool, on_started: Callable[[], None] | None = None
+    emulator: Emulator,
+    *,
+    quiet: bool,
+    on_started: Callable[[], None] | None = None,
+    storage: bool = False,
 ) -> uvicorn.Server:
-    """A uvicorn server for ``emulator``; ``quiet`` leaves logging alone and logs nothing (for notebooks and tests)."""
+    """A uvicorn server for ``emulator`` (``storage``: for its storage origin); ``quiet`` leaves
+    logging alone and logs nothing (for notebooks and tests)."""
     config = uvicorn.Config(
-        create_app(emulator),
+        create_storage_app(emulator) if storage else create_app(emulator),
         http=TransportH11Protocol,
         lifespan="off",
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
@@ -74,7 +97,25 @@ def make_server(
         timeout_graceful_shutdown=2,
         server_header=False,
     )
-    return _Server(config, on_started)
+    return _Server(config, on_started, signals=not storage)
+
+
+async def serve_both(
+    api: uvicorn.Server,
+    api_socket: socket.socket,
+    storage: uvicorn.Server | None,
+    storage_socket: socket.socket | None,
+) -> None:
+    """Serve the API and, when there is one, the storage origin on the same loop; one stops both."""
+    if storage is None or storage_socket is None:
+        await api.serve(sockets=[api_socket])
+        return
+    storage_task = asyncio.ensure_future(storage.serve(sockets=[storage_socket]))
+    try:
+        await api.serve(sockets=[api_socket])
+    finally:
+        storage.should_exit = True
+        await storage_task
 
 
 class LocalServer:
@@ -90,6 +131,12 @@ class LocalServer:
     ``seed``: seeds the fault injection (``faults``), for reproducible faults.
     ``api_key``: accept only this key (by default any key starting ``mql_``).
     ``ttl``, ``max_jobs``, ``max_video_bytes``: the memory bounds.
+    ``storage``: where the video bytes live. ``"api"`` (default): the content endpoint serves
+    them. ``"redirect"``: it answers ``redirect_status`` (302) to a signed URL on a second
+    loopback origin (``storage_url``) that expires after ``signed_url_ttl`` seconds (403 with
+    an XML body). ``"download_url"``: the content endpoint answers 404 and the completed
+    object's ``download_url`` is the signed URL. ``storage_chunked``: storage sends no
+    Content-Length. ``storage_requests`` logs what storage received, headers included.
     """
 
     def __init__(
@@ -105,6 +152,10 @@ class LocalServer:
         ttl: float = DEFAULT_TTL,
         max_jobs: int = DEFAULT_MAX_JOBS,
         max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES,
+        storage: str = "api",
+        signed_url_ttl: float = DEFAULT_SIGNED_URL_TTL,
+        storage_chunked: bool = False,
+        redirect_status: int = 302,
     ):
         self.emulator = Emulator(
             pace=pace,
@@ -114,6 +165,12 @@ class LocalServer:
             ttl=ttl,
             max_jobs=max_jobs,
             max_video_bytes=max_video_bytes,
+            storage=make_storage(
+                storage,
+                signed_url_ttl=signed_url_ttl,
+                storage_chunked=storage_chunked,
+                redirect_status=redirect_status,
+            ),
         )
         if seed is not None:
             self.emulator.faults.reseed(seed)
@@ -132,26 +189,44 @@ class LocalServer:
                 return self
             _quiet_uvicorn_loggers()
             sock = bind_socket(self.host, self.port)
+            store = self.emulator.storage
+            store_sock = bind_socket(self.host, 0) if store is not None else None
+            if store is not None and store_sock is not None:
+                store.base_url = url_for(store_sock)
             started = threading.Event()
+            waiting = [2 if store_sock else 1]  # both origins must accept before start() returns
+
+            def one_started() -> None:
+                waiting[0] -= 1
+                if not waiting[0]:
+                    started.set()
+
             failure: list[BaseException] = []
-            server = make_server(self.emulator, quiet=True, on_started=started.set)
+            server = make_server(self.emulator, quiet=True, on_started=one_started)
+            store_server = (
+                make_server(self.emulator, quiet=True, on_started=one_started, storage=True)
+                if store_sock
+                else None
+            )
 
             def run() -> None:
                 loop = asyncio.new_event_loop()
                 try:
-                    loop.run_until_complete(server.serve(sockets=[sock]))
+                    loop.run_until_complete(serve_both(server, sock, store_server, store_sock))
                 except BaseException as err:  # SystemExit from a failed startup included
                     failure.append(err)
                 finally:
                     started.set()
                     loop.close()
                     sock.close()
+                    if store_sock is not None:
+                        store_sock.close()
 
             thread = threading.Thread(
                 target=run, name=f"mql-local-server-{url_for(sock)}", daemon=True
             )
             thread.start()
-            if not started.wait(START_TIMEOUT) or failure or not server.started:
+            if not started.wait(START_TIMEOUT) or failure or waiting[0]:
                 server.should_exit = True
                 thread.join(START_TIMEOUT)
                 raise RuntimeError(
@@ -231,6 +306,18 @@ class LocalServer:
 
     def clear_requests(self) -> None:
         self.emulator.log.clear()
+        self.emulator.storage_log.clear()
+
+    @property
+    def storage_requests(self) -> list[RequestRecord]:
+        """Every request the storage origin received, with its headers (``storage="redirect"``)."""
+        return self.emulator.storage_log.records()
+
+    @property
+    def storage(self) -> SignedStorage | None:
+        """The storage origin's settings (None for ``storage="api"``): ``base_url``, ``ttl``,
+        ``chunked``, ``detour``, and ``expire_all()`` to expire every URL handed out so far."""
+        return self.emulator.storage
 
     def count(
         self,
