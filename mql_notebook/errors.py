@@ -142,6 +142,14 @@ class DownloadTooLargeError(DownloadError):
     """The video is larger than the client's ``max_download_bytes``."""
 
 
+class LibraryError(MQLError):
+    """The library (the folder of videos and its index) cannot be used as asked.
+
+    Raised for an index that is corrupt, not a library's or from a newer release (the file
+    is named and left untouched), and for an index that stays locked far too long.
+    """
+
+
 def _ident(generation_id: str | None, operation: str) -> str:
     """The " (generation X)" suffix, unless the operation already names X (no id said twice)."""
     if not generation_id or generation_id in operation.split():

@@ -24,12 +24,14 @@ from ..errors import (
     APITimeoutError,
 )
 from ..generation import Generation
+from ..library import FROM_ENVIRONMENT, LibraryChoice, resolve_library
 from ..options import DEFAULT_MODEL, validate_generation_request
 from . import protocol
 from .callbacks import call
 from .download import download_video
 from .loops import PoolPerLoop
 from .poller import PollTiming, poll_until_done
+from .recording import Recorder
 from .retry import RetryPolicy, request_was_sent, retry_after_exception, retry_after_status
 from .settings import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -65,6 +67,7 @@ class AsyncMQL:
     https://api.metriqual.com; ``base_url="local"`` starts (or reuses) the in-process emulator.
     ``max_retries`` (default 4) is the retries of one request; ``retry_policy`` and
     ``poll_timing`` tune the delays. Every default is in ``mql_notebook/_constants.py``.
+    ``library`` (a ``Library``, a folder, True or False) records every generation there.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class AsyncMQL:
         poll_timing: PollTiming | None = None,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        library: LibraryChoice = FROM_ENVIRONMENT,
     ) -> None:
         self.settings: Settings = resolve_settings(
             api_key,
@@ -96,6 +100,10 @@ class AsyncMQL:
         self._rng = random.Random()
         self._pools = PoolPerLoop(self._new_pool)
         self.video = AsyncVideo(self)
+        # The library records every generation (client/recording.py): a Library, a folder, True
+        # for the default one; unset, only when MQL_LIBRARY is set.
+        self.library = resolve_library(library)
+        self.recorder = Recorder(self.library, self.settings) if self.library else None
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -228,10 +236,20 @@ class AsyncVideo:
             json=body,
             headers={"Idempotency-Key": key},
         )
-        response = await self._client._send(op)
-        return protocol.parse_generation(
-            response.status_code, response.content, operation=op.description
-        )
+        recorder = self._client.recorder
+        entry = await recorder.before_create(body, key) if recorder else None
+        try:
+            response = await self._client._send(op)
+            generation = protocol.parse_generation(
+                response.status_code, response.content, operation=op.description
+            )
+        except BaseException as error:
+            if recorder and entry:
+                await recorder.create_failed(entry, error)
+            raise
+        if recorder and entry:
+            await recorder.answered(entry, generation)
+        return generation
 
     async def get_status(self, generation_id: str | Generation) -> Generation:
         """The job's current state (``status["status"]`` is normalised: pending ... completed)."""
@@ -249,6 +267,8 @@ class AsyncVideo:
         generation = protocol.parse_generation(
             response.status_code, response.content, operation=op.description, known_id=gid
         )
+        if self._client.recorder:
+            await self._client.recorder.observed(generation)
         return generation, protocol.poll_hint(response.headers, time.time())
 
     async def wait(
@@ -314,6 +334,10 @@ class AsyncVideo:
         A path is written under a temporary name and renamed once complete; a dropped
         connection resumes with a Range request. ``variant`` picks a video of an n > 1 job.
         """
+        if self._client.recorder:  # into the library first, then as dest asks
+            return await self._client.recorder.download(
+                self, generation_id, dest, variant, on_progress
+            )
         return await download_video(self, generation_id, dest, variant, on_progress)
 
     async def create_and_wait(
@@ -361,6 +385,14 @@ class AsyncVideo:
             on_update=on_update,
         )
         return await self.download(generation, dest, on_progress=on_progress)
+
+    async def resume_pending(
+        self, *, resend_unanswered: bool = False, timeout: float | None = None
+    ) -> list[Any]:
+        """Wait for and download every unfinished entry of the library (see client/resume.py)."""
+        from .resume import resume_pending
+
+        return await resume_pending(self, resend_unanswered=resend_unanswered, timeout=timeout)
 
 
 def _connection_error(exc: httpx.TransportError, op: _Operation) -> APIConnectionError:

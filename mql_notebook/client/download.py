@@ -116,7 +116,19 @@ async def download_video(
 ) -> bytes | Path | IO[bytes]:
     """``AsyncVideo.download``'s body: the sink is committed whole or not at all."""
     video_id = await variant_id(video, generation_id, variant)
-    sink = make_sink(dest, video_id)
+    return await download_into(
+        video, generation_id, video_id, make_sink(dest, video_id), on_progress
+    )
+
+
+async def download_into(
+    video: AsyncVideo,
+    generation_id: str | Generation,
+    video_id: str,
+    sink: Sink,
+    on_progress: ProgressCallback | None,
+) -> Any:
+    """One video into ``sink``, committed whole or aborted (the library passes its own sink)."""
     try:
         await Download(video, generation_id, video_id, sink, on_progress).run()
         return await sink.commit()

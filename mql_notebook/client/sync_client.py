@@ -10,6 +10,7 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from ..library import Library
 from .async_client import AsyncMQL, AsyncVideo
 from .loops import SyncRunner
 from .settings import LOCAL_BASE_URL, Settings
@@ -41,6 +42,7 @@ class Video:
     download = _blocking(AsyncVideo.download)
     create_and_wait = _blocking(AsyncVideo.create_and_wait)
     create_and_download = _blocking(AsyncVideo.create_and_download)
+    resume_pending = _blocking(AsyncVideo.resume_pending)
 
 
 class MQL:
@@ -65,6 +67,10 @@ class MQL:
     @property
     def settings(self) -> Settings:
         return self.aio.settings
+
+    @property
+    def library(self) -> Library | None:
+        return self.aio.library
 
     def __repr__(self) -> str:
         return f"MQL(base_url={self.settings.base_url!r})"

@@ -1,0 +1,200 @@
+"""What a client tells its library, at four points of ``AsyncVideo``.
+
+1. ``before_create``: the request and its Idempotency-Key, before the POST leaves (a crash
+   mid-POST leaves a trace to resume from);
+2. ``answered`` / ``create_failed``: the id, or why there is none;
+3. ``observed``: each status change (and, for jobs created here, how long they took);
+4. ``download``: every video goes into the library first (atomically, with its size and
+   SHA-256), then to the caller: bytes, a hard link (or copy) at ``dest``, or a file object.
+
+Every library call blocks (SQLite, files) and so runs in a worker thread, never on the loop.
+After the POST has left, a library that cannot record is a warning, never a lost generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from ..errors import APIError, DownloadError, LibraryError
+from ..generation import Generation
+from ..library import Entry, Library
+from ..library.entry import EMULATOR, learned_duration, options_of, origin_of
+from ..library.files import copy_into, link_or_copy, write_atomically
+from ..library.posters import poster_jpeg_from_file
+from . import protocol
+from .download import ProgressCallback, download_into, variant_id
+from .settings import Settings
+from .sinks import PathSink, make_sink
+
+if TYPE_CHECKING:
+    from .async_client import AsyncVideo
+
+log = logging.getLogger("mql_notebook")
+
+
+class HashingPathSink(PathSink):
+    """A PathSink that also computes the SHA-256 of what it writes, in the writer thread."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._hash = hashlib.sha256()
+
+    def _write_now(self, data: bytes) -> None:
+        super()._write_now(data)
+        self._hash.update(data)
+
+    async def restart(self) -> None:
+        await super().restart()
+        self._hash = hashlib.sha256()
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+
+class Recorder:
+    """Writes one client's generations into a library (see the module's docstring)."""
+
+    def __init__(self, library: Library, settings: Settings) -> None:
+        self.library = library
+        self.origin = origin_of(settings.base_url)
+        self.origin_kind = EMULATOR if settings.is_local else None
+        self._last_status: dict[str, str] = {}  # generation id -> the status last written
+        # For jobs created by this client: (created_at, last look) and their kind, to learn durations.
+        self._looks: dict[str, tuple[float, float]] = {}
+        self._kinds: dict[str, tuple[str, int | None, str | None, int]] = {}
+
+    async def before_create(self, body: dict[str, Any], idempotency_key: str) -> Entry:
+        """Raises if it cannot record: better no video than a paid one nobody can find."""
+        return await asyncio.to_thread(
+            self.library.record_request,
+            prompt=body.get("prompt"),
+            model=body.get("model"),
+            options=options_of(body),
+            origin=self.origin,
+            origin_kind=self.origin_kind,
+            idempotency_key=idempotency_key,
+        )
+
+    async def answered(self, entry: Entry, generation: Generation) -> None:
+        await self._quietly(
+            "the create's answer",
+            self.library.record_answer,
+            entry.key,
+            generation.id,
+            generation.status,
+        )
+        self._last_status[generation.id] = generation.status
+        self._looks[generation.id] = (entry.created_at, time.time())
+        options = entry.options
+        self._kinds[generation.id] = (
+            entry.model or "",
+            options.get("duration"),
+            options.get("resolution"),
+            options.get("n") or 1,
+        )
+
+    async def create_failed(self, entry: Entry, error: BaseException) -> None:
+        if isinstance(error, APIError):  # the server answered: no job was made
+            await self._quietly(
+                "a refused create",
+                self.library.record_status,
+                entry.key,
+                "failed",
+                error=str(error),
+            )
+        elif isinstance(error, Exception):
+            note = (
+                f"the create got no answer ({error}); the server may have accepted it: "
+                f"resume_pending(resend_unanswered=True) sends it again with the same "
+                f"Idempotency-Key {entry.idempotency_key}"
+            )
+            await self._quietly("a lost create", self.library.record_error, entry.key, note)
+
+    async def observed(self, generation: Generation) -> None:
+        gid, status, now = generation.id, generation.status, time.time()
+        looks = self._looks.get(gid)
+        if looks is not None:
+            self._looks[gid] = (looks[0], now)
+        if self._last_status.get(gid) == status:
+            return
+        self._last_status[gid] = status
+        error = (generation.error_message or status) if generation.failed else None
+        await self._quietly("a status", self.library.record_status, gid, status, error=error)
+        if generation.completed and looks is not None:
+            seconds = learned_duration(looks[0], now, looks[1])
+            kind = self._kinds.get(gid)
+            if seconds is not None and kind is not None:
+                await self._quietly(
+                    "a duration", self.library.record_duration, self.origin, *kind, seconds
+                )
+
+    async def download(
+        self,
+        video: AsyncVideo,
+        generation_id: str | Generation,
+        dest: str | os.PathLike[str] | IO[bytes] | None,
+        variant: int,
+        on_progress: ProgressCallback | None,
+    ) -> Any:
+        """Download into the library, then hand the video over as ``dest`` asks."""
+        gid = protocol.id_of(generation_id)
+        video_id = await variant_id(video, generation_id, variant)
+        target = make_sink(dest, video_id)  # refuses a bad dest before anything is fetched
+        path = await asyncio.to_thread(self.library.video_path, gid, variant)
+        sink = HashingPathSink(path)
+        try:
+            await download_into(video, generation_id, video_id, sink, on_progress)
+        except OSError as error:  # a full disk, an unwritable folder
+            message = (
+                f"cannot write video {video_id} into the library {self.library.path}: "
+                f"{error.strerror or error}; generation {gid} stays in the library's index: "
+                f"download({gid!r}) again once the folder is writable"
+            )
+            await self._quietly("a failed download", self.library.record_error, gid, message)
+            raise DownloadError(message, generation_id=gid) from error
+        poster = await asyncio.to_thread(self._poster, path, gid, variant)
+        await self._quietly(
+            "a downloaded file",
+            self.library.record_file,
+            gid,
+            variant,
+            path,
+            size=sink.written,
+            sha256=sink.sha256,
+            poster=poster,
+            origin=self.origin,
+        )
+        if dest is None:
+            return await asyncio.to_thread(path.read_bytes)
+        if isinstance(target, PathSink):
+            return await asyncio.to_thread(link_or_copy, path, target.path)
+        await asyncio.to_thread(copy_into, path, dest)  # type: ignore[arg-type]
+        return dest
+
+    def _poster(self, video: Path, gid: str, variant: int) -> Path | None:
+        data = poster_jpeg_from_file(video)
+        if data is None:
+            return None
+        try:
+            poster = self.library.poster_path(gid, variant)
+            write_atomically(poster, data)
+        except (OSError, LibraryError):
+            return None
+        return poster
+
+    async def _quietly(
+        self, what: str, action: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> None:
+        try:
+            await asyncio.to_thread(action, *args, **kwargs)
+        except (LibraryError, sqlite3.Error, OSError) as error:
+            log.warning("the library %s could not record %s: %s", self.library.path, what, error)

@@ -1,0 +1,147 @@
+"""``client.video.resume_pending()``: finish what the library says is unfinished, creating nothing new.
+
+Per pending entry:
+
+- it has an id: wait for the job and download every video into the library;
+- its create never got an answer: listed with its Idempotency-Key; re-sent with that same key
+  only when ``resend_unanswered=True`` (safe only with a server that honours the key);
+- it was made by an in-process emulator (``base_url="local"``) of a process that has ended:
+  its jobs ended with it, so the entry is marked failed with that reason instead of polling a
+  dead port. An emulator still running in another process is asked with the emulator's key;
+- it belongs to another server: left alone (this client's key never goes to another origin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
+
+from ..errors import ConfigurationError, GenerationFailedError, MQLError
+from ..library import Entry, Library
+from ..library.entry import EMULATOR, is_loopback
+from .settings import LOCAL_API_KEY
+
+if TYPE_CHECKING:
+    from .async_client import AsyncVideo
+    from .recording import Recorder
+
+Outcome = Literal["completed", "failed", "unanswered", "lost", "other_origin", "interrupted"]
+CONCURRENCY = 8  # jobs waited for at once
+PROBE_TIMEOUT = 3.0
+_CREATE_OPTIONS = ("aspect_ratio", "duration", "n", "resolution")
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """What became of one pending entry: ``entry`` as the library now has it, and why."""
+
+    entry: Entry
+    outcome: Outcome
+    message: str = ""
+
+
+async def resume_pending(
+    video: AsyncVideo, *, resend_unanswered: bool = False, timeout: float | None = None
+) -> list[Resumed]:
+    recorder = video._client.recorder
+    if recorder is None:
+        raise ConfigurationError(
+            "resume_pending needs a library: MQL(library='mql-videos') or set MQL_LIBRARY"
+        )
+    pending = await asyncio.to_thread(recorder.library.pending)
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(entry: Entry) -> Resumed:
+        async with gate:
+            return await _resume_one(video, recorder, entry, resend_unanswered, timeout)
+
+    return list(await asyncio.gather(*(one(e) for e in pending)))
+
+
+async def _resume_one(
+    video: AsyncVideo,
+    recorder: Recorder,
+    entry: Entry,
+    resend_unanswered: bool,
+    timeout: float | None,
+) -> Resumed:
+    library = recorder.library
+    if entry.origin != recorder.origin:
+        if entry.origin_kind != EMULATOR and not is_loopback(entry.origin):
+            return Resumed(
+                entry,
+                "other_origin",
+                f"made on {entry.origin}; this client talks to {recorder.origin}: resume it "
+                "with a client of that server",
+            )
+        if not await _listening(entry.origin):
+            what = "in-process emulator" if entry.origin_kind == EMULATOR else "local server"
+            message = (
+                f"lost: the {what} at {entry.origin} that ran this job is no longer running, and "
+                "its jobs ended with it; nothing to resume"
+            )
+            await asyncio.to_thread(library.record_status, entry.key, "failed", error=message)
+            return await _now(library, entry, "lost", message)
+        if entry.origin_kind != EMULATOR:
+            return Resumed(
+                entry,
+                "other_origin",
+                f"made on {entry.origin}; this client talks to {recorder.origin}",
+            )
+        # Another process's emulator still runs: ask it (with the emulator's key, never ours).
+        from .async_client import AsyncMQL
+
+        async with AsyncMQL(api_key=LOCAL_API_KEY, base_url=entry.origin, library=library) as other:
+            return await _resume_one(other.video, other.recorder, entry, resend_unanswered, timeout)  # type: ignore[arg-type]
+    generation_id = entry.id
+    try:
+        if generation_id is None:
+            if not resend_unanswered:
+                return Resumed(
+                    entry,
+                    "unanswered",
+                    f"the create was sent with Idempotency-Key {entry.idempotency_key} and never "
+                    "answered; resend_unanswered=True sends it again with the same key (no second "
+                    "job only if the server honours Idempotency-Key)",
+                )
+            options = {k: v for k, v in entry.options.items() if k in _CREATE_OPTIONS}
+            created = await video.create(
+                entry.model or "",
+                entry.prompt,
+                idempotency_key=entry.idempotency_key,
+                **options,
+            )
+            generation_id = created.id
+        generation = await video.wait(generation_id, timeout=timeout)
+        for variant in range(len(generation.variant_ids)):
+            await video.download(generation, variant=variant)
+    except GenerationFailedError as error:
+        return await _now(library, entry, "failed", str(error))
+    except MQLError as error:  # unreachable, a wait timeout, a full disk: still pending
+        return await _now(library, entry, "interrupted", str(error))
+    return await _now(library, entry, "completed")
+
+
+async def _now(library: Library, entry: Entry, outcome: Outcome, message: str = "") -> Resumed:
+    current = await asyncio.to_thread(library.get, entry.key)
+    return Resumed(current or entry, outcome, message)
+
+
+async def _listening(origin: str | None) -> bool:
+    """Whether anything accepts connections at ``origin`` (a refused connect means nothing does)."""
+    parts = urlsplit(origin or "")
+    if not parts.hostname or not parts.port:
+        return False
+    try:
+        _reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parts.hostname, parts.port), PROBE_TIMEOUT
+        )
+    except (OSError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True

@@ -1,0 +1,26 @@
+"""The library: a folder of videos and an SQLite index, the product's memory.
+
+- ``library``: ``Library`` (entries, get, pending, delete, the recording calls, durations);
+- ``entry``: ``Entry`` and the plain decisions about entries (no I/O);
+- ``schema``: the index's versions, migrations and safe opening (shared by processes);
+- ``files``: file names from server ids, kept inside the folder, atomic writes;
+- ``posters``: a JPEG poster frame per video (when PyAV is installed);
+- ``choice``: which library a client records into (``library=``, ``MQL_LIBRARY``).
+"""
+
+from .choice import FROM_ENVIRONMENT, LibraryChoice, resolve_library
+from .entry import Entry
+from .library import DEFAULT_FOLDER, ENV_LIBRARY, Library
+from .schema import INDEX_NAME, SCHEMA_VERSION
+
+__all__ = [
+    "DEFAULT_FOLDER",
+    "ENV_LIBRARY",
+    "FROM_ENVIRONMENT",
+    "INDEX_NAME",
+    "SCHEMA_VERSION",
+    "Entry",
+    "Library",
+    "LibraryChoice",
+    "resolve_library",
+]

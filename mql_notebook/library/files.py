@@ -1,0 +1,85 @@
+"""The library's video files: names made from server ids, kept inside the folder, written atomically.
+
+A server's id becomes a file name with only letters, digits, ``.``, ``_`` and ``-``; an id
+that had to be changed to fit (``../../x``) also gets a short hash of the original, so two
+ids never share a file. Every path is checked to resolve inside the folder before use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import IO
+
+from ..errors import LibraryError
+
+MAX_STEM = 100
+_ENDS_LIKE_A_VARIANT = re.compile(r"-\d+$")
+
+
+def safe_stem(generation_id: str) -> str:
+    """The file name stem for a generation id: the id itself when it is already a safe name."""
+    from ..client.sinks import safe_filename  # here: the client package imports the library
+
+    stem = safe_filename(generation_id, suffix="")
+    if stem != generation_id or len(stem) > MAX_STEM or _ENDS_LIKE_A_VARIANT.search(stem):
+        digest = hashlib.sha256(generation_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        stem = f"{stem[:MAX_STEM]}~{digest}"
+    return stem
+
+
+def variant_stem(generation_id: str, variant: int) -> str:
+    """``<safe-id>`` for the first video, ``<safe-id>-2`` for the second, and so on."""
+    stem = safe_stem(generation_id)
+    return stem if variant == 0 else f"{stem}-{variant + 1}"
+
+
+def inside(folder: Path, name: str) -> Path:
+    """``folder / name``, refused unless it resolves to a file directly inside ``folder``."""
+    if not name or name in (".", "..") or any(c in name for c in "/\\\0"):
+        raise LibraryError(f"refusing the file name {name!r} in the library {folder}")
+    path = folder / name
+    if path.resolve().parent != folder.resolve():
+        raise LibraryError(f"refusing {path}: it resolves outside the library folder {folder}")
+    return path
+
+
+def link_or_copy(source: Path, target: Path) -> Path:
+    """Make ``target`` a hard link to ``source`` (a copy across filesystems), atomically."""
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        try:
+            os.link(source, temp)
+        except OSError:  # another filesystem, or links not allowed there
+            shutil.copyfile(source, temp)
+        os.replace(temp, target)
+    finally:
+        # Also when target already was this very file (rename then leaves both names).
+        temp.unlink(missing_ok=True)
+    return target
+
+
+def copy_into(source: Path, file: IO[bytes]) -> None:
+    with open(source, "rb") as src:
+        shutil.copyfileobj(src, file, 1 << 20)
+    file.flush()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def remove_quietly(path: Path) -> None:
+    """Remove a file; one held open (a video playing) is fine on POSIX, and a failure is not fatal."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,377 @@
+"""``Library``: a folder of videos and the SQLite index that remembers every generation.
+
+Every method blocks (SQLite and files): the async client calls them through
+``asyncio.to_thread``. One connection per Library and process, used under a lock, so one
+Library can be shared by threads; each write is one short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import LibraryError
+from ..status import COMPLETED, PENDING, is_terminal
+from . import files
+from .entry import Entry, entry_from_row, expected_from
+from .schema import INDEX_NAME, connect, patiently
+
+ENV_LIBRARY = "MQL_LIBRARY"
+DEFAULT_FOLDER = "mql-videos"
+OFF = "off"
+
+T = TypeVar("T")
+
+_ENTRY_COLUMNS = (
+    "key, id, status, prompt, model, options, created_at, finished_at, error, origin, "
+    "idempotency_key, origin_kind, answered_at"
+)
+
+
+def default_path(environ: dict[str, str] | None = None) -> Path:
+    """``MQL_LIBRARY`` when set (and not ``off``), else ``./mql-videos`` in the working directory."""
+    env = os.environ if environ is None else environ
+    value = env.get(ENV_LIBRARY, "").strip()
+    return Path(value if value and value.lower() != OFF else DEFAULT_FOLDER)
+
+
+class Library:
+    """The product's memory: ``Library(path=None)`` is the folder ``path``, else ``MQL_LIBRARY``,
+    else ``./mql-videos``. Inside: ``library.sqlite3`` and one ``<id>.mp4`` (``<id>-2.mp4``...)
+    and ``<id>.jpg`` poster per video.
+
+    Read it with ``entries()``, ``get(id)``, ``pending()``; ``delete(id)`` removes an entry and its
+    files (never the remote job). Nothing is opened until first used.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        folder = default_path() if path is None else Path(path)
+        self.path = folder.expanduser().absolute()
+        self.index_path = self.path / INDEX_NAME
+        self._conn: sqlite3.Connection | None = None
+        self._pid: int | None = None
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"Library({str(self.path)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Library) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    def __enter__(self) -> Library:
+        return self.open()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- opening -------------------------------------------------------------------
+
+    def open(self) -> Library:
+        """Create the folder and index if missing, check and migrate it (done on first use anyway)."""
+        self._connection()
+        return self
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None and self._pid == os.getpid():
+                conn.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._conn is None or self._pid != os.getpid():  # a forked child opens its own
+                if self.path.exists() and not self.path.is_dir():
+                    raise LibraryError(f"the library folder {self.path} is a file, not a folder")
+                try:
+                    self.path.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise LibraryError(
+                        f"cannot create the library folder {self.path}: {error.strerror or error}"
+                    ) from error
+                self._conn = connect(self.index_path)
+                self._pid = os.getpid()
+            return self._conn
+
+    def _read(self, what: str, action: Callable[[sqlite3.Connection], T]) -> T:
+        def attempt() -> T:
+            with self._lock:
+                return action(self._connection())
+
+        return patiently(attempt, what=what, index=self.index_path)
+
+    def _write(self, what: str, action: Callable[[sqlite3.Connection], T]) -> T:
+        """One short transaction; IMMEDIATE takes the write lock up front (no upgrade deadlock)."""
+
+        def attempt() -> T:
+            with self._lock:
+                conn = self._connection()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = action(conn)
+                    conn.execute("COMMIT")
+                    return result
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+
+        return patiently(attempt, what=what, index=self.index_path)
+
+    # -- reading -------------------------------------------------------------------
+
+    def entries(
+        self, status: str | Iterable[str] | None = None, limit: int | None = None
+    ) -> list[Entry]:
+        """Entries newest first; ``status`` keeps those with that normalised status (or statuses)."""
+        where = ""
+        params: list[Any] = []
+        if status is not None:
+            wanted = [status] if isinstance(status, str) else list(status)
+            where = f"WHERE status IN ({', '.join('?' * len(wanted))})"
+            params.extend(wanted)
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM entries {where} ORDER BY created_at DESC, rowid DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return self._read("listing entries", lambda c: self._entries(c, sql, params))
+
+    def get(self, id_or_key: str) -> Entry | None:
+        """The entry with this generation id (or this library key), or None."""
+        sql = (
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE id = ? OR key = ? "
+            "ORDER BY id = ? DESC LIMIT 1"
+        )
+        found = self._read("reading an entry", lambda c: self._entries(c, sql, [id_or_key] * 3))
+        return found[0] if found else None
+
+    def pending(self) -> list[Entry]:
+        """Entries not finished: still running, never answered, or completed with no video here."""
+        sql = (
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE status NOT IN ('failed', 'cancelled') "
+            "ORDER BY created_at DESC, rowid DESC"
+        )
+        found = self._read("listing pending entries", lambda c: self._entries(c, sql, []))
+        return [e for e in found if not e.finished]
+
+    def _entries(self, conn: sqlite3.Connection, sql: str, params: list[Any]) -> list[Entry]:
+        rows = conn.execute(sql, params).fetchall()
+        if not rows:
+            return []
+        by_key: dict[str, list[tuple[Any, ...]]] = {}
+        keys = [row[0] for row in rows]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            for f in conn.execute(
+                "SELECT entry_key, variant, name, size, sha256, poster FROM files "
+                f"WHERE entry_key IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                by_key.setdefault(f[0], []).append(f[1:])
+        return [entry_from_row(self.path, row, by_key.get(row[0], [])) for row in rows]
+
+    # -- recording (the client calls these; a batch or CLI may too) -------------------
+
+    def record_request(
+        self,
+        *,
+        prompt: str | None,
+        model: str | None,
+        options: dict[str, Any],
+        origin: str | None,
+        idempotency_key: str,
+        origin_kind: str | None = None,
+    ) -> Entry:
+        """Before a create leaves: the request and its key. The same key again is the same entry."""
+
+        def insert(conn: sqlite3.Connection) -> str:
+            found = conn.execute(
+                "SELECT key FROM entries WHERE idempotency_key = ? AND origin IS ?",
+                (idempotency_key, origin),
+            ).fetchone()
+            if found:
+                return str(found[0])
+            key = uuid.uuid4().hex
+            conn.execute(
+                "INSERT INTO entries (key, status, prompt, model, options, origin, origin_kind, "
+                "idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    PENDING,
+                    prompt,
+                    model,
+                    json.dumps(options, sort_keys=True),
+                    origin,
+                    origin_kind,
+                    idempotency_key,
+                    time.time(),
+                ),
+            )
+            return key
+
+        key = self._write("recording a request", insert)
+        entry = self.get(key)
+        assert entry is not None
+        return entry
+
+    def record_answer(self, key: str, generation_id: str, status: str) -> None:
+        """The create was answered: the entry now has its id."""
+
+        def update(conn: sqlite3.Connection) -> None:
+            other = conn.execute(
+                "SELECT key FROM entries WHERE id = ? AND key != ?", (generation_id, key)
+            ).fetchone()
+            if other:  # already known (downloaded by id before): keep one entry
+                conn.execute("DELETE FROM entries WHERE key = ? AND id IS NULL", (key,))
+                return
+            conn.execute(
+                "UPDATE entries SET id = ?, status = ?, answered_at = ?, error = NULL, "
+                "finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE key = ?",
+                (generation_id, status, time.time(), is_terminal(status), time.time(), key),
+            )
+
+        self._write("recording a create's answer", update)
+
+    def record_status(self, id_or_key: str, status: str, *, error: str | None = None) -> str | None:
+        """A status seen (written only when it changed); returns the status recorded before, if any."""
+
+        def update(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT key, status, error FROM entries WHERE id = ? OR key = ? "
+                "ORDER BY id = ? DESC LIMIT 1",
+                (id_or_key, id_or_key, id_or_key),
+            ).fetchone()
+            if row is None:
+                return None
+            key, before, error_before = row
+            if before != status or (error is not None and error != error_before):
+                now = time.time()
+                conn.execute(
+                    "UPDATE entries SET status = ?, error = COALESCE(?, error), "
+                    "finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE NULL END "
+                    "WHERE key = ?",
+                    (status, error, is_terminal(status), now, key),
+                )
+            return str(before)
+
+        return self._write("recording a status", update)
+
+    def record_error(self, id_or_key: str, error: str) -> None:
+        """A note on an entry (a lost answer, a failed download) that does not change its status."""
+        self._write(
+            "recording an error",
+            lambda c: c.execute(
+                "UPDATE entries SET error = ? WHERE id = ? OR key = ?",
+                (error, id_or_key, id_or_key),
+            ),
+        )
+
+    def video_path(self, generation_id: str, variant: int = 0) -> Path:
+        """Where variant ``variant`` of this generation is kept (inside the folder, always)."""
+        self._connection()  # the folder exists from here on
+        return files.inside(self.path, files.variant_stem(generation_id, variant) + ".mp4")
+
+    def poster_path(self, generation_id: str, variant: int = 0) -> Path:
+        return files.inside(self.path, files.variant_stem(generation_id, variant) + ".jpg")
+
+    def record_file(
+        self,
+        generation_id: str,
+        variant: int,
+        path: Path,
+        *,
+        size: int,
+        sha256: str,
+        poster: Path | None = None,
+        origin: str | None = None,
+    ) -> None:
+        """A downloaded video now in the folder; an id the library never saw gets an entry too."""
+
+        def upsert(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT key FROM entries WHERE id = ?", (generation_id,)).fetchone()
+            now = time.time()
+            if row is None:
+                key = uuid.uuid4().hex
+                conn.execute(
+                    "INSERT INTO entries (key, id, status, origin, created_at, finished_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, generation_id, COMPLETED, origin, now, now),
+                )
+            else:
+                key = row[0]
+                conn.execute(
+                    "UPDATE entries SET status = ?, finished_at = COALESCE(finished_at, ?) "
+                    "WHERE key = ?",
+                    (COMPLETED, now, key),
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO files (entry_key, variant, name, size, sha256, poster) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (key, variant, path.name, size, sha256, poster.name if poster else None),
+            )
+
+        self._write("recording a downloaded file", upsert)
+
+    def delete(self, id_or_key: str) -> bool:
+        """Remove an entry and its files from the library (never the job on the server).
+
+        A video being played meanwhile keeps playing: on POSIX its file lives until closed.
+        """
+        entry = self.get(id_or_key)
+        if entry is None:
+            return False
+        self._write(
+            "deleting an entry",
+            lambda c: (
+                c.execute("DELETE FROM files WHERE entry_key = ?", (entry.key,)),
+                c.execute("DELETE FROM entries WHERE key = ?", (entry.key,)),
+            ),
+        )
+        for path in (*entry.files, *entry.posters):
+            if path is not None:
+                files.remove_quietly(path)
+        return True
+
+    # -- learned durations ----------------------------------------------------------
+
+    def record_duration(
+        self,
+        origin: str,
+        model: str,
+        duration: int | None,
+        resolution: str | None,
+        n: int,
+        seconds: float,
+    ) -> None:
+        """How long one job of this kind took from create to completed."""
+        self._write(
+            "recording a duration",
+            lambda c: c.execute(
+                "INSERT INTO durations (origin, model, duration, resolution, n, seconds, "
+                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (origin, model, duration, resolution, n, float(seconds), time.time()),
+            ),
+        )
+
+    def expected_duration(
+        self, origin: str, model: str, duration: int | None, resolution: str | None, n: int = 1
+    ) -> float | None:
+        """Seconds a job of this kind is expected to take (median of the latest), or None if unknown."""
+        rows = self._read(
+            "reading durations",
+            lambda c: c.execute(
+                "SELECT seconds FROM durations WHERE origin = ? AND model = ? AND duration IS ? "
+                "AND resolution IS ? AND n = ? ORDER BY recorded_at DESC, rowid DESC LIMIT 5",
+                (origin, model, duration, resolution, n),
+            ).fetchall(),
+        )
+        return expected_from([r[0] for r in rows])

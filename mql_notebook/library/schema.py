@@ -1,0 +1,208 @@
+"""The library's index: one SQLite file, its schema versions, and opening it safely.
+
+Several processes share one index (two notebooks, a batch and a CLI at once): WAL mode lets
+readers go on while one writer writes, every write is one short ``BEGIN IMMEDIATE``
+transaction (so it never has to upgrade a read lock, the case a busy handler cannot wait
+out), and a lock held too long is waited out here rather than reaching the user.
+
+A file that is not ours (another program's SQLite file, a text file, a damaged index) is
+refused with an error naming it, and never written to: the checks below only read.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from ..errors import LibraryError
+
+INDEX_NAME = "library.sqlite3"
+APPLICATION_ID = 0x4D514C56  # "MQLV" in the file header: this file is an mql-notebook library
+BUSY_TIMEOUT_MS = 5_000  # SQLite's own wait for a lock, per statement
+LOCK_PATIENCE = 120.0  # seconds of "database is locked" retried before giving up
+
+# Each step moves the schema one version up; user_version counts the steps applied. Never edit
+# a released step: add one, so that a newer release opens an older library.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: what was asked, what the server answered, and the files downloaded.
+    (
+        """CREATE TABLE entries (
+            key TEXT PRIMARY KEY,
+            id TEXT UNIQUE,
+            status TEXT NOT NULL,
+            prompt TEXT,
+            model TEXT,
+            options TEXT NOT NULL DEFAULT '{}',
+            origin TEXT,
+            idempotency_key TEXT,
+            created_at REAL NOT NULL,
+            finished_at REAL,
+            error TEXT
+        )""",
+        "CREATE INDEX entries_by_created ON entries (created_at)",
+        """CREATE TABLE files (
+            entry_key TEXT NOT NULL REFERENCES entries (key) ON DELETE CASCADE,
+            variant INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (entry_key, variant)
+        )""",
+    ),
+    # 2: posters, in-process emulator origins (their jobs end with the process), the time the
+    # create was answered, and learned durations for the poller.
+    (
+        "ALTER TABLE files ADD COLUMN poster TEXT",
+        "ALTER TABLE entries ADD COLUMN origin_kind TEXT",
+        "ALTER TABLE entries ADD COLUMN answered_at REAL",
+        "CREATE INDEX entries_by_idempotency_key ON entries (idempotency_key)",
+        """CREATE TABLE durations (
+            origin TEXT NOT NULL,
+            model TEXT NOT NULL,
+            duration INTEGER,
+            resolution TEXT,
+            n INTEGER NOT NULL,
+            seconds REAL NOT NULL,
+            recorded_at REAL NOT NULL
+        )""",
+        "CREATE INDEX durations_by_kind ON durations (origin, model, duration, resolution, n)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+TABLES = frozenset({"entries", "files", "durations"})
+
+T = TypeVar("T")
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    text = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def patiently(action: Callable[[], T], *, what: str, index: Path) -> T:
+    """Run ``action``, retrying while another process holds the lock past SQLite's own wait.
+
+    Called from worker threads (the async client uses ``asyncio.to_thread``) or sync code,
+    never on an event loop: the short sleeps here block only this thread.
+    """
+    deadline = time.monotonic() + LOCK_PATIENCE
+    delay = 0.005
+    while True:
+        try:
+            return action()
+        except sqlite3.Error as error:
+            if not is_busy(error):
+                raise
+            if time.monotonic() >= deadline:
+                raise LibraryError(
+                    f"the library index {index} stayed locked by another process for "
+                    f"{LOCK_PATIENCE:g} s while {what}"
+                ) from error
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 0.25)
+
+
+def connect(index: Path) -> sqlite3.Connection:
+    """Open (creating if new), check and migrate the index; refuses a file that is not ours."""
+    try:
+        conn = sqlite3.connect(
+            index, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as error:
+        raise LibraryError(f"cannot open the library index {index}: {error}") from error
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        patiently(lambda: _check_and_migrate(conn, index), what="opening it", index=index)
+        patiently(lambda: _use_wal(conn, index), what="opening it", index=index)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable across a crash of ours
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise LibraryError(
+            f"{index} is not a usable mql-notebook library index ({error}); it was left "
+            f"untouched: move it away or choose another folder"
+        ) from error
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_and_migrate(conn: sqlite3.Connection, index: Path) -> None:
+    # Reading the header first: a file that is not SQLite fails here, before any write.
+    version, app_id, tables = _read_identity(conn)
+    if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
+        _require_tables(tables, index)
+        _quick_check(conn, index)
+        return
+    _refuse_unless_ours(version, app_id, tables, index)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Read again under the write lock: another process may have just created or migrated it.
+        version, app_id, tables = _read_identity(conn)
+        _refuse_unless_ours(version, app_id, tables, index)
+        for step in MIGRATIONS[version:]:
+            for statement in step:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    _require_tables(_read_identity(conn)[2], index)
+
+
+def _read_identity(conn: sqlite3.Connection) -> tuple[int, int, set[str]]:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return version, app_id, tables
+
+
+def _refuse_unless_ours(version: int, app_id: int, tables: set[str], index: Path) -> None:
+    fresh = app_id == 0 and version == 0 and not tables
+    if fresh:
+        return
+    if app_id != APPLICATION_ID:
+        raise LibraryError(
+            f"{index} is not an mql-notebook library index (another program's SQLite file, "
+            f"application_id {app_id:#x}); it was left untouched: move it away or choose another folder"
+        )
+    if version > SCHEMA_VERSION:
+        raise LibraryError(
+            f"{index} was written by a newer mql-notebook (library schema {version}; this release "
+            f"knows up to {SCHEMA_VERSION}): upgrade mql-notebook to use it; the file was left untouched"
+        )
+
+
+def _require_tables(tables: set[str], index: Path) -> None:
+    missing = TABLES - tables
+    if missing:
+        raise LibraryError(
+            f"{index} is a damaged mql-notebook library index (missing table(s) "
+            f"{', '.join(sorted(missing))}); it was left untouched: move it away or choose another folder"
+        )
+
+
+def _quick_check(conn: sqlite3.Connection, index: Path) -> None:
+    result = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+    if result != "ok":
+        raise LibraryError(
+            f"{index} is a damaged mql-notebook library index ({result}); it was left untouched: "
+            f"move it away or choose another folder"
+        )
+
+
+def _use_wal(conn: sqlite3.Connection, index: Path) -> None:
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":  # e.g. a network filesystem without shared memory
+        raise LibraryError(
+            f"the library index {index} cannot use SQLite's WAL mode here (journal mode {mode}); "
+            f"put the library on a local disk"
+        )
