@@ -14,6 +14,7 @@ from .errors import (
     GenerationFailedError,
     InvalidRequestError,
     InvalidResponseError,
+    LibraryError,
     MQLError,
     NotFoundError,
     NotReadyError,
@@ -22,6 +23,7 @@ from .errors import (
     WaitTimeoutError,
 )
 from .generation import Generation
+from .library import Entry, Library
 from .options import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 
 __all__ = [
@@ -40,10 +42,13 @@ __all__ = [
     "ConfigurationError",
     "DownloadError",
     "DownloadTooLargeError",
+    "Entry",
     "Generation",
     "GenerationFailedError",
     "InvalidRequestError",
     "InvalidResponseError",
+    "Library",
+    "LibraryError",
     "MQLError",
     "NotFoundError",
     "NotReadyError",

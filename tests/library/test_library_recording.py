@@ -1,0 +1,179 @@
+"""Recording over real HTTP against the emulator: what lands in the library, and when."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from library_support import KEY, last_json, run_python, sha256
+
+from mql_notebook import (
+    MQL,
+    APIConnectionError,
+    AsyncMQL,
+    DownloadError,
+    GenerationFailedError,
+    Library,
+)
+from mql_notebook.local import LocalServer
+
+CREATE = "/v1/videos/generations"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    with LocalServer(pace=0.3, seed=1) as running:
+        yield running
+
+
+def rendered(server: LocalServer, video_id: str) -> bytes:
+    found = server.emulator.jobs.find_video(video_id)
+    assert found is not None
+    job, index = found
+    return server.emulator.videos.get(job.specs[index]).result(timeout=120).data
+
+
+async def test_the_request_is_recorded_before_the_post_leaves(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    server.faults.script("create", ["drop"])  # the job is made, its answer is lost
+    library = Library(tmp_path / "lib")
+    async with AsyncMQL(api_key=KEY, base_url=server.url, library=library) as client:
+        with pytest.raises(APIConnectionError):
+            await client.video.create(prompt="a lighthouse at dusk", duration=5)
+        [post] = [r for r in server.requests if r.method == "POST" and r.path == CREATE][-1:]
+        [entry] = library.entries()
+        assert entry.id is None and entry.status == "pending"
+        assert entry.idempotency_key == post.idempotency_key
+        assert (entry.prompt, entry.model, entry.options) == (
+            "a lighthouse at dusk",
+            "sora",
+            {"duration": 5},
+        )
+        assert entry.origin == server.url + "" and KEY not in str(entry.to_dict())
+        assert "resend_unanswered=True" in (entry.error or "")
+        posts_before = server.count("POST", CREATE)
+
+        [listed] = await client.video.resume_pending()
+        assert listed.outcome == "unanswered" and entry.idempotency_key in listed.message
+        assert server.count("POST", CREATE) == posts_before  # asked for nothing: nothing sent
+
+        [resent] = await client.video.resume_pending(resend_unanswered=True)
+    assert resent.outcome == "completed", resent.message
+    done = resent.entry
+    assert done.key == entry.key and done.id == post.generation_id  # the same job, not a new one
+    assert done.files[0] is not None
+    assert sha256(done.files[0].read_bytes()) == done.sha256[0]
+    assert done.files[0].read_bytes() == rendered(server, done.id)
+    assert library.pending() == []
+
+
+async def test_status_changes_and_a_failure_are_recorded(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    library = Library(tmp_path / "lib")
+    seen: list[str] = []
+    async with AsyncMQL(api_key=KEY, base_url=server.url, library=library) as client:
+        generation = await client.video.create(prompt="a storm [[fail]]")
+        assert library.get(generation.id).status == generation.status  # type: ignore[union-attr]
+
+        def on_update(g: object) -> None:
+            entry = library.get(generation.id)
+            assert entry is not None
+            seen.append(entry.status)
+
+        with pytest.raises(GenerationFailedError):
+            await client.video.wait(generation, on_update=on_update)
+    entry = library.get(generation.id)
+    assert entry is not None and entry.status == "failed" and entry.error
+    assert entry.finished_at is not None and entry.finished_at >= entry.created_at
+    assert library.pending() == []
+
+
+async def test_every_download_lands_in_the_library(server: LocalServer, tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    async with AsyncMQL(api_key=KEY, base_url=server.url, library=library) as client:
+        generation = await client.video.create_and_wait(prompt="two birds", n=2)
+        data = await client.video.download(generation)  # bytes, as before
+        copy = await client.video.download(generation, tmp_path / "mine.mp4", variant=1)
+        buffer = io.BytesIO()
+        await client.video.download(generation, buffer)
+    entry = library.get(generation.id)
+    assert entry is not None and entry.status == "completed"
+    first, second = entry.files
+    assert first is not None and second is not None
+    assert (first.name, second.name) == (f"{generation.id}.mp4", f"{generation.id}-2.mp4")
+    assert data == first.read_bytes() == buffer.getvalue() == rendered(server, generation.id)
+    assert copy == tmp_path / "mine.mp4"
+    assert copy.read_bytes() == second.read_bytes()
+    assert os.stat(copy).st_ino == os.stat(second).st_ino  # a hard link, not a second copy
+    assert entry.sizes == (len(data), len(second.read_bytes()))
+    assert entry.sha256 == (sha256(data), sha256(second.read_bytes()))
+    assert all(p is not None and p.read_bytes()[:2] == b"\xff\xd8" for p in entry.posters)
+    assert not [p for p in library.path.iterdir() if p.name.endswith(".part")]
+
+
+def test_the_sync_client_records_when_mql_library_is_set(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MQL_LIBRARY", str(tmp_path / "from-env"))
+    with MQL(api_key=KEY, base_url=server.url) as client:
+        assert client.library == Library(tmp_path / "from-env")
+        video = client.video.create_and_download(prompt="a red kite")
+    [entry] = Library(tmp_path / "from-env").entries()
+    assert entry.files[0] is not None and entry.files[0].read_bytes() == video
+    monkeypatch.setenv("MQL_LIBRARY", "off")
+    assert MQL(api_key=KEY, base_url=server.url).library is None
+    monkeypatch.delenv("MQL_LIBRARY")
+    assert (
+        MQL(api_key=KEY, base_url=server.url).library is None
+    )  # the seed's snippets write nothing
+    assert MQL(api_key=KEY, base_url=server.url, library=False).library is None
+
+
+FULL_DISK = """
+import json, resource, signal, sys
+from mql_notebook import MQL, DownloadError
+url, folder, key = sys.argv[1:4]
+client = MQL(api_key=key, base_url=url, library=folder)
+generation = client.video.create_and_wait(prompt="a long pan over a quiet city", duration=10)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))  # the disk is full from here on
+try:
+    client.video.download(generation)
+except DownloadError as error:
+    print(json.dumps({"id": generation.id, "error": str(error), "type": type(error).__name__}))
+"""
+
+
+def test_a_full_disk_fails_the_download_clearly_and_keeps_the_id(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "lib"
+    result = run_python(FULL_DISK, server.url, str(folder), KEY)
+    assert result.returncode == 0, result.stderr
+    outcome = last_json(result.stdout)
+    assert outcome["type"] == "DownloadError" and str(folder) in outcome["error"]
+    assert outcome["id"] in outcome["error"]  # says which job to download again
+    entry = Library(folder).get(outcome["id"])
+    assert entry is not None and entry.status == "completed" and entry.files == ()
+    assert [e.id for e in Library(folder).pending()] == [outcome["id"]]
+    assert not [p for p in folder.iterdir() if p.suffix in (".part", ".mp4")]
+    # Room again: resuming fetches it.
+    with MQL(api_key=KEY, base_url=server.url, library=folder) as client:
+        [done] = client.video.resume_pending()
+    assert done.outcome == "completed"
+    assert done.entry.files[0] is not None
+    assert done.entry.files[0].read_bytes() == rendered(server, outcome["id"])
+
+
+def test_a_bad_dest_fails_before_anything_is_fetched(server: LocalServer, tmp_path: Path) -> None:
+    with MQL(api_key=KEY, base_url=server.url, library=tmp_path / "lib") as client:
+        generation = client.video.create_and_wait(prompt="an owl")
+        server.clear_requests()
+        with pytest.raises(DownloadError, match="does not exist"):
+            client.video.download(generation, tmp_path / "no-such-folder" / "x.mp4")
+    assert server.count(endpoint="content") == 0
