@@ -90,13 +90,15 @@ class Library:
     def _connection(self) -> sqlite3.Connection:
         with self._lock:
             if self._conn is None or self._pid != os.getpid():  # a forked child opens its own
-                if self.path.exists() and not self.path.is_dir():
-                    raise LibraryError(f"the library folder {self.path} is a file, not a folder")
                 try:
+                    if self.path.exists() and not self.path.is_dir():
+                        raise LibraryError(
+                            f"the library folder {self.path} is a file, not a folder"
+                        )
                     self.path.mkdir(parents=True, exist_ok=True)
                 except OSError as error:
                     raise LibraryError(
-                        f"cannot create the library folder {self.path}: {error.strerror or error}"
+                        f"cannot use the library folder {self.path}: {error.strerror or error}"
                     ) from error
                 self._conn = connect(self.index_path)
                 self._pid = os.getpid()

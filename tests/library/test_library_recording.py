@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,3 +179,47 @@ def test_a_bad_dest_fails_before_anything_is_fetched(server: LocalServer, tmp_pa
         with pytest.raises(DownloadError, match="does not exist"):
             client.video.download(generation, tmp_path / "no-such-folder" / "x.mp4")
     assert server.count(endpoint="content") == 0
+
+
+UNWRITABLE = """
+import concurrent.futures.thread, json, os, sys  # modules used later, loaded while readable
+from mql_notebook import MQL, DownloadError, NotFoundError
+url, folder, key = sys.argv[1:4]
+client = MQL(api_key=key, base_url=url, library=folder)  # the library opens on first use
+try:  # one request first, so that the connection pool and lazy imports are made as root
+    client.video.get_status("video_warm_up")
+except NotFoundError:
+    pass
+if os.geteuid() == 0:  # root writes anywhere: act as an ordinary user, as a notebook would
+    os.setgid(65534)
+    os.setuid(65534)
+generation = client.video.create_and_wait(prompt="rain on a tin roof")
+os.chmod(folder, 0o555)  # the folder turns read-only (say, a share remounted); the index is open
+try:
+    client.video.download(generation)
+except DownloadError as error:
+    print(json.dumps({"id": generation.id, "error": str(error)}))
+finally:
+    os.chmod(folder, 0o755)
+"""
+
+
+def test_an_unwritable_folder_fails_the_download_clearly_and_keeps_the_id(
+    server: LocalServer,
+) -> None:
+    parent = Path(tempfile.mkdtemp(prefix="mql-unwritable-"))  # under /tmp: any user reaches it
+    folder = parent / "lib"
+    try:
+        parent.chmod(0o755)
+        folder.mkdir()
+        if os.geteuid() == 0:
+            os.chown(folder, 65534, 65534)
+        result = run_python(UNWRITABLE, server.url, str(folder), KEY)
+        assert result.returncode == 0, result.stderr
+        outcome = last_json(result.stdout)
+        assert str(folder) in outcome["error"] and "ermission" in outcome["error"]
+        entry = Library(folder).get(outcome["id"])
+        assert entry is not None and entry.files == () and entry.error == outcome["error"]
+        assert [e.id for e in Library(folder).pending()] == [outcome["id"]]
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
