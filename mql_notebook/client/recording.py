@@ -137,6 +137,18 @@ class Recorder:
                     "a duration", self.library.record_duration, self.origin, *kind, seconds
                 )
 
+    async def expected_duration(
+        self, model: str, duration: int | None, resolution: str | None, n: int = 1
+    ) -> float | None:
+        """Seconds a job of this kind took here lately (for the poller's first guess), or None."""
+        try:
+            return await asyncio.to_thread(
+                self.library.expected_duration, self.origin, model, duration, resolution, n
+            )
+        except (LibraryError, sqlite3.Error) as error:
+            log.warning("the library %s could not be read: %s", self.library.path, error)
+            return None
+
     async def download(
         self,
         video: AsyncVideo,

@@ -52,6 +52,7 @@ async def resume_pending(
             "resume_pending needs a library: MQL(library='mql-videos') or set MQL_LIBRARY"
         )
     pending = await asyncio.to_thread(recorder.library.pending)
+    await asyncio.to_thread(recorder.library.remove_stale_parts)
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(entry: Entry) -> Resumed:

@@ -83,3 +83,16 @@ def remove_quietly(path: Path) -> None:
     """Remove a file; one held open (a video playing) is fine on POSIX, and a failure is not fatal."""
     with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
+
+
+def remove_stale_parts(folder: Path, before: float) -> int:
+    """Remove ``.<name>.<hex>.part`` files last written before ``before``; how many went."""
+    removed = 0
+    for part in folder.glob(".*.part"):
+        try:
+            if part.is_file() and part.stat().st_mtime < before:
+                part.unlink()
+                removed += 1
+        except OSError:  # gone meanwhile, or not ours to remove
+            continue
+    return removed

@@ -343,6 +343,14 @@ class Library:
                 files.remove_quietly(path)
         return True
 
+    def remove_stale_parts(self, older_than: float = 3600.0) -> int:
+        """Remove half-written downloads left by a crash (untouched for ``older_than`` seconds).
+
+        A download in progress writes its ``.part`` file all the time, so an old one is dead.
+        """
+        self._connection()
+        return files.remove_stale_parts(self.path, time.time() - older_than)
+
     # -- learned durations ----------------------------------------------------------
 
     def record_duration(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,14 @@ def test_which_library_a_client_uses(tmp_path: Path) -> None:
     assert resolve_library(False, environ={"MQL_LIBRARY": folder}) is None
     assert resolve_library(tmp_path, environ={}) == Library(tmp_path)
     assert Library("mql-videos").path == Path(os.getcwd()) / "mql-videos"
+
+
+def test_stale_half_written_downloads_are_removed_and_fresh_ones_kept(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib").open()
+    stale = library.path / ".video_1.mp4.0badc0de.part"
+    fresh = library.path / ".video_2.mp4.1234abcd.part"
+    for part in (stale, fresh):
+        part.write_bytes(b"half a video")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))  # a crash two hours ago
+    assert library.remove_stale_parts() == 1
+    assert not stale.exists() and fresh.exists()

@@ -223,3 +223,15 @@ def test_an_unwritable_folder_fails_the_download_clearly_and_keeps_the_id(
         assert [e.id for e in Library(folder).pending()] == [outcome["id"]]
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+
+
+async def test_how_long_jobs_take_is_learned_per_kind(server: LocalServer, tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    async with AsyncMQL(api_key=KEY, base_url=server.url, library=library) as client:
+        assert client.recorder is not None
+        assert await client.recorder.expected_duration("sora", 5, "480p") is None
+        for _ in range(2):
+            await client.video.create_and_wait(prompt="a paper boat", duration=5, resolution="480p")
+        learned = await client.recorder.expected_duration("sora", 5, "480p")
+        assert learned is not None and learned >= server.pace  # from create to completed, seen here
+        assert await client.recorder.expected_duration("sora", 10, "480p") is None
