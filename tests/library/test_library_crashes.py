@@ -51,7 +51,7 @@ print(json.dumps([[r.outcome, r.message] for r in results]))
 
 def step(entry: Entry) -> str:
     if entry.id is None:
-        return "create sent, no answer"
+        return "recorded, create not answered"
     if entry.finished:
         return "downloaded"
     return "completed, not downloaded" if entry.status == "completed" else "waiting"
