@@ -57,18 +57,19 @@ async def resume_pending(
 
     async def one(entry: Entry) -> Resumed:
         async with gate:
-            return await _resume_one(video, recorder, entry, resend_unanswered, timeout)
+            return await resume_entry(video, recorder, entry, resend_unanswered, timeout)
 
     return list(await asyncio.gather(*(one(e) for e in pending)))
 
 
-async def _resume_one(
+async def resume_entry(
     video: AsyncVideo,
     recorder: Recorder,
     entry: Entry,
-    resend_unanswered: bool,
-    timeout: float | None,
+    resend_unanswered: bool = False,
+    timeout: float | None = None,
 ) -> Resumed:
+    """Finish one entry as ``resume_pending`` would (a batch resumes its own lines with this)."""
     library = recorder.library
     if entry.origin != recorder.origin:
         if entry.origin_kind != EMULATOR and not is_loopback(entry.origin):
@@ -96,7 +97,10 @@ async def _resume_one(
         from .async_client import AsyncMQL
 
         async with AsyncMQL(api_key=LOCAL_API_KEY, base_url=entry.origin, library=library) as other:
-            return await _resume_one(other.video, other.recorder, entry, resend_unanswered, timeout)  # type: ignore[arg-type]
+            assert other.recorder is not None  # it was given a library
+            return await resume_entry(
+                other.video, other.recorder, entry, resend_unanswered, timeout
+            )
     generation_id = entry.id
     try:
         if generation_id is None:

@@ -156,6 +156,12 @@ class Library:
         found = self._read("reading an entry", lambda c: self._entries(c, sql, [id_or_key] * 3))
         return found[0] if found else None
 
+    def by_idempotency_key(self, idempotency_key: str) -> Entry | None:
+        """The entry whose create carried this key (a batch derives keys from its lines)."""
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE idempotency_key = ? LIMIT 1"
+        found = self._read("reading an entry", lambda c: self._entries(c, sql, [idempotency_key]))
+        return found[0] if found else None
+
     def pending(self) -> list[Entry]:
         """Entries not finished: still running, never answered, or completed with no video here."""
         sql = (

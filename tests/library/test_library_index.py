@@ -170,7 +170,8 @@ def test_entries_newest_first_filtered_and_limited(tmp_path: Path) -> None:
     assert [e.prompt for e in library.entries(limit=1)] == ["p3"]
     # Completed with no video here is still to do; processing too.
     assert [e.prompt for e in library.pending()] == ["p3", "p2", "p1", "p0"]
-    assert library.get(keys[0]) == library.get("video_0")
+    assert library.get(keys[0]) == library.get("video_0") == library.by_idempotency_key("k0")
+    assert library.by_idempotency_key("k9") is None
 
 
 def test_expected_duration_is_the_median_of_the_latest_five(tmp_path: Path) -> None:

@@ -7,13 +7,17 @@ The emulator runs where it outlives the processes under test (this process, or
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from library_support import (
     KEY,
     Serve,
+    child_env,
     last_json,
     run_python,
     sha256,
@@ -195,3 +199,42 @@ async def test_a_job_of_an_ended_in_process_emulator_is_reported_lost(tmp_path: 
     assert result.entry.id == generation_id and result.entry.status == "failed"
     assert "no longer running" in (result.entry.error or "")
     assert Library(folder).pending() == []
+
+
+KEEP_LOCAL_RUNNING = """
+import os, sys
+os.environ["MQL_LOCAL_PACE"] = "1"
+from mql_notebook import MQL
+client = MQL(base_url="local", library=sys.argv[1])
+print(client.video.create(prompt="a heron in reeds").id, client.settings.base_url, flush=True)
+sys.stdin.read()  # keeps its emulator running until the test closes stdin
+"""
+
+
+async def test_a_job_of_an_in_process_emulator_still_running_elsewhere_is_finished(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "lib"
+    other = subprocess.Popen(
+        [sys.executable, "-c", KEEP_LOCAL_RUNNING, str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        assert other.stdout is not None
+        generation_id, other_url = other.stdout.readline().split()
+        with LocalServer(pace=0.3) as server:
+            async with AsyncMQL(api_key=KEY, base_url=server.url, library=folder) as client:
+                [result] = await client.video.resume_pending()
+            assert server.requests == []  # our key went nowhere; the other emulator was asked
+        assert result.outcome == "completed", result.message
+        assert result.entry.files[0] is not None
+        expected = httpx.get(
+            f"{other_url}/v1/videos/{generation_id}/content",
+            headers={"Authorization": "Bearer mql_local_emulator"},
+        ).content
+        assert result.entry.files[0].read_bytes() == expected
+    finally:
+        other.communicate("", timeout=30)
