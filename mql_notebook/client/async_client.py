@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, TYPE_CHECKING, Any, overload
 
 import httpx
 
@@ -41,6 +41,9 @@ from .settings import (
     Settings,
     resolve_settings,
 )
+
+if TYPE_CHECKING:
+    from .resume import Resumed
 
 log = logging.getLogger("mql_notebook")
 
@@ -388,8 +391,12 @@ class AsyncVideo:
 
     async def resume_pending(
         self, *, resend_unanswered: bool = False, timeout: float | None = None
-    ) -> list[Any]:
-        """Wait for and download every unfinished entry of the library (see client/resume.py)."""
+    ) -> list[Resumed]:
+        """Wait for and download every unfinished entry of the library (see client/resume.py).
+
+        Creates nothing, unless ``resend_unanswered``: then a create that never got an answer
+        is sent again with its Idempotency-Key. Returns what became of each entry.
+        """
         from .resume import resume_pending
 
         return await resume_pending(self, resend_unanswered=resend_unanswered, timeout=timeout)

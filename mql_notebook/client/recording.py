@@ -26,7 +26,13 @@ from typing import IO, TYPE_CHECKING, Any
 from ..errors import APIError, DownloadError, LibraryError
 from ..generation import Generation
 from ..library import Entry, Library
-from ..library.entry import EMULATOR, learned_duration, options_of, origin_of
+from ..library.entry import (
+    EMULATOR,
+    create_was_refused,
+    learned_duration,
+    options_of,
+    origin_of,
+)
 from ..library.files import copy_into, link_or_copy, write_atomically
 from ..library.posters import poster_jpeg_from_file
 from . import protocol
@@ -103,7 +109,7 @@ class Recorder:
         )
 
     async def create_failed(self, entry: Entry, error: BaseException) -> None:
-        if isinstance(error, APIError):  # the server answered: no job was made
+        if isinstance(error, APIError) and create_was_refused(error.status_code):
             await self._quietly(
                 "a refused create",
                 self.library.record_status,

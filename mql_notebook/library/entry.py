@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..status import COMPLETED, PENDING, is_terminal
+from ..status import COMPLETED, is_terminal
 
 EMULATOR = "emulator"  # origin_kind of a job made by an in-process emulator (base_url="local")
 LEARNED_SAMPLES = 5  # expected_duration is the median of this many latest completions
@@ -142,9 +142,13 @@ def options_of(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in ("prompt", "model")}
 
 
-def status_for_create_error(definitive: bool) -> str:
-    """An error answer means no job was made (failed); a lost answer leaves it unknown (pending)."""
-    return "failed" if definitive else PENDING
+def create_was_refused(status_code: int | None) -> bool:
+    """Whether an error answer to a create means no job was made (a 4xx, or 503: not processed).
+
+    After a 500, 502, 504 or 529 the server may have made the job before failing: the entry
+    stays unanswered, to be resumed with its Idempotency-Key, not marked failed.
+    """
+    return status_code is not None and (400 <= status_code < 500 or status_code == 503)
 
 
 def learned_duration(

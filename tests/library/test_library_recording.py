@@ -19,6 +19,8 @@ from mql_notebook import (
     DownloadError,
     GenerationFailedError,
     Library,
+    RateLimitError,
+    ServerError,
 )
 from mql_notebook.local import LocalServer
 
@@ -235,3 +237,22 @@ async def test_how_long_jobs_take_is_learned_per_kind(server: LocalServer, tmp_p
         learned = await client.recorder.expected_duration("sora", 5, "480p")
         assert learned is not None and learned >= server.pace  # from create to completed, seen here
         assert await client.recorder.expected_duration("sora", 10, "480p") is None
+
+
+async def test_a_refused_create_ends_failed_and_an_ambiguous_one_stays_resumable(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    library = Library(tmp_path / "lib")
+    async with AsyncMQL(api_key=KEY, base_url=server.url, library=library, max_retries=0) as client:
+        server.faults.script("create", ["rate_limit"])  # 429: the server did not process it
+        with pytest.raises(RateLimitError):
+            await client.video.create(prompt="refused")
+        server.faults.script("create", ["server_error:500"])  # it may have made the job
+        with pytest.raises(ServerError):
+            await client.video.create(prompt="ambiguous")
+    ambiguous, refused = library.entries()
+    assert (refused.prompt, refused.status, refused.id) == ("refused", "failed", None)
+    assert "429" in (refused.error or "")
+    assert (ambiguous.prompt, ambiguous.status, ambiguous.id) == ("ambiguous", "pending", None)
+    assert "resend_unanswered=True" in (ambiguous.error or "")
+    assert [e.prompt for e in library.pending()] == ["ambiguous"]
