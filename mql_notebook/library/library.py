@@ -164,8 +164,11 @@ class Library:
 
     def pending(self) -> list[Entry]:
         """Entries not finished: still running, never answered, or completed with no video here."""
+        # Entry.finished in SQL, so that a large library of finished work is not read for this.
         sql = (
             f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE status NOT IN ('failed', 'cancelled') "
+            "AND NOT (status = 'completed' AND EXISTS "
+            "(SELECT 1 FROM files WHERE files.entry_key = entries.key)) "
             "ORDER BY created_at DESC, rowid DESC"
         )
         found = self._read("listing pending entries", lambda c: self._entries(c, sql, []))
