@@ -7,6 +7,7 @@ Each file has one job:
 - ``retry``: whether and when to retry a request, no I/O;
 - ``poller``: when to look at a job again (``PollPlanner``, no I/O) and the loop that follows it;
 - ``sinks``: where a download goes (bytes, a file object, a path written atomically);
+- ``recording`` / ``resume``: what the client writes into its library, and resuming from it;
 - ``async_client`` / ``sync_client``: the clients, which only send, sleep and stream;
 - ``loops``: running the async core from sync code and one connection pool per event loop.
 """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,5 +169,7 @@ def learned_duration(
 
 def expected_from(samples: Sequence[float]) -> float | None:
     """The expected duration from the latest samples (newest first): their median."""
+    import statistics  # here: importing it costs more than the rest of the library
+
     recent = [s for s in samples[:LEARNED_SAMPLES] if s > 0]
     return statistics.median(recent) if recent else None

@@ -68,6 +68,12 @@ class Library:
     def __hash__(self) -> int:
         return hash(self.path)
 
+    def __getstate__(self) -> dict[str, Any]:  # to a multiprocessing child: the folder only
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"])  # type: ignore[misc]
+
     def __enter__(self) -> Library:
         return self.open()
 

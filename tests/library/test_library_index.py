@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import sqlite3
 import time
 from pathlib import Path
@@ -205,3 +206,10 @@ def test_stale_half_written_downloads_are_removed_and_fresh_ones_kept(tmp_path: 
     os.utime(stale, (time.time() - 7200, time.time() - 7200))  # a crash two hours ago
     assert library.remove_stale_parts() == 1
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_library_goes_to_a_child_process_as_its_folder(tmp_path: Path) -> None:
+    library = Library(tmp_path / "lib")
+    library.record_request(prompt="p", model="sora", options={}, origin=None, idempotency_key="k")
+    copy = pickle.loads(pickle.dumps(library))  # what multiprocessing does with an argument
+    assert copy == library and [e.prompt for e in copy.entries()] == ["p"]
