@@ -109,6 +109,8 @@ class Recorder:
         )
 
     async def create_failed(self, entry: Entry, error: BaseException) -> None:
+        if entry.answered:  # the same Idempotency-Key again: its job exists; leave it as it is
+            return
         if isinstance(error, APIError) and create_was_refused(error.status_code):
             await self._quietly(
                 "a refused create",
