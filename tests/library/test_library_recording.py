@@ -16,6 +16,7 @@ from mql_notebook import (
     MQL,
     APIConnectionError,
     AsyncMQL,
+    BadRequestError,
     DownloadError,
     GenerationFailedError,
     Library,
@@ -256,3 +257,18 @@ async def test_a_refused_create_ends_failed_and_an_ambiguous_one_stays_resumable
     assert (ambiguous.prompt, ambiguous.status, ambiguous.id) == ("ambiguous", "pending", None)
     assert "resend_unanswered=True" in (ambiguous.error or "")
     assert [e.prompt for e in library.pending()] == ["ambiguous"]
+
+
+async def test_a_key_reused_for_another_request_leaves_the_first_entry_alone(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    library = Library(tmp_path / "lib")
+    async with AsyncMQL(api_key=KEY, base_url=server.url, library=library) as client:
+        first = await client.video.create(prompt="a fox", idempotency_key="my-key-1")
+        again = await client.video.create(prompt="a fox", idempotency_key="my-key-1")
+        assert again.id == first.id  # the same request again: the same job, the same entry
+        with pytest.raises(BadRequestError, match="Idempotency-Key"):
+            await client.video.create(prompt="a wolf", idempotency_key="my-key-1")
+    [entry] = library.entries()
+    assert (entry.id, entry.prompt, entry.error) == (first.id, "a fox", None)
+    assert entry.status != "failed"
