@@ -16,6 +16,7 @@ PACKAGES = [
     "mql_notebook.widget",
     "mql_notebook.cli",
     "mql_notebook.local",
+    "mql_notebook.library",
 ]
 PUBLIC = [
     (package, name) for package in PACKAGES for name in importlib.import_module(package).__all__

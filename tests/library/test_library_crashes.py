@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from library_support import KEY, Serve, last_json, run_python, start_python
 
 from mql_notebook import Entry, Library
+from tests.library.library_support import KEY, Serve, last_json, run_python, start_python
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from library_support import (
+
+from mql_notebook import AsyncMQL, Entry, Library
+from mql_notebook.local import LocalServer
+from tests.library.library_support import (
     KEY,
     Serve,
     child_env,
@@ -24,9 +27,6 @@ from library_support import (
     start_python,
     wait_until,
 )
-
-from mql_notebook import AsyncMQL, Entry, Library
-from mql_notebook.local import LocalServer
 
 pytestmark = pytest.mark.slow
 

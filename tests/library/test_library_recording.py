@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from library_support import KEY, last_json, run_python, sha256
 
 from mql_notebook import (
     MQL,
@@ -24,6 +23,7 @@ from mql_notebook import (
     ServerError,
 )
 from mql_notebook.local import LocalServer
+from tests.library.library_support import KEY, last_json, run_python, sha256
 
 CREATE = "/v1/videos/generations"
 
