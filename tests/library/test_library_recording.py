@@ -272,3 +272,17 @@ async def test_a_key_reused_for_another_request_leaves_the_first_entry_alone(
     [entry] = library.entries()
     assert (entry.id, entry.prompt, entry.error) == (first.id, "a fox", None)
     assert entry.status != "failed"
+
+
+async def test_a_download_of_a_job_made_elsewhere_gets_an_entry(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    async with AsyncMQL(api_key=KEY, base_url=server.url, library=False) as elsewhere:
+        made = await elsewhere.video.create_and_wait(prompt="a tram at night")
+    library = Library(tmp_path / "lib")
+    async with AsyncMQL(api_key=KEY, base_url=server.url, library=library) as client:
+        data = await client.video.download(made.id)
+    entry = library.get(made.id)
+    assert entry is not None and entry.status == "completed" and entry.prompt is None
+    assert entry.origin == server.url and entry.files[0] is not None
+    assert entry.files[0].read_bytes() == data == rendered(server, made.id)
