@@ -14,6 +14,7 @@ Each file has one job:
 
 from .async_client import AsyncMQL, AsyncVideo
 from .poller import PollTiming
+from .resume import Resumed
 from .retry import RetryPolicy
 from .settings import Settings
 from .sync_client import MQL, Video, as_async_client
@@ -23,6 +24,7 @@ __all__ = [
     "AsyncMQL",
     "AsyncVideo",
     "PollTiming",
+    "Resumed",
     "RetryPolicy",
     "Settings",
     "Video",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError, GenerationFailedError, MQLError
@@ -41,6 +41,10 @@ class Resumed:
     entry: Entry
     outcome: Outcome
     message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for ``library resume --json``."""
+        return {"outcome": self.outcome, "message": self.message, "entry": self.entry.to_dict()}
 
 
 async def resume_pending(
