@@ -25,3 +25,13 @@ DEFAULT_RETRY_MAX_DELAY = 8.0  # the backoff ceiling never grows past this
 DEFAULT_MAX_RETRY_AFTER = 120.0  # a server asking to wait longer than this is not waited for
 DEFAULT_WAIT_TIMEOUT = 900.0  # seconds a wait polls before raising WaitTimeoutError
 DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024**3
+
+# ---- the library (mql_notebook/library) ----
+ENV_LIBRARY = "MQL_LIBRARY"  # a folder, or "off"
+LIBRARY_OFF = "off"
+DEFAULT_LIBRARY_FOLDER = "mql-videos"  # relative to the working directory (a notebook's folder)
+LIBRARY_INDEX_NAME = "library.sqlite3"
+LIBRARY_LOCK_PATIENCE = 120.0  # seconds another process may hold the index before LibraryError
+LIBRARY_STALE_PART_AGE = 3600.0  # seconds untouched before a crash's .part file is removed
+LEARNED_DURATION_SAMPLES = 5  # expected_duration: the median of this many latest jobs
+RESUME_CONCURRENCY = 8  # jobs resume_pending waits for at once

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +47,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("mql_notebook")
 
 
+def in_process_emulator(base_url: str) -> bool:
+    """Whether ``base_url`` is this process's shared emulator (``base_url="local"``): its jobs
+    end with this process, which a resume elsewhere must know."""
+    server = sys.modules.get("mql_notebook.local.server")  # never imported here: an extra
+    shared = getattr(server, "_shared", None)
+    return shared is not None and shared.running and shared.url == base_url
+
+
 class HashingPathSink(PathSink):
     """A PathSink that also computes the SHA-256 of what it writes, in the writer thread."""
 
@@ -72,7 +81,7 @@ class Recorder:
     def __init__(self, library: Library, settings: Settings) -> None:
         self.library = library
         self.origin = origin_of(settings.base_url)
-        self.origin_kind = EMULATOR if settings.is_local else None
+        self.origin_kind = EMULATOR if in_process_emulator(settings.base_url) else None
         self._last_status: dict[str, str] = {}  # generation id -> the status last written
         # For jobs created by this client: (created_at, last look) and their kind, to learn durations.
         self._looks: dict[str, tuple[float, float]] = {}

@@ -19,17 +19,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from .._constants import LOCAL_API_KEY, RESUME_CONCURRENCY
 from ..errors import ConfigurationError, GenerationFailedError, MQLError
 from ..library import Entry, Library
 from ..library.entry import EMULATOR, is_loopback
-from .settings import LOCAL_API_KEY
 
 if TYPE_CHECKING:
     from .async_client import AsyncVideo
     from .recording import Recorder
 
 Outcome = Literal["completed", "failed", "unanswered", "lost", "other_origin", "interrupted"]
-CONCURRENCY = 8  # jobs waited for at once
 PROBE_TIMEOUT = 3.0
 _CREATE_OPTIONS = ("aspect_ratio", "duration", "n", "resolution")
 
@@ -57,7 +56,7 @@ async def resume_pending(
         )
     pending = await asyncio.to_thread(recorder.library.pending)
     await asyncio.to_thread(recorder.library.remove_stale_parts)
-    gate = asyncio.Semaphore(CONCURRENCY)
+    gate = asyncio.Semaphore(RESUME_CONCURRENCY)
 
     async def one(entry: Entry) -> Resumed:
         async with gate:

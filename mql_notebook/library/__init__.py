@@ -8,10 +8,11 @@
 - ``choice``: which library a client records into (``library=``, ``MQL_LIBRARY``).
 """
 
+from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .choice import FROM_ENVIRONMENT, LibraryChoice, resolve_library
 from .entry import Entry
 from .library import DEFAULT_FOLDER, ENV_LIBRARY, Library
-from .schema import INDEX_NAME, SCHEMA_VERSION
+from .schema import SCHEMA_VERSION
 
 __all__ = [
     "DEFAULT_FOLDER",

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._constants import LEARNED_DURATION_SAMPLES
 from ..status import COMPLETED, is_terminal
 
 EMULATOR = "emulator"  # origin_kind of a job made by an in-process emulator (base_url="local")
-LEARNED_SAMPLES = 5  # expected_duration is the median of this many latest completions
 
 
 @dataclass(frozen=True)
@@ -171,5 +171,5 @@ def expected_from(samples: Sequence[float]) -> float | None:
     """The expected duration from the latest samples (newest first): their median."""
     import statistics  # here: importing it costs more than the rest of the library
 
-    recent = [s for s in samples[:LEARNED_SAMPLES] if s > 0]
+    recent = [s for s in samples[:LEARNED_DURATION_SAMPLES] if s > 0]
     return statistics.median(recent) if recent else None

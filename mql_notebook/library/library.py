@@ -17,15 +17,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .._constants import DEFAULT_LIBRARY_FOLDER as DEFAULT_FOLDER
+from .._constants import ENV_LIBRARY, LEARNED_DURATION_SAMPLES, LIBRARY_STALE_PART_AGE
+from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
+from .._constants import LIBRARY_OFF as OFF
 from ..errors import LibraryError
 from ..status import COMPLETED, PENDING, is_terminal
 from . import files
 from .entry import Entry, entry_from_row, expected_from
-from .schema import INDEX_NAME, connect, patiently
-
-ENV_LIBRARY = "MQL_LIBRARY"
-DEFAULT_FOLDER = "mql-videos"
-OFF = "off"
+from .schema import connect, patiently
 
 T = TypeVar("T")
 
@@ -358,7 +358,7 @@ class Library:
                 files.remove_quietly(path)
         return True
 
-    def remove_stale_parts(self, older_than: float = 3600.0) -> int:
+    def remove_stale_parts(self, older_than: float = LIBRARY_STALE_PART_AGE) -> int:
         """Remove half-written downloads left by a crash (untouched for ``older_than`` seconds).
 
         A download in progress writes its ``.part`` file all the time, so an old one is dead.
@@ -395,8 +395,8 @@ class Library:
             "reading durations",
             lambda c: c.execute(
                 "SELECT seconds FROM durations WHERE origin = ? AND model = ? AND duration IS ? "
-                "AND resolution IS ? AND n = ? ORDER BY recorded_at DESC, rowid DESC LIMIT 5",
-                (origin, model, duration, resolution, n),
+                "AND resolution IS ? AND n = ? ORDER BY recorded_at DESC, rowid DESC LIMIT ?",
+                (origin, model, duration, resolution, n, LEARNED_DURATION_SAMPLES),
             ).fetchall(),
         )
         return expected_from([r[0] for r in rows])

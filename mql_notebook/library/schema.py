@@ -18,12 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from .._constants import LIBRARY_LOCK_PATIENCE as LOCK_PATIENCE
 from ..errors import LibraryError
 
-INDEX_NAME = "library.sqlite3"
 APPLICATION_ID = 0x4D514C56  # "MQLV" in the file header: this file is an mql-notebook library
 BUSY_TIMEOUT_MS = 5_000  # SQLite's own wait for a lock, per statement
-LOCK_PATIENCE = 120.0  # seconds of "database is locked" retried before giving up
 
 # Each step moves the schema one version up; user_version counts the steps applied. Never edit
 # a released step: add one, so that a newer release opens an older library.
