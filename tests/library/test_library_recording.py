@@ -286,3 +286,18 @@ async def test_a_download_of_a_job_made_elsewhere_gets_an_entry(
     assert entry is not None and entry.status == "completed" and entry.prompt is None
     assert entry.origin == server.url and entry.files[0] is not None
     assert entry.files[0].read_bytes() == data == rendered(server, made.id)
+
+
+@pytest.mark.parametrize("storage", ["redirect", "download_url"])
+async def test_a_video_served_from_signed_storage_lands_in_the_library(
+    tmp_path: Path, storage: str
+) -> None:
+    with LocalServer(pace=0, storage=storage, seed=5) as storage_server:
+        library = Library(tmp_path / "lib")
+        async with AsyncMQL(api_key=KEY, base_url=storage_server.url, library=library) as client:
+            generation = await client.video.create_and_wait(prompt="a lantern festival")
+            data = await client.video.download(generation)
+        entry = library.get(generation.id)
+        assert entry is not None and entry.files[0] is not None
+        assert entry.files[0].read_bytes() == data == rendered(storage_server, generation.id)
+        assert entry.origin == storage_server.url  # the API's origin, not the storage's
