@@ -153,6 +153,29 @@ class Library:
             params.append(int(limit))
         return self._read("listing entries", lambda c: self._entries(c, sql, params))
 
+    def page(self, text: str = "", *, offset: int = 0, limit: int = 50) -> tuple[list[Entry], int]:
+        """One page of entries newest first whose prompt or model contains ``text`` (any case),
+        and how many match in all: the gallery's query, LIMIT/OFFSET on the created_at index.
+        """
+        where = ""
+        params: list[Any] = []
+        needle = text.strip()
+        if needle:
+            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where = "WHERE prompt LIKE ? ESCAPE '\\' OR model LIKE ? ESCAPE '\\'"
+            params = [f"%{escaped}%"] * 2
+        sql = (
+            f"SELECT {_ENTRY_COLUMNS} FROM entries {where} "
+            "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
+        )
+
+        def query(conn: sqlite3.Connection) -> tuple[list[Entry], int]:
+            total = conn.execute(f"SELECT COUNT(*) FROM entries {where}", params).fetchone()[0]
+            rows = self._entries(conn, sql, [*params, max(0, int(limit)), max(0, int(offset))])
+            return rows, int(total)
+
+        return self._read("reading a page of entries", query)
+
     def get(self, id_or_key: str) -> Entry | None:
         """The entry with this generation id (or this library key), or None."""
         sql = (
