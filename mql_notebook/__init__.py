@@ -43,6 +43,7 @@ __all__ = [
     "DownloadError",
     "DownloadTooLargeError",
     "Entry",
+    "Gallery",
     "Generation",
     "GenerationFailedError",
     "InvalidRequestError",
@@ -69,4 +70,8 @@ def __getattr__(name: str) -> object:
         from .widget import VideoWidget
 
         return VideoWidget
+    if name == "Gallery":
+        from .widget import Gallery
+
+        return Gallery
     raise AttributeError(f"module 'mql_notebook' has no attribute {name!r}")

@@ -7,9 +7,11 @@
 - ``transfer``: videos to the view as chunked binary messages;
 - ``static_fallback``: the output a reader without the widget's JavaScript sees;
 - ``client_lifecycle``: closing a client the widget built itself.
+- ``gallery``: ``Gallery``, the library's videos as cards to filter, play and compare.
 """
 
+from .gallery import Gallery
 from .run import Run
 from .video_widget import WIDGET_STATUSES, VideoWidget
 
-__all__ = ["WIDGET_STATUSES", "Run", "VideoWidget"]
+__all__ = ["WIDGET_STATUSES", "Gallery", "Run", "VideoWidget"]

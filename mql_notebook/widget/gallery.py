@@ -1,0 +1,289 @@
+"""The gallery: every video of a library as cards, to filter, play, compare and reuse.
+
+State is one page of the library at a time (``entries``, ``total``, ``query``, ``offset``):
+the kernel pages with SQL (``Library.page``: LIMIT/OFFSET on the created_at index), so a
+library of thousands of entries costs one small query per page. Pictures and videos never
+go into state; the view asks for them by message and they come back as binary buffers:
+
+view -> kernel   {"kind": "page", "query": str, "offset": int}   a page (the filter, the pager)
+                 {"kind": "posters", "keys": [...]}               the cards' JPEG posters
+                 {"kind": "video", "key": str}                    one entry's first video
+                 {"kind": "use", "key": str}                      fill the linked VideoWidget
+                 {"kind": "delete", "key": str}                   after the view's confirm step
+kernel -> view   {"kind": "poster", "key", "mime"} + 1 buffer     (one poster, well under a chunk)
+                 video-begin / video-chunk / video-end            (transfer.py; generation_id is
+                                                                   the entry's key)
+
+Entries are named by their library ``key``: an entry whose create was never answered has no
+server id yet, but it has a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import traitlets as t
+
+from ..library import Entry, Library
+from . import transfer
+
+if TYPE_CHECKING:
+    from .video_widget import VideoWidget
+
+__all__ = ["DEFAULT_PAGE_SIZE", "Gallery", "card_of", "prompt_settings"]
+
+DEFAULT_PAGE_SIZE = 24
+MAX_PAGE_SIZE = 200
+POSTER_MIME = "image/jpeg"
+# The options a "Use this prompt" copies onto a VideoWidget, when it has that trait.
+WIDGET_OPTIONS = ("model", "aspect_ratio", "duration", "n", "resolution")
+OUTPUT_TRAITS = ("entries", "total", "query", "offset", "page_size", "linked", "folder", "error")
+
+
+def _frontend_file(name: str) -> Path:
+    """The wheel ships js/ as mql_notebook/static/; an editable checkout reads js/ itself."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "static" / name
+    return packaged if packaged.is_file() else package.parent / "js" / name
+
+
+def card_of(entry: Entry) -> dict[str, Any]:
+    """What the view shows of an entry: text and numbers only, never a path or a byte."""
+    video = entry.video
+    sizes = [s for s in entry.sizes if isinstance(s, int)]
+    return {
+        "key": entry.key,
+        "id": entry.id,
+        "prompt": entry.prompt or "",
+        "model": entry.model or "",
+        "options": dict(entry.options),
+        "status": entry.status,
+        "created_at": entry.created_at,
+        "finished_at": entry.finished_at,
+        "error": entry.error or "",
+        "has_video": video is not None and video.is_file(),
+        "has_poster": bool(entry.posters and entry.posters[0] and entry.posters[0].is_file()),
+        "size": sum(sizes),
+        "videos": sum(1 for f in entry.files if f is not None),
+    }
+
+
+def prompt_settings(entry: Entry, accepted: tuple[str, ...]) -> dict[str, Any]:
+    """The prompt and the options of ``entry`` that a widget with the traits ``accepted`` takes."""
+    settings: dict[str, Any] = {"prompt": entry.prompt or ""}
+    if entry.model and "model" in accepted:
+        settings["model"] = entry.model
+    for name in WIDGET_OPTIONS:
+        if name != "model" and name in accepted and entry.options.get(name) is not None:
+            settings[name] = entry.options[name]
+    return settings
+
+
+def _page_bounds(offset: Any, size: int) -> int:
+    try:
+        value = int(offset)
+    except (TypeError, ValueError):
+        value = 0
+    return max(0, value - value % size) if size > 0 else 0
+
+
+class Gallery(anywidget.AnyWidget):
+    """The library's videos as cards, newest first: filter, play, compare side by side, reuse.
+
+    >>> g = Gallery()                      # the default library (MQL_LIBRARY or ./mql-videos)
+    >>> g = Gallery(widget=w)              # "Use this prompt" fills the VideoWidget w
+    >>> g.entries                          # the page shown: id, prompt, model, options, ...
+
+    ``library`` is a ``Library`` or a folder; without one, the linked widget's client's
+    library if it has one, else the default library.
+    """
+
+    _esm = _frontend_file("gallery.js")
+    _css = _frontend_file("gallery.css")
+
+    entries = t.List(
+        t.Dict(),
+        help="The page shown, newest first: key, id, prompt, model, options, status, created_at, "
+        "finished_at, error, has_video, has_poster, size (bytes), videos.",
+    ).tag(sync=True)
+    total = t.Int(0, help="How many entries match the filter in all.").tag(sync=True)
+    query = t.Unicode("", help="The filter: entries whose prompt or model contains it.").tag(
+        sync=True
+    )
+    offset = t.Int(0, help="The index of the page's first entry among those matching.").tag(
+        sync=True
+    )
+    page_size = t.Int(DEFAULT_PAGE_SIZE, help="Cards per page.").tag(sync=True)
+    linked = t.Bool(False, help="A VideoWidget is linked: cards offer 'Use this prompt'.").tag(
+        sync=True
+    )
+    folder = t.Unicode("", help="The library's folder, shown in the header.").tag(sync=True)
+    error = t.Unicode("", help="Why the last action failed, as plain text.").tag(sync=True)
+
+    def __init__(
+        self,
+        library: Library | str | os.PathLike[str] | None = None,
+        widget: VideoWidget | None = None,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(
+                f"page_size must be an int from 1 to {MAX_PAGE_SIZE}, not {page_size!r}"
+            )
+        self.library = _library_for(library, widget)
+        self.widget = widget
+        self._transfer = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        super().__init__(
+            page_size=page_size, linked=widget is not None, folder=str(self.library.path)
+        )
+        self.on_msg(self._on_view_message)
+        if widget is not None:  # a run of the linked widget that ends is a new card
+            widget.observe(self._on_widget_status, names="running")
+        self.refresh()
+
+    # ---- Python API ----
+
+    def refresh(self) -> list[dict[str, Any]]:
+        """Read the current page again (new runs, other processes' runs, deletions)."""
+        return self.show_page(self.query, self.offset)
+
+    def show_page(self, query: str = "", offset: int = 0) -> list[dict[str, Any]]:
+        """The page of entries matching ``query`` that holds the entry at ``offset``."""
+        query = query if isinstance(query, str) else ""
+        offset = _page_bounds(offset, self.page_size)
+        found, total = self.library.page(query, offset=offset, limit=self.page_size)
+        if not found and offset and total:  # past the end (after deletions): the last page
+            offset = _page_bounds(total - 1, self.page_size)
+            found, total = self.library.page(query, offset=offset, limit=self.page_size)
+        with self.hold_sync():
+            self.query, self.offset, self.total = query, offset, total
+            self.entries = [card_of(e) for e in found]
+            self.error = ""
+        return list(self.entries)
+
+    def use(self, key: str) -> dict[str, Any]:
+        """Copy an entry's prompt and options onto the linked VideoWidget; returns what was set."""
+        if self.widget is None:
+            raise RuntimeError("no VideoWidget is linked: Gallery(widget=w)")
+        entry = self._entry(key)
+        settings = prompt_settings(entry, tuple(self.widget.trait_names()))
+        with self.widget.hold_sync():
+            for name, value in settings.items():
+                setattr(self.widget, name, value)
+        return settings
+
+    def delete(self, key: str) -> bool:
+        """Remove an entry and its files from the library (never the job on the server)."""
+        removed = self.library.delete(key)
+        self.refresh()
+        return removed
+
+    def close(self) -> None:
+        if self.widget is not None:
+            self.widget.unobserve(self._on_widget_status, names="running")
+        for task in list(self._tasks):
+            task.cancel()
+        super().close()
+
+    # ---- ipywidgets plumbing ----
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Every trait is Python's to write: the view asks by message instead."""
+        super().set_state({k: v for k, v in sync_data.items() if k not in OUTPUT_TRAITS})
+
+    def _on_view_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
+        kind = content.get("kind") if isinstance(content, Mapping) else None
+        try:
+            if kind == "page":
+                self.show_page(content.get("query", ""), content.get("offset", 0))
+            elif kind == "posters":
+                keys = content.get("keys")
+                self._send_posters([k for k in keys if isinstance(k, str)] if keys else [])
+            elif kind == "video":
+                self._in_background(self._send_video(str(content.get("key", ""))))
+            elif kind == "use":
+                self.use(str(content.get("key", "")))
+            elif kind == "delete":
+                self.delete(str(content.get("key", "")))
+        except Exception as exc:
+            self.error = str(exc) or type(exc).__name__
+
+    def _on_widget_status(self, change: Any) -> None:
+        if change.old and not change.new:  # a run of the linked widget ended
+            self.refresh()
+
+    def _entry(self, key: str) -> Entry:
+        entry = self.library.get(key)
+        if entry is None:
+            raise KeyError(f"no entry {key!r} in the library {self.library.path}")
+        return entry
+
+    # ---- pictures and videos, as binary messages ----
+
+    def _send_posters(self, keys: list[str]) -> None:
+        for key in keys[:MAX_PAGE_SIZE]:
+            entry = self.library.get(key)
+            poster = entry.posters[0] if entry and entry.posters else None
+            if poster is None:
+                continue
+            try:
+                data = poster.read_bytes()
+            except OSError:
+                continue  # deleted meanwhile: the card keeps its placeholder
+            if len(data) <= transfer.CHUNK_BYTES:  # a JPEG poster is tens of kB
+                self.send({"kind": "poster", "key": entry.key, "mime": POSTER_MIME}, [data])
+
+    async def _send_video(self, key: str) -> None:
+        entry = self._entry(key)
+        path = entry.video
+        if path is None:
+            raise FileNotFoundError(f"{entry.prompt or key!r} has no video in the library")
+        data = await asyncio.to_thread(path.read_bytes)  # a file read never blocks the loop
+        self._transfer += 1
+        messages = transfer.video_messages(
+            self._transfer,
+            [data],
+            generation_id=entry.key,
+            aspect_ratio=str(entry.options.get("aspect_ratio") or ""),
+        )
+        for content, buffers in messages:
+            self.send(content, buffers=buffers or None)
+
+    def _in_background(self, work: Any) -> None:
+        """Run a coroutine on the kernel's loop (a failure becomes ``error``), or now without one."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception as exc:
+                self.error = str(exc) or type(exc).__name__
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(guarded())
+            return
+        task = loop.create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _library_for(
+    library: Library | str | os.PathLike[str] | None, widget: VideoWidget | None
+) -> Library:
+    if isinstance(library, Library):
+        return library
+    if library is not None:
+        return Library(library)
+    for owner in (widget, getattr(widget, "_client_arg", None)):
+        found = getattr(owner, "library", None)
+        if isinstance(found, Library):
+            return found
+    return Library()

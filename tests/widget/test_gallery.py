@@ -1,0 +1,185 @@
+"""Gallery without a browser: a real Library filled by a real client against the emulator.
+
+The view is stood in for as in test_widget.py: the widget's message handler is called as
+ipywidgets calls it, and what the widget sends (``g.send``) is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mql_notebook import MQL
+from mql_notebook.client.poller import PollTiming
+from mql_notebook.library import Library
+from mql_notebook.local import LocalServer
+from mql_notebook.widget.gallery import OUTPUT_TRAITS, Gallery
+from mql_notebook.widget.video_widget import VideoWidget
+
+KEY = "mql_gallery_test_key_0123456789"
+FAST_POLL = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
+HOSTILE = '<img src=x onerror="alert(1)"> a fox & "quotes"'
+PROMPTS = ["A red fox running through snow", "A paper boat on a rainy street", HOSTILE]
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    """Three videos made and downloaded by a real client, recorded into a real library."""
+    library = Library(tmp_path_factory.mktemp("library"))
+    with LocalServer(pace=0.2, api_key=KEY) as server:
+        client = MQL(api_key=KEY, base_url=server.url, poll_timing=FAST_POLL, library=library)
+        with client:
+            for i, prompt in enumerate(PROMPTS):
+                generation = client.video.create_and_wait(
+                    prompt=prompt, duration=5, aspect_ratio="16:9" if i != 1 else "9:16"
+                )
+                client.video.download(generation)
+    return library
+
+
+class Recorder:
+    def __init__(self, widget: Gallery):
+        self.messages: list[tuple[dict[str, Any], list[Any]]] = []
+        widget.send = lambda content, buffers=None: self.messages.append(  # type: ignore[method-assign]
+            (content, list(buffers or []))
+        )
+
+    def of(self, kind: str) -> list[tuple[dict[str, Any], list[Any]]]:
+        return [m for m in self.messages if m[0]["kind"] == kind]
+
+    def video(self) -> tuple[str, bytes]:
+        """The last video transfer joined from its chunks, as the view does."""
+        begin = max(i for i, (m, _) in enumerate(self.messages) if m["kind"] == "video-begin")
+        header = self.messages[begin][0]
+        data = bytearray()
+        for content, buffers in self.messages[begin + 1 :]:
+            if content["kind"] == "video-end":
+                assert len(data) == header["sizes"][0]
+                return header["generation_id"], bytes(data)
+            assert content["offset"] == len(data)
+            data += bytes(buffers[0])
+        raise AssertionError("no video-end")
+
+
+def view_sends(widget: Gallery, kind: str, **content: Any) -> None:
+    widget._on_view_message(widget, {"kind": kind, **content}, [])
+
+
+def test_entries_list_the_library_newest_first_with_what_the_cards_show(filled: Library) -> None:
+    g = Gallery(filled)
+    assert [e["prompt"] for e in g.entries] == PROMPTS[::-1]
+    assert g.total == 3 and g.offset == 0 and g.folder == str(filled.path)
+    for card, entry in zip(g.entries, filled.entries(), strict=True):
+        assert card["id"] == entry.id and card["key"] == entry.key
+        assert card["model"] == "sora" and card["status"] == "completed"
+        assert card["options"]["duration"] == 5 and card["has_video"] and card["has_poster"]
+        assert card["size"] == entry.sizes[0] > 1000
+    # Only text and numbers: the state is JSON, with no path and no bytes.
+    state = json.dumps(g.get_state(["entries"]))
+    assert str(filled.path) not in state
+
+
+def test_a_text_filter_and_pages(filled: Library) -> None:
+    g = Gallery(filled, page_size=2)
+    assert len(g.entries) == 2 and g.total == 3
+    view_sends(g, "page", query="", offset=2)
+    assert [e["prompt"] for e in g.entries] == [PROMPTS[0]] and g.offset == 2
+    view_sends(g, "page", query="PAPER boat", offset=0)
+    assert [e["prompt"] for e in g.entries] == [PROMPTS[1]] and g.total == 1
+    view_sends(g, "page", query="sora", offset=0)  # the model matches too
+    assert g.total == 3
+    view_sends(g, "page", query="100%", offset=0)  # LIKE's wildcards are plain text here
+    assert g.entries == [] and g.total == 0
+
+
+def test_the_view_cannot_write_the_page() -> None:
+    g = Gallery(Library(Path(f"/tmp/mql-gallery-{uuid.uuid4().hex}")))
+    g.set_state({"entries": [{"prompt": "forged"}], "query": "x", "total": 9})
+    assert g.entries == [] and g.query == "" and g.total == 0
+    assert set(OUTPUT_TRAITS) <= set(g.keys)
+
+
+def test_posters_and_videos_travel_as_binary_messages(filled: Library) -> None:
+    g = Gallery(filled)
+    sent = Recorder(g)
+    keys = [e["key"] for e in g.entries]
+    view_sends(g, "posters", keys=keys)
+    posters = sent.of("poster")
+    assert [m["key"] for m, _ in posters] == keys
+    for (content, buffers), entry in zip(posters, filled.entries(), strict=True):
+        assert (
+            content["mime"] == "image/jpeg" and bytes(buffers[0]) == entry.posters[0].read_bytes()
+        )
+    view_sends(g, "video", key=keys[1])
+    key, data = sent.video()
+    assert key == keys[1] and data == filled.get(keys[1]).video.read_bytes()
+    assert data[4:8] == b"ftyp"
+
+
+def test_use_this_prompt_fills_the_linked_widget(filled: Library) -> None:
+    w = VideoWidget()
+    g = Gallery(filled, widget=w)
+    assert g.linked
+    portrait = next(e for e in g.entries if e["options"]["aspect_ratio"] == "9:16")
+    view_sends(g, "use", key=portrait["key"])
+    assert (w.prompt, w.aspect_ratio, w.duration, w.model) == (PROMPTS[1], "9:16", 5, "sora")
+    view_sends(g, "use", key="no-such-entry")
+    assert "no-such-entry" in g.error and w.prompt == PROMPTS[1]
+
+
+def test_delete_removes_the_row_and_files(tmp_path: Path, filled: Library) -> None:
+    # A library of its own (this test deletes): the filled one's files, copied with its index
+    # once closed (its last connection folds the write-ahead log into the file).
+    filled.close()
+    library = Library(tmp_path / "copy")
+    library.path.mkdir()
+    for item in filled.path.iterdir():
+        if item.is_file():
+            (library.path / item.name).write_bytes(item.read_bytes())
+    g = Gallery(library)
+    victim = g.entries[0]
+    entry = library.get(victim["key"])
+    assert entry is not None and entry.video.is_file()
+    view_sends(g, "delete", key=victim["key"])
+    assert library.get(victim["key"]) is None and not entry.video.exists()
+    assert not entry.posters[0].exists()
+    assert [e["key"] for e in g.entries] == [e.key for e in library.entries()]
+    assert g.total == 2
+
+
+def test_a_page_of_thousands_is_one_small_query(tmp_path: Path) -> None:
+    """3,000 rows inserted directly: a page answers with page_size rows and the right total."""
+    library = Library(tmp_path / "big").open()
+    now = time.time()
+    rows = [
+        (uuid.uuid4().hex, f"gen_{i}", "completed", f"prompt number {i}", "sora", "{}", now + i)
+        for i in range(3000)
+    ]
+    with sqlite3.connect(library.index_path) as conn:
+        conn.executemany(
+            "INSERT INTO entries (key, id, status, prompt, model, options, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    g = Gallery(library)
+    assert g.total == 3000 and len(g.entries) == 24
+    assert g.entries[0]["prompt"] == "prompt number 2999"
+    started = time.perf_counter()
+    view_sends(g, "page", query="", offset=2990)
+    elapsed = time.perf_counter() - started
+    # The page that holds entry 2990: entries 2976 to 2999, the oldest last.
+    assert g.offset == 2976
+    assert [e["prompt"] for e in g.entries] == [f"prompt number {i}" for i in range(23, -1, -1)]
+    started = time.perf_counter()
+    view_sends(g, "page", query="number 12", offset=0)
+    filtered = time.perf_counter() - started
+    assert g.total == 111 and len(g.entries) == 24  # 12, 120-129, 1200-1299
+    print(
+        f"of 3,000 entries: the last page {elapsed * 1e3:.1f} ms, a filtered page {filtered * 1e3:.1f} ms"
+    )
