@@ -231,7 +231,7 @@ class Gallery(anywidget.AnyWidget):
         for key in keys[:MAX_PAGE_SIZE]:
             entry = self.library.get(key)
             poster = entry.posters[0] if entry and entry.posters else None
-            if poster is None:
+            if entry is None or poster is None:
                 continue
             try:
                 data = poster.read_bytes()
