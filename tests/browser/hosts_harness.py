@@ -167,8 +167,9 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)  # the leader's pid is its group's id (start_new_session)
 
 
-def host_server(host: Host, base: Path) -> HostServer:
-    """The server of ``host`` serving one widget from files written under ``base``."""
+def host_server(host: Host, base: Path, code: str | None = None) -> HostServer:
+    """The server of ``host`` serving one widget from files written under ``base``; a marimo
+    host's cell is ``code`` when given (``mo`` is imported), else ``WIDGET_CODE[host]``."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MQL_API_KEY"}
     env.update(
@@ -200,7 +201,7 @@ def host_server(host: Host, base: Path) -> HostServer:
         return HostServer(
             "voila", argv, port=port, base=base, env=env, ready_path="/voila/static/voila.js"
         )
-    write_marimo_app(base / "app.py", WIDGET_CODE[host])
+    write_marimo_app(base / "app.py", code or WIDGET_CODE[host])
     argv = [
         sys.executable,
         "-m",
