@@ -42,6 +42,7 @@ MAX_PAGE_SIZE = 200
 POSTER_MIME = "image/jpeg"
 # The options a "Use this prompt" copies onto a VideoWidget, when it has that trait.
 WIDGET_OPTIONS = ("model", "aspect_ratio", "duration", "n", "resolution")
+Page = tuple[str, int, int, list[dict[str, Any]]]  # query, offset, total, cards
 OUTPUT_TRAITS = ("entries", "total", "query", "offset", "page_size", "linked", "folder", "error")
 
 
@@ -139,6 +140,7 @@ class Gallery(anywidget.AnyWidget):
         self.library = _library_for(library, widget)
         self.widget = widget
         self._transfer = 0
+        self._page_asked = 0  # pages asked for; an answer overtaken by a newer ask is dropped
         self._tasks: set[asyncio.Task[None]] = set()
         super().__init__(
             page_size=page_size, linked=widget is not None, folder=str(self.library.path)
@@ -156,28 +158,13 @@ class Gallery(anywidget.AnyWidget):
 
     def show_page(self, query: str = "", offset: int = 0) -> list[dict[str, Any]]:
         """The page of entries matching ``query`` that holds the entry at ``offset``."""
-        query = query if isinstance(query, str) else ""
-        offset = _page_bounds(offset, self.page_size)
-        found, total = self.library.page(query, offset=offset, limit=self.page_size)
-        if not found and offset and total:  # past the end (after deletions): the last page
-            offset = _page_bounds(total - 1, self.page_size)
-            found, total = self.library.page(query, offset=offset, limit=self.page_size)
-        with self.hold_sync():
-            self.query, self.offset, self.total = query, offset, total
-            self.entries = [card_of(e) for e in found]
-            self.error = ""
+        self._page_asked += 1
+        self._apply_page(self._read_page(query, offset))
         return list(self.entries)
 
     def use(self, key: str) -> dict[str, Any]:
         """Copy an entry's prompt and options onto the linked VideoWidget; returns what was set."""
-        if self.widget is None:
-            raise RuntimeError("no VideoWidget is linked: Gallery(widget=w)")
-        entry = self._entry(key)
-        settings = prompt_settings(entry, tuple(self.widget.trait_names()))
-        with self.widget.hold_sync():
-            for name, value in settings.items():
-                setattr(self.widget, name, value)
-        return settings
+        return self._fill_widget(self._entry(key))
 
     def delete(self, key: str) -> bool:
         """Remove an entry and its files from the library (never the job on the server)."""
@@ -199,21 +186,61 @@ class Gallery(anywidget.AnyWidget):
         super().set_state({k: v for k, v in sync_data.items() if k not in OUTPUT_TRAITS})
 
     def _on_view_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
+        """The view's asks. SQLite and files are read in a worker thread (a library locked by
+        another process, a large video), never on the kernel's loop; traits and messages are
+        written back on the loop."""
         kind = content.get("kind") if isinstance(content, Mapping) else None
-        try:
-            if kind == "page":
-                self.show_page(content.get("query", ""), content.get("offset", 0))
-            elif kind == "posters":
-                keys = content.get("keys")
-                self._send_posters([k for k in keys if isinstance(k, str)] if keys else [])
-            elif kind == "video":
-                self._in_background(self._send_video(str(content.get("key", ""))))
-            elif kind == "use":
-                self.use(str(content.get("key", "")))
-            elif kind == "delete":
-                self.delete(str(content.get("key", "")))
-        except Exception as exc:
-            self.error = str(exc) or type(exc).__name__
+        key = str(content.get("key", "")) if kind else ""
+        if kind == "page":
+            self._in_background(self._page(content.get("query", ""), content.get("offset", 0)))
+        elif kind == "posters":
+            keys = content.get("keys")
+            keys = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
+            self._in_background(self._send_posters(keys))
+        elif kind == "video":
+            self._in_background(self._send_video(key))
+        elif kind == "use":
+            self._in_background(self._use(key))
+        elif kind == "delete":
+            self._in_background(self._delete(key))
+
+    async def _page(self, query: Any, offset: Any) -> None:
+        self._page_asked += 1
+        ticket = self._page_asked
+        page = await asyncio.to_thread(self._read_page, query, offset)
+        if ticket == self._page_asked:  # typing in the filter: only the latest answer shows
+            self._apply_page(page)
+
+    async def _use(self, key: str) -> None:
+        self._fill_widget(await asyncio.to_thread(self._entry, key))
+
+    async def _delete(self, key: str) -> None:
+        await asyncio.to_thread(self.library.delete, key)
+        await self._page(self.query, self.offset)
+
+    def _read_page(self, query: Any, offset: Any) -> Page:
+        """Blocking: one page from the index, and what its cards show."""
+        query = query if isinstance(query, str) else ""
+        start = _page_bounds(offset, self.page_size)
+        found, total = self.library.page(query, offset=start, limit=self.page_size)
+        if not found and start and total:  # past the end (after deletions): the last page
+            start = _page_bounds(total - 1, self.page_size)
+            found, total = self.library.page(query, offset=start, limit=self.page_size)
+        return query, start, total, [card_of(e) for e in found]
+
+    def _apply_page(self, page: Page) -> None:
+        with self.hold_sync():
+            self.query, self.offset, self.total, self.entries = page
+            self.error = ""
+
+    def _fill_widget(self, entry: Entry) -> dict[str, Any]:
+        if self.widget is None:
+            raise RuntimeError("no VideoWidget is linked: Gallery(widget=w)")
+        settings = prompt_settings(entry, tuple(self.widget.trait_names()))
+        with self.widget.hold_sync():
+            for name, value in settings.items():
+                setattr(self.widget, name, value)
+        return settings
 
     def _on_widget_status(self, change: Any) -> None:
         if change.old and not change.new:  # a run of the linked widget ended
@@ -227,8 +254,14 @@ class Gallery(anywidget.AnyWidget):
 
     # ---- pictures and videos, as binary messages ----
 
-    def _send_posters(self, keys: list[str]) -> None:
-        for key in keys[:MAX_PAGE_SIZE]:
+    async def _send_posters(self, keys: list[str]) -> None:
+        for key, data in await asyncio.to_thread(self._read_posters, keys[:MAX_PAGE_SIZE]):
+            self.send({"kind": "poster", "key": key, "mime": POSTER_MIME}, [data])
+
+    def _read_posters(self, keys: list[str]) -> list[tuple[str, bytes]]:
+        """Blocking: the first poster of each entry that has one (a JPEG of tens of kB)."""
+        found = []
+        for key in keys:
             entry = self.library.get(key)
             poster = entry.posters[0] if entry and entry.posters else None
             if entry is None or poster is None:
@@ -237,15 +270,16 @@ class Gallery(anywidget.AnyWidget):
                 data = poster.read_bytes()
             except OSError:
                 continue  # deleted meanwhile: the card keeps its placeholder
-            if len(data) <= transfer.CHUNK_BYTES:  # a JPEG poster is tens of kB
-                self.send({"kind": "poster", "key": entry.key, "mime": POSTER_MIME}, [data])
+            if len(data) <= transfer.CHUNK_BYTES:  # one message, as one chunk would be
+                found.append((entry.key, data))
+        return found
 
     async def _send_video(self, key: str) -> None:
-        entry = self._entry(key)
+        entry = await asyncio.to_thread(self._entry, key)
         path = entry.video
         if path is None:
             raise FileNotFoundError(f"{entry.prompt or key!r} has no video in the library")
-        data = await asyncio.to_thread(path.read_bytes)  # a file read never blocks the loop
+        data = await asyncio.to_thread(path.read_bytes)
         self._transfer += 1
         messages = transfer.video_messages(
             self._transfer,

@@ -111,6 +111,8 @@ def test_the_wheel_ships_the_frontend_and_the_widget_loads_it(tmp_path: Path) ->
     with zipfile.ZipFile(wheel) as z:
         assert z.read("mql_notebook/static/widget.js").decode() == (JS / "widget.js").read_text()
         assert z.read("mql_notebook/static/widget.css").decode() == (JS / "widget.css").read_text()
+        for name in ("gallery.js", "gallery.css"):  # the Gallery's view
+            assert z.read(f"mql_notebook/static/{name}").decode() == (JS / name).read_text()
         z.extractall(tmp_path / "site")
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); from mql_notebook import VideoWidget;"

@@ -7,7 +7,9 @@ ipywidgets calls it, and what the widget sends (``g.send``) is recorded.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +24,7 @@ from mql_notebook.local import LocalServer
 from mql_notebook.widget.gallery import OUTPUT_TRAITS, Gallery
 from mql_notebook.widget.video_widget import VideoWidget
 
+JS = Path(__file__).resolve().parents[2] / "js"
 KEY = "mql_gallery_test_key_0123456789"
 FAST_POLL = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
 HOSTILE = '<img src=x onerror="alert(1)"> a fox & "quotes"'
@@ -183,3 +186,21 @@ def test_a_page_of_thousands_is_one_small_query(tmp_path: Path) -> None:
     print(
         f"of 3,000 entries: the last page {elapsed * 1e3:.1f} ms, a filtered page {filtered * 1e3:.1f} ms"
     )
+
+
+def test_the_view_is_the_repositorys_module_and_undoes_everything_it_sets_up(
+    tmp_path: Path,
+) -> None:
+    source = (JS / "gallery.js").read_text()
+    g = Gallery(Library(tmp_path / "empty"))
+    assert g.get_state()["_esm"] == source
+    assert "export default { render }" in source
+    # Listeners and model callbacks go through helpers that record their removal.
+    assert source.count("addEventListener(") == source.count("removeEventListener(") == 1
+    assert source.count("model.on(") == source.count("model.off(") == 1
+    assert "URL.revokeObjectURL" in source and "cancelAnimationFrame" in source
+    if shutil.which("node"):
+        copy = tmp_path / "gallery.mjs"
+        copy.write_text(source)
+        result = subprocess.run(["node", "--check", str(copy)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
