@@ -6,17 +6,13 @@
 // Text only ever goes in with textContent; render()'s cleanup removes every listener, stops every
 // video and revokes every object URL.
 
-/**
- * @typedef {{ get(name: string): any, send(content: object): void,
- *   on(event: string, cb: (...args: any[]) => void): void,
- *   off(event: string, cb: (...args: any[]) => void): void }} Model
- * @typedef {{ key: string, id: string | null, prompt: string, model: string,
- *   options: Record<string, unknown>, status: string, created_at: number,
- *   finished_at: number | null, error: string, has_video: boolean, has_poster: boolean,
- *   size: number, videos: number }} Card
- * @typedef {{ key: string, mime: string, size: number, parts: Uint8Array<ArrayBuffer>[] }} Incoming
- * @typedef {(target: EventTarget, type: string, fn: (e: any) => void) => void} Listen
- */
+// The traits and messages are declared in gallery_protocol.d.ts (types only: this file imports
+// nothing at run time), and `npm --prefix js run typecheck` checks this file against it.
+
+/** @import { Render } from "@anywidget/types" */
+/** @import { Card, GalleryKernelMessage, GalleryTraits, GalleryViewMessage } from "./gallery_protocol" */
+/** @typedef {{ key: string, mime: string, size: number, parts: Uint8Array<ArrayBuffer>[] }} Incoming */
+/** @typedef {(target: EventTarget, type: string, fn: (e: any) => void) => void} Listen */
 
 /** @type {Record<string, string>} */
 const LABELS = { pending: "Queued", processing: "Generating", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
@@ -180,7 +176,7 @@ function syncedControls(list, listen, onPlaying) {
   return { el: h("div", { class: "mql-g-controls" }, [toggle, timeline, clock]), stop: () => cancelAnimationFrame(frame) };
 }
 
-/** @param {{ model: Model, el: HTMLElement }} ctx */
+/** @type {Render<GalleryTraits>} */
 function render({ model, el }) {
   /** @type {(() => void)[]} */
   const cleanups = [];
@@ -190,12 +186,12 @@ function render({ model, el }) {
     list.push(() => target.removeEventListener(type, fn));
   };
   const listen = listenInto(cleanups);
-  /** @param {string} event @param {(...args: any[]) => void} fn */
+  /** @param {`change:${keyof GalleryTraits}` | "msg:custom"} event @param {(...args: any[]) => void} fn */
   const onModel = (event, fn) => {
     model.on(event, fn);
     cleanups.push(() => model.off(event, fn));
   };
-  const send = (/** @type {object} */ content) => {
+  const send = (/** @type {GalleryViewMessage} */ content) => {
     try {
       model.send(content);
     } catch {} // no kernel (a saved notebook opened without one): nothing to ask
@@ -391,17 +387,18 @@ function render({ model, el }) {
   /** @type {Map<number, Incoming>} */
   const incoming = new Map();
   cleanups.push(() => incoming.clear());
-  onModel("msg:custom", (/** @type {any} */ msg, /** @type {any[]} */ buffers) => {
+  onModel("msg:custom", (/** @type {GalleryKernelMessage} */ msg, /** @type {(ArrayBuffer | ArrayBufferView)[]} */ buffers) => {
     if (!msg || typeof msg !== "object") return;
-    if (msg.kind === "poster" && buffers?.length && !posters.has(msg.key)) {
-      const url = URL.createObjectURL(new Blob([toBytes(buffers[0])], { type: msg.mime || "image/jpeg" }));
+    const buffer = buffers?.[0];
+    if (msg.kind === "poster" && buffer && !posters.has(msg.key)) {
+      const url = URL.createObjectURL(new Blob([toBytes(buffer)], { type: msg.mime || "image/jpeg" }));
       posters.set(msg.key, url);
       const picture = grid.querySelector(`[data-key="${CSS.escape(String(msg.key))}"] .mql-g-picture`);
       picture?.replaceChildren(h("img", { class: "mql-g-poster", src: url, alt: "" }));
     } else if (msg.kind === "video-begin") {
       incoming.set(msg.transfer, { key: msg.generation_id, mime: msg.mime || "video/mp4", size: (msg.sizes || [0])[0] || 0, parts: [] });
-    } else if (msg.kind === "video-chunk" && buffers?.length) {
-      incoming.get(msg.transfer)?.parts.push(toBytes(buffers[0]));
+    } else if (msg.kind === "video-chunk" && buffer) {
+      incoming.get(msg.transfer)?.parts.push(toBytes(buffer));
     } else if (msg.kind === "video-end") {
       const t = incoming.get(msg.transfer);
       incoming.delete(msg.transfer);
@@ -417,7 +414,7 @@ function render({ model, el }) {
     }
   });
 
-  for (const name of ["entries", "total", "linked"]) onModel(`change:${name}`, renderCards);
+  for (const name of /** @type {const} */ (["entries", "total", "linked"])) onModel(`change:${name}`, renderCards);
   onModel("change:error", renderError);
   renderCards();
   renderError();

@@ -15,7 +15,8 @@ kernel -> view   {"kind": "poster", "key", "mime"} + 1 buffer     (one poster, w
                                                                    the entry's key)
 
 Entries are named by their library ``key``: an entry whose create was never answered has no
-server id yet, but it has a key.
+server id yet, but it has a key. The traits and messages are typed for the view in
+js/gallery_protocol.d.ts: change both together.
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ from . import transfer
 if TYPE_CHECKING:
     from .video_widget import VideoWidget
 
-__all__ = ["DEFAULT_PAGE_SIZE", "Gallery", "card_of", "prompt_settings"]
+__all__ = ["DEFAULT_PAGE_SIZE", "VIEW_MESSAGES", "Gallery", "card_of", "prompt_settings"]
 
 DEFAULT_PAGE_SIZE = 24
 MAX_PAGE_SIZE = 200
 POSTER_MIME = "image/jpeg"
 # The options a "Use this prompt" copies onto a VideoWidget, when it has that trait.
 WIDGET_OPTIONS = ("model", "aspect_ratio", "duration", "n", "resolution")
+VIEW_MESSAGES = ("page", "posters", "video", "use", "delete")  # typed in js/gallery_protocol.d.ts
 Page = tuple[str, int, int, list[dict[str, Any]]]  # query, offset, total, cards
 OUTPUT_TRAITS = ("entries", "total", "query", "offset", "page_size", "linked", "folder", "error")
 

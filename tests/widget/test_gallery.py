@@ -7,6 +7,7 @@ ipywidgets calls it, and what the widget sends (``g.send``) is recorded.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -15,13 +16,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import anywidget
 import pytest
 
 from mql_notebook import MQL
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.library import Library
 from mql_notebook.local import LocalServer
-from mql_notebook.widget.gallery import OUTPUT_TRAITS, Gallery
+from mql_notebook.widget.gallery import OUTPUT_TRAITS, VIEW_MESSAGES, Gallery, card_of
 from mql_notebook.widget.video_widget import VideoWidget
 
 JS = Path(__file__).resolve().parents[2] / "js"
@@ -204,3 +206,22 @@ def test_the_view_is_the_repositorys_module_and_undoes_everything_it_sets_up(
         copy.write_text(source)
         result = subprocess.run(["node", "--check", str(copy)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
+
+
+def _declared(name: str) -> list[str]:
+    """The field names of interface ``name`` (or the kinds of union ``name``) in the protocol."""
+    text = (JS / "gallery_protocol.d.ts").read_text()
+    found = re.search(rf"^export interface {name}\b[^{{]*\{{(.*?)^\}}", text, re.M | re.S)
+    if found:
+        return re.findall(r"^  (\w+)\??:", found[1], re.M)
+    union = re.search(rf"^export type {name} =(.*?);$", text, re.M | re.S)
+    assert union, f"gallery_protocol.d.ts declares no {name}"
+    return re.findall(r'kind: "([\w-]+)"', union[1])
+
+
+def test_the_typed_protocol_declares_what_python_has(filled: Library) -> None:
+    """js/gallery_protocol.d.ts, which tsc checks gallery.js against, matches the Python side."""
+    own = set(Gallery.class_traits(sync=True)) - set(anywidget.AnyWidget.class_traits(sync=True))
+    assert set(_declared("GalleryTraits")) == own == set(OUTPUT_TRAITS)
+    assert set(_declared("Card")) == set(card_of(filled.entries()[0]))
+    assert _declared("GalleryViewMessage") == list(VIEW_MESSAGES)

@@ -1,0 +1,66 @@
+// The Python <-> JS protocol of mql_notebook.Gallery: its traits (mql_notebook/widget/gallery.py),
+// the view's asks and the kernel's answers. gallery.js is checked against it by
+// `npm --prefix js run typecheck`, and tests/widget/test_gallery.py checks that the Python side
+// declares the same names. Types only: nothing here runs or ships in the wheel.
+
+import type { AnyModel } from "@anywidget/types";
+import type { KernelMessage as VideoMessage } from "./protocol";
+
+/** One card: gallery.card_of(entry). Text and numbers only, never a path or a byte. */
+export interface Card {
+  /** The library's own name of the entry (an entry whose create was never answered has no id). */
+  key: string;
+  id: string | null;
+  prompt: string;
+  model: string;
+  options: Record<string, unknown>;
+  status: string;
+  /** Unix seconds. */
+  created_at: number;
+  finished_at: number | null;
+  error: string;
+  has_video: boolean;
+  has_poster: boolean;
+  /** Bytes of every video of the entry. */
+  size: number;
+  videos: number;
+}
+
+/** Every trait is Python's to write (Gallery.set_state drops the view's updates). */
+export interface GalleryTraits {
+  entries: Card[];
+  total: number;
+  query: string;
+  offset: number;
+  page_size: number;
+  linked: boolean;
+  folder: string;
+  error: string;
+}
+
+export type GalleryModel = AnyModel<GalleryTraits>;
+
+// ---- view -> kernel ----
+
+export type GalleryViewMessage =
+  /** The page holding entry `offset` among those whose prompt or model contains `query`. */
+  | { kind: "page"; query: string; offset: number }
+  /** The first poster of each of these entries (those that have one). */
+  | { kind: "posters"; keys: string[] }
+  /** The entry's first video, as a transfer whose generation_id is the key. */
+  | { kind: "video"; key: string }
+  /** Copy the entry's prompt and options onto the linked VideoWidget. */
+  | { kind: "use"; key: string }
+  /** Remove the entry and its files (the view has asked the reader first). */
+  | { kind: "delete"; key: string };
+
+// ---- kernel -> view ----
+
+/** One JPEG poster, in the message's one binary buffer. */
+export interface Poster {
+  kind: "poster";
+  key: string;
+  mime: string;
+}
+
+export type GalleryKernelMessage = Poster | VideoMessage;
