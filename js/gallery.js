@@ -209,7 +209,7 @@ function render({ model, el }) {
     asked.delete(`video:${key}`);
     for (const [old, oldUrl] of videos) {
       if (videos.size <= VIDEO_CACHE) break;
-      if (old === key || stagedKeys.includes(old)) continue;
+      if (old === key || isStaged(old)) continue;
       videos.delete(old);
       URL.revokeObjectURL(oldUrl);
     }
@@ -272,7 +272,7 @@ function render({ model, el }) {
 
   // ---- the stage: one video playing, or several compared in sync ----
   /** @type {HTMLVideoElement[]} */ let staged = [];
-  /** @type {string[]} */ let stagedKeys = [];
+  const isStaged = (/** @type {string} */ key) => staged.some((v) => v.dataset["key"] === key);
   /** @type {(() => void)[]} */ const stageCleanups = [];
   const listenStage = listenInto(stageCleanups); // removed when the stage closes
 
@@ -284,7 +284,6 @@ function render({ model, el }) {
       video.load();
     }
     staged = [];
-    stagedKeys = [];
     stage.replaceChildren();
     stage.hidden = true;
     root.dataset["stage"] = "";
@@ -297,7 +296,6 @@ function render({ model, el }) {
     const list = keys.map((k) => selected.get(k) || cardOf(k)).filter((c) => c !== null);
     if (!list.length) return;
     const many = list.length > 1;
-    stagedKeys = list.map((c) => c.key);
     root.dataset["stage"] = many ? "compare" : "play";
     const panes = list.map((card) => {
       const video = /** @type {HTMLVideoElement} */ (h("video", { class: "mql-g-video", "data-key": card.key }));
@@ -368,7 +366,7 @@ function render({ model, el }) {
     } else if (action === "confirm-delete") {
       confirming = null;
       selected.delete(key);
-      if (stagedKeys.includes(key)) closeStage();
+      if (isStaged(key)) closeStage();
       send({ kind: "delete", key });
     }
   });
