@@ -19,7 +19,7 @@ from typing import Any
 import anywidget
 import pytest
 
-from mql_notebook import MQL
+from mql_notebook import MQL, AsyncMQL
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.library import Library
 from mql_notebook.local import LocalServer
@@ -225,3 +225,19 @@ def test_the_typed_protocol_declares_what_python_has(filled: Library) -> None:
     assert set(_declared("GalleryTraits")) == own == set(OUTPUT_TRAITS)
     assert set(_declared("Card")) == set(card_of(filled.entries()[0]))
     assert _declared("GalleryViewMessage") == list(VIEW_MESSAGES)
+
+
+async def test_a_run_of_the_linked_widget_becomes_a_card(tmp_path: Path) -> None:
+    """The widget's client records into a library; the gallery linked to the widget uses that
+    library and shows the run once it ends, without a refresh from the view."""
+    library = Library(tmp_path / "runs")
+    with LocalServer(pace=0.2, api_key=KEY) as server:
+        client = AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST_POLL, library=library)
+        w = VideoWidget("A kite over a windy beach", duration=5, client=client)
+        g = Gallery(widget=w)
+        assert g.library == library and g.entries == []
+        run = await w.generate()
+        assert run.status == "completed"
+        assert [e["prompt"] for e in g.entries] == ["A kite over a windy beach"]
+        assert g.entries[0]["has_video"] and g.total == 1
+        await client.aclose()
