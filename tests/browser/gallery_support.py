@@ -89,6 +89,7 @@ def compare_two_and_check_sync(page: Any) -> Any:
     assert not any(t["paused"] for t in times), times
     assert all(t["t"] > 3.0 for t in times), times  # they really advanced from 2.5
     assert abs(times[0]["t"] - times[1]["t"]) < 0.1, times
+    print(f"compare: {abs(times[0]['t'] - times[1]['t']) * 1000:.0f} ms apart while playing")
     gallery.locator(".mql-g-toggle").click()  # and pauses both
     times = page.evaluate(TIMES, root)
     assert all(t["paused"] for t in times) and abs(times[0]["t"] - times[1]["t"]) < 0.1, times
