@@ -6,7 +6,7 @@
 - ``run_task``: that coroutine as a cancellable task on the kernel's loop;
 - ``transfer``: videos to the view as chunked binary messages;
 - ``static_fallback``: the output a reader without the widget's JavaScript sees;
-- ``client_lifecycle``: closing a client the widget built itself.
+- ``client_lifecycle``: closing a client the widget built itself;
 - ``gallery``: ``Gallery``, the library's videos as cards to filter, play and compare.
 """
 

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gallery_support import (
+
+from mql_notebook.library import Library
+from mql_notebook.local import LocalServer
+from tests.browser.gallery_checks import (
     GALLERY,
     HOSTILE,
     LOADED,
@@ -24,10 +27,12 @@ from gallery_support import (
     compare_two_and_check_sync,
     fill_library,
 )
-from jupyter_harness import BROWSER_API_KEY, JupyterServer, open_notebook, write_notebook
-
-from mql_notebook.library import Library
-from mql_notebook.local import LocalServer
+from tests.browser.jupyter_harness import (
+    BROWSER_API_KEY,
+    JupyterServer,
+    open_notebook,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 

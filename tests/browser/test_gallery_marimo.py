@@ -12,11 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gallery_support import GALLERY, HOSTILE, LOADED, REQUESTS, card, compare_two_and_check_sync
-from gallery_support import fill_library as make_library
-from hosts_harness import HostServer, host_server, open_host_page
 
 from mql_notebook.local import LocalServer
+from tests.browser.gallery_checks import (
+    GALLERY,
+    HOSTILE,
+    LOADED,
+    REQUESTS,
+    card,
+    compare_two_and_check_sync,
+)
+from tests.browser.gallery_checks import fill_library as make_library
+from tests.browser.hosts_harness import HostServer, host_server, open_host_page
 
 pytestmark = pytest.mark.browser
 

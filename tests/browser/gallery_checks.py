@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jupyter_harness import BROWSER_API_KEY
-
 from mql_notebook import MQL
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.library import Library
 from mql_notebook.local import LocalServer
+from tests.browser.jupyter_harness import BROWSER_API_KEY
 
 GALLERY = ".mql-gallery-widget"
 HOSTILE = '<img src=x onerror="window.__mqlXss = 1"> a cat & <b>bold</b>'
