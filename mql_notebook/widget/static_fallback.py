@@ -18,9 +18,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import html
-import io
 from collections.abc import Sequence
 from typing import Any
+
+from ..library.posters import poster_jpeg_from_file
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -46,23 +47,7 @@ def poster_jpeg(video: bytes, *, width: int = POSTER_WIDTH) -> bytes | None:
     None when PyAV or Pillow is missing (they come with the ``local`` extra) or the bytes do
     not decode: a poster is a nicety, never an error.
     """
-    try:
-        import av
-        from PIL import Image  # noqa: F401 - frame.to_image() needs it
-    except ImportError:
-        return None
-    try:
-        with av.open(io.BytesIO(video), mode="r") as container:
-            for frame in container.decode(video=0):
-                image = frame.to_image()
-                if image.width > width:
-                    image = image.resize((width, max(1, round(image.height * width / image.width))))
-                out = io.BytesIO()
-                image.convert("RGB").save(out, "JPEG", quality=80)
-                return out.getvalue()
-    except Exception:
-        return None
-    return None
+    return poster_jpeg_from_file(video, width=width)
 
 
 def _data_uri(mime: str, data: bytes) -> str:
