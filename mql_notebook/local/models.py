@@ -189,7 +189,10 @@ def _resolve(models: ModelsLike) -> dict[str, ModelSpec]:
         if spec is None:
             spec = DEFAULT_CATALOGUE.get(name, SORA)  # a bare new name takes Sora's options
         elif isinstance(spec, Mapping):
-            spec = ModelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
+            fields: dict[str, Any] = {
+                str(k): tuple(v) if isinstance(v, list) else v for k, v in spec.items()
+            }
+            spec = ModelSpec(**fields)
         elif not isinstance(spec, ModelSpec):
             raise TypeError(f"model {name!r}: a ModelSpec, a dict of its fields or None")
         out[name] = spec
