@@ -27,28 +27,25 @@ from mql_notebook.client import protocol
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.local import LocalServer
 
-KEY = "mql_models_key"
 PROMPT = "A paper boat on a rainy street"
-FAST = PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with LocalServer(pace=0.3, retired_models=["sora-1.0-turbo"]) as server:
-        yield server
+@pytest.fixture
+def server(local_server) -> LocalServer:
+    return local_server(pace=0.3)
 
 
 @pytest.fixture(params=["sync", "async"])
-def video(request, server) -> Callable[..., Any]:
+def video(request, server, api_key: str, poll_timing: PollTiming) -> Callable[..., Any]:
     """``await video("create", ...)``: the async client's call, or the sync one's in a thread."""
-    server.clear_requests()
+    options = {"api_key": api_key, "base_url": server.url, "poll_timing": poll_timing}
     if request.param == "async":
-        client: Any = AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST)
+        client: Any = AsyncMQL(**options)
 
         async def call(name: str, *args: Any, **kwargs: Any) -> Any:
             return await getattr(client.video, name)(*args, **kwargs)
     else:
-        client = MQL(api_key=KEY, base_url=server.url, poll_timing=FAST)
+        client = MQL(**options)
 
         async def call(name: str, *args: Any, **kwargs: Any) -> Any:
             return await asyncio.to_thread(getattr(client.video, name), *args, **kwargs)
@@ -88,6 +85,7 @@ async def test_an_unknown_model_fails_after_one_post_naming_it(video, server) ->
 
 
 async def test_a_retired_model_fails_after_one_post_naming_it(video, server) -> None:
+    server.retire_models(["sora-1.0-turbo"])
     with pytest.raises(ModelUnavailableError) as info:
         await video("create_and_wait", model="sora-1.0-turbo", prompt=PROMPT)
     error = info.value
@@ -128,8 +126,8 @@ async def test_documented_models_keep_their_local_checks(video, server) -> None:
     assert server.requests == []
 
 
-def test_extra_models_is_harmless() -> None:
-    client = MQL(api_key=KEY, base_url="http://127.0.0.1:9", extra_models=("hailuo-02",))
+def test_extra_models_is_harmless(api_key: str) -> None:
+    client = MQL(api_key=api_key, base_url="http://127.0.0.1:9", extra_models=("hailuo-02",))
     assert client.settings.extra_models == ("hailuo-02",)
     client.close()
 

@@ -16,11 +16,9 @@ import pytest
 
 from mql_notebook import MQL, AsyncMQL, AuthenticationError, NotFoundError, WaitTimeoutError
 from mql_notebook.client.poller import PollTiming
-from mql_notebook.client.retry import OutageTiming
 from mql_notebook.generation import Generation
 from mql_notebook.local import LocalServer
 
-KEY = "mql_outage_key"
 PROMPT = "A lighthouse at dusk, waves rolling in"
 OUTAGE = 15.0
 SLACK = 6.0  # the bound: the video within outage + 6 s
@@ -63,14 +61,15 @@ class Recorder:
 
 
 @pytest.fixture
-def server():
-    with LocalServer(pace=2.0, seed=11) as server:
-        yield server
+def server(local_server) -> LocalServer:
+    return local_server(pace=2.0, seed=11)
 
 
-def test_sync_create_and_download_rides_out_a_15s_503_outage(server: LocalServer) -> None:
+def test_sync_create_and_download_rides_out_a_15s_503_outage(
+    server: LocalServer, api_key: str
+) -> None:
     recorder = Recorder(server, "503_html")
-    with MQL(api_key=KEY, base_url=server.url) as client:
+    with MQL(api_key=api_key, base_url=server.url) as client:  # the default timings
         data = client.video.create_and_download(model="sora", prompt=PROMPT, on_update=recorder)
     finished = time.monotonic()
     assert data[4:8] == b"ftyp"
@@ -78,10 +77,10 @@ def test_sync_create_and_download_rides_out_a_15s_503_outage(server: LocalServer
 
 
 async def test_async_create_and_download_rides_out_a_15s_refused_outage(
-    server: LocalServer,
+    server: LocalServer, api_key: str
 ) -> None:
     recorder = Recorder(server, "refused")
-    async with AsyncMQL(api_key=KEY, base_url=server.url) as client:
+    async with AsyncMQL(api_key=api_key, base_url=server.url) as client:
         data = await client.video.create_and_download(
             model="sora", prompt=PROMPT, on_update=recorder
         )
@@ -90,16 +89,10 @@ async def test_async_create_and_download_rides_out_a_15s_refused_outage(
     recorder.check(finished, "connection")
 
 
-FAST = PollTiming(
-    first_delay=0.05,
-    min_interval=0.05,
-    max_interval=0.2,
-    outage=OutageTiming(first_delay=0.05, max_delay=0.2),
-)
-
-
-async def test_an_outage_set_over_http_is_ridden_out_and_reported(server: LocalServer) -> None:
-    async with AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST) as client:
+async def test_an_outage_set_over_http_is_ridden_out_and_reported(
+    server: LocalServer, api_key: str, poll_timing: PollTiming
+) -> None:
+    async with AsyncMQL(api_key=api_key, base_url=server.url, poll_timing=poll_timing) as client:
         generation = await client.video.create(model="sora", prompt=PROMPT)
         async with httpx.AsyncClient(base_url=server.url) as admin:
             answer = await admin.post(
@@ -117,9 +110,9 @@ async def test_an_outage_set_over_http_is_ridden_out_and_reported(server: LocalS
 
 
 async def test_a_deadline_inside_an_outage_ends_the_wait_with_the_reason(
-    server: LocalServer,
+    server: LocalServer, api_key: str, poll_timing: PollTiming
 ) -> None:
-    async with AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST) as client:
+    async with AsyncMQL(api_key=api_key, base_url=server.url, poll_timing=poll_timing) as client:
         generation = await client.video.create(model="sora", prompt=PROMPT)
         server.faults.outage(endpoint="status", seconds=60, kind="529")
         with pytest.raises(WaitTimeoutError) as info:
@@ -128,19 +121,23 @@ async def test_a_deadline_inside_an_outage_ends_the_wait_with_the_reason(
     assert "overloaded" in str(info.value) and f"wait({generation.id!r})" in str(info.value)
 
 
-async def test_not_found_still_ends_the_wait_at_once(server: LocalServer) -> None:
-    async with AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST) as client:
+async def test_not_found_still_ends_the_wait_at_once(
+    server: LocalServer, api_key: str, poll_timing: PollTiming
+) -> None:
+    async with AsyncMQL(api_key=api_key, base_url=server.url, poll_timing=poll_timing) as client:
         with pytest.raises(NotFoundError):
             await client.video.wait("video_unknown", timeout=30)
     assert server.count(endpoint="status") == 1
 
 
-async def test_a_refused_key_still_ends_the_wait_at_once() -> None:
-    with LocalServer(pace=2.0, api_key="mql_right") as server:
-        async with AsyncMQL(api_key="mql_right", base_url=server.url) as right:
-            generation = await right.video.create(model="sora", prompt=PROMPT)
-        async with AsyncMQL(api_key="mql_wrong", base_url=server.url, poll_timing=FAST) as wrong:
-            with pytest.raises(AuthenticationError) as info:
-                await asyncio.wait_for(wrong.video.wait(generation.id, timeout=30), 10)
-        assert info.value.status_code == 401
-        assert server.count(endpoint="status") == 1
+async def test_a_refused_key_still_ends_the_wait_at_once(
+    local_server, poll_timing: PollTiming
+) -> None:
+    server = local_server(pace=2.0, api_key="mql_right")
+    async with AsyncMQL(api_key="mql_right", base_url=server.url) as right:
+        generation = await right.video.create(model="sora", prompt=PROMPT)
+    async with AsyncMQL(api_key="mql_wrong", base_url=server.url, poll_timing=poll_timing) as wrong:
+        with pytest.raises(AuthenticationError) as info:
+            await asyncio.wait_for(wrong.video.wait(generation.id, timeout=30), 10)
+    assert info.value.status_code == 401
+    assert server.count(endpoint="status") == 1

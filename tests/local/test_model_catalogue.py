@@ -16,15 +16,13 @@ AUTH = {"Authorization": "Bearer mql_catalogue"}
 PROMPT = "A kite over a beach"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    with LocalServer(pace=0.2) as server:
-        yield server
+@pytest.fixture
+def server(local_server) -> LocalServer:
+    return local_server(pace=0.2)
 
 
 @pytest.fixture
 def http(server: LocalServer) -> Iterator[httpx.Client]:
-    server.retire_models([])
     with httpx.Client(base_url=server.url, headers=AUTH, timeout=15) as client:
         yield client
 

@@ -14,19 +14,15 @@ AUTH = {"Authorization": "Bearer mql_outage"}
 BODY = {"model": "sora", "prompt": "Rain on a window"}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    with LocalServer(pace=0.2) as server:
-        yield server
+@pytest.fixture
+def server(local_server) -> LocalServer:
+    return local_server(pace=0.2)
 
 
 @pytest.fixture
 def http(server: LocalServer) -> Iterator[httpx.Client]:
-    server.faults.reset()
-    server.clear_requests()
     with httpx.Client(base_url=server.url, headers=AUTH, timeout=15) as client:
         yield client
-    server.faults.reset()
 
 
 @pytest.mark.parametrize(
