@@ -21,6 +21,8 @@ import httpx
 from .._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_OUTAGE_FIRST_DELAY,
+    DEFAULT_OUTAGE_MAX_DELAY,
     DEFAULT_RETRY_BASE_DELAY,
     DEFAULT_RETRY_MAX_DELAY,
 )
@@ -121,13 +123,11 @@ def request_was_sent(exc: BaseException) -> bool:
 class OutageTiming:
     """How a wait spaces its status looks while the server is unreachable or failing."""
 
-    first_delay: float = 0.5  # a single dropped connection costs half a second
+    first_delay: float = DEFAULT_OUTAGE_FIRST_DELAY  # one dropped connection costs this little
     backoff: float = 2.0
-    max_delay: float = 3.0  # ... and the first look after the server is back comes within this
+    max_delay: float = DEFAULT_OUTAGE_MAX_DELAY  # the server's return is noticed within this
     jitter: float = 0.25  # share of each delay drawn away at random, so clients come back spread
-    max_retry_after: float = (
-        120.0  # a longer Retry-After is waited for this long, then looked again
-    )
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER  # a longer Retry-After: this, then a look
 
 
 def is_transient(error: BaseException) -> bool:
