@@ -24,6 +24,10 @@ DEFAULT_RETRY_BASE_DELAY = 0.5  # seconds; the backoff ceiling doubles from here
 DEFAULT_RETRY_MAX_DELAY = 8.0  # the backoff ceiling never grows past this
 DEFAULT_MAX_RETRY_AFTER = 120.0  # a server asking to wait longer than this is not waited for
 DEFAULT_WAIT_TIMEOUT = 900.0  # seconds a wait polls before raising WaitTimeoutError
+DEFAULT_OUTAGE_FIRST_DELAY = (
+    0.5  # in a wait, the look after a failed one (an outage) comes this soon
+)
+DEFAULT_OUTAGE_MAX_DELAY = 3.0  # ... doubling to this: the server's return is noticed within it
 DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024**3
 
 # ---- the library (mql_notebook/library) ----

@@ -38,7 +38,11 @@ class ConfigurationError(MQLError):
 
 
 class APIError(MQLError):
-    """The API answered with an error status."""
+    """The API answered with an error status.
+
+    ``param`` is the request field the server blamed, if it named one; ``retry_after`` the
+    seconds it asked the client to wait (``Retry-After``), if any.
+    """
 
     def __init__(
         self,
@@ -48,10 +52,16 @@ class APIError(MQLError):
         code: str | None = None,
         operation: str = "",
         generation_id: str | None = None,
+        param: str | None = None,
+        retry_after: float | None = None,
     ):
+        if param and param not in message:
+            message = f"{param}: {message}"
         self.message = message
         self.status_code = status_code
         self.code = code
+        self.param = param
+        self.retry_after = retry_after
         self.operation = operation
         self.generation_id = generation_id
         where = f" while {operation}" if operation else ""
@@ -60,7 +70,18 @@ class APIError(MQLError):
 
 
 class BadRequestError(APIError):
-    """400: the server refused the parameters."""
+    """400: the server refused the parameters; ``param`` names the field when the server does."""
+
+
+class ModelUnavailableError(APIError):
+    """404/410 on create about the model (``model_not_found``, ``model_retired``): choose another.
+
+    ``model`` is the id that was asked for; ``status_code`` and ``code`` are the server's.
+    """
+
+    def __init__(self, message: str, *, model: str, **kwargs: Any):
+        self.model = model
+        super().__init__(message, **kwargs)
 
 
 class AuthenticationError(APIError):
@@ -77,10 +98,6 @@ class NotReadyError(APIError):
 
 class RateLimitError(APIError):
     """429: too many requests; ``retry_after`` is the server's hint in seconds, if any."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
-        self.retry_after = retry_after
-        super().__init__(message, **kwargs)
 
 
 class ServerError(APIError):
@@ -119,13 +136,18 @@ class GenerationFailedError(MQLError):
 class WaitTimeoutError(MQLError, TimeoutError):
     """The wait's deadline passed; the remote job may still finish: ``wait(generation_id)`` resumes."""
 
-    def __init__(self, generation: Generation, timeout: float):
+    def __init__(self, generation: Generation, timeout: float, *, last_error: str | None = None):
         self.generation = generation
         self.generation_id = generation.id
         self.last_status = generation.status
         self.timeout = timeout
+        self.last_error = last_error  # why the last looks failed, when the wait ended in an outage
+        state = f"still {generation.raw_status!r}" if generation.raw_status else "not seen"
+        unreachable = (
+            f" (the server could not be reached at the end: {last_error})" if last_error else ""
+        )
         super().__init__(
-            f"generation {generation.id} still {generation.raw_status!r} after {timeout:g} s; "
+            f"generation {generation.id} {state} after {timeout:g} s{unreachable}; "
             f"the job may still finish: resume with wait({generation.id!r})"
         )
 

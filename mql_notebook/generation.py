@@ -18,15 +18,26 @@ class Generation(Mapping[str, Any]):
     gives the normalised status (pending, processing, completed, failed, cancelled) whatever
     vocabulary the server speaks, so ``status["status"] == "completed"`` holds for every
     dialect. ``gen.raw`` is the server's JSON untouched and ``gen.raw_status`` its own word.
+
+    ``gen.reconnecting`` is None, except in the updates a wait sends while it rides out an
+    outage (the server unreachable, or answering 429/5xx): then it is a short reason such as
+    ``"HTTP 503 from the server; trying again"``, and the rest is the last state seen.
     """
 
-    __slots__ = ("id", "raw", "raw_status", "status")
+    __slots__ = ("id", "raw", "raw_status", "reconnecting", "status")
 
     def __init__(self, raw: Mapping[str, Any], *, id: str):
         self.raw: dict[str, Any] = dict(raw)
         self.id = id
         self.raw_status: str = str(raw.get("status", ""))
         self.status: Status = normalize_status(raw.get("status"))
+        self.reconnecting: str | None = None
+
+    def with_reconnecting(self, reason: str | None) -> Generation:
+        """A copy of this state with ``reconnecting`` set to ``reason`` (None: a normal update)."""
+        copy = Generation(self.raw, id=self.id)
+        copy.reconnecting = reason
+        return copy
 
     # Mapping: the server's fields, with the id and the status normalised.
     def __getitem__(self, key: str) -> Any:
@@ -46,7 +57,8 @@ class Generation(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         progress = "" if self.progress is None else f", progress={self.progress:g}"
-        return f"Generation(id={self.id!r}, status={self.status!r}{progress})"
+        outage = "" if self.reconnecting is None else f", reconnecting={self.reconnecting!r}"
+        return f"Generation(id={self.id!r}, status={self.status!r}{progress}{outage})"
 
     @property
     def progress(self) -> float | None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from mql_notebook.client.poller import PollTiming
-from mql_notebook.client.retry import RetryPolicy
+from mql_notebook.client.retry import OutageTiming, RetryPolicy
 from mql_notebook.local import LocalServer
 from tests.emulators import LocalServers, as_new
 
@@ -59,8 +59,14 @@ def api_key() -> str:
 
 @pytest.fixture(scope="session")
 def poll_timing() -> PollTiming:
-    """Polls every 50-200 ms, so a job of a fraction of a second is seen through each state."""
-    return PollTiming(first_delay=0.05, min_interval=0.05, max_interval=0.2)
+    """Polls every 50-200 ms, so a job of a fraction of a second is seen through each state;
+    an outage inside a wait is looked at every 50-200 ms too."""
+    return PollTiming(
+        first_delay=0.05,
+        min_interval=0.05,
+        max_interval=0.2,
+        outage=OutageTiming(first_delay=0.05, max_delay=0.2),
+    )
 
 
 @pytest.fixture(scope="session")

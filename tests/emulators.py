@@ -31,10 +31,11 @@ class LocalServers:
 
 
 def as_new(server: LocalServer, *, pace: float, seed: int | str | None) -> None:
-    """No faults, the fault sequences restarted from the first seed, an empty request log,
-    and the pace and vocabulary it started with (a test may have changed them)."""
+    """No faults or outages, the fault sequences restarted from the first seed, an empty request
+    log, and the pace, vocabulary and served models it started with (a test may have changed them)."""
     server.faults.reseed(seed)
     server.faults.reset()
     server.clear_requests()
     server.pace = pace
     server.vocabulary = "api"
+    server.retire_models([])

@@ -48,7 +48,9 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     )
     gen.add_argument("prompt", help="what the video should show")
     gen.add_argument(
-        "--model", default=DEFAULT_MODEL, help=f"model id (documented: {', '.join(MODELS)})"
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"model id: documented {', '.join(MODELS)}, or any the gateway routes (e.g. veo-3)",
     )
     gen.add_argument("--aspect-ratio", default=None, choices=ASPECT_RATIOS)
     gen.add_argument("--duration", type=int, default=None, choices=DURATIONS, help="seconds")

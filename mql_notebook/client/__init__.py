@@ -4,7 +4,7 @@ Each file has one job:
 
 - ``settings``: arguments, then environment variables, then the defaults, checked;
 - ``protocol``: the wire format (paths, headers, answers into Generations and errors), no I/O;
-- ``retry``: whether and when to retry a request, no I/O;
+- ``retry``: whether and when to retry a request, and how a wait rides out an outage, no I/O;
 - ``poller``: when to look at a job again (``PollPlanner``, no I/O) and the loop that follows it;
 - ``sinks``: where a download goes (bytes, a file object, a path written atomically);
 - ``recording`` / ``resume``: what the client writes into its library, and resuming from it;
@@ -15,7 +15,7 @@ Each file has one job:
 from .async_client import AsyncMQL, AsyncVideo
 from .poller import PollTiming
 from .resume import Resumed
-from .retry import RetryPolicy
+from .retry import OutageTiming, RetryPolicy
 from .settings import Settings
 from .sync_client import MQL, Video, as_async_client
 
@@ -23,6 +23,7 @@ __all__ = [
     "MQL",
     "AsyncMQL",
     "AsyncVideo",
+    "OutageTiming",
     "PollTiming",
     "Resumed",
     "RetryPolicy",

@@ -61,6 +61,11 @@ class _Operation:
     json: dict[str, Any] | None = None
     headers: dict[str, str] | None = None
     generation_id: str | None = None
+    model: str | None = None  # on create: a 404/410 about it is a ModelUnavailableError
+
+
+# Inside a wait each status look is one request: the poller rides out failures itself.
+_ONE_ATTEMPT = RetryPolicy(max_retries=0)
 
 
 class AsyncMQL:
@@ -144,8 +149,11 @@ class AsyncMQL:
             follow_redirects=False,
         )
 
-    async def _send(self, op: _Operation, *, stream: bool = False) -> httpx.Response:
+    async def _send(
+        self, op: _Operation, *, stream: bool = False, policy: RetryPolicy | None = None
+    ) -> httpx.Response:
         """Send with retries as the policy allows; returns a 2xx response or raises a typed error."""
+        policy = policy or self.retry_policy
         pool = self._pools.get()
         request = pool.build_request(op.method, op.path, json=op.json, headers=op.headers)
         attempt = 0
@@ -155,7 +163,7 @@ class AsyncMQL:
                 response = await pool.send(request, stream=stream)
             except httpx.TransportError as exc:
                 delay = retry_after_exception(
-                    self.retry_policy, attempt, exc, idempotent=op.idempotent, rng=self._rng
+                    policy, attempt, exc, idempotent=op.idempotent, rng=self._rng
                 )
                 log.debug("%s %s failed: %s", op.method, op.path, type(exc).__name__)
                 if delay is None:
@@ -173,7 +181,7 @@ class AsyncMQL:
                 content = await response.aread()
                 await response.aclose()
                 delay = retry_after_status(
-                    self.retry_policy,
+                    policy,
                     attempt,
                     response.status_code,
                     response.headers,
@@ -189,6 +197,7 @@ class AsyncMQL:
                         operation=op.description,
                         generation_id=op.generation_id,
                         now=time.time(),
+                        model=op.model,
                     )
             await asyncio.sleep(delay)
             attempt += 1
@@ -238,6 +247,7 @@ class AsyncVideo:
             idempotent=False,
             json=body,
             headers={"Idempotency-Key": key},
+            model=body["model"],
         )
         recorder = self._client.recorder
         entry = await recorder.before_create(body, key) if recorder else None
@@ -260,13 +270,13 @@ class AsyncVideo:
         return generation
 
     async def _status_and_hint(
-        self, generation_id: str | Generation
+        self, generation_id: str | Generation, *, policy: RetryPolicy | None = None
     ) -> tuple[Generation, float | None]:
         gid = protocol.id_of(generation_id)
         op = _Operation(
             "GET", protocol.status_path(gid), f"checking generation {gid}", generation_id=gid
         )
-        response = await self._client._send(op)
+        response = await self._client._send(op, policy=policy)
         generation = protocol.parse_generation(
             response.status_code, response.content, operation=op.description, known_id=gid
         )
@@ -284,16 +294,21 @@ class AsyncVideo:
         """Poll until the job completes; resumable: after a WaitTimeoutError call it again with the id.
 
         ``on_update(generation)`` is called on every change of status or progress.
+        Outages (connection errors, timeouts, 408, 429, 5xx, 529) never end the wait before
+        its deadline: ``on_update`` then hears the last state with ``reconnecting`` set to
+        the reason, and the fresh state once the server answers again.
         Raises GenerationFailedError if the job fails or is cancelled.
         """
         gid = protocol.id_of(generation_id)
         return await poll_until_done(
-            lambda: self._status_and_hint(gid),
+            lambda: self._status_and_hint(gid, policy=_ONE_ATTEMPT),
             timing=self._client.poll_timing,
             timeout=self._client.settings.wait_timeout if timeout is None else timeout,
             on_update=on_update,
             # A Generation passed in has been seen (and reported) already: hear only what changes.
             already_seen=generation_id if isinstance(generation_id, Generation) else None,
+            generation_id=gid,
+            rng=self._client._rng,
         )
 
     @overload

@@ -4,18 +4,24 @@ The official SDK sleeps a blind 5 s between looks. ``PollPlanner`` (plain decisi
 no clock) looks soon after the create, estimates the completion time from the progress rate
 and looks right then, backs off while nothing changes, and never looks sooner than the
 server asked. ``poll_until_done`` only sleeps and asks, following the plan.
+
+A failed look that is an outage (``retry.is_transient``) does not end the wait: the next
+look comes after ``retry.outage_delay`` (a few seconds at most), and ``on_update`` hears
+the last state seen with ``reconnecting`` set, once per cause, then the fresh state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import GenerationFailedError, WaitTimeoutError
+from ..errors import GenerationFailedError, MQLError, WaitTimeoutError
 from ..generation import Generation
 from .callbacks import call
+from .retry import OutageTiming, is_transient, outage_cause, outage_delay, reconnecting_reason
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class PollTiming:
     elapsed_fraction: float = 0.6  # ... and within this share of the time already spent
     aim_past_estimate: float = 0.05  # look this long after the predicted completion
     near: float = 3.0  # within this many seconds of the predicted completion, go straight to it
+    outage: OutageTiming = field(default_factory=OutageTiming)  # looks while the server is down
 
 
 @dataclass
@@ -133,25 +140,53 @@ async def poll_until_done(
     timeout: float,
     on_update: Callable[[Generation], Any] | None = None,
     already_seen: Generation | None = None,
+    generation_id: str | None = None,
+    rng: random.Random | None = None,
 ) -> Generation:
     """Call ``look()`` (the job's state and the server's poll hint) until the job ends.
 
     ``on_update`` hears every change of status or progress (from ``already_seen``, the state
-    the caller has already reported, if any). Returns the completed
-    generation; raises GenerationFailedError if it fails or is cancelled, and
+    the caller has already reported, if any), and each outage ridden out (see the module).
+    Returns the completed generation; raises GenerationFailedError if it fails or is
+    cancelled, the look's own error if it is not transient (401, 404, ...), and
     WaitTimeoutError (carrying the id) when ``timeout`` seconds pass first.
     """
     loop = asyncio.get_running_loop()
+    rng = rng or random.Random()
     started = loop.time()
     deadline = started + timeout
     planner = PollPlanner(timing, started=started)
     delay = planner.first_delay()
     seen = _state(already_seen) if already_seen is not None else None
+    last = already_seen
+    failures = 0  # failed looks in a row
+    reported: str | None = None  # the outage cause on_update last heard of
     while True:
         await asyncio.sleep(max(0.0, min(delay, deadline - loop.time())))
-        generation, hint = await look()
-        if _state(generation) != seen:
-            seen = _state(generation)
+        try:
+            generation, hint = await look()
+        except MQLError as error:
+            if not is_transient(error):
+                raise
+            failures += 1
+            cause = outage_cause(error)
+            if last is None:
+                last = _unseen(generation_id)
+            if loop.time() >= deadline:
+                raise WaitTimeoutError(last, timeout, last_error=cause) from error
+            retry_after = getattr(error, "retry_after", None)
+            delay = outage_delay(timing.outage, failures, retry_after, rng.random())
+            if cause != reported:
+                reported = cause
+                await call(
+                    on_update,
+                    last.with_reconnecting(reconnecting_reason(cause, delay, retry_after)),
+                )
+            continue
+        failures = 0
+        last = generation
+        if _state(generation) != seen or reported is not None:
+            seen, reported = _state(generation), None
             await call(on_update, generation)
         if generation.completed:
             return generation
@@ -161,6 +196,11 @@ async def poll_until_done(
         if now >= deadline:
             raise WaitTimeoutError(generation, timeout)
         delay = planner.next_delay(now, generation.status, generation.progress, hint)
+
+
+def _unseen(generation_id: str | None) -> Generation:
+    """The state to report before any look succeeded: the id alone."""
+    return Generation({"id": generation_id or ""}, id=generation_id or "")
 
 
 def _state(generation: Generation) -> tuple[str, str, float | None]:

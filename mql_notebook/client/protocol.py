@@ -17,12 +17,14 @@ from ..errors import (
     BadRequestError,
     InvalidRequestError,
     InvalidResponseError,
+    ModelUnavailableError,
     NotFoundError,
     NotReadyError,
     RateLimitError,
     ServerError,
 )
 from ..generation import Generation, generation_id_of
+from ..options import MODELS
 from .retry import parse_retry_after
 
 CREATE_PATH = "/v1/videos/generations"
@@ -111,23 +113,51 @@ def error_from_response(
     operation: str,
     generation_id: str | None = None,
     now: float = 0.0,
+    model: str | None = None,
 ) -> APIError:
-    """The typed error for a non-2xx answer, with the server's message as plain text."""
-    message, code = _error_message(content, headers.get("content-type", ""))
+    """The typed error for a non-2xx answer, with the server's message as plain text.
+
+    ``model`` is given for a create: a 404/410 about the model becomes ModelUnavailableError.
+    """
+    message, code, param = _error_message(content, headers.get("content-type", ""))
     kwargs: dict[str, Any] = {
         "status_code": status_code,
         "code": code,
         "operation": operation,
         "generation_id": generation_id,
+        "param": param,
+        "retry_after": parse_retry_after(headers.get("retry-after"), now),
     }
-    if status_code == 429:
-        return RateLimitError(
-            message, retry_after=parse_retry_after(headers.get("retry-after"), now), **kwargs
+    if model is not None and is_model_unavailable(status_code, code, param):
+        return ModelUnavailableError(
+            model_unavailable_message(model, message, code), model=model, **kwargs
         )
+    if status_code == 429:
+        return RateLimitError(message, **kwargs)
     cls = _ERROR_BY_STATUS.get(status_code)
     if cls is None:
         cls = ServerError if status_code >= 500 else APIError
     return cls(message, **kwargs)
+
+
+MODEL_UNAVAILABLE_CODES = frozenset({"model_not_found", "model_retired", "model_deprecated"})
+
+
+def is_model_unavailable(status_code: int, code: str | None, param: str | None) -> bool:
+    """Whether an error answer to a create says the model itself cannot be used."""
+    if code in MODEL_UNAVAILABLE_CODES and 400 <= status_code < 500:
+        return True
+    # 410 Gone on create: the model was retired (Azure's answer); a 404 blaming the model.
+    return status_code == 410 or (status_code == 404 and param == "model")
+
+
+def model_unavailable_message(model: str, server_message: str, code: str | None) -> str:
+    what = "has been retired" if code == "model_retired" else "is not available at this gateway"
+    documented = ", ".join(MODELS)
+    return (
+        f"model {model!r} {what} ({server_message}); choose another model: the gateway decides "
+        f"which it serves (documented here: {documented}; e.g. model='veo-3' where it is routed)"
+    )
 
 
 _ERROR_BY_STATUS: dict[int, type[APIError]] = {
@@ -166,21 +196,27 @@ def summarize_body(content: bytes, limit: int = _MESSAGE_LIMIT) -> str:
     return repr(_clip(text, limit)) if text else "an empty body"
 
 
-def _error_message(content: bytes, content_type: str) -> tuple[str, str | None]:
+def _error_message(content: bytes, content_type: str) -> tuple[str, str | None, str | None]:
+    """(message, code, param) of an error body, whatever its shape."""
     try:
         body = json.loads(content)
     except (ValueError, UnicodeDecodeError):
-        return summarize_body(content), None
+        return summarize_body(content), None, None
     if isinstance(body, Mapping):
         error = body.get("error", body)
         if isinstance(error, Mapping):
             message = error.get("message") or error.get("detail") or error.get("error")
             code = error.get("code") or error.get("type")
+            param = error.get("param") or error.get("field")
             text = _clip(str(message), _MESSAGE_LIMIT) if message else summarize_body(content)
-            return text, str(code) if code is not None else None
+            return (
+                text,
+                str(code) if code is not None else None,
+                _clip(str(param), 64) if isinstance(param, (str, int)) and param != "" else None,
+            )
         if isinstance(error, str):
-            return _clip(error, _MESSAGE_LIMIT), None
-    return summarize_body(content), None
+            return _clip(error, _MESSAGE_LIMIT), None, None
+    return summarize_body(content), None, None
 
 
 def _looks_like_html(text: str) -> bool:

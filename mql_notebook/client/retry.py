@@ -3,6 +3,10 @@
 GETs (status, content) are safe to repeat. The create POST starts a billed job, so it
 is re-sent only when the request provably never reached the server (the connection
 was never made) or the server said it did not process it (429, 503).
+
+Inside a wait, status looks ride out outages instead (``is_transient``, ``outage_delay``):
+a deploy or an overload gives 5-60 s of 502/503 pages or refused connections while the
+job keeps running, so such errors never end a wait before its deadline.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ import httpx
 from .._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_OUTAGE_FIRST_DELAY,
+    DEFAULT_OUTAGE_MAX_DELAY,
     DEFAULT_RETRY_BASE_DELAY,
     DEFAULT_RETRY_MAX_DELAY,
 )
+from ..errors import APIConnectionError, APIError, APITimeoutError, RateLimitError
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 NOT_PROCESSED_STATUSES = frozenset({429, 503})  # the only answers after which a POST may go again
@@ -107,3 +114,76 @@ def retry_after_exception(
 def request_was_sent(exc: BaseException) -> bool:
     """Whether the server may have received the request before this error."""
     return not isinstance(exc, _NOT_SENT)
+
+
+# -- riding out an outage inside a wait ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutageTiming:
+    """How a wait spaces its status looks while the server is unreachable or failing."""
+
+    first_delay: float = DEFAULT_OUTAGE_FIRST_DELAY  # one dropped connection costs this little
+    backoff: float = 2.0
+    max_delay: float = DEFAULT_OUTAGE_MAX_DELAY  # the server's return is noticed within this
+    jitter: float = 0.25  # share of each delay drawn away at random, so clients come back spread
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER  # a longer Retry-After: this, then a look
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed status look is an outage to ride out (vs. an answer that ends the wait).
+
+    Connection errors, timeouts, 408, 429, every 5xx and 529 are; 401/403/404 and the rest
+    are not: waiting would not change them.
+    """
+    if isinstance(error, APIConnectionError):
+        return True
+    if isinstance(error, APIError):
+        return error.status_code in (408, 429) or error.status_code >= 500
+    return False
+
+
+def outage_delay(
+    timing: OutageTiming, failures: int, retry_after: float | None = None, jitter: float = 0.0
+) -> float:
+    """Seconds until the next look after ``failures`` failed looks in a row (1 after the first).
+
+    Doubles from ``first_delay`` up to ``max_delay``, less up to ``timing.jitter`` of it
+    (``jitter`` is a uniform draw in [0, 1)); a server's ``Retry-After`` asking for longer wins,
+    up to ``max_retry_after``.
+    """
+    grown = timing.first_delay * timing.backoff ** max(0, failures - 1)
+    delay = min(timing.max_delay, grown) * (1.0 - timing.jitter * jitter)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, timing.max_retry_after))
+    return delay
+
+
+def outage_cause(error: BaseException) -> str:
+    """A short human description of why a look failed: the key of one 'reconnecting' update."""
+    if isinstance(error, APITimeoutError):
+        return "the server did not answer in time"
+    if isinstance(error, APIConnectionError):
+        cause = error.__cause__
+        text = str(cause or error).lower()
+        if "refused" in text:
+            return "connection refused"
+        if "reset" in text:
+            return "connection reset"
+        if isinstance(cause, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+            return "the server closed the connection"
+        return "cannot reach the server"
+    if isinstance(error, RateLimitError):
+        return "rate limited (HTTP 429)"
+    if isinstance(error, APIError):
+        if error.status_code == 529:
+            return "the server is overloaded (HTTP 529)"
+        return f"HTTP {error.status_code} from the server"
+    return type(error).__name__
+
+
+def reconnecting_reason(cause: str, delay: float, retry_after: float | None = None) -> str:
+    """The text of a 'reconnecting' update: the cause, and when the next look comes if it is far."""
+    if retry_after is not None and delay >= retry_after and delay >= 1.0:
+        return f"{cause}; trying again in {delay:.0f} s, as the server asked"
+    return f"{cause}; trying again"

@@ -37,6 +37,8 @@ from .faults import (
     parse_fault_spec,
 )
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
+from .models import DEFAULT_CATALOGUE, ModelSpec
+from .outages import OUTAGE_KINDS
 from .render import RenderSpec, render_mp4
 from .requestlog import RequestLog, RequestRecord
 from .server import LocalServer, shared_server
@@ -44,10 +46,12 @@ from .storage import SignedStorage
 from .vocabulary import VOCABULARIES
 
 __all__ = [
+    "DEFAULT_CATALOGUE",
     "DEFAULT_MAX_JOBS",
     "DEFAULT_PACE",
     "DEFAULT_TTL",
     "FAIL_MARKER",
+    "OUTAGE_KINDS",
     "STALL_MARKER",
     "VOCABULARIES",
     "Emulator",
@@ -56,6 +60,7 @@ __all__ = [
     "Faults",
     "JobFaults",
     "LocalServer",
+    "ModelSpec",
     "RenderSpec",
     "RequestLog",
     "RequestRecord",

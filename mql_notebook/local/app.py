@@ -12,6 +12,8 @@ Admin (no key; for a server started in another process, e.g. by ``mql-notebook s
   GET    /_emulator/settings           pace, vocabulary, ttl, max_jobs; POST changes them
 
 Every error is JSON ``{"error": {"message", "code"[, "param"]}}``; bad input never gets a 500.
+The served models and their options come from the emulator's catalogue (``local.models``):
+an unknown model answers 404 ``model_not_found``, a retired one 410 ``model_retired``.
 """
 
 from __future__ import annotations
@@ -29,18 +31,11 @@ from starlette.types import ASGIApp
 
 from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
-from ..options import (
-    DEFAULT_ASPECT_RATIO,
-    DEFAULT_DURATION,
-    DEFAULT_RESOLUTION,
-    DEFAULT_VARIANTS,
-    MODELS,
-    frame_size,
-    validate_generation_request,
-)
+from ..options import frame_size
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .jobs import IdempotencyConflict, Job, JobState
+from .models import ModelUnavailable
 from .video_response import video_response
 
 MAX_BODY_BYTES = 256 * 1024  # a 4,000-character prompt fits many times over
@@ -125,9 +120,11 @@ async def _create(request: Request) -> Response:
     if isinstance(body, Response):
         return body
     try:
-        options = _validate(body)
+        options = emulator.catalogue.validate(body)
     except InvalidRequestError as err:
         return error(400, f"invalid_{err.field}", str(err), param=err.field)
+    except ModelUnavailable as err:
+        return error(err.status, err.code, str(err), param="model")
     fate, reason = emulator.faults.decide_job(options["prompt"])
     if fate is not None:
         request.state.job_fault = fate
@@ -234,37 +231,6 @@ async def _read_json_object(request: Request) -> dict[str, Any] | Response:
             f"The request body must be a JSON object, not {type(body).__name__}.",
         )
     return body
-
-
-def _validate(body: dict[str, Any]) -> dict[str, Any]:
-    """The validated options with the API's defaults filled in; raises InvalidRequestError."""
-    if "model" not in body:
-        raise InvalidRequestError("model", None, MODELS, reason="model is required")
-    if "prompt" not in body:
-        try:
-            validate_generation_request(model=body["model"], prompt=None)
-        except InvalidRequestError as err:
-            if err.field != "prompt":
-                raise
-            raise InvalidRequestError(
-                "prompt", None, err.allowed, reason="prompt is required"
-            ) from None
-    checked = validate_generation_request(
-        model=body.get("model"),
-        prompt=body.get("prompt"),
-        aspect_ratio=body.get("aspect_ratio"),
-        duration=body.get("duration"),
-        n=body.get("n"),
-        resolution=body.get("resolution"),
-    )
-    return {
-        "model": checked["model"],
-        "prompt": checked["prompt"],
-        "aspect_ratio": checked.get("aspect_ratio", DEFAULT_ASPECT_RATIO),
-        "duration": checked.get("duration", DEFAULT_DURATION),
-        "n": checked.get("n", DEFAULT_VARIANTS),
-        "resolution": checked.get("resolution", DEFAULT_RESOLUTION),
-    }
 
 
 def _generation(request: Request, job: Job) -> dict[str, Any]:

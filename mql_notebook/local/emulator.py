@@ -7,12 +7,13 @@ One ``Emulator`` backs one ASGI app; :class:`~mql_notebook.local.LocalServer` an
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._constants import KEY_PREFIX
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL, JobStore
+from .models import Catalogue, ModelsLike
 from .requestlog import RequestLog
 from .storage import SignedStorage
 from .videos import DEFAULT_MAX_VIDEO_BYTES, VideoStore
@@ -32,12 +33,15 @@ class Emulator:
         max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES,
         render_workers: int = 1,
         storage: SignedStorage | None = None,
+        models: ModelsLike | None = None,
+        retired_models: Iterable[str] = (),
     ):
         if api_key is not None and (
             not isinstance(api_key, str) or not api_key.startswith(KEY_PREFIX)
         ):
             raise ValueError(f"api_key must start with {KEY_PREFIX!r}, as Metriqual keys do")
         self.api_key = api_key
+        self.catalogue = Catalogue(models, retired_models)
         self.pace = pace
         self.vocabulary = vocabulary
         if isinstance(faults, Faults):
@@ -93,14 +97,22 @@ class Emulator:
             "max_jobs": self.jobs.max_jobs,
             "max_video_bytes": self.videos.max_bytes,
             "fixed_api_key": self.api_key is not None,
+            "models": list(self.catalogue.models),
+            "retired_models": list(self.catalogue.retired),
         }
 
     def update_settings(self, values: Mapping[str, Any]) -> None:
-        unknown = set(values) - {"pace", "vocabulary", "ttl", "max_jobs"}
+        unknown = set(values) - {"pace", "vocabulary", "ttl", "max_jobs", "retired_models"}
         if unknown:
             raise ValueError(
-                f"unknown settings {sorted(unknown)}; use pace, vocabulary, ttl, max_jobs"
+                f"unknown settings {sorted(unknown)}; "
+                "use pace, vocabulary, ttl, max_jobs, retired_models"
             )
+        if "retired_models" in values:
+            retired = values["retired_models"]
+            if isinstance(retired, str) or not isinstance(retired, list):
+                raise ValueError("retired_models must be a list of model ids")
+            self.retire_models(retired)
         if "vocabulary" in values:
             self.vocabulary = values["vocabulary"]
         if "pace" in values:
@@ -115,6 +127,10 @@ class Emulator:
             if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
                 raise ValueError(f"max_jobs must be an int >= 1, not {cap!r}")
             self.jobs.max_jobs = cap
+
+    def retire_models(self, models: Iterable[str]) -> None:
+        """From now on these models answer ``410 model_retired`` (replaces the earlier list)."""
+        self.catalogue = Catalogue(self.catalogue.models, models)
 
     def close(self) -> None:
         self.videos.close()

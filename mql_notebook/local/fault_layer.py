@@ -12,9 +12,12 @@ back to starting an answer and raising, which servers answer by closing the conn
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import re
+import socket
+import struct
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -148,6 +151,9 @@ class FaultLayer:
             if kind in ("rate_limit", "server_error", "overloaded"):
                 await _drain(receive)
                 await _answer_fault(fault, recording_send)  # type: ignore[arg-type]
+            elif kind == "refused":  # an outage: nothing behind the proxy, the connection is cut
+                log()
+                await _close(scope, receive, send, reset=True)
             elif kind == "drop":
                 await self.app(
                     scope, receive, _discard
@@ -208,15 +214,24 @@ async def _drain(receive: Receive) -> None:
             return
 
 
-async def _close(scope: Scope, receive: Receive, send: Send) -> None:
-    """Close the connection without (the rest of) an answer, and wait until the server has noticed."""
+async def _close(scope: Scope, receive: Receive, send: Send, *, reset: bool = False) -> None:
+    """Close the connection without (the rest of) an answer, and wait until the server has noticed.
+
+    ``reset``: cut it with a TCP reset at once (SO_LINGER 0), as a host with nothing listening does.
+    """
     transport = scope.get(TRANSPORT_KEY)
     if transport is None:
         await send(
             {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]}
         )
         raise DroppedConnection("dropped on purpose by the emulator's fault injection")
-    transport.close()
+    sock = transport.get_extra_info("socket")
+    if reset and sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
     while (await receive())["type"] != "http.disconnect":
         pass
 
@@ -250,9 +265,11 @@ async def _answer_fault(fault: Fault, send: Send) -> None:
             )
             content_type = b"application/json"
         else:  # what a proxy in front of the API sends
-            reason = {502: "Bad Gateway", 503: "Service Temporarily Unavailable"}.get(
-                status, "Error"
-            )
+            reason = {
+                502: "Bad Gateway",
+                503: "Service Temporarily Unavailable",
+                504: "Gateway Time-out",
+            }.get(status, "Error")
             body = _PROXY_PAGE.format(status=status, reason=reason).encode()
             content_type = b"text/html"
     headers += [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]

@@ -11,6 +11,9 @@ Besides probabilities, a script queues one-shot faults for the next requests
 (``faults.script("create", ["drop", "ok", "rate_limit:3"])``) or the next jobs
 (``faults.script("job", ["fail"])``); a script entry wins over the probabilities.
 
+An outage (``faults.outage("status", seconds=15, kind="503_html")``, see :mod:`.outages`)
+fails every request of an endpoint for a while, and wins over scripts and probabilities.
+
 A prompt containing ``[[fail]]`` or ``[[stall]]`` makes that job fail or never finish,
 so a person in a browser can trigger them without access to the server object.
 
@@ -20,7 +23,6 @@ or as ``"endpoint.setting=value"`` strings (the CLI's ``--fault``).
 
 from __future__ import annotations
 
-import math
 import random
 import threading
 from collections import deque
@@ -28,13 +30,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .fault_checks import (
+    ENDPOINT_KINDS,
+    JOB_KINDS,  # noqa: F401 (re-exported)
+    SERVER_ERROR_STATUSES,
+    check_script_entry,
+    check_setting,
+    number,
+)
+from .outages import Outages
+
 ENDPOINTS: tuple[str, ...] = ("create", "status", "content", "storage")
 TARGETS: tuple[str, ...] = (*ENDPOINTS, "job")
-
-# Endpoint faults in the order a single uniform draw is checked against them.
-ENDPOINT_KINDS: tuple[str, ...] = ("rate_limit", "server_error", "overloaded", "drop", "truncate")
-JOB_KINDS: tuple[str, ...] = ("fail", "stall")
-SERVER_ERROR_STATUSES: tuple[int, ...] = (500, 502, 503)
 
 FAIL_MARKER = "[[fail]]"
 STALL_MARKER = "[[stall]]"
@@ -62,7 +69,7 @@ class EndpointFaults:
     """Headers with the full ``Content-Length``, then part of the body, then the connection closes."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, _check_setting(name, value))
+        object.__setattr__(self, name, check_setting(name, value))
 
     def total(self) -> float:
         return sum(getattr(self, kind) for kind in ENDPOINT_KINDS)
@@ -78,24 +85,26 @@ class JobFaults:
     """The job never finishes: it stays processing with its progress frozen."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, _check_setting(name, value))
+        object.__setattr__(self, name, check_setting(name, value))
 
 
 @dataclass(frozen=True)
 class Fault:
     """One decision for one request: what to do (``kind``) and its details."""
 
-    kind: str  # rate_limit, server_error, overloaded, drop, truncate
+    kind: str  # rate_limit, server_error, overloaded, drop, truncate, refused (outages)
     latency: float = 0.0
     status: int | None = None  # server_error's status
     retry_after: float | None = None
     retry_after_format: str = "seconds"
     fraction: float = 0.5  # truncate: how much of the body is sent
     scripted: bool = False
+    outage: bool = False  # part of an outage (see ``outages``)
 
     @property
     def label(self) -> str:
-        return f"{self.kind}:{self.status}" if self.status else self.kind
+        label = f"{self.kind}:{self.status}" if self.status else self.kind
+        return f"outage:{label}" if self.outage else label
 
 
 class Faults:
@@ -118,6 +127,7 @@ class Faults:
         self.storage = _endpoint(storage)
         self.job = job if isinstance(job, JobFaults) else JobFaults(**dict(job or {}))
         self._scripts: dict[str, deque[str]] = {target: deque() for target in TARGETS}
+        self.outages = Outages()
         self.reseed(seed)
 
     # -- configuration -------------------------------------------------------------
@@ -159,10 +169,16 @@ class Faults:
         entries = list(entries)
         for target_name in _targets(target, allow_job=True):
             for entry in entries:
-                _check_script_entry(target_name, entry)
+                check_script_entry(target_name, entry)
         with self._lock:
             for target_name in _targets(target, allow_job=True):
                 self._scripts[target_name].extend(entries)
+
+    def outage(
+        self, endpoint: str = "status", seconds: float = 15.0, kind: str = "503_html"
+    ) -> None:
+        """Fail every request to ``endpoint`` (or ``"*"``) for ``seconds``: see :mod:`.outages`."""
+        self.outages.start(endpoint, seconds, kind)
 
     def scripted(self) -> dict[str, list[str]]:
         with self._lock:
@@ -176,6 +192,7 @@ class Faults:
             self.job = JobFaults()
             for queue in self._scripts.values():
                 queue.clear()
+            self.outages.clear()
             self.reseed(self.seed)
 
     def update(self, config: Mapping[str, Any]) -> None:
@@ -186,10 +203,11 @@ class Faults:
         """
         if not isinstance(config, Mapping):
             raise ValueError("fault settings must be a JSON object")
-        unknown = set(config) - set(TARGETS) - {"*", "seed", "reset", "script"}
+        unknown = set(config) - set(TARGETS) - {"*", "seed", "reset", "script", "outage"}
         if unknown:
             raise ValueError(
-                f"unknown fault settings {sorted(unknown)}; use {', '.join(TARGETS)}, '*', seed, reset, script"
+                f"unknown fault settings {sorted(unknown)}; "
+                f"use {', '.join(TARGETS)}, '*', seed, reset, script, outage"
             )
         with self._lock:
             if config.get("reset"):
@@ -214,6 +232,8 @@ class Faults:
                 if isinstance(entries, str) or not isinstance(entries, list):
                     raise ValueError(f"script for {target} must be a list of strings")
                 self.script(target, entries)
+            if "outage" in config:
+                self.outages.start_from(config["outage"])
 
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
@@ -222,6 +242,7 @@ class Faults:
                 config = getattr(self, target)
                 out[target] = {name: getattr(config, name) for name in _field_names(config)}
             out["script"] = self.scripted()
+            out["outages"] = self.outages.to_dict()
             return out
 
     @property
@@ -231,6 +252,7 @@ class Faults:
                 any(getattr(self, name) != EndpointFaults() for name in ENDPOINTS)
                 or self.job != JobFaults()
                 or any(self._scripts.values())
+                or bool(self.outages.to_dict())
             )
 
     def __repr__(self) -> str:
@@ -251,6 +273,9 @@ class Faults:
             rng = self._rngs[endpoint]
             queue = self._scripts[endpoint]
             latency = config.latency
+            down = self.outages.kind(endpoint)
+            if down is not None:  # an outage beats scripts and probabilities alike
+                return outage_fault(down, latency)
             if queue:
                 entry = queue.popleft()
                 kind, _, arg = entry.partition(":")
@@ -312,6 +337,16 @@ class Faults:
             return None, ""
 
 
+def outage_fault(kind: str, latency: float) -> Fault:
+    """The answer to one request during an outage of ``kind`` (see ``outages.OUTAGE_KINDS``)."""
+    if kind == "refused":
+        return Fault("refused", latency=latency, outage=True)
+    if kind == "529":
+        return Fault("overloaded", latency=latency, outage=True)
+    status = int(kind.removesuffix("_html"))
+    return Fault("server_error", latency=latency, status=status, outage=True)
+
+
 def parse_fault_spec(spec: str) -> tuple[str, str, Any]:
     """``"create.rate_limit=0.2"`` -> ("create", "rate_limit", 0.2); ``"*.latency=0.1"`` for all endpoints."""
     name, sep, raw = spec.partition("=")
@@ -322,15 +357,8 @@ def parse_fault_spec(spec: str) -> tuple[str, str, Any]:
         )
     _targets(target, allow_job=True)
     raw = raw.strip()
-    value: Any = raw if key == "retry_after_format" else _number(raw, spec)
+    value: Any = raw if key == "retry_after_format" else number(raw, spec)
     return target, key, value
-
-
-def _number(raw: str, spec: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"fault {spec!r}: {raw!r} is not a number") from None
 
 
 def _targets(target: str, *, allow_job: bool = True) -> tuple[str, ...]:
@@ -347,46 +375,6 @@ def _field_names(config: EndpointFaults | JobFaults) -> list[str]:
 
 def _endpoint(value: EndpointFaults | Mapping[str, Any] | None) -> EndpointFaults:
     return value if isinstance(value, EndpointFaults) else EndpointFaults(**dict(value or {}))
-
-
-def _check_setting(name: str, value: Any) -> Any:
-    if name == "retry_after_format":
-        if value not in ("seconds", "date"):
-            raise ValueError(f"retry_after_format must be 'seconds' or 'date', not {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"fault setting {name} must be a number, not {value!r}")
-    if name in ("latency", "retry_after"):
-        if value < 0:
-            raise ValueError(f"fault setting {name} must be >= 0 seconds, not {value!r}")
-        return float(value)
-    if not 0 <= value <= 1:
-        raise ValueError(f"fault setting {name} is a probability: from 0 to 1, not {value!r}")
-    return float(value)
-
-
-def _check_script_entry(target: str, entry: Any) -> None:
-    if not isinstance(entry, str):
-        raise ValueError(f"script entries are strings, not {entry!r}")
-    kind, _, arg = entry.partition(":")
-    if target == "job":
-        if entry not in ("ok", *JOB_KINDS):
-            raise ValueError(f"job script entry {entry!r}: use ok, fail or stall")
-        return
-    if kind not in ("ok", "latency", *ENDPOINT_KINDS):
-        raise ValueError(
-            f"script entry {entry!r} for {target}: use ok, latency:<s>, {', '.join(ENDPOINT_KINDS)}"
-        )
-    if kind in ("latency", "rate_limit") and arg:
-        _check_setting(kind if kind == "latency" else "retry_after", _number(arg, entry))
-    elif kind == "latency":
-        raise ValueError(f"script entry {entry!r}: latency needs seconds, e.g. latency:1.5")
-    elif kind == "server_error" and arg and arg not in {str(s) for s in SERVER_ERROR_STATUSES}:
-        raise ValueError(
-            f"script entry {entry!r}: server_error takes one of {SERVER_ERROR_STATUSES}"
-        )
-    elif arg and kind not in ("server_error", "rate_limit"):
-        raise ValueError(f"script entry {entry!r}: {kind} takes no argument")
 
 
 _DEFAULTS = {**{endpoint: EndpointFaults() for endpoint in ENDPOINTS}, "job": JobFaults()}

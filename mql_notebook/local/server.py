@@ -9,7 +9,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import uvicorn
@@ -19,6 +19,7 @@ from .emulator import Emulator
 from .fault_layer import TransportH11Protocol
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
+from .models import ModelsLike
 from .requestlog import RequestRecord
 from .storage import DEFAULT_SIGNED_URL_TTL, SignedStorage, create_storage_app, make_storage
 from .videos import DEFAULT_MAX_VIDEO_BYTES
@@ -137,6 +138,8 @@ class LocalServer:
     an XML body). ``"download_url"``: the content endpoint answers 404 and the completed
     object's ``download_url`` is the signed URL. ``storage_chunked``: storage sends no
     Content-Length. ``storage_requests`` logs what storage received, headers included.
+    ``models``, ``retired_models``: the served models (names or ``{name: ModelSpec | dict}``;
+    default ``local.models.DEFAULT_CATALOGUE``) and those that answer ``410 model_retired``.
     """
 
     def __init__(
@@ -156,6 +159,8 @@ class LocalServer:
         signed_url_ttl: float = DEFAULT_SIGNED_URL_TTL,
         storage_chunked: bool = False,
         redirect_status: int = 302,
+        models: ModelsLike | None = None,
+        retired_models: Iterable[str] = (),
     ):
         self.emulator = Emulator(
             pace=pace,
@@ -171,6 +176,8 @@ class LocalServer:
                 storage_chunked=storage_chunked,
                 redirect_status=redirect_status,
             ),
+            models=models,
+            retired_models=retired_models,
         )
         if seed is not None:
             self.emulator.faults.reseed(seed)
@@ -296,6 +303,10 @@ class LocalServer:
     @vocabulary.setter
     def vocabulary(self, value: VocabularyLike) -> None:
         self.emulator.vocabulary = value
+
+    def retire_models(self, models: Iterable[str]) -> None:
+        """From now on these answer ``410 model_retired`` (replaces the earlier list)."""
+        self.emulator.retire_models(models)
 
     # -- the request log -----------------------------------------------------------
 

@@ -84,7 +84,8 @@ def _generate_then_status_then_download(tmp_path: Path, env: dict[str, str]) -> 
     [
         (["generate", PROMPT, "--n", "9"], 2, "n must be an int from 1 to 4"),
         (["generate", "   "], 2, "prompt is empty"),
-        (["generate", PROMPT, "--model", "sora-9"], 2, "model"),
+        (["generate", PROMPT, "--model", "sora 9"], 2, "model"),
+        (["generate", PROMPT, "--model", "sora-9"], 3, "choose another model"),
         (["generate", PROMPT, "--duration", "7"], 2, "invalid choice"),
         (["status", "video_does_not_exist"], 3, "404"),
     ],

@@ -131,7 +131,7 @@ def test_a_fixed_key_must_look_like_a_metriqual_key():
 BAD_OPTIONS = [
     # (changes to the seed body, the field named, a fragment of the allowed values)
     ({"model": None}, "model", "'sora', 'sora-1.0-turbo'"),
-    ({"model": "sora-2"}, "model", "'sora', 'sora-1.0-turbo'"),
+    ({"model": "sora 2"}, "model", "'sora', 'sora-1.0-turbo'"),  # malformed; unknown: 404
     ({"model": 5}, "model", "'sora'"),
     ({"model": ""}, "model", "'sora'"),
     ({"prompt": None}, "prompt", "at most 4000 characters"),

@@ -92,7 +92,7 @@ def test_constructor_refuses_unknown_keywords_and_bad_options() -> None:
     with pytest.raises(InvalidRequestError, match="aspect_ratio"):
         VideoWidget("x", aspect_ratio="4:3")
     with pytest.raises(InvalidRequestError, match="model"):
-        VideoWidget("x", model="sora-9")
+        VideoWidget("x", model="sora 9")
     w = VideoWidget("x", model="sora-1.0-turbo", aspect_ratio="9:16", duration=10, n=2)
     assert (w.prompt, w.model, w.aspect_ratio, w.duration, w.n) == (
         "x",

@@ -1,0 +1,201 @@
+"""The models the emulator serves, each with the options it supports, and the retired ones.
+
+A gateway routes whatever video models exist now, under names the API page never listed,
+with options that differ from Sora's; models get retired (``410 model_retired``). The
+emulator's catalogue lets the client be tested against all of that: an unknown model is
+``404 model_not_found``, a retired one ``410 model_retired``, and an option a model does not
+support ``400`` naming the option (``param``) and the values it does support.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidRequestError
+from ..options import (
+    ASPECT_RATIOS,
+    DURATIONS,
+    MAX_PROMPT_CHARS,
+    MAX_VARIANTS,
+    MODELS,
+    RESOLUTIONS,
+    validate_model_id,
+    validate_prompt,
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What one model accepts; the first value of each is its default."""
+
+    aspect_ratios: tuple[str, ...] = ASPECT_RATIOS
+    durations: tuple[int, ...] = DURATIONS
+    resolutions: tuple[str, ...] = RESOLUTIONS
+    max_variants: int = MAX_VARIANTS
+    default_resolution: str = "480p"
+
+    def __post_init__(self) -> None:
+        # The emulator renders every video: only sizes and shapes it can draw.
+        if not self.aspect_ratios or not self.durations or not self.resolutions:
+            raise ValueError("a model needs at least one aspect ratio, duration and resolution")
+        for ratio in self.aspect_ratios:
+            wide, _, tall = ratio.partition(":")
+            if not (wide.isdigit() and tall.isdigit() and int(wide) > 0 and int(tall) > 0):
+                raise ValueError(f"aspect ratio {ratio!r} is not of the form W:H")
+        unknown = set(self.resolutions) - set(RESOLUTIONS)
+        if unknown:
+            raise ValueError(f"the emulator renders only {RESOLUTIONS}, not {sorted(unknown)}")
+        if self.default_resolution not in self.resolutions:
+            object.__setattr__(self, "default_resolution", self.resolutions[0])
+        if any(not isinstance(d, int) or d < 1 for d in self.durations):
+            raise ValueError("durations are whole seconds > 0")
+        if self.max_variants < 1:
+            raise ValueError("max_variants must be at least 1")
+
+
+SORA = ModelSpec()
+# Present-day names with options of their own (roughly what their providers document).
+DEFAULT_CATALOGUE: dict[str, ModelSpec] = {
+    **dict.fromkeys(MODELS, SORA),
+    "veo-3": ModelSpec(
+        aspect_ratios=("16:9", "9:16"),
+        durations=(8,),
+        resolutions=("720p", "1080p"),
+        max_variants=2,
+    ),
+    "kling-2.1": ModelSpec(
+        aspect_ratios=("16:9", "9:16", "1:1"),
+        durations=(5, 10),
+        resolutions=("720p", "1080p"),
+        max_variants=1,
+    ),
+}
+
+ModelsLike = Iterable[str] | Mapping[str, ModelSpec | Mapping[str, Any] | None]
+
+
+class Catalogue:
+    """The served models (name -> ModelSpec) and the retired names."""
+
+    def __init__(self, models: ModelsLike | None = None, retired: Iterable[str] = ()):
+        self.models = _resolve(DEFAULT_CATALOGUE if models is None else models)
+        self.retired = tuple(dict.fromkeys(validate_model_id(m) for m in _names(retired)))
+
+    def validate(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The request's options with the model's defaults filled in.
+
+        Raises InvalidRequestError (a 400), ModelRetired (410) or ModelNotFound (404).
+        """
+        if "model" not in body:
+            raise InvalidRequestError("model", None, self._served(), reason="model is required")
+        model = validate_model_id(body["model"])
+        if model in self.retired:
+            raise ModelRetired(model, self)
+        spec = self.models.get(model)
+        if spec is None:
+            raise ModelNotFound(model, self)
+        if "prompt" not in body:
+            allowed = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
+            raise InvalidRequestError("prompt", None, allowed, reason="prompt is required")
+        prompt = validate_prompt(body["prompt"])
+        aspect_ratio = _pick(body, "aspect_ratio", spec.aspect_ratios, model)
+        duration = _pick(body, "duration", spec.durations, model, "whole seconds, an int")
+        resolution = _pick(
+            body, "resolution", spec.resolutions, model, default=spec.default_resolution
+        )
+        n = 1 if body.get("n") is None else body["n"]
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= spec.max_variants:
+            raise InvalidRequestError(
+                "n", n, f"an int from 1 to {spec.max_variants} for model {model!r}"
+            )
+        return {
+            "model": model,
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio,
+            "duration": duration,
+            "n": n,
+            "resolution": resolution,
+        }
+
+    def served(self) -> list[str]:
+        return [m for m in self.models if m not in self.retired]
+
+    def _served(self) -> str:
+        return "one of the served models: " + ", ".join(repr(m) for m in self.served())
+
+
+class ModelUnavailable(Exception):
+    status = 404
+    code = "model_not_found"
+
+    def __init__(self, model: str, catalogue: Catalogue):
+        self.model = model
+        served = ", ".join(catalogue.served()) or "none"
+        super().__init__(f"{self._what(model)} Models served here: {served}.")
+
+    def _what(self, model: str) -> str:
+        return f"The model {model!r} does not exist or is not served here."
+
+
+class ModelNotFound(ModelUnavailable):
+    pass
+
+
+class ModelRetired(ModelUnavailable):
+    status = 410
+    code = "model_retired"
+
+    def _what(self, model: str) -> str:
+        return f"The model {model!r} has been retired and is no longer served."
+
+
+def _pick(
+    body: Mapping[str, Any],
+    field: str,
+    allowed: tuple[Any, ...],
+    model: str,
+    note: str = "",
+    *,
+    default: Any = None,
+) -> Any:
+    if field not in body or body[field] is None:
+        return allowed[0] if default is None else default
+    value = body[field]
+    ok = type(value) is type(allowed[0]) and value in allowed  # no True for 1, no 5.0 for 5
+    if not ok:
+        values = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in allowed)
+        extra = f" ({note})" if note else ""
+        raise InvalidRequestError(field, value, f"one of {values}{extra} for model {model!r}")
+    return value
+
+
+def _names(values: Iterable[str]) -> list[str]:
+    if isinstance(values, str):
+        return [values]
+    return list(values)
+
+
+def _resolve(models: ModelsLike) -> dict[str, ModelSpec]:
+    if isinstance(models, str):
+        models = [models]
+    items = (
+        list(models.items()) if isinstance(models, Mapping) else [(name, None) for name in models]
+    )
+    out: dict[str, ModelSpec] = {}
+    for name, spec in items:
+        validate_model_id(name)
+        if spec is None:
+            spec = DEFAULT_CATALOGUE.get(name, SORA)  # a bare new name takes Sora's options
+        elif isinstance(spec, Mapping):
+            fields: dict[str, Any] = {
+                str(k): tuple(v) if isinstance(v, list) else v for k, v in spec.items()
+            }
+            spec = ModelSpec(**fields)
+        elif not isinstance(spec, ModelSpec):
+            raise TypeError(f"model {name!r}: a ModelSpec, a dict of its fields or None")
+        out[name] = spec
+    if not out:
+        raise ValueError("the emulator needs at least one model to serve")
+    return out
