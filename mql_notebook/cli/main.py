@@ -7,8 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
+from .batch import add_batch_parser
 from .commands import add_client_parsers, run_client_command
 from .demo import add_demo_parser
+from .library_commands import add_library_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,11 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_serve_parser(subparsers)
     add_demo_parser(subparsers)
+    add_library_parser(subparsers)
+    add_batch_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "command_main", None):  # library, batch
+        return int(args.command_main(args))
     if args.command == "serve":
         if getattr(args, "missing_extra", None):
             print(f"mql-notebook serve: {args.missing_extra}", file=sys.stderr)

@@ -1,0 +1,122 @@
+"""A batch FILE read into checked requests, each with the stable key that makes a re-run free.
+
+No I/O here: ``parse_batch`` takes the file's text. A line is a prompt, or a JSON object
+(``{"prompt": ..., "model": ..., "duration": ...}``) when it starts with ``{``; blank lines and
+lines starting with ``#`` are skipped. Every line is checked (the same checks as a create)
+before the batch sends anything: the first bad line stops it, named by its number.
+
+A line's key (sent as the create's Idempotency-Key and kept in the library) is a hash of the
+batch's name (the file's absolute path unless ``--name`` is given), the request (prompt,
+model, options) and how many identical requests came before it in the file. Not the line
+number: inserting a comment or a new prompt above must not make every later line a new,
+paid job. Editing a line's prompt or options makes it a new request, so a new job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InvalidRequestError
+from ..options import validate_generation_request
+
+KEY_PREFIX = "mqlnb-batch-"
+OPTION_FIELDS = ("aspect_ratio", "duration", "n", "resolution")
+LINE_FIELDS = ("prompt", "model", *OPTION_FIELDS)
+
+
+class BatchFileError(ValueError):
+    """A line of the batch file that cannot be sent; ``line`` is its 1-based number."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One checked request of the batch: ``body`` is exactly what the create will send."""
+
+    number: int  # 1-based line number in the file, for messages
+    body: dict[str, Any]
+    key: str  # the Idempotency-Key, stable across runs of the same file
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def prompt(self) -> str:
+        return str(self.body["prompt"])
+
+    @property
+    def model(self) -> str:
+        return str(self.body["model"])
+
+
+def parse_batch(
+    text: str,
+    *,
+    name: str,
+    defaults: dict[str, Any],
+    extra_models: tuple[str, ...] = (),
+) -> list[BatchLine]:
+    """Every request of the file, checked; raises BatchFileError naming the first bad line.
+
+    ``defaults`` (model and options from the command line) apply where a line says nothing.
+    """
+    lines: list[BatchLine] = []
+    seen: dict[str, int] = {}  # canonical request -> how many times so far
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        fields = _fields_of(number, stripped)
+        request = {**{k: v for k, v in defaults.items() if v is not None}, **fields}
+        try:
+            body = validate_generation_request(
+                model=request.get("model"),
+                prompt=request.get("prompt"),
+                aspect_ratio=request.get("aspect_ratio"),
+                duration=request.get("duration"),
+                n=request.get("n"),
+                resolution=request.get("resolution"),
+                extra_models=extra_models,
+            )
+        except InvalidRequestError as error:
+            raise BatchFileError(number, str(error)) from None
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        occurrence = seen.get(canonical, 0)
+        seen[canonical] = occurrence + 1
+        options = {k: body[k] for k in OPTION_FIELDS if k in body}
+        lines.append(BatchLine(number, body, line_key(name, canonical, occurrence), options))
+    return lines
+
+
+def line_key(name: str, canonical_request: str, occurrence: int) -> str:
+    """The Idempotency-Key of a request of a batch: the same on every run of the same file."""
+    material = json.dumps([name, canonical_request, occurrence], ensure_ascii=False)
+    digest = hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
+    return KEY_PREFIX + digest[:40]
+
+
+def _fields_of(number: int, line: str) -> dict[str, Any]:
+    if not line.startswith("{"):
+        return {"prompt": line}
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise BatchFileError(
+            number, f"not valid JSON ({error.msg} at column {error.colno})"
+        ) from None
+    if not isinstance(value, dict):
+        raise BatchFileError(number, "a JSON line must be an object")
+    unknown = sorted(set(value) - set(LINE_FIELDS))
+    if unknown:
+        raise BatchFileError(
+            number,
+            f"unknown field(s) {', '.join(map(repr, unknown))}; a line may set "
+            f"{', '.join(LINE_FIELDS)}",
+        )
+    if "prompt" not in value:
+        raise BatchFileError(number, 'a JSON line needs a "prompt"')
+    return {k: v for k, v in value.items() if v is not None}

@@ -1,0 +1,150 @@
+"""What a batch shows while it runs and when it ends: counts, an ETA, a summary.
+
+``Tally`` and the text functions are plain (no I/O, no clock of their own); ``StatusDisplay``
+writes them: one status line rewritten with ``\\r`` on a terminal, a plain line every
+``interval`` seconds otherwise (a log, CI), so a long batch never floods a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, TextIO
+
+Outcome = Literal["completed", "already", "failed", "unfinished"]
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """What became of one line: ``completed`` (now), ``already`` (by an earlier run), ``failed``
+    (the job failed or was cancelled), ``unfinished`` (an error stopped it; a re-run resumes)."""
+
+    number: int
+    outcome: Outcome
+    generation_id: str | None = None
+    message: str = ""
+    created: bool = False  # a create was sent by this run (a first one, or one never answered)
+
+
+@dataclass
+class Tally:
+    total: int
+    waiting: int = 0
+    running: int = 0
+    done: int = 0  # completed by this run
+    already: int = 0  # completed by an earlier run
+    failed: int = 0
+    unfinished: int = 0
+    results: list[LineResult] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.waiting = self.total
+
+    def start(self) -> None:
+        self.waiting -= 1
+        self.running += 1
+
+    def finish(self, result: LineResult, *, was_running: bool = True) -> None:
+        if was_running:
+            self.running -= 1
+        else:
+            self.waiting -= 1
+        if result.outcome == "completed":
+            self.done += 1
+        elif result.outcome == "already":
+            self.already += 1
+        elif result.outcome == "failed":
+            self.failed += 1
+        else:
+            self.unfinished += 1
+        self.results.append(result)
+
+    @property
+    def left(self) -> int:
+        return self.waiting + self.running
+
+
+def eta_seconds(left: int, done_this_run: int, elapsed: float) -> float | None:
+    """Seconds until the last line ends at this run's pace so far; None before anything ended."""
+    if left == 0:
+        return 0.0
+    if done_this_run == 0 or elapsed <= 0:
+        return None
+    return left * elapsed / done_this_run
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def status_text(tally: Tally, elapsed: float) -> str:
+    finished_now = tally.done + tally.failed + tally.unfinished
+    eta = eta_seconds(tally.left, finished_now, elapsed)
+    parts = [f"{tally.done + tally.already}/{tally.total} done"]
+    if tally.already:
+        parts[0] += f" ({tally.already} before)"
+    parts += [f"{tally.running} running", f"{tally.waiting} waiting", f"{tally.failed} failed"]
+    if tally.unfinished:
+        parts.append(f"{tally.unfinished} unfinished")
+    parts.append(f"{clock(elapsed)} elapsed, ETA {clock(eta)}")
+    return " | ".join(parts)
+
+
+def summary_lines(tally: Tally, *, library: str, most: int = 20) -> list[str]:
+    """The end of a batch: the counts, then each line that did not complete, by number."""
+    created = sum(1 for r in tally.results if r.created)
+    lines = [
+        f"{tally.total} line(s): {tally.done + tally.already} completed "
+        f"({tally.already} by an earlier run), {tally.failed} failed, {tally.unfinished} "
+        f"unfinished; {created} create(s) sent by this run; videos in {library}"
+    ]
+    problems = sorted(
+        (r for r in tally.results if r.outcome in ("failed", "unfinished")), key=lambda r: r.number
+    )
+    for result in problems[:most]:
+        what = "failed" if result.outcome == "failed" else "unfinished"
+        gid = f" ({result.generation_id})" if result.generation_id else ""
+        lines.append(f"  line {result.number}{gid} {what}: {result.message}")
+    if len(problems) > most:
+        lines.append(f"  ... and {len(problems) - most} more (mql-notebook library list)")
+    if tally.unfinished:
+        lines.append(
+            "Run the same command again to resume: lines already created are not created again."
+        )
+    if tally.failed:
+        lines.append(
+            "A failed line stays failed on a re-run (its request is the same job); edit the "
+            "line to make it a new request."
+        )
+    return lines
+
+
+class StatusDisplay:
+    """The live status of a batch on ``stream`` (stderr)."""
+
+    def __init__(self, stream: TextIO, *, interval: float | None = None) -> None:
+        self.stream = stream
+        try:
+            self.live = stream.isatty()
+        except (AttributeError, ValueError):
+            self.live = False
+        self.interval = interval if interval is not None else (0.5 if self.live else 10.0)
+        self._width = 0
+
+    def show(self, tally: Tally, elapsed: float) -> None:
+        text = status_text(tally, elapsed)
+        if self.live:
+            padding = " " * max(0, self._width - len(text))  # rub out a longer previous line
+            self.stream.write("\r" + text + padding)
+            self._width = len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.live and self._width:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,228 @@
+"""``mql-notebook library list|show|resume|delete``: the library from a terminal.
+
+``--json`` prints one JSON object per entry per line (JSON Lines), with the fixed keys of
+``Entry.to_dict()`` (listed in README.md), so scripts can rely on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..errors import ConfigurationError, LibraryError, MQLError
+from ..library import ENV_LIBRARY, INDEX_NAME, Entry, Library
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_ALL_COMPLETED = 5
+EXIT_INTERRUPTED = 130
+STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+
+
+def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    library = subparsers.add_parser(
+        "library",
+        help="list, show, resume or delete the generations kept in the library",
+        description="The library: every generation recorded the moment it was requested, "
+        "with its videos. It never deletes or changes a job on the server.",
+    )
+    commands = library.add_subparsers(dest="library_command", metavar="ACTION", required=True)
+    folder = argparse.ArgumentParser(add_help=False)
+    folder.add_argument(
+        "--library",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"the library folder (default: ${ENV_LIBRARY}, else ./mql-videos)",
+    )
+
+    listing = commands.add_parser(
+        "list", parents=[folder], help="the entries, newest first", description="List entries."
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.add_argument("--status", choices=STATUSES, default=None, help="only this status")
+    listing.add_argument("--limit", type=int, default=None, help="at most this many")
+    listing.set_defaults(command_main=run_list)
+
+    show = commands.add_parser(
+        "show", parents=[folder], help="one entry in full", description="Show one entry."
+    )
+    show.add_argument("id", help="a generation id (or an entry's key)")
+    show.add_argument("--json", action="store_true", help="the entry as one JSON object")
+    show.set_defaults(command_main=run_show)
+
+    resume = commands.add_parser(
+        "resume",
+        parents=[folder],
+        help="wait for and download every unfinished entry",
+        description="Wait for every unfinished entry that has an id and download its videos "
+        "into the library; creates nothing new. An entry whose create was never answered is "
+        "listed; --resend-unanswered sends it again with its Idempotency-Key (no second job "
+        "only if the server honours that key). Exit 0 when all completed, else 5.",
+    )
+    resume.add_argument("--resend-unanswered", action="store_true")
+    resume.add_argument("--json", action="store_true", help="one JSON object per entry")
+    resume.set_defaults(command_main=run_resume)
+
+    delete = commands.add_parser(
+        "delete",
+        parents=[folder],
+        help="remove an entry and its files (never the job on the server)",
+        description="Remove an entry and its video and poster files from the library. The "
+        "job on the server is not touched.",
+    )
+    delete.add_argument("id", help="a generation id (or an entry's key)")
+    delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    delete.set_defaults(command_main=run_delete)
+
+
+def _open(args: argparse.Namespace) -> Library | None:
+    """The library, or None when its folder has no index yet (reading never creates one)."""
+    library = Library(args.library)
+    return library if (library.path / INDEX_NAME).exists() else None
+
+
+def _guarded(run: Any) -> Any:
+    def wrapper(
+        args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    ) -> int:
+        try:
+            return int(run(args, out, err))
+        except KeyboardInterrupt:
+            print("\ninterrupted", file=err)
+            return EXIT_INTERRUPTED
+        except ConfigurationError as error:
+            print(f"mql-notebook library: {error}", file=err)
+            return EXIT_USAGE
+        except (LibraryError, MQLError) as error:
+            print(f"mql-notebook library: {error}", file=err)
+            return EXIT_ERROR
+
+    return wrapper
+
+
+@_guarded
+def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.limit is not None and args.limit < 0:
+        print("mql-notebook library list: --limit must be >= 0", file=err)
+        return EXIT_USAGE
+    library = _open(args)
+    entries = library.entries(status=args.status, limit=args.limit) if library else []
+    if args.json:
+        for entry in entries:
+            print(json.dumps(entry.to_dict(), ensure_ascii=False, sort_keys=False), file=out)
+        return EXIT_OK
+    if not entries:
+        where = Library(args.library).path
+        print(f"no entries in {where}", file=err)
+        return EXIT_OK
+    print(f"{'ID':<34} {'STATUS':<10} {'CREATED':<16} {'MODEL':<14} PROMPT", file=out)
+    for entry in entries:
+        print(_row(entry), file=out)
+    return EXIT_OK
+
+
+@_guarded
+def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    library = _open(args)
+    entry = library.get(args.id) if library else None
+    if entry is None:
+        print(f"mql-notebook library show: no entry {args.id!r} in {_where(args)}", file=err)
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps(entry.to_dict(), ensure_ascii=False, indent=2), file=out)
+        return EXIT_OK
+    for name, value in entry.to_dict().items():
+        if isinstance(value, (list, dict)):
+            value = json.dumps(value, ensure_ascii=False)
+        elif name.endswith("_at") and isinstance(value, (int, float)):
+            value = f"{_when(value)} ({value:.3f})"
+        print(f"{name + ':':<17}{'' if value is None else value}", file=out)
+    return EXIT_OK
+
+
+@_guarded
+def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ..client import MQL
+
+    library = _open(args)
+    if library is None:
+        print(f"nothing to resume: no library in {_where(args)}", file=err)
+        return EXIT_OK
+    pending = library.pending()
+    if not pending:
+        print(f"nothing to resume in {library.path}", file=err)
+        return EXIT_OK
+    print(f"resuming {len(pending)} unfinished entr{'y' if len(pending) == 1 else 'ies'}", file=err)
+    with MQL(library=library) as client:
+        resumed = client.video.resume_pending(resend_unanswered=args.resend_unanswered)
+    for item in resumed:
+        if args.json:
+            record = {
+                "outcome": item.outcome,
+                "message": item.message,
+                "entry": item.entry.to_dict(),
+            }
+            print(json.dumps(record, ensure_ascii=False), file=out)
+        else:
+            name = item.entry.id or f"(unanswered {item.entry.idempotency_key})"
+            message = f": {item.message}" if item.message else ""
+            print(f"{name} {item.outcome}{message}", file=out)
+    completed = all(item.outcome == "completed" for item in resumed)
+    return EXIT_OK if completed else EXIT_NOT_ALL_COMPLETED
+
+
+@_guarded
+def run_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    library = _open(args)
+    entry = library.get(args.id) if library else None
+    if library is None or entry is None:
+        print(f"mql-notebook library delete: no entry {args.id!r} in {_where(args)}", file=err)
+        return EXIT_ERROR
+    count = sum(1 for f in (*entry.files, *entry.posters) if f is not None)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(
+                "mql-notebook library delete: not a terminal to ask on; add --yes to delete",
+                file=err,
+            )
+            return EXIT_USAGE
+        answer = input(
+            f"delete {_label(entry)} and its {count} file(s) from {library.path}? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted", file=err)
+            return EXIT_OK
+    library.delete(entry.key)
+    print(
+        f"deleted {_label(entry)} and its {count} file(s); the job on the server is untouched",
+        file=err,
+    )
+    return EXIT_OK
+
+
+def _row(entry: Entry) -> str:
+    name = entry.id or f"(unanswered {entry.key[:8]})"
+    prompt = (entry.prompt or "").replace("\n", " ")
+    prompt = prompt if len(prompt) <= 60 else prompt[:57] + "..."
+    return (
+        f"{name:<34} {entry.status:<10} {_when(entry.created_at):<16} "
+        f"{(entry.model or '-'):<14} {prompt}"
+    )
+
+
+def _label(entry: Entry) -> str:
+    return entry.id or f"the unanswered entry {entry.key}"
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def _where(args: argparse.Namespace) -> Path:
+    return Library(args.library).path
