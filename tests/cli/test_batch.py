@@ -108,9 +108,7 @@ def test_a_prompt_too_long_for_the_api_is_caught_before_anything_is_sent(
 
 
 @pytest.mark.parametrize("how", ["--no-library", "MQL_LIBRARY=off"])
-def test_batch_refuses_to_run_without_the_library(
-    tmp_path: Path, serve, run_cli, how: str
-) -> None:
+def test_batch_refuses_to_run_without_the_library(tmp_path: Path, serve, run_cli, how: str) -> None:
     served = serve(pace=1.0)
     batch = tmp_path / "prompts.txt"
     batch.write_text("A red fox\n")
@@ -160,3 +158,20 @@ def test_editing_the_file_above_a_line_does_not_create_it_again(
     # Another option for the same prompts is another request: new jobs.
     result = run_cli(*args, "--aspect-ratio", "1:1", env=served.env)
     assert result.returncode == 0 and len(served.creates()) == 8
+
+
+def test_a_create_whose_answer_was_lost_is_sent_again_with_the_same_key(
+    tmp_path: Path, serve, run_cli
+) -> None:
+    served = serve(0.5, "--script", "create=drop")  # the first create's answer never arrives
+    batch = tmp_path / "prompts.txt"
+    batch.write_text("A red fox\nA blue whale\n")
+    args = ("batch", str(batch), "--library", str(tmp_path / "lib"))
+    first = run_cli(*args, env=served.env)
+    assert first.returncode == 5 and "1 unfinished" in first.stderr
+    again = run_cli(*args, env=served.env)
+    assert again.returncode == 0, again.stderr
+    creates = served.creates()
+    assert len(creates) == 3  # the lost one, its resend, the other line
+    assert len({c["idempotency_key"] for c in creates}) == 2
+    assert httpx.get(f"{served.url}/_emulator", timeout=10).json()["jobs"] == 2
