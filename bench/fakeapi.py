@@ -8,9 +8,12 @@ Progress profiles (``profile`` in the create body, ``T`` = ``seconds``; f = elap
 - ``noprogress``: like steady, but the status object has no ``progress`` field at all.
 
 ``GET /v1/videos/{id}/content`` serves ``video_bytes`` bytes (zeros) for any id, in 256 KiB
-pieces like the emulator, with Content-Length. Every request is logged with the client's port.
+pieces like the emulator, with Content-Length (or the bytes of ``video``, e.g. a real MP4).
+Every request is logged with the client's port; ``GET /_fake/stats`` counts them by endpoint
+(for a server in another process, as the batch benchmark runs it).
 
     python -m bench.fakeapi --video-bytes 300000000   # serve in this process; prints the URL
+    python -m bench.fakeapi --seconds 2 --video-file clip.mp4
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -67,17 +71,25 @@ class Hit:
 
 
 class FakeAPI:
-    def __init__(self, *, profile: str = "steady", seconds: float = 10.0, video_bytes: int = 0):
+    def __init__(
+        self,
+        *,
+        profile: str = "steady",
+        seconds: float = 10.0,
+        video_bytes: int = 0,
+        video: bytes | None = None,
+    ):
         self.profile, self.seconds = profile, seconds
         self.jobs: dict[str, FakeJob] = {}
         self.log: list[Hit] = []
         self._lock = threading.Lock()
-        self.video = bytes(video_bytes)
+        self.video = bytes(video_bytes) if video is None else video
         self.app = Starlette(
             routes=[
                 Route("/v1/videos/generations", self._create, methods=["POST"]),
                 Route("/v1/videos/generations/{id}", self._status, methods=["GET"]),
                 Route("/v1/videos/{id}/content", self._content, methods=["GET"]),
+                Route("/_fake/stats", self._stats, methods=["GET"]),
             ]
         )
 
@@ -92,6 +104,15 @@ class FakeAPI:
                     request.client.port if request.client else None,
                 )
             )
+
+    async def _stats(self, request: Request) -> Response:
+        with self._lock:
+            hits = list(self.log)
+        counts: dict[str, int] = {}
+        for hit in hits:
+            counts[hit.endpoint] = counts.get(hit.endpoint, 0) + 1
+        completed = sum(1 for job in self.jobs.values() if job.completes_at <= time.monotonic())
+        return JSONResponse({"requests": counts, "jobs": len(self.jobs), "completed": completed})
 
     async def _create(self, request: Request) -> Response:
         body = await request.json()
@@ -148,10 +169,16 @@ class FakeAPI:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--video-bytes", type=int, default=0)
+    parser.add_argument("--video-file", default=None, help="serve this file as every video")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long a job takes")
+    parser.add_argument("--profile", default="steady", choices=("steady", "stall", "noprogress"))
     args = parser.parse_args()
     from bench.common import Served
 
-    api = FakeAPI(video_bytes=args.video_bytes)
+    video = Path(args.video_file).read_bytes() if args.video_file else None
+    api = FakeAPI(
+        profile=args.profile, seconds=args.seconds, video_bytes=args.video_bytes, video=video
+    )
     with Served(api.app) as url:
         print(url, flush=True)
         try:

@@ -18,7 +18,7 @@ import traceback
 
 from bench.common import ROOT, load, machine
 
-SECTIONS = ("polling", "download", "concurrency", "import", "notebook", "render")
+SECTIONS = ("polling", "download", "concurrency", "batch", "import", "notebook", "render")
 
 
 def fmt(x: float, digits: int = 2) -> str:
