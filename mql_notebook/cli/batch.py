@@ -162,6 +162,7 @@ async def _run(
         assert client.recorder is not None
         origin = client.recorder.origin
         known = await asyncio.to_thread(_entries_by_key, library, origin)
+        await asyncio.to_thread(library.remove_stale_parts)  # half-written by a killed run
         tally = Tally(total=len(lines))
         gate = asyncio.Semaphore(concurrency)
         started = time.monotonic()
