@@ -150,13 +150,15 @@ async def _run(
     lines: list[BatchLine], library: Library, concurrency: int, display: StatusDisplay, err: TextIO
 ) -> Tally:
     from ..client import AsyncMQL
+    from .library_commands import client_target
 
-    async with AsyncMQL(library=library) as client:
-        if client.settings.is_local:
+    base_url, key = client_target()  # MQL_BASE_URL=local: the background emulator, shared
+    async with AsyncMQL(base_url=base_url, api_key=key, library=library) as client:
+        if client.settings.is_local:  # no background emulator on this system
             print(
-                "mql-notebook batch: MQL_BASE_URL=local runs the emulator inside this process: "
-                "its jobs end with it, so a re-run cannot resume them; run `mql-notebook serve` "
-                "and point MQL_BASE_URL at it to resume across runs",
+                "mql-notebook batch: the emulator runs inside this process: its jobs end with "
+                "it, so a re-run cannot resume them; run `mql-notebook serve` and point "
+                "MQL_BASE_URL at it to resume across runs",
                 file=err,
             )
         assert client.recorder is not None

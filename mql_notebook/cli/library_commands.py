@@ -121,7 +121,7 @@ def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         where = Library(args.library).path
         print(f"no entries in {where}", file=err)
         return EXIT_OK
-    print(f"{'ID':<34} {'STATUS':<10} {'CREATED':<16} {'MODEL':<14} PROMPT", file=out)
+    print(f"{'ID':<40} {'STATUS':<10} {'CREATED':<16} {'MODEL':<14} PROMPT", file=out)
     for entry in entries:
         print(_row(entry), file=out)
     return EXIT_OK
@@ -159,7 +159,8 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"nothing to resume in {library.path}", file=err)
         return EXIT_OK
     print(f"resuming {len(pending)} unfinished entr{'y' if len(pending) == 1 else 'ies'}", file=err)
-    with MQL(library=library) as client:
+    base_url, key = client_target()  # MQL_BASE_URL=local: the background emulator, shared
+    with MQL(base_url=base_url, api_key=key, library=library) as client:
         resumed = client.video.resume_pending(resend_unanswered=args.resend_unanswered)
     for item in resumed:
         if args.json:
@@ -206,12 +207,24 @@ def run_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def client_target() -> tuple[str | None, str | None]:
+    """(base_url, api_key) for a client as the other commands make it: with MQL_BASE_URL=local,
+    the background emulator every command shares (with a placeholder key, never the user's)."""
+    import os
+
+    from ..client.settings import LOOPBACK_PLACEHOLDER_KEY
+    from .commands import _base_url
+
+    base_url, local = _base_url(os.environ)
+    return base_url, (LOOPBACK_PLACEHOLDER_KEY if local and base_url else None)
+
+
 def _row(entry: Entry) -> str:
     name = entry.id or f"(unanswered {entry.key[:8]})"
     prompt = (entry.prompt or "").replace("\n", " ")
     prompt = prompt if len(prompt) <= 60 else prompt[:57] + "..."
     return (
-        f"{name:<34} {entry.status:<10} {_when(entry.created_at):<16} "
+        f"{name:<40} {entry.status:<10} {_when(entry.created_at):<16} "
         f"{(entry.model or '-'):<14} {prompt}"
     )
 

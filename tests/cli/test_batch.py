@@ -175,3 +175,19 @@ def test_a_create_whose_answer_was_lost_is_sent_again_with_the_same_key(
     assert len(creates) == 3  # the lost one, its resend, the other line
     assert len({c["idempotency_key"] for c in creates}) == 2
     assert httpx.get(f"{served.url}/_emulator", timeout=10).json()["jobs"] == 2
+
+
+def test_with_mql_base_url_local_a_re_run_resumes_from_the_background_emulator(
+    tmp_path: Path, run_cli
+) -> None:
+    from .conftest import cli_env
+
+    env = cli_env(MQL_BASE_URL="local", MQL_LOCAL_PACE="0.5")
+    batch = tmp_path / "prompts.txt"
+    batch.write_text("A red fox\nA blue whale\n")
+    args = ("batch", str(batch), "--library", str(tmp_path / "lib"))
+    first = run_cli(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "inside this process" not in first.stderr  # the shared background emulator
+    again = run_cli(*args, env=env)
+    assert again.returncode == 0 and "0 create(s) sent by this run" in again.stderr
