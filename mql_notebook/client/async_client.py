@@ -49,9 +49,6 @@ log = logging.getLogger("mql_notebook")
 
 Destination = str | os.PathLike[str] | IO[bytes] | None
 UpdateCallback = Callable[[Generation], Any]
-# httpx keeps only 20 idle connections by default: with 50 jobs polling at once, every round
-# of polls closed 30 and opened 30 anew (a TCP connect each). Keep as many as may be in use.
-POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 ProgressCallback = Callable[[int, int | None], Any]
 
 
@@ -150,7 +147,6 @@ class AsyncMQL:
             timeout=self.settings.timeout,
             transport=self._transport,
             follow_redirects=False,
-            limits=POOL_LIMITS,
         )
 
     async def _send(
