@@ -19,6 +19,7 @@ from typing import Literal, TextIO
 
 from ..errors import ConfigurationError, GenerationFailedError, LibraryError, MQLError
 from ..library import ENV_LIBRARY, Entry, Library
+from ..library.entry import EMULATOR
 from ..library.library import OFF
 from ..options import ASPECT_RATIOS, DEFAULT_MODEL, DURATIONS, MAX_VARIANTS, RESOLUTIONS
 from .batch_file import BatchFileError, BatchLine, parse_batch
@@ -154,14 +155,14 @@ async def _run(
 
     base_url, key = client_target()  # MQL_BASE_URL=local: the background emulator, shared
     async with AsyncMQL(base_url=base_url, api_key=key, library=library) as client:
-        if client.settings.is_local:  # no background emulator on this system
+        assert client.recorder is not None
+        if client.recorder.origin_kind == EMULATOR:  # no background emulator on this system
             print(
                 "mql-notebook batch: the emulator runs inside this process: its jobs end with "
                 "it, so a re-run cannot resume them; run `mql-notebook serve` and point "
                 "MQL_BASE_URL at it to resume across runs",
                 file=err,
             )
-        assert client.recorder is not None
         origin = client.recorder.origin
         known = await asyncio.to_thread(_entries_by_key, library, origin)
         await asyncio.to_thread(library.remove_stale_parts)  # half-written by a killed run

@@ -164,12 +164,7 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         resumed = client.video.resume_pending(resend_unanswered=args.resend_unanswered)
     for item in resumed:
         if args.json:
-            record = {
-                "outcome": item.outcome,
-                "message": item.message,
-                "entry": item.entry.to_dict(),
-            }
-            print(json.dumps(record, ensure_ascii=False), file=out)
+            print(json.dumps(item.to_dict(), ensure_ascii=False), file=out)
         else:
             name = item.entry.id or f"(unanswered {item.entry.idempotency_key})"
             message = f": {item.message}" if item.message else ""
