@@ -111,8 +111,24 @@ class FakeAPI:
         counts: dict[str, int] = {}
         for hit in hits:
             counts[hit.endpoint] = counts.get(hit.endpoint, 0) + 1
-        completed = sum(1 for job in self.jobs.values() if job.completes_at <= time.monotonic())
-        return JSONResponse({"requests": counts, "jobs": len(self.jobs), "completed": completed})
+        now = time.monotonic()
+        completed = sum(1 for job in self.jobs.values() if job.completes_at <= now)
+        # How late each finished job was noticed: its first status request after completion.
+        noticed: dict[str, float] = {}
+        for hit in hits:
+            job = self.jobs.get(hit.generation_id or "")
+            if hit.endpoint == "status" and job and hit.time >= job.completes_at:
+                noticed.setdefault(job.id, hit.time - job.completes_at)
+        late = sorted(noticed.values())
+        return JSONResponse(
+            {
+                "requests": counts,
+                "jobs": len(self.jobs),
+                "completed": completed,
+                "late_median": late[len(late) // 2] if late else None,
+                "late_p90": late[int(len(late) * 0.9)] if late else None,
+            }
+        )
 
     async def _create(self, request: Request) -> Response:
         body = await request.json()

@@ -4,8 +4,9 @@ Every line is checked before anything is sent (batch_file.py). Each line's creat
 stable Idempotency-Key that the library keeps, so running the same FILE again finds every
 line it already created: finished ones are skipped, running ones are waited for and
 downloaded, and only a line whose create was never answered (or was refused) is sent again,
-with the same key. One AsyncMQL (one connection pool) runs at most ``--concurrency`` lines
-at once; the library's SQLite writes run in worker threads (client/recording.py).
+with the same key. One AsyncMQL (one connection pool) keeps at most ``--concurrency`` jobs
+on the server at once (a finished job's download overlaps the next job); the library's SQLite
+writes run in worker threads (client/recording.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from ..errors import ConfigurationError, GenerationFailedError, LibraryError, MQLError
+from ..generation import Generation
 from ..library import ENV_LIBRARY, Entry, Library
 from ..library.entry import EMULATOR
 from ..library.library import OFF
@@ -57,7 +59,7 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "--concurrency",
         type=int,
         default=DEFAULT_CONCURRENCY,
-        help="lines in flight at once (default: %(default)s)",
+        help="jobs on the server at once; downloads overlap the next jobs (default: %(default)s)",
     )
     parser.add_argument(
         "--model", default=None, help=f"model for lines that name none (default: {DEFAULT_MODEL})"
@@ -167,7 +169,9 @@ async def _run(
         known = await asyncio.to_thread(_entries_by_key, library, origin)
         await asyncio.to_thread(library.remove_stale_parts)  # half-written by a killed run
         tally = Tally(total=len(lines))
-        gate = asyncio.Semaphore(concurrency)
+        # A job holds its slot while the server works on it; its download then overlaps the
+        # next job's (bounded too, so memory stays bounded).
+        jobs, downloads = asyncio.Semaphore(concurrency), asyncio.Semaphore(concurrency)
         started = time.monotonic()
 
         async def show_every_so_often() -> None:
@@ -184,10 +188,13 @@ async def _run(
                 message = "" if plan == "already" else (entry.error or entry.status)
                 tally.finish(LineResult(line.number, outcome, entry.id, message), was_running=False)
                 return
-            async with gate:
+            async with jobs:
                 tally.start()
-                result = await _generate(client, library, line, entry if plan == "resume" else None)
-                tally.finish(result)
+                result = await _wait_for(client, line, entry if plan == "resume" else None)
+            if isinstance(result, Generation):
+                async with downloads:
+                    result = await _download(client, library, line, result, plan == "create")
+            tally.finish(result)
 
         ticker = asyncio.create_task(show_every_so_often())
         try:
@@ -199,28 +206,36 @@ async def _run(
         return tally
 
 
-async def _generate(client, library: Library, line: BatchLine, entry: Entry | None) -> LineResult:  # type: ignore[no-untyped-def]
-    """Create (or resume) one line's job, wait for it and download every video into the library."""
+async def _wait_for(client, line: BatchLine, entry: Entry | None) -> Generation | LineResult:  # type: ignore[no-untyped-def]
+    """Create (or resume) one line's job and wait for it: its Generation once completed."""
     video = client.video
     generation_id = entry.id if entry is not None else None
-    created = False
+    created = generation_id is None
     try:
         if generation_id is None:
-            created = True
             generation = await video.create(
                 line.model, line.prompt, idempotency_key=line.key, **line.options
             )
             generation_id = generation.id
-        generation = await video.wait(generation_id)
-        for variant in range(len(generation.variant_ids)):
-            # Into the library only: its own file as dest, so no bytes are read back.
-            dest = await asyncio.to_thread(library.video_path, generation.id, variant)
-            await video.download(generation, dest, variant=variant)
+        return await video.wait(generation_id)
     except GenerationFailedError as error:
         return LineResult(line.number, "failed", generation_id, str(error), created)
     except MQLError as error:
         return LineResult(line.number, "unfinished", generation_id, str(error), created)
-    return LineResult(line.number, "completed", generation_id, "", created)
+
+
+async def _download(  # type: ignore[no-untyped-def]
+    client, library: Library, line: BatchLine, generation: Generation, created: bool
+) -> LineResult:
+    """Every video of a completed job into the library."""
+    try:
+        for variant in range(len(generation.variant_ids)):
+            # Into the library only: its own file as dest, so no bytes are read back.
+            dest = await asyncio.to_thread(library.video_path, generation.id, variant)
+            await client.video.download(generation, dest, variant=variant)
+    except MQLError as error:
+        return LineResult(line.number, "unfinished", generation.id, str(error), created)
+    return LineResult(line.number, "completed", generation.id, "", created)
 
 
 def _entries_by_key(library: Library, origin: str) -> dict[str, Entry]:
