@@ -62,7 +62,9 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="jobs on the server at once; downloads overlap the next jobs (default: %(default)s)",
     )
     parser.add_argument(
-        "--model", default=None, help=f"model for lines that name none (default: {DEFAULT_MODEL})"
+        "--model",
+        default=None,
+        help=f"model for lines that name none (default: {DEFAULT_MODEL}; any id the gateway routes)",
     )
     parser.add_argument("--aspect-ratio", default=None, choices=ASPECT_RATIOS)
     parser.add_argument("--duration", type=int, default=None, choices=DURATIONS, help="seconds")

@@ -79,7 +79,7 @@ def test_a_batch_killed_and_run_again_creates_each_job_once(
         ('{"prompt": "a fox", "colour": "red"}', "'colour'"),
         ('{"prompt": "a fox", ', "not valid JSON"),
         ('{"duration": 5}', '"prompt"'),
-        ('{"prompt": "a fox", "model": "sora-9"}', "model"),
+        ('{"prompt": "a fox", "model": "sora 9!"}', "model"),
     ],
 )
 def test_a_bad_line_exits_2_naming_it_and_nothing_is_sent(
