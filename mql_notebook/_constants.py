@@ -28,6 +28,10 @@ DEFAULT_OUTAGE_FIRST_DELAY = (
     0.5  # in a wait, the look after a failed one (an outage) comes this soon
 )
 DEFAULT_OUTAGE_MAX_DELAY = 3.0  # ... doubling to this: the server's return is noticed within it
+# A download rides out an outage of its content endpoint or storage (refused connections,
+# 5xx pages, 408/429) this many seconds from the first failure with no byte arriving since,
+# then resumes with Range: a deploy's or an overload's 5-60 s costs the outage, not the video.
+DEFAULT_DOWNLOAD_OUTAGE_BUDGET = 120.0
 DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024**3
 
 # ---- the library (mql_notebook/library) ----

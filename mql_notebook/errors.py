@@ -111,9 +111,17 @@ class InvalidResponseError(MQLError):
 class APIConnectionError(MQLError):
     """The request could not be completed: the server was unreachable or the connection dropped."""
 
-    def __init__(self, message: str, *, operation: str = "", generation_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        generation_id: str | None = None,
+        origin: str | None = None,
+    ):
         self.operation = operation
         self.generation_id = generation_id
+        self.origin = origin  # scheme://host:port of the server, when the message names it
         where = f" while {operation}" if operation else ""
         ident = _ident(generation_id, operation)
         super().__init__(f"{message}{where}{ident}")

@@ -71,5 +71,6 @@ def poll_timing() -> PollTiming:
 
 @pytest.fixture(scope="session")
 def retry_policy() -> RetryPolicy:
-    """Two retries, 20-100 ms apart: the retry paths run without slowing the suite."""
-    return RetryPolicy(max_retries=2, base_delay=0.02, max_delay=0.1)
+    """Two retries, 20-100 ms apart, and a download outage ridden out for 1 s: the retry
+    paths run without slowing the suite."""
+    return RetryPolicy(max_retries=2, base_delay=0.02, max_delay=0.1, download_outage_budget=1.0)

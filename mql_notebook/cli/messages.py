@@ -4,12 +4,11 @@ picks a job up again). No I/O; the exception classes keep their messages for Pyt
 
 from __future__ import annotations
 
-import os
-import re
 import shlex
 
 import httpx
 
+from ..client.unreachable import reason
 from ..errors import (
     APIConnectionError,
     APITimeoutError,
@@ -56,27 +55,14 @@ def interrupted_message(generation_id: str | None) -> str:
 
 
 def connection_message(exc: APIConnectionError, base_url: str) -> str:
-    """``could not reach URL (connection refused) while checking generation X``."""
+    """``could not reach URL (connection refused) while checking generation X``: the client's
+    own words name the server already (``exc.origin``); older ones get the URL added."""
+    if exc.origin:
+        return str(exc)
     where = f" while {exc.operation}" if exc.operation else ""
     cause = exc.__cause__
     if isinstance(exc, APITimeoutError):
         return f"{base_url} did not answer in time: {exc}"
     if isinstance(cause, httpx.ConnectError):
-        return f"could not reach {base_url} ({_reason(cause)}){where}"
+        return f"could not reach {base_url} ({reason(cause)}){where}"
     return f"the connection to {base_url} failed: {exc}"
-
-
-def _reason(cause: BaseException) -> str:
-    """The system's words for why, e.g. "connection refused" (the async transport hides them
-    under "All connection attempts failed"), else the exception's own text."""
-    seen: BaseException | None = cause
-    for _ in range(10):  # the chain is short; a cycle must not hang an error message
-        if seen is None:
-            break
-        if isinstance(seen, OSError) and seen.errno:
-            # A name lookup's (negative) errno is not the system's: its own text says it.
-            words = os.strerror(seen.errno) if seen.errno > 0 else (seen.strerror or str(seen))
-            return words[:1].lower() + words[1:]
-        seen = seen.__cause__ or seen.__context__
-    text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(cause)).strip() or type(cause).__name__
-    return text[:1].lower() + text[1:]

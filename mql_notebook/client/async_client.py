@@ -41,6 +41,7 @@ from .settings import (
     Settings,
     resolve_settings,
 )
+from .unreachable import connection_detail, origin_of
 
 if TYPE_CHECKING:
     from .resume import Resumed
@@ -167,7 +168,7 @@ class AsyncMQL:
                 )
                 log.debug("%s %s failed: %s", op.method, op.path, type(exc).__name__)
                 if delay is None:
-                    raise _connection_error(exc, op) from exc
+                    raise _connection_error(exc, op, request.url) from exc
             else:
                 log.debug(
                     "%s %s -> %d in %.3fs",
@@ -417,12 +418,15 @@ class AsyncVideo:
         return await resume_pending(self, resend_unanswered=resend_unanswered, timeout=timeout)
 
 
-def _connection_error(exc: httpx.TransportError, op: _Operation) -> APIConnectionError:
-    detail = str(exc) or type(exc).__name__
+def _connection_error(
+    exc: httpx.TransportError, op: _Operation, url: httpx.URL
+) -> APIConnectionError:
+    origin = origin_of(url)  # the server named, never the query or credentials
+    detail = connection_detail(exc, origin)
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     if not op.idempotent and request_was_sent(exc):
         detail += (
             "; the server may have accepted the request, so it was not sent again "
             "(a second create could bill a second video)"
         )
-    return cls(detail, operation=op.description, generation_id=op.generation_id)
+    return cls(detail, operation=op.description, generation_id=op.generation_id, origin=origin)

@@ -1,7 +1,8 @@
 """Downloading a finished video: streamed, constant-memory, resumable.
 
 The decisions (what a Content-Range says, whether an answer is a page rather than a video,
-which headers resume a download) are plain functions; ``Download`` does the I/O.
+which headers resume a download) are plain functions in ``download_rules``; when to try
+again after a failure is ``retry``'s; ``Download`` does the I/O.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ from ..errors import (
 from ..generation import Generation
 from . import protocol
 from .callbacks import call
+from .download_rules import (  # noqa: F401 (re-exported)
+    NOT_VIDEO_TYPES,
+    expected_total,
+    is_not_video,
+    parse_content_range,
+    resume_headers,
+)
 from .redirects import (
     CREDENTIAL_HEADERS,
     describe,
@@ -37,8 +45,15 @@ from .redirects import (
     redirect_location,
     signed_url_expired,
 )
-from .retry import retry_after_exception, retry_after_status
+from .retry import (
+    is_transient_status,
+    is_transient_transport_error,
+    outage_retry_delay,
+    parse_retry_after,
+    retry_after_exception,
+)
 from .sinks import Sink, make_sink
+from .unreachable import connection_detail, origin_of
 
 if TYPE_CHECKING:
     from .async_client import AsyncVideo
@@ -47,61 +62,7 @@ log = logging.getLogger("mql_notebook")
 
 ProgressCallback = Callable[[int, int | None], Any]
 
-# A proxy or captive portal may answer 200 with a page: never save that as the video.
-NOT_VIDEO_TYPES = (
-    "text/html",
-    "application/json",
-    "text/plain",
-    "application/problem+json",
-    "application/xml",  # a storage service's error document
-    "text/xml",
-)
 MAX_LINK_REFRESHES = 3  # fresh signed URLs asked for in a row without a byte arriving
-
-
-# -- decisions (no I/O) ---------------------------------------------------------------------
-
-
-def parse_content_range(value: str) -> tuple[int, int | None]:
-    """(first byte, total size or None) from ``bytes 100-199/2000``."""
-    try:
-        _unit, _, rest = value.partition(" ")
-        span, _, total = rest.partition("/")
-        start = int(span.split("-")[0])
-        return start, (int(total) if total.isdigit() else None)
-    except ValueError:
-        raise DownloadError(f"the server sent an unreadable Content-Range: {value!r}") from None
-
-
-def is_not_video(content_type: str) -> bool:
-    """Whether a 2xx answer of this Content-Type is a page or an error, not the video."""
-    return content_type.split(";")[0].strip().lower() in NOT_VIDEO_TYPES
-
-
-def resume_headers(written: int, etag: str | None) -> dict[str, str]:
-    """Range (and If-Range, so a changed file comes whole) to continue after ``written`` bytes."""
-    if not written:
-        return {}
-    headers = {"Range": f"bytes={written}-"}
-    if etag:
-        headers["If-Range"] = etag
-    return headers
-
-
-def expected_total(
-    status_code: int, headers: Mapping[str, str], written: int, gid: str
-) -> tuple[int | None, bool]:
-    """(the full size of the video or None, whether the sink must start over) from an answer."""
-    if status_code == 206:
-        start, total = parse_content_range(headers.get("content-range", ""))
-        if start != written:
-            raise DownloadError(
-                f"the server resumed at byte {start}, not {written}", generation_id=gid
-            )
-        return total, False
-    length = headers.get("content-length")
-    # A 200 to a Range request: the whole file again, from the start.
-    return (int(length) if length and length.isdigit() else None), bool(written)
 
 
 # -- I/O -------------------------------------------------------------------------------------
@@ -181,6 +142,8 @@ class Download:
         pool = self._client._pools.get()
         self.api_url = pool.build_request("GET", protocol.content_path(video_id)).url
         self.etag: str | None = None
+        self._outage_since: float | None = None  # loop time of the outage's first failure
+        self._outage_failures = 0  # failed tries in a row with no byte arriving
 
     async def run(self) -> None:
         client, sink = self._client, self.sink
@@ -190,9 +153,19 @@ class Download:
         while True:
             if sink.written > progress_mark:  # bytes arrived since the last trouble: fresh budgets
                 attempt = refreshes = fallbacks = 0
+                self._outage_since, self._outage_failures = None, 0
                 progress_mark = sink.written
             try:
                 response, url = await self._follow(source)
+            except httpx.TransportError as exc:
+                # No answer at all (refused, reset, timed out): an outage, ridden out for the
+                # policy's budget in seconds, then the download resumes from what arrived.
+                delay = self._outage_delay(exc) if is_transient_transport_error(exc) else None
+                if delay is None:
+                    raise self._broken_off(exc, source) from exc
+                await asyncio.sleep(delay)
+                continue
+            try:
                 try:
                     if response.is_success:
                         await refuse_non_video(response, self.video_id)
@@ -205,7 +178,8 @@ class Download:
                 finally:
                     await response.aclose()
             except httpx.TransportError as exc:
-                # The connection failed or the body broke off: resume from what arrived.
+                # The body broke off: resume from what arrived (a break with no byte since the
+                # last one counts against the policy's retries).
                 delay = retry_after_exception(
                     client.retry_policy, attempt, exc, idempotent=True, rng=client._rng
                 )
@@ -216,17 +190,11 @@ class Download:
                 await asyncio.sleep(delay)
                 continue
             status, from_api = response.status_code, may_carry_credentials(url, self.api_url)
-            delay = retry_after_status(
-                client.retry_policy,
-                attempt,
-                status,
-                response.headers,
-                idempotent=True,
-                now=time.time(),
-                rng=client._rng,
-            )
-            if delay is not None:
-                attempt += 1
+            if is_transient_status(status):  # 5xx, 408, 429 from the API or storage: an outage
+                retry_after = parse_retry_after(response.headers.get("retry-after"), time.time())
+                delay = self._outage_delay(f"HTTP {status}", retry_after)
+                if delay is None:
+                    raise self._error(url, response, head)
                 await asyncio.sleep(delay)
             elif signed_url_expired(status, head, from_api=from_api):
                 refreshes += 1
@@ -246,15 +214,41 @@ class Download:
             else:
                 raise self._error(url, response, head)
 
+    def _outage_delay(self, cause: object, retry_after: float | None = None) -> float | None:
+        """Seconds until the next try in an outage, or None once its budget is spent."""
+        client = self._client
+        now = asyncio.get_running_loop().time()
+        if self._outage_since is None:
+            self._outage_since = now
+        self._outage_failures += 1
+        delay = outage_retry_delay(
+            client.poll_timing.outage,
+            self._outage_failures,
+            now - self._outage_since,
+            client.retry_policy.download_outage_budget,
+            retry_after,
+            client._rng.random(),
+        )
+        log.debug(
+            "download of %s: %s at %d bytes; %s",
+            self.video_id,
+            cause,
+            self.sink.written,
+            "giving up" if delay is None else f"trying again in {delay:.2f} s",
+        )
+        return delay
+
     def _broken_off(self, exc: httpx.TransportError, source: httpx.URL) -> MQLError:
         """The error once a connection failure or a broken body can no longer be resumed."""
         if not self.sink.written and may_carry_credentials(source, self.api_url):
             # Never reached the API at all: the same error as any other call would give.
             cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+            origin = origin_of(source)
             return cls(
-                str(exc) or type(exc).__name__,
+                connection_detail(exc, origin),
                 operation=f"downloading video {self.video_id}",
                 generation_id=self.gid,
+                origin=origin,
             )
         return DownloadError(
             f"downloading video {self.video_id} broke off at {self.sink.written} bytes and "

@@ -6,7 +6,9 @@ was never made) or the server said it did not process it (429, 503).
 
 Inside a wait, status looks ride out outages instead (``is_transient``, ``outage_delay``):
 a deploy or an overload gives 5-60 s of 502/503 pages or refused connections while the
-job keeps running, so such errors never end a wait before its deadline.
+job keeps running, so such errors never end a wait before its deadline. Downloads ride
+them out the same way, for ``RetryPolicy.download_outage_budget`` seconds
+(``outage_retry_delay``), then resume with Range.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from .._constants import (
+    DEFAULT_DOWNLOAD_OUTAGE_BUDGET,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_OUTAGE_FIRST_DELAY,
@@ -47,6 +50,8 @@ class RetryPolicy:
     base_delay: float = DEFAULT_RETRY_BASE_DELAY
     max_delay: float = DEFAULT_RETRY_MAX_DELAY
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    # Downloads: seconds an outage (no byte arriving, every try failing) is ridden out.
+    download_outage_budget: float = DEFAULT_DOWNLOAD_OUTAGE_BUDGET
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -139,8 +144,36 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, APIError):
-        return error.status_code in (408, 429) or error.status_code >= 500
+        return is_transient_status(error.status_code)
     return False
+
+
+def is_transient_status(status_code: int) -> bool:
+    """408, 429, every 5xx and 529: an answer that a later try may not get."""
+    return status_code in (408, 429) or status_code >= 500
+
+
+def is_transient_transport_error(exc: BaseException) -> bool:
+    """A refused, reset or timed-out connection (an outage), not a request that cannot work."""
+    return isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.UnsupportedProtocol)
+
+
+def outage_retry_delay(
+    timing: OutageTiming,
+    failures: int,
+    elapsed: float,
+    budget: float,
+    retry_after: float | None = None,
+    jitter: float = 0.0,
+) -> float | None:
+    """Seconds before trying again a request that failed ``failures`` times in a row over
+    ``elapsed`` seconds, or None once ``budget`` seconds are spent (then the error stands).
+
+    Spaced as a wait's looks are (``outage_delay``); the last try lands at the budget's end.
+    """
+    if elapsed >= budget:
+        return None
+    return min(outage_delay(timing, failures, retry_after, jitter), budget - elapsed)
 
 
 def outage_delay(

@@ -9,7 +9,8 @@ of the next 15 s fail, then the endpoint is back (the jobs keep running meanwhil
   listens behind the proxy.
 
 Over HTTP: ``POST /_emulator/faults {"outage": {"endpoint": "status", "seconds": 15,
-"kind": "503_html"}}``.
+"kind": "503_html"}}``. The ``storage`` endpoint is the signed-URL origin of
+``LocalServer(storage="redirect")``; ``"*"`` takes every endpoint down.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 OUTAGE_KINDS: tuple[str, ...] = ("503_html", "502", "504", "529", "refused")
-OUTAGE_ENDPOINTS: tuple[str, ...] = ("create", "status", "content")
+OUTAGE_ENDPOINTS: tuple[str, ...] = ("create", "status", "content", "storage")
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Outages:
     def start(
         self, endpoint: str = "status", seconds: float = 15.0, kind: str = "503_html"
     ) -> None:
-        """Fail every request to ``endpoint`` (``"*"``: all three) for ``seconds`` from now."""
+        """Fail every request to ``endpoint`` (``"*"``: all of them) for ``seconds`` from now."""
         if endpoint != "*" and endpoint not in OUTAGE_ENDPOINTS:
             raise ValueError(
                 f"outage endpoint {endpoint!r}: use one of {', '.join(OUTAGE_ENDPOINTS)} or '*'"
