@@ -52,10 +52,17 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         default=DEFAULT_MODEL,
         help=f"model id: documented {', '.join(MODELS)}, or any the gateway routes (e.g. veo-3)",
     )
-    gen.add_argument("--aspect-ratio", default=None, choices=ASPECT_RATIOS)
-    gen.add_argument("--duration", type=int, default=None, choices=DURATIONS, help="seconds")
-    gen.add_argument("--n", type=int, default=None, help=f"number of videos, 1 to {MAX_VARIANTS}")
-    gen.add_argument("--resolution", default=None, choices=RESOLUTIONS)
+    # No argparse choices: the client checks a documented model's values (as in Python,
+    # options.validate_generation_request) and sends another model's to the gateway.
+    gen.add_argument(
+        "--aspect-ratio", metavar="W:H", help=_documented("aspect ratio", ", ".join(ASPECT_RATIOS))
+    )
+    durations = ", ".join(str(d) for d in DURATIONS)
+    gen.add_argument(
+        "--duration", type=int, metavar="SECONDS", help=_documented("seconds", durations)
+    )
+    gen.add_argument("--n", type=int, help=_documented("number of videos", f"1 to {MAX_VARIANTS}"))
+    gen.add_argument("--resolution", help=_documented("resolution", ", ".join(RESOLUTIONS)))
     gen.add_argument(
         "--output",
         "-o",
@@ -99,6 +106,11 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         "--variant", type=int, default=0, help="which video of an n > 1 job (0-based)"
     )
     download.set_defaults(run=run_download)
+
+
+def _documented(what: str, values: str) -> str:
+    """Help text: the documented models' values; another model's are its gateway's to decide."""
+    return f"{what}: {values} for {' and '.join(MODELS)}; another model's, as its gateway allows"
 
 
 def run_client_command(
