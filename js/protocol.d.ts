@@ -14,7 +14,9 @@ export type WidgetStatus = "idle" | "pending" | "processing" | "completed" | "fa
 export interface Choices {
   /** Known models, suggested by the model box; any other id may be typed. */
   models: string[];
+  /** The documented models' aspect ratios, suggested by the aspect box; another model's may be typed. */
   aspect_ratios: string[];
+  /** The documented models' lengths in seconds, suggested by the length box (veo-3's 8 may be typed). */
   durations: number[];
   max_variants: number;
   max_prompt_chars: number;
@@ -43,8 +45,9 @@ export interface InputTraits {
   prompt: string;
   /** Free text: any well-formed model id. */
   model: string;
+  /** Free text, "W:H": the documented models' are checked by the kernel, others by the gateway. */
   aspect_ratio: string;
-  /** Seconds. */
+  /** Whole seconds > 0 (the view sends nothing else); checked as aspect_ratio is. */
   duration: number;
   /** How many videos from one prompt. */
   n: number;

@@ -111,9 +111,15 @@ function render({ model, el }) {
   const modelBox = h("input", { class: "mql-model", type: "text", list: `${uid}-models`, "aria-label": "Model",
     autocomplete: "off", spellcheck: "false", placeholder: "model id" });
   const modelList = h("datalist", { id: `${uid}-models` });
+  // Aspect and length too: another model has values of its own (veo-3: 8 s), so free input
+  // that suggests the documented values; the kernel checks, and the gateway decides.
+  const aspectBox = h("input", { class: "mql-aspect", type: "text", list: `${uid}-aspects`,
+    "aria-label": "Aspect ratio", autocomplete: "off", spellcheck: "false", placeholder: "W:H" });
+  const aspectList = h("datalist", { id: `${uid}-aspects` });
+  const durationBox = h("input", { class: "mql-duration", type: "number", min: "1", step: "1",
+    list: `${uid}-durations`, "aria-label": "Duration in seconds" });
+  const durationList = h("datalist", { id: `${uid}-durations` });
   const selects = {
-    aspect_ratio: h("select", { class: "mql-aspect", "aria-label": "Aspect ratio" }),
-    duration: h("select", { class: "mql-duration", "aria-label": "Duration" }),
     n: h("select", { class: "mql-n", "aria-label": "Number of videos" }),
     resolution: h("select", { class: "mql-resolution", "aria-label": "Resolution" }),
   };
@@ -142,8 +148,8 @@ function render({ model, el }) {
     prompt,
     h("div", { class: "mql-controls" }, [
       h("label", { class: "mql-model-label" }, [h("span", { text: "Model" }), modelBox, modelList]),
-      h("label", {}, [h("span", { text: "Aspect" }), selects.aspect_ratio]),
-      h("label", {}, [h("span", { text: "Length" }), selects.duration]),
+      h("label", {}, [h("span", { text: "Aspect" }), aspectBox, aspectList]),
+      h("label", {}, [h("span", { text: "Length (s)" }), durationBox, durationList]),
       h("label", {}, [h("span", { text: "Videos" }), selects.n]),
       resolutionLabel,
       h("div", { class: "mql-actions" }, [generate, cancel]),
@@ -158,8 +164,8 @@ function render({ model, el }) {
     /** @type {Partial<Choices>} */
     const c = get("choices") ?? {};
     fillOptions(modelList, (c.models ?? []).map((m) => [m, m]));
-    fillOptions(selects.aspect_ratio, (c.aspect_ratios ?? []).map((a) => [a, a]));
-    fillOptions(selects.duration, (c.durations ?? []).map((d) => [String(d), `${d} s`]));
+    fillOptions(aspectList, (c.aspect_ratios ?? []).map((a) => [a, a]));
+    fillOptions(durationList, (c.durations ?? []).map((d) => [String(d), `${d} s`]));
     const max = c.max_variants || 1;
     fillOptions(selects.n, Array.from({ length: max }, (_, i) => [String(i + 1), String(i + 1)]));
     const resolutions = c.resolutions ?? [];
@@ -173,7 +179,11 @@ function render({ model, el }) {
     if (prompt.value !== text) prompt.value = text;
     const id = get("model") ?? "";
     if (modelBox.value !== id) modelBox.value = id; // unequal only when the kernel changed it
-    for (const name of /** @type {const} */ (["aspect_ratio", "duration", "n", "resolution"])) {
+    const ratio = get("aspect_ratio") ?? "";
+    if (aspectBox.value !== ratio) aspectBox.value = ratio;
+    const seconds = get("duration");
+    if (durationBox.valueAsNumber !== seconds) durationBox.value = seconds == null ? "" : String(seconds);
+    for (const name of /** @type {const} */ (["n", "resolution"])) {
       selects[name].value = String(get(name) ?? "");
     }
     renderButtons();
@@ -197,17 +207,25 @@ function render({ model, el }) {
   listen(modelBox, "input", () => setInput("model", modelBox.value));
   listen(modelBox, "change", () => setInput("model", (modelBox.value = modelBox.value.trim()))); // pasted spaces
   listen(modelBox, "keydown", (e) => e.stopPropagation());
-  for (const name of /** @type {const} */ (["aspect_ratio", "resolution"])) {
-    listen(selects[name], "change", () => setInput(name, selects[name].value));
+  listen(aspectBox, "change", () => setInput("aspect_ratio", (aspectBox.value = aspectBox.value.trim())));
+  listen(aspectBox, "keydown", (e) => e.stopPropagation());
+  listen(durationBox, "change", commitDuration);
+  listen(durationBox, "keydown", (e) => e.stopPropagation());
+  /** The typed length if it is whole seconds (the Python trait is an Int); else the kernel's back. */
+  function commitDuration() {
+    const seconds = durationBox.valueAsNumber;
+    if (Number.isInteger(seconds) && seconds > 0) setInput("duration", seconds);
+    else durationBox.value = String(get("duration") ?? "");
   }
-  for (const name of /** @type {const} */ (["duration", "n"])) {
-    listen(selects[name], "change", () => setInput(name, Number(selects[name].value)));
-  }
+  listen(selects.resolution, "change", () => setInput("resolution", selects.resolution.value));
+  listen(selects.n, "change", () => setInput("n", Number(selects.n.value)));
 
   // ---- actions ----
   listen(generate, "click", () => {
     setInput("prompt", prompt.value); // the latest text is in the state before the request
     setInput("model", modelBox.value.trim());
+    setInput("aspect_ratio", aspectBox.value.trim());
+    commitDuration();
     send({ kind: "generate" });
   });
   listen(cancel, "click", () => send({ kind: "cancel" }));

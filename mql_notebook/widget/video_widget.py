@@ -83,9 +83,14 @@ class VideoWidget(anywidget.AnyWidget):
         sync=True
     )
     aspect_ratio = t.Unicode(
-        DEFAULT_ASPECT_RATIO, help="Frame shape: '16:9', '9:16' or '1:1'."
+        DEFAULT_ASPECT_RATIO,
+        help="Frame shape: '16:9', '9:16' or '1:1' for Sora; another model's as its gateway allows.",
     ).tag(sync=True)
-    duration = t.Int(DEFAULT_DURATION, help="Length in seconds: 5, 10, 15 or 20.").tag(sync=True)
+    duration = t.Int(
+        DEFAULT_DURATION,
+        help="Length in whole seconds: 5, 10, 15 or 20 for Sora; another model's (veo-3: 8) "
+        "as its gateway allows.",
+    ).tag(sync=True)
     n = t.Int(
         DEFAULT_VARIANTS, help=f"How many videos to make from the prompt, 1 to {MAX_VARIANTS}."
     ).tag(sync=True)

@@ -182,6 +182,45 @@ def test_two_videos_share_the_widget_width(page: Any) -> None:
     assert shown["index"] == 5 and shown["left"] >= -1 and shown["right"] >= -1, shown
 
 
+def test_another_models_length_and_aspect_are_typed_and_generated(page: Any) -> None:
+    # veo-3 (in the emulator's catalogue) makes 8 s videos: no Sora length, so typed, not chosen.
+    from playwright.sync_api import expect
+
+    widget = page.locator(WIDGET)
+    suggested = "(c) => [...document.querySelector(`.mql-video-widget ${c}`).list.options].map((o) => o.value)"
+    assert page.evaluate(suggested, ".mql-duration") == ["5", "10", "15", "20"]
+    runs_before = int(kernel_run(page, "w.n = 1\nw.prompt = 'A heron lands'\nprint(len(w.runs))"))
+    widget.locator("input.mql-model").fill("veo-3")
+    duration, aspect = widget.locator("input.mql-duration"), widget.locator("input.mql-aspect")
+    duration.fill("8")
+    duration.dispatch_event("change")
+    wait_kernel(page, "w.duration", "8")
+    duration.fill("2.5")  # not whole seconds: the box shows the kernel's value again
+    duration.dispatch_event("change")
+    expect(duration).to_have_value("8")
+    aspect.fill("9:16")
+    aspect.dispatch_event("change")
+    wait_kernel(page, "w.aspect_ratio", "9:16")
+    widget.locator(".mql-generate").click()
+    page.wait_for_selector(
+        f'{WIDGET} .mql-history-entry[data-index="{runs_before}"][aria-current="true"]',
+        timeout=JOB_TIMEOUT,
+    )
+    page.wait_for_selector(
+        f'{WIDGET}[data-status="completed"][data-running="false"] video.mql-video',
+        timeout=JOB_TIMEOUT,
+    )
+    wait_kernel(
+        page,
+        "(w.runs[-1]['model'], w.runs[-1]['duration'], w.runs[-1]['aspect_ratio'])",
+        "('veo-3', 8, '9:16')",
+    )
+    assert widget.locator(".mql-gallery figure").first.get_attribute("data-aspect") == "9:16"
+    kernel_run(page, "w.model, w.duration, w.aspect_ratio = 'sora', 5, '16:9'")
+    expect(duration).to_have_value("5", timeout=10_000)
+    expect(aspect).to_have_value("16:9", timeout=10_000)
+
+
 def test_no_widget_errors_in_the_console(page: Any) -> None:
     errors = [e for e in page.console_errors if "mql" in e.lower() or "anywidget" in e.lower()]
     assert not errors, errors
