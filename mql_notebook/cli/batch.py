@@ -23,9 +23,10 @@ from ..generation import Generation
 from ..library import ENV_LIBRARY, Entry, Library
 from ..library.entry import EMULATOR
 from ..library.library import OFF
-from ..options import ASPECT_RATIOS, DEFAULT_MODEL, DURATIONS, MAX_VARIANTS, RESOLUTIONS
+from ..options import DEFAULT_MODEL
 from .batch_file import BatchFileError, BatchLine, parse_batch
 from .batch_progress import LineResult, StatusDisplay, Tally, summary_lines
+from .option_args import add_generation_options
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -66,10 +67,7 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         default=None,
         help=f"model for lines that name none (default: {DEFAULT_MODEL}; any id the gateway routes)",
     )
-    parser.add_argument("--aspect-ratio", default=None, choices=ASPECT_RATIOS)
-    parser.add_argument("--duration", type=int, default=None, choices=DURATIONS, help="seconds")
-    parser.add_argument("--n", type=int, default=None, help=f"videos per line, 1 to {MAX_VARIANTS}")
-    parser.add_argument("--resolution", default=None, choices=RESOLUTIONS)
+    add_generation_options(parser, "videos per line")  # checked per line, as in Python
     parser.add_argument(
         "--library",
         type=Path,

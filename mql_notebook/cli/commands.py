@@ -25,9 +25,10 @@ from ..errors import (
     WaitTimeoutError,
 )
 from ..generation import Generation
-from ..options import ASPECT_RATIOS, DEFAULT_MODEL, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
+from ..options import DEFAULT_MODEL, MODELS
 from . import local_daemon
 from .messages import error_message, interrupted_message
+from .option_args import add_generation_options
 
 # Exit codes, so scripts can tell failures apart.
 EXIT_OK = 0
@@ -52,17 +53,7 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         default=DEFAULT_MODEL,
         help=f"model id: documented {', '.join(MODELS)}, or any the gateway routes (e.g. veo-3)",
     )
-    # No argparse choices: the client checks a documented model's values (as in Python,
-    # options.validate_generation_request) and sends another model's to the gateway.
-    gen.add_argument(
-        "--aspect-ratio", metavar="W:H", help=_documented("aspect ratio", ", ".join(ASPECT_RATIOS))
-    )
-    durations = ", ".join(str(d) for d in DURATIONS)
-    gen.add_argument(
-        "--duration", type=int, metavar="SECONDS", help=_documented("seconds", durations)
-    )
-    gen.add_argument("--n", type=int, help=_documented("number of videos", f"1 to {MAX_VARIANTS}"))
-    gen.add_argument("--resolution", help=_documented("resolution", ", ".join(RESOLUTIONS)))
+    add_generation_options(gen, "number of videos")
     gen.add_argument(
         "--output",
         "-o",
@@ -106,11 +97,6 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         "--variant", type=int, default=0, help="which video of an n > 1 job (0-based)"
     )
     download.set_defaults(run=run_download)
-
-
-def _documented(what: str, values: str) -> str:
-    """Help text: the documented models' values; another model's are its gateway's to decide."""
-    return f"{what}: {values} for {' and '.join(MODELS)}; another model's, as its gateway allows"
 
 
 def run_client_command(

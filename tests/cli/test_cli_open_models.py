@@ -65,3 +65,16 @@ def test_help_still_lists_the_documented_values(cli: CliRunner, tmp_path: Path) 
     text = " ".join(result.stdout.split())
     for values in ("16:9, 9:16, 1:1", "5, 10, 15, 20", "480p, 720p, 1080p"):
         assert values in text, text
+
+
+def test_batch_takes_another_models_duration_too(cli: CliRunner, tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("A heron lands\n")
+    library = tmp_path / "videos"
+    args = ("batch", str(prompts), "--model", "veo-3", "--duration", "8")
+    result = cli(*args, "--library", str(library), cwd=tmp_path, MQL_BASE_URL="local")
+    assert result.returncode == 0, result.stderr
+    listed = cli("library", "list", "--json", "--library", str(library), cwd=tmp_path)
+    (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert entry["status"] == "completed" and entry["model"] == "veo-3", entry
+    assert entry["options"]["duration"] == 8, entry
