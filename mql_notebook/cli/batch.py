@@ -16,7 +16,7 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from ..errors import ConfigurationError, GenerationFailedError, LibraryError, MQLError
 from ..generation import Generation
@@ -27,6 +27,9 @@ from ..options import DEFAULT_MODEL
 from .batch_file import BatchFileError, BatchLine, parse_batch
 from .batch_progress import LineResult, StatusDisplay, Tally, summary_lines
 from .option_args import add_generation_options
+
+if TYPE_CHECKING:
+    from ..client import AsyncMQL
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -184,9 +187,12 @@ async def _run(
             plan = plan_line(entry)
             if plan in ("already", "failed"):
                 assert entry is not None
-                outcome = "already" if plan == "already" else "failed"
-                message = "" if plan == "already" else (entry.error or entry.status)
-                tally.finish(LineResult(line.number, outcome, entry.id, message), was_running=False)
+                if plan == "already":
+                    known_result = LineResult(line.number, "already", entry.id, "")
+                else:
+                    error = entry.error or entry.status
+                    known_result = LineResult(line.number, "failed", entry.id, error)
+                tally.finish(known_result, was_running=False)
                 return
             async with jobs:
                 tally.start()
@@ -206,7 +212,9 @@ async def _run(
         return tally
 
 
-async def _wait_for(client, line: BatchLine, entry: Entry | None) -> Generation | LineResult:  # type: ignore[no-untyped-def]
+async def _wait_for(
+    client: AsyncMQL, line: BatchLine, entry: Entry | None
+) -> Generation | LineResult:
     """Create (or resume) one line's job and wait for it: its Generation once completed."""
     video = client.video
     generation_id = entry.id if entry is not None else None
@@ -224,8 +232,8 @@ async def _wait_for(client, line: BatchLine, entry: Entry | None) -> Generation 
         return LineResult(line.number, "unfinished", generation_id, str(error), created)
 
 
-async def _download(  # type: ignore[no-untyped-def]
-    client, library: Library, line: BatchLine, generation: Generation, created: bool
+async def _download(
+    client: AsyncMQL, library: Library, line: BatchLine, generation: Generation, created: bool
 ) -> LineResult:
     """Every video of a completed job into the library."""
     try:
