@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,11 +20,10 @@ from .._constants import DEFAULT_LIBRARY_FOLDER as DEFAULT_FOLDER
 from .._constants import ENV_LIBRARY, LEARNED_DURATION_SAMPLES, LIBRARY_STALE_PART_AGE
 from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .._constants import LIBRARY_OFF as OFF
-from ..errors import LibraryError
 from ..status import COMPLETED, PENDING, is_terminal
 from . import files
 from .entry import Entry, entry_from_row, expected_from
-from .schema import connect, patiently
+from .index import IndexedFolder
 
 T = TypeVar("T")
 
@@ -42,7 +40,7 @@ def default_path(environ: dict[str, str] | None = None) -> Path:
     return Path(value if value and value.lower() != OFF else DEFAULT_FOLDER)
 
 
-class Library:
+class Library(IndexedFolder):
     """The product's memory: ``Library(path=None)`` is the folder ``path``, else ``MQL_LIBRARY``,
     else ``./mql-videos``. Inside: ``library.sqlite3`` and one ``<id>.mp4`` (``<id>-2.mp4``...)
     and ``<id>.jpg`` poster per video.
@@ -53,11 +51,7 @@ class Library:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         folder = default_path() if path is None else Path(path)
-        self.path = folder.expanduser().absolute()
-        self.index_path = self.path / INDEX_NAME
-        self._conn: sqlite3.Connection | None = None
-        self._pid: int | None = None
-        self._lock = threading.RLock()
+        super().__init__(folder.expanduser().absolute(), INDEX_NAME)
 
     def __repr__(self) -> str:
         return f"Library({str(self.path)!r})"
@@ -79,61 +73,6 @@ class Library:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    # -- opening -------------------------------------------------------------------
-
-    def open(self) -> Library:
-        """Create the folder and index if missing, check and migrate it (done on first use anyway)."""
-        self._connection()
-        return self
-
-    def close(self) -> None:
-        with self._lock:
-            conn, self._conn = self._conn, None
-            if conn is not None and self._pid == os.getpid():
-                conn.close()
-
-    def _connection(self) -> sqlite3.Connection:
-        with self._lock:
-            if self._conn is None or self._pid != os.getpid():  # a forked child opens its own
-                try:
-                    if self.path.exists() and not self.path.is_dir():
-                        raise LibraryError(
-                            f"the library folder {self.path} is a file, not a folder"
-                        )
-                    self.path.mkdir(parents=True, exist_ok=True)
-                except OSError as error:
-                    raise LibraryError(
-                        f"cannot use the library folder {self.path}: {error.strerror or error}"
-                    ) from error
-                self._conn = connect(self.index_path)
-                self._pid = os.getpid()
-            return self._conn
-
-    def _read(self, what: str, action: Callable[[sqlite3.Connection], T]) -> T:
-        def attempt() -> T:
-            with self._lock:
-                return action(self._connection())
-
-        return patiently(attempt, what=what, index=self.index_path)
-
-    def _write(self, what: str, action: Callable[[sqlite3.Connection], T]) -> T:
-        """One short transaction; IMMEDIATE takes the write lock up front (no upgrade deadlock)."""
-
-        def attempt() -> T:
-            with self._lock:
-                conn = self._connection()
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = action(conn)
-                    conn.execute("COMMIT")
-                    return result
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-
-        return patiently(attempt, what=what, index=self.index_path)
 
     # -- reading -------------------------------------------------------------------
 
