@@ -73,6 +73,8 @@ export interface OutputTraits {
   runs: RunEntry[];
   /** Index in runs of the shown run; -1 before the first run. */
   shown_run: number;
+  /** The library holds older runs than runs lists: "more-history" adds them. */
+  more_history: boolean;
   choices: Choices;
   /** Non-empty while a wait rides out an outage: the last error, as plain text. */
   reconnecting: string;
@@ -94,6 +96,8 @@ export type ViewMessage =
   | { kind: "resume" }
   /** Show entry `index` of runs: its inputs, state and videos. */
   | { kind: "show"; index: number }
+  /** Add older runs of the library to runs (shown when more_history). */
+  | { kind: "more-history" }
   /** Send the shown run's videos (a view that renders, or re-renders after a reload). */
   | { kind: "request-videos" };
 

@@ -17,7 +17,7 @@
 const INPUTS = ["prompt", "model", "aspect_ratio", "duration", "n", "resolution"];
 /** @type {(keyof WidgetTraits)[]} */
 const OUTPUTS = ["status", "running", "progress", "error", "note", "generation_id", "started_at",
-  "finished_at", "resumable", "runs", "shown_run", "reconnecting"];
+  "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting"];
 /** @type {Record<WidgetStatus, string>} */
 const LABELS = { idle: "Ready", pending: "Queued", processing: "Generating", completed: "Completed",
   failed: "Failed", cancelled: "Cancelled" };
@@ -141,7 +141,11 @@ function render({ model, el }) {
   const gallery = h("div", { class: "mql-gallery" });
   const idText = h("code", { class: "mql-id" });
   const historyList = h("ol", { class: "mql-history-list" });
-  const history = h("div", { class: "mql-history" }, [h("span", { class: "mql-history-title", text: "History" }), historyList]);
+  const more = h("button", { class: "mql-history-more", type: "button", text: "Show older runs" });
+  const history = h("div", { class: "mql-history" }, [
+    h("div", { class: "mql-history-head" }, [h("span", { class: "mql-history-title", text: "History" }), more]),
+    historyList,
+  ]);
   const resolutionLabel = h("label", {}, [h("span", { text: "Resolution" }), selects.resolution]);
 
   const root = h("div", { class: "mql-video-widget", "data-status": "idle" }, [
@@ -230,6 +234,7 @@ function render({ model, el }) {
   });
   listen(cancel, "click", () => send({ kind: "cancel" }));
   listen(resume, "click", () => send({ kind: "resume" }));
+  listen(more, "click", () => send({ kind: "more-history" })); // the library's older runs
   listen(historyList, "click", (e) => {
     const button = e.target instanceof Element ? e.target.closest("button[data-index]") : null;
     if (button instanceof HTMLButtonElement && !button.disabled) send({ kind: "show", index: Number(button.dataset.index) });
@@ -310,6 +315,7 @@ function render({ model, el }) {
     const shown = get("shown_run") ?? -1;
     const running = !!get("running");
     history.hidden = runs.length === 0;
+    more.hidden = !get("more_history");
     historyList.replaceChildren(
       ...runs.map((run, i) => {
         const options = [run.model, run.aspect_ratio, `${run.duration} s`, run.resolution, run.n > 1 ? `×${run.n}` : ""]

@@ -1,4 +1,5 @@
-"""The client a widget uses: what it admits, and closing one the widget built itself.
+"""The client a widget uses: what it admits, which library it records into, and closing one
+the widget built itself.
 
 A widget given a client leaves it open (it belongs to the caller); one it built from the
 environment is closed with the widget, once the cancelled poller has unwound.
@@ -9,8 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ConfigurationError
+from ..library import FROM_ENVIRONMENT, LibraryChoice, resolve_library
+
 if TYPE_CHECKING:
     from ..client import AsyncMQL
+    from ..library import Library
 
 _closing: set[asyncio.Task[None]] = set()  # strong references until the closes finish
 
@@ -36,3 +41,15 @@ def extra_models(client: Any) -> tuple[str, ...]:
     """Models a client admits beyond the documented ones (its ``extra_models`` setting)."""
     settings = getattr(client, "settings", None)
     return tuple(getattr(settings, "extra_models", ()) or ())
+
+
+def widget_library(client: Any, library: LibraryChoice) -> Library | None:
+    """The widget's library: a client's own, else the choice, on by default (``Library()``)."""
+    if client is None:
+        return resolve_library(library, on_by_default=True)
+    if library is not FROM_ENVIRONMENT:
+        raise ConfigurationError(
+            "a widget given a client records into the client's library: pass library= to "
+            "MQL(...) / AsyncMQL(...) instead of VideoWidget(...)"
+        )
+    return getattr(client, "library", None)

@@ -16,6 +16,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..client.settings import scrub_key
@@ -77,6 +78,24 @@ class Run:
     finished_at: float | None = None
     resumable: bool = False
     videos: list[bytes] = field(default_factory=list, repr=False)
+    # With a library: the Idempotency-Key this widget sent (how its entry is found before the
+    # server answers), the entry's key, when it was created, and its videos on disk (by
+    # variant, None where not downloaded). A run with its files on disk need not hold bytes.
+    idempotency_key: str = ""
+    library_key: str = ""
+    created_at: float = field(default_factory=time.time)
+    files: tuple[Path | None, ...] = field(default=(), repr=False)
+    from_library: bool = False  # made from an entry, not by this widget: the library knows best
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether every video of the run is in the library's folder (bytes can be dropped)."""
+        return bool(self.files) and all(f is not None for f in self.files)
+
+    @property
+    def video_count(self) -> int:
+        """How many videos the run has, held in memory or on disk."""
+        return max(len(self.videos), sum(f is not None for f in self.files))
 
     @property
     def video(self) -> bytes | None:
@@ -130,7 +149,7 @@ class Run:
             "reconnecting": self.reconnecting,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
-            "variant_count": len(self.videos),
+            "variant_count": self.video_count,
         }
 
 
@@ -160,7 +179,8 @@ async def carry_out(
             on_change(run)
 
         if create:
-            generation = await api.video.create(**run.request)
+            key = run.idempotency_key or None
+            generation = await api.video.create(**run.request, idempotency_key=key)
             run.generation_id = generation.id
             observe(generation)
             # wait() from the Generation: its state was just reported, hear only what changes.
@@ -181,6 +201,7 @@ async def carry_out(
             on_change(run)
             videos.append(await api.video.download(generation, variant=i))
         run.videos, run.status, run.note, run.error = videos, COMPLETED, "", ""
+        await _learn_files(run, api)
     except asyncio.CancelledError:
         outside = not cancel_requested()
         record_end(run, asyncio.CancelledError(), api_key=api_key)
@@ -223,6 +244,21 @@ def error_text(exc: BaseException, api_key: object = None) -> str:
     if not isinstance(exc, MQLError):
         text = f"{type(exc).__name__}: {text}"
     return scrub_key(text, api_key)
+
+
+async def _learn_files(run: Run, api: Any) -> None:
+    """Where the client's library keeps the run's videos (read in a worker thread)."""
+    library = getattr(api, "library", None)
+    if library is None or not run.generation_id:
+        return
+    try:
+        entry = await asyncio.to_thread(library.get, run.generation_id)
+    except Exception:  # an unreadable index: the run keeps its bytes in memory
+        return
+    if entry is not None:
+        run.library_key = entry.key
+        if len(entry.files) >= len(run.videos):
+            run.files = entry.files
 
 
 def _observe(run: Run, generation: Any) -> None:

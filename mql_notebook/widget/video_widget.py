@@ -8,7 +8,7 @@ no trait and is never sent.
 
 State lives in traits (inputs the view edits, outputs only Python writes); events are small
 messages with one discriminating key, ``kind``: generate, cancel, resume, show (with an
-``index``) and request-videos from the view (``_on_view_message``), the video transfer from
+``index``), more-history and request-videos from the view (``_on_view_message``), the video transfer from
 the kernel (transfer.py). The traits and messages are typed in one place, js/protocol.d.ts,
 which the view (js/widget.js) is type-checked against: change both together.
 """
@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets as t
 
+from ..client.protocol import new_idempotency_key
 from ..client.sinks import write_atomically
 from ..errors import InvalidRequestError
+from ..library import FROM_ENVIRONMENT, LibraryChoice
 from ..options import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_DURATION,
@@ -35,10 +37,13 @@ from ..options import (
     form_choices,
 )
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
-from . import frontend, transfer
-from .client_lifecycle import close_when_done, extra_models
+from . import frontend
+from .client_lifecycle import close_when_done, extra_models, widget_library
+from .history import HISTORY_PAGE
+from .history_view import LibraryHistory
 from .run import IDLE, REQUEST_FIELDS, Run, api_key_of, error_text
 from .run_task import RunTask
+from .shown_videos import ShownVideos
 from .static_fallback import DEFAULT_MAX_BYTES, StaticFallback
 
 if TYPE_CHECKING:
@@ -52,12 +57,13 @@ INPUT_TRAITS = REQUEST_FIELDS  # bound two-way to the view's controls
 OUTPUT_TRAITS = (
     *("status", "progress", "error", "note", "reconnecting", "generation_id"),
     *("started_at", "finished_at", "running", "resumable", "variant_count"),
-    *("runs", "shown_run", "choices"),
+    *("runs", "shown_run", "more_history", "choices"),
 )
+
 _BUSY = "a generation is already running in this widget: await w.task or call w.cancel() first"
 
 
-class VideoWidget(anywidget.AnyWidget):
+class VideoWidget(LibraryHistory, anywidget.AnyWidget):
     """Generate a video from a prompt in a notebook cell and play it inline.
 
     >>> w = VideoWidget("a red fox running through snow", duration=5)
@@ -66,7 +72,12 @@ class VideoWidget(anywidget.AnyWidget):
     >>> w.save("fox.mp4")
 
     ``client`` is an ``MQL`` or ``AsyncMQL``; without one the widget builds one from the
-    environment as ``MQL()`` would (``MQL_BASE_URL=local`` uses the local emulator).
+    environment as ``MQL()`` would (``MQL_BASE_URL=local`` uses the local emulator), recording
+    into ``library``: by default ``Library()`` (``MQL_LIBRARY``, else ``./mql-videos``; off with
+    ``MQL_LIBRARY=off``), a folder or a ``Library``, or ``False`` for none. A client passed in
+    keeps its own library. With a library the history strip shows the library's runs (earlier
+    kernels', other widgets'; ``own_runs_only=True`` shows this widget's only), and only the
+    shown run's videos are held in memory: the others are read from disk when shown.
     """
 
     # Set here too: ipywidgets' __del__ calls close() even when __init__ refused its arguments.
@@ -146,6 +157,9 @@ class VideoWidget(anywidget.AnyWidget):
         -1,
         help="The index in runs of the run whose state and videos are shown; -1 before the first run.",
     ).tag(sync=True)
+    more_history = t.Bool(
+        False, help="The library holds older runs than runs shows: 'more-history' loads them."
+    ).tag(sync=True)
     choices = t.Dict(
         help="What the API accepts, offered by the view's controls: models, aspect_ratios, "
         "durations, resolutions, max_variants, max_prompt_chars."
@@ -167,13 +181,19 @@ class VideoWidget(anywidget.AnyWidget):
         n: int = DEFAULT_VARIANTS,
         resolution: str = "",
         client: MQL | AsyncMQL | None = None,
+        library: LibraryChoice = FROM_ENVIRONMENT,
+        own_runs_only: bool = False,
     ) -> None:
         self._client_arg = client
         self._client: AsyncMQL | None = None
+        self._library = widget_library(client, library)
+        self.own_runs_only = bool(own_runs_only)
+        self._history_limit = HISTORY_PAGE
+        self._refreshing: set[asyncio.Task[None]] = set()
         self._runs: list[Run] = []
         self._shown: Run | None = None
+        self._videos = ShownVideos(self)
         self._running: RunTask | None = None  # the current (or last) run's task
-        self._transfer = 0
         models = extra_models(client)
         # Refuse a bad option now rather than at the first Generate; a blank prompt is fine here.
         Run("x", model, aspect_ratio, duration, n, resolution).check(models)
@@ -190,6 +210,7 @@ class VideoWidget(anywidget.AnyWidget):
         )
         self.on_msg(self._on_view_message)
         self._fallback = StaticFallback(f"mql-static-{self.model_id}")  # shown by _ipython_display_
+        self._read_history()  # a bounded read (HISTORY_PAGE rows) of the local index
 
     # ---- Python API ----
 
@@ -199,19 +220,16 @@ class VideoWidget(anywidget.AnyWidget):
         return self._running.task if self._running else None
 
     @property
-    def history(self) -> list[Run]:
-        """Every run of this widget, oldest first, with its videos (the history strip)."""
-        return list(self._runs)
-
-    @property
     def videos(self) -> list[bytes]:
-        """The MP4 bytes of every video of the shown run (empty until it completes)."""
-        return list(self._shown.videos) if self._shown else []
+        """The MP4 bytes of every video of the shown run (empty until it completes); a run
+        from the library is read from disk on first use and held while it is shown."""
+        return list(self._videos.bytes_now())
 
     @property
     def video(self) -> bytes | None:
         """The MP4 bytes of the shown run's first video, or None."""
-        return self._shown.video if self._shown else None
+        videos = self._videos.bytes_now()
+        return videos[0] if videos else None
 
     def generate(self) -> asyncio.Task[Run]:
         """Start a generation with the current prompt and options; returns the poller task.
@@ -247,8 +265,17 @@ class VideoWidget(anywidget.AnyWidget):
         gid = generation_id if generation_id is not None else self.generation_id
         if not isinstance(gid, str) or not gid.strip():
             raise InvalidRequestError("generation_id", gid, "the id of an existing generation")
+        gid = gid.strip()
         known = self._shown if self._shown and self._shown.generation_id == gid else None
-        return self._start(Run.from_inputs(known or self, gid.strip()), create=False)
+        known = known or next(
+            (r for r in self._runs if r.from_library and r.generation_id == gid), None
+        )
+        run = Run.from_inputs(known or self, gid)
+        if known is not None and known.from_library:  # the resume takes that run's place
+            run.created_at, run.library_key = known.created_at, known.library_key
+            self._runs.remove(known)
+            self._restore_inputs(known)  # as show() would: it is that history entry resumed
+        return self._start(run, create=False)
 
     def cancel(self) -> bool:
         """Stop polling (the remote job may still run); False when nothing was running."""
@@ -259,12 +286,16 @@ class VideoWidget(anywidget.AnyWidget):
         if self.running:
             raise RuntimeError("cannot switch to another run while a generation is running")
         run = self._runs[index]
+        self._videos.release(self._shown, keep=run)
         with self.hold_sync():
-            self.prompt, self.model, self.aspect_ratio = run.prompt, run.model, run.aspect_ratio
-            self.duration, self.n, self.resolution = run.duration, run.n, run.resolution
+            self._restore_inputs(run)
             self._display(run)
         self._update_fallback()
         return run
+
+    def _restore_inputs(self, run: Run) -> None:
+        self.prompt, self.model, self.aspect_ratio = run.prompt, run.model, run.aspect_ratio
+        self.duration, self.n, self.resolution = run.duration, run.n, run.resolution
 
     def save(self, path: str | os.PathLike[str], variant: int = 0) -> Path:
         """Write a video of the shown run to ``path``, whole or not at all (a temporary file
@@ -314,6 +345,9 @@ class VideoWidget(anywidget.AnyWidget):
                 self.show(int(content.get("index", -1)))
             elif kind == "request-videos":
                 self._send_videos()
+            elif kind == "more-history":
+                self._history_limit += HISTORY_PAGE
+                self._read_history_soon()
         except InvalidRequestError:
             pass  # generate() already made it state
         except Exception as exc:
@@ -323,13 +357,18 @@ class VideoWidget(anywidget.AnyWidget):
 
     def _async_client(self) -> AsyncMQL:
         if self._client is None:
-            from ..client import as_async_client
+            from ..client import AsyncMQL, as_async_client
 
-            self._client = as_async_client(self._client_arg)
+            given = self._client_arg
+            mine = AsyncMQL(library=self._library or False) if given is None else None
+            self._client = mine or as_async_client(given)
         return self._client
 
     def _start(self, run: Run, *, create: bool) -> asyncio.Task[Run]:
         blank = not run.prompt  # a resume learns its prompt from the server: show it once
+        if create:  # the library's entry is found by it before the server answers
+            run.idempotency_key = new_idempotency_key()
+        self._videos.release(self._shown, keep=run)
 
         def changed(run: Run) -> None:
             if blank and run.prompt and self._shown is run and not self.prompt:
@@ -347,6 +386,7 @@ class VideoWidget(anywidget.AnyWidget):
         )
         self._running = running
         self._runs.append(run)
+        self._runs.sort(key=lambda r: r.created_at)
         with self.hold_sync():
             self.running = True
             self._display(run)
@@ -360,6 +400,7 @@ class VideoWidget(anywidget.AnyWidget):
                 self._send_videos()
         if self._shown is run:
             self._update_fallback()
+        self._read_history_soon()  # other widgets' and kernels' runs since, and this one's files
 
     def _refuse(self, exc: InvalidRequestError) -> None:
         """Show a locally refused request without a run: nothing was sent."""
@@ -387,9 +428,8 @@ class VideoWidget(anywidget.AnyWidget):
             self.reconnecting, self.generation_id = run.reconnecting, run.generation_id
             self.resumable = run.resumable and not self.running
             self.started_at, self.finished_at = run.started_at, run.finished_at
-            self.variant_count = len(run.videos)
+            self.variant_count = run.video_count
 
     def _send_videos(self) -> None:
         if self.comm is not None:  # no view yet: it asks with "request-videos" when it renders
-            self._transfer += 1
-            transfer.send_videos(self.send, self._transfer, self._shown)
+            self._videos.send(self._shown)

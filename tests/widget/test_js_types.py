@@ -125,7 +125,14 @@ def test_the_kernel_messages_are_those_transfer_sends() -> None:
 
 def test_every_view_message_kind_is_handled_by_the_widget() -> None:
     kinds = re.findall(r'\{ kind: "([\w-]+)"', PROTOCOL.split("export type ViewMessage")[1])
-    assert sorted(kinds) == ["cancel", "generate", "request-videos", "resume", "show"]
+    assert sorted(kinds) == [
+        "cancel",
+        "generate",
+        "more-history",
+        "request-videos",
+        "resume",
+        "show",
+    ]
     python = "\n".join(p.read_text() for p in (ROOT / "mql_notebook" / "widget").glob("*.py"))
     for kind in kinds:
         assert f'"{kind}"' in python, f"no Python code handles {kind!r}"

@@ -340,6 +340,7 @@ async def test_history_entries_restore_prompt_options_and_videos(client, emulato
     view_sends(w, "show", index=0)
     assert (w.prompt, w.aspect_ratio, w.n, w.shown_run) == (PROMPT, "9:16", 1, 0)
     assert w.generation_id == first.generation_id and w.videos == first.videos
+    await wait_until(lambda: "video-end" in rec.kinds())  # read from the library in a thread
     assert rec.last_transfer() == first.videos and rec.messages[0][0]["aspect_ratio"] == "9:16"
     w.show(-1)
     assert w.videos == second.videos and w.shown_run == 1 and len(w.videos) == 2

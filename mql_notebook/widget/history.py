@@ -1,0 +1,119 @@
+"""The widget's history on the library: runs from its entries, merged with the widget's own.
+
+The plain decisions (an entry as a ``Run``, which run is which entry, the strip's order) have
+no I/O; ``read_entries`` and ``read_videos`` block (SQLite, files) and are meant for a worker
+thread when the kernel's loop is the caller.
+
+A run of this widget is found in the library by the Idempotency-Key it sent (before the
+server answers) or its generation id; a run from an entry, by the entry's key. So a run is
+one object for as long as the widget lives, and ``w.history[i] is run`` holds across
+refreshes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..library import Entry, Library
+from ..status import COMPLETED, PENDING, PROCESSING, TERMINAL
+from .run import Run
+
+__all__ = ["HISTORY_PAGE", "merge", "read_entries", "read_videos", "run_from_entry"]
+
+#: How many of the library's latest runs the strip shows at first, and how many more each
+#: "more-history" message (or ``load_more_history()``) adds.
+HISTORY_PAGE = 50
+
+EARLIER_NOTE = "Started in an earlier session or elsewhere; Resume polls for it (no new job)."
+UNANSWERED_NOTE = "The server never answered this request; no id to resume."
+NOT_DOWNLOADED_NOTE = "Completed on the server but not downloaded here; Resume downloads it."
+
+
+def read_entries(library: Library, limit: int) -> tuple[list[Entry], bool]:
+    """The latest ``limit`` entries (newest first) and whether there are older ones.
+
+    A library whose index does not exist yet has none (and is not created by looking).
+    """
+    if not library.index_path.exists():
+        return [], False
+    found = library.entries(limit=limit + 1)
+    return found[:limit], len(found) > limit
+
+
+def read_videos(files: Sequence[Path | None]) -> list[bytes]:
+    """The bytes of a run's videos from the library's folder (blocking: a worker thread)."""
+    return [Path(f).read_bytes() for f in files if f is not None]
+
+
+def run_from_entry(entry: Entry) -> Run:
+    """A history run for an entry this widget did not make (an earlier kernel, another widget)."""
+    options = entry.options
+    run = Run(
+        prompt=entry.prompt or "",
+        model=entry.model or "",
+        aspect_ratio=str(options.get("aspect_ratio") or ""),
+        duration=int(options.get("duration") or 0),
+        n=entry.n,
+        resolution=str(options.get("resolution") or ""),
+        started_at=entry.created_at,
+        created_at=entry.created_at,
+        from_library=True,
+    )
+    update_from_entry(run, entry)
+    return run
+
+
+def update_from_entry(run: Run, entry: Entry) -> None:
+    """What the library says now about a run that no poller of this widget is carrying out."""
+    run.library_key = entry.key
+    run.generation_id = entry.id or run.generation_id
+    run.files = entry.files
+    run.error = entry.error or ""
+    run.finished_at = entry.finished_at
+    if entry.status == COMPLETED and not run.on_disk and not run.videos:
+        run.status, run.resumable, run.note = PROCESSING, True, NOT_DOWNLOADED_NOTE
+    elif entry.status in TERMINAL:
+        run.status, run.resumable = entry.status, False
+        if entry.status == COMPLETED:
+            run.note, run.progress = "", 100.0
+    else:  # still running somewhere, or never answered
+        run.status = entry.status if entry.status in (PENDING, PROCESSING) else PENDING
+        run.finished_at = None
+        run.resumable = entry.answered
+        run.note = EARLIER_NOTE if entry.answered else UNANSWERED_NOTE
+
+
+def _finished_elsewhere(entry: Entry) -> bool:
+    return entry.status == COMPLETED and bool(entry.files) and all(entry.files)
+
+
+def merge(own: Iterable[Run], entries: Iterable[Entry], busy: Run | None) -> list[Run]:
+    """The strip, oldest first: a run per entry (reusing the known one) plus the widget's own
+    runs that have no entry (not recorded yet, or too old for the page).
+
+    ``own`` are the runs the widget knows; ``busy`` is the run its poller carries out: the
+    library may lag behind it, so it is never updated from an entry.
+    """
+    known = list(own)
+    by_idem = {r.idempotency_key: r for r in known if r.idempotency_key}
+    by_key = {r.library_key: r for r in known if r.library_key}
+    by_id = {r.generation_id: r for r in known if r.generation_id}
+    result: dict[int, Run] = {}
+    for entry in entries:
+        run = (
+            (entry.idempotency_key and by_idem.get(entry.idempotency_key))
+            or by_key.get(entry.key)
+            or (entry.id and by_id.get(entry.id))
+            or None
+        )
+        if run is None:
+            run = run_from_entry(entry)
+        elif run.from_library or (_finished_elsewhere(entry) and run is not busy):
+            update_from_entry(run, entry)
+        else:  # the widget's own run: it knows best what happened to it (e.g. its cancel)
+            run.library_key = entry.key
+        result.setdefault(id(run), run)
+    for run in known:
+        result.setdefault(id(run), run)
+    return sorted(result.values(), key=lambda r: r.created_at)

@@ -1,0 +1,93 @@
+"""The widget's history strip on the library: reading it, merging it, paging it.
+
+A mixin of ``VideoWidget`` (video_widget.py) over its ``_library``, ``_runs``, ``_shown`` and
+traits; the plain decisions are in history.py. Reads the user asks for (``w.history``,
+``load_more_history()``) block briefly on the local index (one bounded query); those the
+loop makes (after a run, on the view's "more-history") go to a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .history import HISTORY_PAGE, merge, read_entries
+from .run import Run
+
+if TYPE_CHECKING:
+    from ..library import Entry, Library
+
+log = logging.getLogger("mql_notebook")
+
+
+class LibraryHistory:
+    """``history``, ``library``, ``load_more_history()`` and the strip's refresh."""
+
+    _library: Library | None
+    _runs: list[Run]
+    _shown: Run | None
+    _running: Any
+    _history_limit: int
+    _refreshing: set[asyncio.Task[None]]
+    own_runs_only: bool
+    running: bool  # the traits and plumbing of VideoWidget it reads and writes
+    more_history: bool
+    runs: list[dict[str, Any]]
+    shown_run: int
+    hold_sync: Any
+
+    @property
+    def library(self) -> Library | None:
+        """The library the widget's runs are recorded in and its history read from, or None."""
+        return self._library
+
+    @property
+    def history(self) -> list[Run]:
+        """The history strip's runs, oldest first: the library's latest (read now) and this
+        widget's own; only the shown run holds its videos when they are on disk."""
+        self._read_history()
+        return list(self._runs)
+
+    def load_more_history(self, count: int = HISTORY_PAGE) -> list[Run]:
+        """Add ``count`` older runs of the library to the strip (the view's "more-history")."""
+        self._history_limit += max(0, int(count))
+        return self.history
+
+    # ---- the history on the library ----
+
+    def _read_history(self) -> None:
+        """Read the library's latest runs now (a user's call: blocking is theirs to choose)."""
+        if self._library is not None and not self.own_runs_only:
+            self._apply_history(*read_entries(self._library, self._history_limit))
+
+    def _read_history_soon(self) -> None:
+        """The same from the loop: the index is read in a worker thread."""
+        if self._library is None or self.own_runs_only:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return self._read_history()
+        library, limit = self._library, self._history_limit
+
+        async def read() -> None:
+            try:
+                found = await asyncio.to_thread(read_entries, library, limit)
+            except Exception as exc:  # an index another process broke: the strip stays
+                log.warning("the widget could not read the library %s: %s", library.path, exc)
+                return
+            self._apply_history(*found)
+
+        task = loop.create_task(read())
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    def _apply_history(self, entries: list[Entry], more: bool) -> None:
+        busy = self._running.run if self._running and self.running else None
+        self._runs = merge(self._runs, entries, busy)
+        with self.hold_sync():
+            self.more_history = more
+            self.runs = [r.to_json() for r in self._runs]
+            if self._shown is not None:
+                self.shown_run = self._runs.index(self._shown)
