@@ -19,7 +19,7 @@ from ..library import Entry, Library
 from ..status import COMPLETED, PENDING, PROCESSING, TERMINAL
 from .run import Run
 
-__all__ = ["HISTORY_PAGE", "merge", "read_entries", "read_videos", "run_from_entry"]
+__all__ = ["HISTORY_PAGE", "merge", "read_entries", "read_videos", "resumed_run", "run_from_entry"]
 
 #: How many of the library's latest runs the strip shows at first, and how many more each
 #: "more-history" message (or ``load_more_history()``) adds.
@@ -82,6 +82,26 @@ def update_from_entry(run: Run, entry: Entry) -> None:
         run.finished_at = None
         run.resumable = entry.answered
         run.note = EARLIER_NOTE if entry.answered else UNANSWERED_NOTE
+
+
+def resumed_run(
+    runs: Sequence[Run], shown: Run | None, generation_id: str, inputs: object
+) -> tuple[Run, Run | None]:
+    """The run a resume of ``generation_id`` carries out, and the library's run it replaces.
+
+    It takes the prompt and options of the shown run (if that is the job) or of the history's
+    run from the library, else of ``inputs`` (the widget's); a resume of this widget's own run
+    is a new entry in the strip, as before.
+    """
+    known = shown if shown is not None and shown.generation_id == generation_id else None
+    known = known or next(
+        (r for r in runs if r.from_library and r.generation_id == generation_id), None
+    )
+    run = Run.from_inputs(known or inputs, generation_id)
+    if known is None or not known.from_library:
+        return run, None
+    run.created_at, run.library_key = known.created_at, known.library_key
+    return run, known
 
 
 def _finished_elsewhere(entry: Entry) -> bool:

@@ -12,6 +12,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+import traitlets as t
+
 from .history import HISTORY_PAGE, merge, read_entries
 from .run import Run
 
@@ -21,21 +23,32 @@ if TYPE_CHECKING:
 log = logging.getLogger("mql_notebook")
 
 
-class LibraryHistory:
-    """``history``, ``library``, ``load_more_history()`` and the strip's refresh."""
+class LibraryHistory(t.HasTraits):
+    """``history``, ``library``, ``load_more_history()``, the strip's traits and its refresh."""
 
-    _library: Library | None
-    _runs: list[Run]
-    _shown: Run | None
-    _running: Any
-    _history_limit: int
-    _refreshing: set[asyncio.Task[None]]
-    own_runs_only: bool
-    running: bool  # the traits and plumbing of VideoWidget it reads and writes
-    more_history: bool
-    runs: list[dict[str, Any]]
-    shown_run: int
+    runs = t.List(
+        t.Dict(),
+        help="The history strip: one dict per run (prompt, options, status, id, times, variant_count).",
+    ).tag(sync=True)
+    shown_run = t.Int(
+        -1,
+        help="The index in runs of the run whose state and videos are shown; -1 before the first run.",
+    ).tag(sync=True)
+    more_history = t.Bool(
+        False, help="The library holds older runs than runs shows: 'more-history' loads them."
+    ).tag(sync=True)
+
+    _running: Any  # VideoWidget's: the run task, its running trait, ipywidgets' hold_sync
+    running: bool
     hold_sync: Any
+
+    def _init_history(self, library: Library | None, own_runs_only: bool) -> None:
+        self._library = library
+        self.own_runs_only = bool(own_runs_only)
+        self._history_limit = HISTORY_PAGE  # how many of the library's latest runs it shows
+        self._refreshing: set[asyncio.Task[None]] = set()
+        self._runs: list[Run] = []
+        self._shown: Run | None = None
 
     @property
     def library(self) -> Library | None:
@@ -55,6 +68,10 @@ class LibraryHistory:
         return self.history
 
     # ---- the history on the library ----
+
+    def _more_history_asked(self) -> None:
+        self._history_limit += HISTORY_PAGE
+        self._read_history_soon()
 
     def _read_history(self) -> None:
         """Read the library's latest runs now (a user's call: blocking is theirs to choose)."""

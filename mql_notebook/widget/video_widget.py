@@ -38,8 +38,8 @@ from ..options import (
 )
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
 from . import frontend
-from .client_lifecycle import close_when_done, extra_models, widget_library
-from .history import HISTORY_PAGE
+from .client_lifecycle import close_when_done, extra_models, widget_client, widget_library
+from .history import resumed_run
 from .history_view import LibraryHistory
 from .run import IDLE, REQUEST_FIELDS, Run, api_key_of, error_text
 from .run_task import RunTask
@@ -73,11 +73,10 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
 
     ``client`` is an ``MQL`` or ``AsyncMQL``; without one the widget builds one from the
     environment as ``MQL()`` would (``MQL_BASE_URL=local`` uses the local emulator), recording
-    into ``library``: by default ``Library()`` (``MQL_LIBRARY``, else ``./mql-videos``; off with
-    ``MQL_LIBRARY=off``), a folder or a ``Library``, or ``False`` for none. A client passed in
-    keeps its own library. With a library the history strip shows the library's runs (earlier
-    kernels', other widgets'; ``own_runs_only=True`` shows this widget's only), and only the
-    shown run's videos are held in memory: the others are read from disk when shown.
+    into ``library``: ``Library()`` by default (``MQL_LIBRARY``, else ``./mql-videos``), a folder,
+    a ``Library``, or ``False`` (or ``MQL_LIBRARY=off``) for none; a client passed in keeps its
+    own. The strip then shows the library's runs (``own_runs_only=True``: this widget's), and
+    only the shown run's videos stay in memory (history_view.py, shown_videos.py).
     """
 
     # Set here too: ipywidgets' __del__ calls close() even when __init__ refused its arguments.
@@ -149,17 +148,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
     variant_count = t.Int(
         0, help="How many videos of the shown run the kernel holds (w.videos)."
     ).tag(sync=True)
-    runs = t.List(
-        t.Dict(),
-        help="The history strip: one dict per run (prompt, options, status, id, times, variant_count).",
-    ).tag(sync=True)
-    shown_run = t.Int(
-        -1,
-        help="The index in runs of the run whose state and videos are shown; -1 before the first run.",
-    ).tag(sync=True)
-    more_history = t.Bool(
-        False, help="The library holds older runs than runs shows: 'more-history' loads them."
-    ).tag(sync=True)
+    # runs, shown_run and more_history: the history strip's traits, in history_view.py
     choices = t.Dict(
         help="What the API accepts, offered by the view's controls: models, aspect_ratios, "
         "durations, resolutions, max_variants, max_prompt_chars."
@@ -186,12 +175,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
     ) -> None:
         self._client_arg = client
         self._client: AsyncMQL | None = None
-        self._library = widget_library(client, library)
-        self.own_runs_only = bool(own_runs_only)
-        self._history_limit = HISTORY_PAGE
-        self._refreshing: set[asyncio.Task[None]] = set()
-        self._runs: list[Run] = []
-        self._shown: Run | None = None
+        self._init_history(widget_library(client, library), own_runs_only)
         self._videos = ShownVideos(self)
         self._running: RunTask | None = None  # the current (or last) run's task
         models = extra_models(client)
@@ -265,16 +249,10 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         gid = generation_id if generation_id is not None else self.generation_id
         if not isinstance(gid, str) or not gid.strip():
             raise InvalidRequestError("generation_id", gid, "the id of an existing generation")
-        gid = gid.strip()
-        known = self._shown if self._shown and self._shown.generation_id == gid else None
-        known = known or next(
-            (r for r in self._runs if r.from_library and r.generation_id == gid), None
-        )
-        run = Run.from_inputs(known or self, gid)
-        if known is not None and known.from_library:  # the resume takes that run's place
-            run.created_at, run.library_key = known.created_at, known.library_key
-            self._runs.remove(known)
-            self._restore_inputs(known)  # as show() would: it is that history entry resumed
+        run, replaced = resumed_run(self._runs, self._shown, gid.strip(), self)
+        if replaced is not None:  # a run from the library: the resume takes its place
+            self._runs.remove(replaced)
+            self._restore_inputs(replaced)  # as show() would: that history entry, resumed
         return self._start(run, create=False)
 
     def cancel(self) -> bool:
@@ -346,8 +324,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
             elif kind == "request-videos":
                 self._send_videos()
             elif kind == "more-history":
-                self._history_limit += HISTORY_PAGE
-                self._read_history_soon()
+                self._more_history_asked()
         except InvalidRequestError:
             pass  # generate() already made it state
         except Exception as exc:
@@ -357,11 +334,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
 
     def _async_client(self) -> AsyncMQL:
         if self._client is None:
-            from ..client import AsyncMQL, as_async_client
-
-            given = self._client_arg
-            mine = AsyncMQL(library=self._library or False) if given is None else None
-            self._client = mine or as_async_client(given)
+            self._client = widget_client(self._client_arg, self._library)
         return self._client
 
     def _start(self, run: Run, *, create: bool) -> asyncio.Task[Run]:
