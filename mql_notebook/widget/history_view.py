@@ -38,6 +38,10 @@ class LibraryHistory(t.HasTraits):
         False, help="The library holds older runs than runs shows: 'more-history' loads them."
     ).tag(sync=True)
 
+    #: How many of the library's latest runs the strip shows first, and how many more each
+    #: "more-history" (the view's "Show older runs") or ``load_more_history()`` adds.
+    history_page: int = HISTORY_PAGE
+
     _running: Any  # VideoWidget's: the run task, its running trait, ipywidgets' hold_sync
     running: bool
     hold_sync: Any
@@ -45,7 +49,7 @@ class LibraryHistory(t.HasTraits):
     def _init_history(self, library: Library | None, own_runs_only: bool) -> None:
         self._library = library
         self.own_runs_only = bool(own_runs_only)
-        self._history_limit = HISTORY_PAGE  # how many of the library's latest runs it shows
+        self._history_limit = self.history_page  # how many of the library's latest runs it shows
         self._refreshing: set[asyncio.Task[None]] = set()
         self._runs: list[Run] = []
         self._shown: Run | None = None
@@ -62,15 +66,15 @@ class LibraryHistory(t.HasTraits):
         self._read_history()
         return list(self._runs)
 
-    def load_more_history(self, count: int = HISTORY_PAGE) -> list[Run]:
-        """Add ``count`` older runs of the library to the strip (the view's "more-history")."""
-        self._history_limit += max(0, int(count))
+    def load_more_history(self, count: int | None = None) -> list[Run]:
+        """Add ``count`` (by default ``history_page``) older runs of the library to the strip."""
+        self._history_limit += max(0, int(self.history_page if count is None else count))
         return self.history
 
     # ---- the history on the library ----
 
     def _more_history_asked(self) -> None:
-        self._history_limit += HISTORY_PAGE
+        self._history_limit += self.history_page
         self._read_history_soon()
 
     def _read_history(self) -> None:
