@@ -32,9 +32,8 @@ PROMPTS = ["A lighthouse in a storm", "A cat on a piano", "Rain on a tin roof"]
 def kernel(folder: Path, server: LocalServer, **env: str) -> Iterator[Any]:
     """A kernel started in ``folder`` with the emulator's URL and key and the library there."""
     environ = dict(os.environ)
-    environ.update(
-        MQL_BASE_URL=server.url, MQL_API_KEY=KEY, MQL_LIBRARY=str(folder / "mql-videos"), **env
-    )
+    environ.update(MQL_BASE_URL=server.url, MQL_API_KEY=KEY, MQL_LIBRARY=str(folder / "mql-videos"))
+    environ.update(env)
     km = KernelManager(kernel_name="python3")
     km.start_kernel(cwd=str(folder), env=environ)
     kc = km.client()
