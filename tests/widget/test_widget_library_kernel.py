@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from jupyter_client import KernelManager
 
-from mql_notebook import Library
 from mql_notebook.local import LocalServer
 from tests.reliability.test_restart import execute
 
