@@ -4,9 +4,11 @@
 - ``run``: one history entry (``Run``) and ``carry_out``, the plain coroutine that takes it
   from the create to its videos, every failure turned into state;
 - ``run_task``: that coroutine as a cancellable task on the kernel's loop;
+- ``history`` / ``history_view``: the history strip on the library (its runs, paging, resume);
+- ``shown_videos``: only the shown run's videos in memory, the others read from disk;
 - ``transfer``: videos to the view as chunked binary messages;
 - ``static_fallback``: the output a reader without the widget's JavaScript sees;
-- ``client_lifecycle``: closing a client the widget built itself;
+- ``client_lifecycle``: the widget's library and client, closing one it built itself;
 - ``gallery``: ``Gallery``, the library's videos as cards to filter, play and compare.
 """
 

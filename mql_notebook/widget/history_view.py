@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..library import Entry, Library
 
 log = logging.getLogger("mql_notebook")
+HISTORY_TRAITS = ("runs", "shown_run", "more_history")  # outputs: Python writes them
 
 
 class LibraryHistory(t.HasTraits):

@@ -71,6 +71,8 @@ class ShownVideos:
             videos = await asyncio.to_thread(read_videos, run.files)
         except OSError as error:
             self._gone(run, error)
+            if widget._shown is run:
+                self.send(run)  # no files now: clears the view's videos of the run before
             return
         if widget._shown is not run:
             return  # another run was shown meanwhile: do not hold this one's bytes

@@ -2,15 +2,15 @@
 the finished video inline.
 
 ``VideoWidget`` holds the traits, the public methods and the dispatch of the view's messages;
-the run of a generation, its task, the transfer of videos and the static fallback each live in
-a module beside it (see widget/__init__.py). The API key stays in the client object, which is
-no trait and is never sent.
+the run of a generation, its task, the history on the library, the shown run's videos, their
+transfer and the static fallback each live in a module beside it (see widget/__init__.py).
+The API key stays in the client object, which is no trait and is never sent.
 
 State lives in traits (inputs the view edits, outputs only Python writes); events are small
 messages with one discriminating key, ``kind``: generate, cancel, resume, show (with an
-``index``), more-history and request-videos from the view (``_on_view_message``), the video transfer from
-the kernel (transfer.py). The traits and messages are typed in one place, js/protocol.d.ts,
-which the view (js/widget.js) is type-checked against: change both together.
+``index``), more-history and request-videos from the view (``_on_view_message``), the video
+transfer from the kernel (transfer.py). The traits and messages are typed in one place,
+js/protocol.d.ts, which the view (js/widget.js) is type-checked against: change both together.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
 from . import frontend
 from .client_lifecycle import close_when_done, extra_models, widget_client, widget_library
 from .history import resumed_run
-from .history_view import LibraryHistory
+from .history_view import HISTORY_TRAITS, LibraryHistory
 from .run import IDLE, REQUEST_FIELDS, Run, api_key_of, error_text
 from .run_task import RunTask
 from .shown_videos import ShownVideos
@@ -55,9 +55,8 @@ WIDGET_STATUSES = (IDLE, PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED)
 INPUT_TRAITS = REQUEST_FIELDS  # bound two-way to the view's controls
 # Written by Python only: set_state drops the view's updates to these.
 OUTPUT_TRAITS = (
-    *("status", "progress", "error", "note", "reconnecting", "generation_id"),
-    *("started_at", "finished_at", "running", "resumable", "variant_count"),
-    *("runs", "shown_run", "more_history", "choices"),
+    *("status", "progress", "error", "note", "reconnecting", "generation_id", "started_at"),
+    *("finished_at", "running", "resumable", "variant_count", "choices", *HISTORY_TRAITS),
 )
 
 _BUSY = "a generation is already running in this widget: await w.task or call w.cancel() first"
@@ -79,7 +78,8 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
     only the shown run's videos stay in memory (history_view.py, shown_videos.py).
     """
 
-    # Set here too: ipywidgets' __del__ calls close() even when __init__ refused its arguments.
+    # The current (or last) run's task; a class default too, as ipywidgets' __del__ calls
+    # close() even when __init__ refused its arguments.
     _running: RunTask | None = None
 
     _esm = frontend.ESM
@@ -177,7 +177,6 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         self._client: AsyncMQL | None = None
         self._init_history(widget_library(client, library), own_runs_only)
         self._videos = ShownVideos(self)
-        self._running: RunTask | None = None  # the current (or last) run's task
         models = extra_models(client)
         # Refuse a bad option now rather than at the first Generate; a blank prompt is fine here.
         Run("x", model, aspect_ratio, duration, n, resolution).check(models)
@@ -205,15 +204,13 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
 
     @property
     def videos(self) -> list[bytes]:
-        """The MP4 bytes of every video of the shown run (empty until it completes); a run
-        from the library is read from disk on first use and held while it is shown."""
+        """The shown run's MP4 bytes, every variant (read from the library when not held)."""
         return list(self._videos.bytes_now())
 
     @property
     def video(self) -> bytes | None:
         """The MP4 bytes of the shown run's first video, or None."""
-        videos = self._videos.bytes_now()
-        return videos[0] if videos else None
+        return next(iter(self._videos.bytes_now()), None)
 
     def generate(self) -> asyncio.Task[Run]:
         """Start a generation with the current prompt and options; returns the poller task.
@@ -272,8 +269,8 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         return run
 
     def _restore_inputs(self, run: Run) -> None:
-        self.prompt, self.model, self.aspect_ratio = run.prompt, run.model, run.aspect_ratio
-        self.duration, self.n, self.resolution = run.duration, run.n, run.resolution
+        for name in REQUEST_FIELDS:
+            setattr(self, name, getattr(run, name))
 
     def save(self, path: str | os.PathLike[str], variant: int = 0) -> Path:
         """Write a video of the shown run to ``path``, whole or not at all (a temporary file
@@ -339,8 +336,8 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
 
     def _start(self, run: Run, *, create: bool) -> asyncio.Task[Run]:
         blank = not run.prompt  # a resume learns its prompt from the server: show it once
-        if create:  # the library's entry is found by it before the server answers
-            run.idempotency_key = new_idempotency_key()
+        if create:
+            run.idempotency_key = new_idempotency_key()  # finds its library entry before the answer
         self._videos.release(self._shown, keep=run)
 
         def changed(run: Run) -> None:

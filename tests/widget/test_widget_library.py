@@ -197,3 +197,18 @@ async def test_a_run_left_unfinished_elsewhere_offers_resume_without_a_new_creat
     assert posts(emulator) == before, "a resume created a job"
     assert [r.generation_id for r in w.history] == [created.id], "the resume is that entry"
     assert w.history[0] is done and w.runs[0]["status"] == "completed"
+
+
+async def test_a_run_whose_entry_was_deleted_says_so_when_shown(make_client) -> None:
+    w = VideoWidget(PROMPTS[0], client=make_client())
+    first = await w.generate()
+    w.prompt = PROMPTS[1]
+    await w.generate()
+    assert w.library is not None and w.library.delete(first.generation_id)
+    rec = Recorder(w)
+    w.show(0)  # still listed: the strip keeps what it showed
+    await wait_until(lambda: "video-end" in rec.kinds())
+    assert rec.last_transfer() == [] and w.videos == [] and w.variant_count == 0
+    assert "could not be read from the library" in w.note and w.error == ""
+    w.show(1)
+    assert len(w.videos) == 1
