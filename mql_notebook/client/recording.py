@@ -34,7 +34,13 @@ from ..library.entry import (
     options_of,
     origin_of,
 )
-from ..library.files import copy_into, link_or_copy, write_atomically
+from ..library.files import (
+    copy_into,
+    link_or_copy,
+    on_video_thread,
+    read_video,
+    write_atomically,
+)
 from ..library.posters import poster_jpeg_from_file
 from . import protocol
 from .download import ProgressCallback, download_into, variant_id
@@ -190,7 +196,7 @@ class Recorder:
             )
             await self._quietly("a failed download", self.library.record_error, gid, message)
             raise DownloadError(message, generation_id=gid) from error
-        poster = await asyncio.to_thread(self._poster, path, gid, variant)
+        poster = await on_video_thread(self._poster, path, gid, variant)  # see files.py
         await self._quietly(
             "a downloaded file",
             self.library.record_file,
@@ -203,7 +209,7 @@ class Recorder:
             origin=self.origin,
         )
         if dest is None:
-            return await asyncio.to_thread(path.read_bytes)
+            return await read_video(path)
         if isinstance(target, PathSink):
             return await asyncio.to_thread(link_or_copy, path, target.path)
         await asyncio.to_thread(copy_into, path, dest)  # type: ignore[arg-type]

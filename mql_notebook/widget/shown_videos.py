@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ..library.files import read_video
 from . import transfer
 from .history import read_videos
 from .run import Run
@@ -67,8 +68,8 @@ class ShownVideos:
 
     async def _load(self, run: Run) -> None:
         widget = self._widget
-        try:
-            videos = await asyncio.to_thread(read_videos, run.files)
+        try:  # on the library's video thread, so the memory of one video is reused by the next
+            videos = [await read_video(f) for f in run.files if f is not None]
         except OSError as error:
             self._gone(run, error)
             if widget._shown is run:
