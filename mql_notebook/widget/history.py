@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..library import Entry, Library
+from ..options import DEFAULT_ASPECT_RATIO, DEFAULT_DURATION, DEFAULT_MODEL
 from ..status import COMPLETED, PENDING, PROCESSING, TERMINAL
 from .run import Run
 
@@ -47,13 +48,18 @@ def read_videos(files: Sequence[Path | None]) -> list[bytes]:
 
 
 def run_from_entry(entry: Entry) -> Run:
-    """A history run for an entry this widget did not make (an earlier kernel, another widget)."""
+    """A history run for an entry this widget did not make (an earlier kernel, another widget).
+
+    An option the entry does not know (a video downloaded by id) is the widget's default, so
+    that showing the run leaves the controls with a request they can send.
+    """
     options = entry.options
+    duration = options.get("duration")
     run = Run(
         prompt=entry.prompt or "",
-        model=entry.model or "",
-        aspect_ratio=str(options.get("aspect_ratio") or ""),
-        duration=int(options.get("duration") or 0),
+        model=entry.model or DEFAULT_MODEL,
+        aspect_ratio=str(options.get("aspect_ratio") or DEFAULT_ASPECT_RATIO),
+        duration=duration if isinstance(duration, int) and duration > 0 else DEFAULT_DURATION,
         n=entry.n,
         resolution=str(options.get("resolution") or ""),
         started_at=entry.created_at,

@@ -166,6 +166,9 @@ def test_the_strip_shows_the_latest_page_and_more_on_demand(
     w.load_more_history()
     assert [r.prompt for r in w.history] == [f"prompt {i}" for i in range(7)]
     assert not w.more_history
+    w.show(0)  # an entry that knows no options: the controls get the defaults, never blanks
+    assert (w.prompt, w.duration, w.aspect_ratio, w.n) == ("prompt 0", 5, "16:9", 1)
+    assert w.status == "pending" and not w.resumable and "never answered" in w.note
 
 
 async def test_more_history_from_the_view_reads_in_a_thread(
