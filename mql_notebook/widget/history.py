@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
+from ..errors import ConfigurationError
 from ..library import Entry, Library
+from ..library.entry import origin_of
 from ..options import DEFAULT_ASPECT_RATIO, DEFAULT_DURATION, DEFAULT_MODEL
 from ..status import COMPLETED, PENDING, PROCESSING, TERMINAL
 from .run import Run
@@ -73,6 +76,7 @@ def run_from_entry(entry: Entry) -> Run:
 def update_from_entry(run: Run, entry: Entry) -> None:
     """What the library says now about a run that no poller of this widget is carrying out."""
     run.library_key = entry.key
+    run.origin = entry.origin
     run.generation_id = entry.id or run.generation_id
     run.files = entry.files
     run.error = entry.error or ""
@@ -108,6 +112,20 @@ def resumed_run(
         return run, None
     run.created_at, run.library_key = known.created_at, known.library_key
     return run, known
+
+
+def check_origin(run: Run, client: Any) -> None:
+    """Refuse to resume a run of another server with this client (a ``ConfigurationError``):
+    its id means nothing here, and the key must not go there. An in-process emulator of an
+    earlier kernel (``MQL_BASE_URL=local``) is such a server: its jobs ended with it."""
+    recorder = getattr(client, "recorder", None)
+    here = recorder.origin if recorder is not None else origin_of(client.settings.base_url)
+    if run.origin and run.origin != here:
+        raise ConfigurationError(
+            f"this run was made on {run.origin} and this widget's client talks to {here}: "
+            "resume it with a client of that server (an in-process emulator's jobs end with "
+            "the process that ran it)"
+        )
 
 
 def _finished_elsewhere(entry: Entry) -> bool:

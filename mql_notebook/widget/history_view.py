@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import traitlets as t
 
 from .history import HISTORY_PAGE, merge, read_entries
-from .run import Run
+from .run import REQUEST_FIELDS, Run
 
 if TYPE_CHECKING:
     from ..library import Entry, Library
@@ -71,6 +71,11 @@ class LibraryHistory(t.HasTraits):
         """Add ``count`` (by default ``history_page``) older runs of the library to the strip."""
         self._history_limit += max(0, int(self.history_page if count is None else count))
         return self.history
+
+    def _restore_inputs(self, run: Run) -> None:
+        """The widget's inputs from a run of the strip (showing it, or resuming it)."""
+        for name in REQUEST_FIELDS:
+            setattr(self, name, getattr(run, name))
 
     # ---- the history on the library ----
 

@@ -86,6 +86,7 @@ class Run:
     created_at: float = field(default_factory=time.time)
     files: tuple[Path | None, ...] = field(default=(), repr=False)
     from_library: bool = False  # made from an entry, not by this widget: the library knows best
+    origin: str | None = None  # a run from the library: the server its job lives on
 
     @property
     def on_disk(self) -> bool:

@@ -39,7 +39,7 @@ from ..options import (
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
 from . import frontend
 from .client_lifecycle import close_when_done, extra_models, widget_client, widget_library
-from .history import resumed_run
+from .history import check_origin, resumed_run
 from .history_view import HISTORY_TRAITS, LibraryHistory
 from .run import IDLE, REQUEST_FIELDS, Run, api_key_of, error_text
 from .run_task import RunTask
@@ -248,6 +248,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
             raise InvalidRequestError("generation_id", gid, "the id of an existing generation")
         run, replaced = resumed_run(self._runs, self._shown, gid.strip(), self)
         if replaced is not None:  # a run from the library: the resume takes its place
+            check_origin(replaced, self._async_client())
             self._runs.remove(replaced)
             self._restore_inputs(replaced)  # as show() would: that history entry, resumed
         return self._start(run, create=False)
@@ -267,10 +268,6 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
             self._display(run)
         self._update_fallback()
         return run
-
-    def _restore_inputs(self, run: Run) -> None:
-        for name in REQUEST_FIELDS:
-            setattr(self, name, getattr(run, name))
 
     def save(self, path: str | os.PathLike[str], variant: int = 0) -> Path:
         """Write a video of the shown run to ``path``, whole or not at all (a temporary file

@@ -215,3 +215,25 @@ async def test_a_run_whose_entry_was_deleted_says_so_when_shown(make_client) -> 
     assert "could not be read from the library" in w.note and w.error == ""
     w.show(1)
     assert len(w.videos) == 1
+
+
+async def test_a_run_of_another_server_is_not_resumed_with_this_client(
+    make_client, emulator, library_folder: Path
+) -> None:
+    library = Library(library_folder)
+    elsewhere = library.record_request(
+        prompt=PROMPTS[0],
+        model="sora",
+        options={"duration": 5},
+        origin="http://127.0.0.1:9",  # e.g. the in-process emulator of a kernel since gone
+        idempotency_key="gone",
+    )
+    library.record_answer(elsewhere.key, "video_elsewhere", "processing")
+    before = posts(emulator)
+    w = VideoWidget(client=make_client())
+    w.show(0)
+    assert w.resumable
+    view_sends(w, "resume")
+    assert "made on http://127.0.0.1:9" in w.error and not w.running
+    assert emulator.count("GET") == 0 and posts(emulator) == before, "asked the wrong server"
+    assert [r.generation_id for r in w.history] == ["video_elsewhere"]
