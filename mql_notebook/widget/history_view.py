@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets as t
 
-from .history import HISTORY_PAGE, merge, read_entries
+from .history import HISTORY_PAGE, check_origin, merge, read_entries, resumed_run
 from .run import REQUEST_FIELDS, Run
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ class LibraryHistory(t.HasTraits):
     #: "more-history" (the view's "Show older runs") or ``load_more_history()`` adds.
     history_page: int = HISTORY_PAGE
 
+    _async_client: Any
     _running: Any  # VideoWidget's: the run task, its running trait, ipywidgets' hold_sync
     running: bool
     hold_sync: Any
@@ -71,6 +72,14 @@ class LibraryHistory(t.HasTraits):
         """Add ``count`` (by default ``history_page``) older runs of the library to the strip."""
         self._history_limit += max(0, int(self.history_page if count is None else count))
         return self.history
+
+    def _resumed_run(self, generation_id: str) -> tuple[Run, Run | None]:
+        """The run a resume carries out, and the library's run it takes the place of."""
+        run, replaced = resumed_run(self._runs, self._shown, generation_id, self)
+        if replaced is not None:
+            check_origin(replaced, self._async_client())
+            self._restore_inputs(replaced)  # as showing it would: that history entry, resumed
+        return run, replaced
 
     def _restore_inputs(self, run: Run) -> None:
         """The widget's inputs from a run of the strip (showing it, or resuming it)."""

@@ -39,7 +39,6 @@ from ..options import (
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
 from . import frontend
 from .client_lifecycle import close_when_done, extra_models, widget_client, widget_library
-from .history import check_origin, resumed_run
 from .history_view import HISTORY_TRAITS, LibraryHistory
 from .run import IDLE, REQUEST_FIELDS, Run, api_key_of, error_text
 from .run_task import RunTask
@@ -246,12 +245,8 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         gid = generation_id if generation_id is not None else self.generation_id
         if not isinstance(gid, str) or not gid.strip():
             raise InvalidRequestError("generation_id", gid, "the id of an existing generation")
-        run, replaced = resumed_run(self._runs, self._shown, gid.strip(), self)
-        if replaced is not None:  # a run from the library: the resume takes its place
-            check_origin(replaced, self._async_client())
-            self._runs.remove(replaced)
-            self._restore_inputs(replaced)  # as show() would: that history entry, resumed
-        return self._start(run, create=False)
+        run, replaced = self._resumed_run(gid.strip())
+        return self._start(run, create=False, replaces=replaced)
 
     def cancel(self) -> bool:
         """Stop polling (the remote job may still run); False when nothing was running."""
@@ -331,7 +326,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
             self._client = widget_client(self._client_arg, self._library)
         return self._client
 
-    def _start(self, run: Run, *, create: bool) -> asyncio.Task[Run]:
+    def _start(self, run: Run, *, create: bool, replaces: Run | None = None) -> asyncio.Task[Run]:
         blank = not run.prompt  # a resume learns its prompt from the server: show it once
         if create:
             run.idempotency_key = new_idempotency_key()  # finds its library entry before the answer
@@ -352,6 +347,8 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
             name=f"mql-video-widget-{id(self):x}-{len(self._runs) + 1}",
         )
         self._running = running
+        if replaces is not None:  # only now: without a loop, RunTask refused and nothing changed
+            self._runs.remove(replaces)
         self._runs.append(run)
         self._runs.sort(key=lambda r: r.created_at)
         with self.hold_sync():

@@ -237,3 +237,18 @@ async def test_a_run_of_another_server_is_not_resumed_with_this_client(
     assert "made on http://127.0.0.1:9" in w.error and not w.running
     assert emulator.count("GET") == 0 and posts(emulator) == before, "asked the wrong server"
     assert [r.generation_id for r in w.history] == ["video_elsewhere"]
+
+
+def test_a_resume_refused_for_want_of_a_loop_leaves_the_strip_as_it_was(
+    make_client, library_folder: Path
+) -> None:
+    library = Library(library_folder)
+    entry = library.record_request(
+        prompt=PROMPTS[0], model="sora", options={}, origin=None, idempotency_key="k"
+    )
+    library.record_answer(entry.key, "video_unfinished", "processing")
+    w = VideoWidget(client=make_client())
+    run = w.show(0)
+    with pytest.raises(RuntimeError, match="running event loop"):
+        w.reattach()  # a plain script: no loop to poll on
+    assert w.history == [run] and w.shown_run == 0 and w.resumable
