@@ -1,6 +1,6 @@
 """The history strip after a kernel restart, in JupyterLab (Debian's Chromium): runs made before
 the restart are in the new kernel's widget (from the library, ./mql-videos beside the notebook),
-and choosing one plays its video, read from disk.
+"Show older runs" pages in the older ones, and choosing one plays its video, read from disk.
 """
 
 from __future__ import annotations
@@ -47,7 +47,11 @@ def test_the_history_survives_a_kernel_restart_and_plays_from_disk(
 
     write_notebook(
         jupyter.root / "history.ipynb",
-        ["from mql_notebook import VideoWidget\nw = VideoWidget(duration=5)\nw"],
+        [
+            "from mql_notebook import VideoWidget\n"
+            "VideoWidget.history_page = 1  # the strip starts with the latest run\n"
+            "w = VideoWidget(duration=5)\nw"
+        ],
     )
     page = open_notebook(browser, jupyter, "history.ipynb")
     try:
@@ -61,7 +65,12 @@ def test_the_history_survives_a_kernel_restart_and_plays_from_disk(
         jupyter.wait_for_kernel()
         run_all_cells(page)  # the notebook's cell again: a new widget in the new kernel
         assert kernel_run(page, "import os; print(os.getpid())").strip() != pid_before
+        expect(page.locator(ENTRY)).to_have_count(1, timeout=30_000)  # a page of one
+        more = page.locator(f"{WIDGET} .mql-history-more")
+        expect(more).to_be_visible()
+        more.click()
         expect(page.locator(ENTRY)).to_have_count(2, timeout=30_000)
+        expect(more).to_be_hidden()
         prompts = page.locator(f"{ENTRY} .mql-history-prompt").all_inner_texts()
         assert prompts == PROMPTS  # oldest first, as the strip always was
         assert kernel_run(page, "print(sum(bool(r.videos) for r in w.history))").strip() == "0"
