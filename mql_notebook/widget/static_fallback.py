@@ -18,8 +18,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import html
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ..library.posters import poster_jpeg_from_file
 
@@ -66,9 +69,11 @@ def video_html(
     src: str | None = None,
     poster: bool = True,
     label: str = "video",
+    link: str | None = None,
 ) -> str:
     """One video as HTML: ``<video controls>`` with a data URI when ``embed``; else, given ``src`` (a
-    file path relative to the notebook), a ``<video>`` of that file; else its poster and file name."""
+    file path relative to the notebook), a ``<video>`` of that file; else its poster and, given
+    ``link`` (the library's file relative to the notebook), a link to it, or the saved file's name."""
     jpeg = poster_jpeg(video) if poster else None
     poster_uri = _data_uri("image/jpeg", jpeg) if jpeg else None
     if embed or src:
@@ -83,11 +88,13 @@ def video_html(
         parts.append(
             f'<img src="{poster_uri}" alt="{html.escape("First frame of the " + label)}" style="{_MEDIA}">'
         )
-    where = (
-        f"saved as <code>{html.escape(saved_name)}</code>"
-        if saved_name
-        else "not saved yet: <code>w.save(&quot;video.mp4&quot;)</code> writes it"
-    )
+    saved = f"saved as <code>{html.escape(saved_name)}</code>" if saved_name else ""
+    if link:
+        quoted = html.escape(quote(link), quote=True)
+        where = f'open it from the library: <a href="{quoted}">{html.escape(link)}</a>'
+        where += f"; {saved}" if saved else ""
+    else:
+        where = saved or "not saved yet: <code>w.save(&quot;video.mp4&quot;)</code> writes it"
     parts.append(
         f"<div>The video ({_size(len(video))}) is too large to embed in the notebook; {where}.</div>"
     )
@@ -115,8 +122,14 @@ def fallback_html(
     videos: Sequence[bytes] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
     saved_name: str | None = None,
+    files: Sequence[Path | None] = (),
 ) -> str:
-    """The static stand-in for a widget's shown run: a status line, the prompt, and its videos."""
+    """The static stand-in for a widget's shown run: a status line, the prompt, and its videos.
+
+    A video over ``max_bytes`` shows its poster and, when it is in the library (``files``), a
+    link to its file relative to the working directory (the notebook's folder in Jupyter): it
+    works in an HTML export saved beside that folder, and on GitHub when the folder is committed.
+    """
     head = [f"<strong>MQL video</strong> &middot; <span>{html.escape(status)}</span>"]
     if generation_id:
         head.append(f"<code>{html.escape(generation_id)}</code>")
@@ -132,7 +145,11 @@ def fallback_html(
     if videos:
         cells = [
             video_html(
-                v, embed=fit, saved_name=saved_name if i == 0 else None, label=f"video {i + 1}"
+                v,
+                embed=fit,
+                saved_name=saved_name if i == 0 else None,
+                label=f"video {i + 1}",
+                link=None if fit else relative_link(files[i] if i < len(files) else None),
             )
             for i, (v, fit) in enumerate(zip(videos, embedded(videos, max_bytes), strict=True))
         ]
@@ -142,6 +159,17 @@ def fallback_html(
         + "".join(rows)
         + "</div>"
     )
+
+
+def relative_link(path: Path | None, start: str | None = None) -> str | None:
+    """``path`` relative to ``start`` (the working directory), with forward slashes; None without one."""
+    if path is None:
+        return None
+    try:
+        relative = os.path.relpath(path, start or os.getcwd())
+    except ValueError:  # another drive (Windows): only the absolute path can name it
+        return Path(path).as_posix()
+    return Path(relative).as_posix()
 
 
 def grid_html(
@@ -192,6 +220,7 @@ class StaticFallback:
             videos=run.videos,
             max_bytes=max_bytes,
             saved_name=self.saved.get(run),
+            files=getattr(run, "files", ()),
         )
         return {
             "text/html": markup,

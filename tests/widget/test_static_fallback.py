@@ -140,3 +140,39 @@ async def test_the_widget_displays_a_fallback_and_updates_it_by_id(
     )
     await client.aclose()
     w.close()
+
+
+async def test_above_the_cap_it_links_the_library_file_relative_to_the_notebook(
+    server, api_key: str, poll_timing: PollTiming, monkeypatch, tmp_path: Path
+) -> None:
+    """A shared notebook beside its library folder: the link opens the real file."""
+    import IPython.display
+
+    shown: list[dict] = []
+    record = lambda data, raw=False, display_id=None, **kw: shown.append(data)  # noqa: E731
+    monkeypatch.setattr(IPython.display, "display", record)
+    monkeypatch.setattr(IPython.display, "update_display", record)
+    monkeypatch.chdir(tmp_path)  # the notebook's folder, as in Jupyter
+    client = AsyncMQL(
+        api_key=api_key, base_url=server.url, poll_timing=poll_timing, library="mql-videos"
+    )
+    w = VideoWidget("A lighthouse at dusk <b>", duration=5, client=client)
+    w.static_fallback_max_bytes = 0
+    w._ipython_display_()
+    run = await w.generate()
+    assert run.status == "completed"
+    markup = shown[-1]["text/html"]
+    assert "<video" not in markup and '<img src="data:image/jpeg;base64,' in markup
+    links = re.findall(r'<a href="([^"]+)">', markup)
+    assert len(links) == 1 and links[0].startswith("mql-videos/")
+    assert (tmp_path / links[0]).read_bytes() == w.video  # the link opens the exact video
+    await client.aclose()
+
+
+def test_a_linked_file_name_is_quoted_and_escaped(videos, tmp_path: Path) -> None:
+    odd = tmp_path / 'a "b" <c>.mp4'
+    markup = fallback_html(
+        prompt="p", status="completed", videos=videos[:1], max_bytes=0, files=[odd]
+    )
+    href = re.findall(r'<a href="([^"]+)">', markup)
+    assert href and "<c>" not in markup and '"b"' not in href[0]
