@@ -140,8 +140,14 @@ def measure(repeat: int) -> dict[str, list[dict]]:
     results: dict[str, list[dict]] = {name: [] for name in CONTENDERS}
     try:
         with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
-            for _ in range(repeat):
-                for name, kind in CONTENDERS.items():  # interleaved: drifting load hits all alike
+            names = list(CONTENDERS)
+            for round_ in range(repeat):
+                # Interleaved (drifting load hits all alike), and each round starts one
+                # contender later, so that none always follows the same neighbour (the fsync
+                # run's writeback, a 600 MB bytes run's freed memory).
+                shift = round_ % len(names)
+                for name in names[shift:] + names[:shift]:
+                    kind = CONTENDERS[name]
                     dest = str(Path(tmp) / f"{kind}.mp4")
                     out = subprocess.run(
                         [sys.executable, "-m", "bench.download_bench", "--worker", kind, url, dest],
@@ -162,7 +168,7 @@ def measure(repeat: int) -> dict[str, list[dict]]:
 
 
 def section(quick: bool) -> str:
-    repeat = 2 if quick else 5
+    repeat = 3 if quick else 9
     print(f"download: 300 MB x {len(CONTENDERS)} contenders x {repeat} ...", flush=True)
     results = measure(repeat)
 
@@ -182,36 +188,60 @@ def section(quick: bool) -> str:
 
     limit = results["httpx stream to file (the limit)"]
     anchor, anchor_best = speed(limit), best(limit)
+
+    def paired(rows):
+        """Median over rounds of (this run's speed / the limit's run in the same round)."""
+        pairs = [
+            (a["bytes"] / a["seconds"]) / (b["bytes"] / b["seconds"])
+            for a, b in zip(rows, limit, strict=False)
+            if "error" not in a and "error" not in b
+        ]
+        return statistics.median(pairs) if pairs else float("nan")
+
     out = [
         "## 2. Download: 300 MB",
         "",
         f"A {SIZE / 1e6:.0f} MB video from `bench/fakeapi.py` in its own process; each download in a fresh",
-        f"subprocess, {repeat} time(s) each, interleaved. Peak growth = highest RSS (sampled every 2 ms)",
-        "minus RSS just before the download, worst run; speed = median. Anchor: a bare `httpx` stream",
-        "(`iter_raw`) written to a file, no fsync.",
+        f"subprocess, {repeat} time(s) each, interleaved (one round = every contender once, each round",
+        "starting one contender later). Peak",
+        "growth = the kernel's peak-RSS mark (VmHWM, reset just before the download) minus RSS just",
+        "before it, worst run; speed = median. Anchor: a bare sync `httpx` stream (`iter_raw`) written",
+        "to a file, no fsync. *Paired* = median over rounds of the speed divided by the anchor's in",
+        "the same round (robust to the load drifting between rounds on a shared machine); from",
+        "one run to the next on this shared machine it still moves by about a tenth.",
         "",
-        "| contender | MB/s (median) | vs bare httpx | MB/s (best) | best vs best | peak RSS growth, MiB (max) |",
-        "|---|---|---|---|---|---|",
+        "| contender | MB/s (median) | vs bare httpx | paired vs bare httpx | MB/s (best) | best vs best | peak RSS growth, MiB (max) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, rows in results.items():
         errors = [r["error"] for r in rows if "error" in r]
         err = f" (error: {errors[0]})" if errors else ""
         out.append(
-            f"| {name}{err} | {speed(rows):.0f} | {speed(rows) / anchor:.2f}x | {best(rows):.0f} | "
+            f"| {name}{err} | {speed(rows):.0f} | {speed(rows) / anchor:.2f}x | {paired(rows):.2f}x | "
+            f"{best(rows):.0f} | "
             f"{best(rows) / anchor_best:.2f}x | {growth(rows):.1f} |"
         )
     ours = results["mql_notebook download(dest=path)"]
-    g, r = growth(ours), speed(ours) / anchor
+    g, r, p = growth(ours), speed(ours) / anchor, paired(ours)
+    # The verdict goes by the paired ratio: on a shared machine the load drifts from round
+    # to round, and a ratio taken within one round cancels that (farm-bench --vs does the same).
+    fast, lean = p >= 0.95, g < 16
     out += [
         "",
-        f"**Target (issue 3)**: to a file, peak growth < 32 MB: {'met' if g < 30.5 else 'NOT met'} ({g:.1f} MiB); "
-        f">= 0.9x bare httpx: {'met' if r >= 0.9 else 'NOT met'} ({r:.2f}x median, "
-        f"{best(ours) / anchor_best:.2f}x best against best). Why: the client is async, and an "
-        "`httpx.AsyncClient` stream with none of our code already runs at the ratio shown in its row: httpcore's "
-        "async connection reads 64 KiB per `read()`, each one a trip through asyncio and anyio (about 4,600 for "
-        "300 MB). Measured by hand on this machine: raising httpcore's `AsyncHTTP11Connection.READ_NUM_BYTES` to "
-        "1 MiB brought our download to the sync stream's speed, but a library must not patch httpcore for its "
-        "users' whole process.",
+        f"**Target 3 (issue 14)**, to a file: at least 0.95x the bare sync stream -> "
+        f"{'met' if fast else 'NOT met'} ({p:.2f}x paired; {r:.2f}x median against median, "
+        f"{best(ours) / anchor_best:.2f}x best against best); under +16 MiB peak -> "
+        f"{'met' if lean else 'NOT met'} ({g:.1f} MiB). How: a download to a path runs on a sync "
+        "`httpx.Client` stream in a worker thread that writes the file itself "
+        "(`mql_notebook/client/fetch.py`); the event loop only awaits it. The decisions "
+        "(redirects, resume with Range, fresh signed links, the size cap) are the same code as "
+        "for the async path. No process-wide patch of httpcore. `download()` to bytes takes the "
+        "same thread (its peak is the video twice: the chunks and the `bytes` handed back; "
+        "metriqual's client, unlike ours, builds its connection pool, about 25 ms of SSL set-up "
+        "here, in `MQL()`, before the timer starts). A "
+        "caller's file object still streams on the loop (`httpx.AsyncClient`; the object may "
+        "not be thread-safe), at about the async row's speed: httpcore's async connection "
+        "reads 64 KiB per `read()`, each a trip through asyncio and anyio.",
     ]
     return "\n".join(out)
 

@@ -218,6 +218,42 @@ def plot_timeline(result: dict, path) -> None:
     plt.close(fig)
 
 
+def plot_tradeoff(result: dict, path) -> None:
+    """Lateness against status requests, one dot per job and contender; medians as crosses."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    ax.fill_between(
+        [0, 5.5], -0.1, 0.2, color="#2a2", alpha=0.12, label="target 1 (<= 0.2 s, <= 5)"
+    )
+    markers = "osD^"
+    for k, name in enumerate(CONTENDERS):
+        ok = [r for r in result["runs"][name] if not r.error]
+        if not ok:
+            continue
+        xs = [len(r.requests) + (k - 1.5) * 0.08 for r in ok]  # nudged apart where they overlap
+        ys = [r.delay for r in ok]
+        s = result["summary"][name]
+        ax.scatter(xs, ys, marker=markers[k], s=36, alpha=0.75, label=name)
+        ax.scatter(
+            [s["requests_median"]], [s["delay_median"]], marker="x", s=80, color="black", zorder=3
+        )
+    ax.set_xlabel("status requests for the job")
+    ax.set_ylabel("late, s (noticed minus completed)")
+    ax.set_xlim(0, None)
+    ax.set_ylim(-0.1, None)
+    ax.set_title(
+        f"{result['jobs']} steady jobs of about {result['seconds']} s each (x: median per contender)"
+    )
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 if __name__ == "__main__":
     import sys
 

@@ -1,7 +1,8 @@
 """mql-notebook: generate videos with the Metriqual (Sora) API from a notebook."""
 
+from typing import TYPE_CHECKING
+
 from ._version import __version__
-from .client import MQL, AsyncMQL, PollTiming, RetryPolicy
 from .errors import (
     APIConnectionError,
     APIError,
@@ -24,8 +25,12 @@ from .errors import (
     WaitTimeoutError,
 )
 from .generation import Generation
-from .library import Entry, Library
 from .options import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time these load on first use
+    from .client import MQL, AsyncMQL, PollTiming, RetryPolicy
+    from .library import Entry, Library
+    from .widget import Gallery, VideoWidget
 
 __all__ = [
     "ASPECT_RATIOS",
@@ -65,15 +70,32 @@ __all__ = [
 ]
 
 
+# Names loaded on first use, with the module that holds each. The client pulls in httpx and
+# asyncio, the library sqlite3, the widget anywidget and ipywidgets: `import mql_notebook`
+# (for the errors, the options, a version check) stays light, and `from mql_notebook import
+# MQL` loads only what the client needs.
+_LAZY = {
+    "MQL": ".client",
+    "AsyncMQL": ".client",
+    "PollTiming": ".client.poller",
+    "RetryPolicy": ".client.retry",
+    "VideoWidget": ".widget",
+    "Gallery": ".widget",
+    "Library": ".library",
+    "Entry": ".library",
+}
+
+
 def __getattr__(name: str) -> object:
-    # The widget pulls in anywidget and ipywidgets: loaded on first use, so that
-    # scripts using only the client import fast.
-    if name == "VideoWidget":
-        from .widget import VideoWidget
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mql_notebook' has no attribute {name!r}")
+    from importlib import import_module
 
-        return VideoWidget
-    if name == "Gallery":
-        from .widget import Gallery
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
 
-        return Gallery
-    raise AttributeError(f"module 'mql_notebook' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -28,10 +28,8 @@ from ..library import FROM_ENVIRONMENT, LibraryChoice, resolve_library
 from ..options import DEFAULT_MODEL, validate_generation_request
 from . import protocol
 from .callbacks import call
-from .download import download_video
-from .loops import PoolPerLoop
+from .loops import PoolPerLoop, ThreadedPool
 from .poller import PollTiming, poll_until_done
-from .recording import Recorder
 from .retry import RetryPolicy, request_was_sent, retry_after_exception, retry_after_status
 from .settings import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -44,6 +42,7 @@ from .settings import (
 from .unreachable import connection_detail, origin_of
 
 if TYPE_CHECKING:
+    from .recording import Recorder
     from .resume import Resumed
 
 log = logging.getLogger("mql_notebook")
@@ -108,11 +107,16 @@ class AsyncMQL:
         self._transport = transport
         self._rng = random.Random()
         self._pools = PoolPerLoop(self._new_pool)
+        self._threaded = ThreadedPool(self._new_threaded_pool)  # downloads to a path (fetch.py)
         self.video = AsyncVideo(self)
         # The library records every generation (client/recording.py): a Library, a folder, True
         # for the default one; unset, only when MQL_LIBRARY is set.
         self.library = resolve_library(library)
-        self.recorder = Recorder(self.library, self.settings) if self.library else None
+        self.recorder: Recorder | None = None
+        if self.library:
+            from .recording import Recorder  # with the download machinery: loaded when used
+
+            self.recorder = Recorder(self.library, self.settings)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -140,6 +144,7 @@ class AsyncMQL:
 
     async def aclose(self) -> None:
         await self._pools.aclose_current()
+        self._threaded.close()
 
     def _new_pool(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -147,6 +152,14 @@ class AsyncMQL:
             headers=protocol.auth_headers(self.settings.api_key),
             timeout=self.settings.timeout,
             transport=self._transport,
+            follow_redirects=False,
+        )
+
+    def _new_threaded_pool(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.settings.base_url,
+            headers=protocol.auth_headers(self.settings.api_key),
+            timeout=self.settings.timeout,
             follow_redirects=False,
         )
 
@@ -357,6 +370,8 @@ class AsyncVideo:
             return await self._client.recorder.download(
                 self, generation_id, dest, variant, on_progress
             )
+        from .download import download_video  # loaded on the first download: a lighter import
+
         return await download_video(self, generation_id, dest, variant, on_progress)
 
     async def create_and_wait(

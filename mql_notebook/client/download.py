@@ -28,7 +28,6 @@ from ..errors import (
 )
 from ..generation import Generation
 from . import protocol
-from .callbacks import call
 from .download_rules import (  # noqa: F401 (re-exported)
     NOT_VIDEO_TYPES,
     expected_total,
@@ -36,8 +35,8 @@ from .download_rules import (  # noqa: F401 (re-exported)
     parse_content_range,
     resume_headers,
 )
+from .fetch import LoopFetch, ThreadFetch
 from .redirects import (
-    CREDENTIAL_HEADERS,
     describe,
     fallback_url,
     may_carry_credentials,
@@ -52,7 +51,7 @@ from .retry import (
     parse_retry_after,
     retry_after_exception,
 )
-from .sinks import Sink, make_sink
+from .sinks import BytesSink, PathSink, Sink, make_sink
 from .unreachable import connection_detail, origin_of
 
 if TYPE_CHECKING:
@@ -139,8 +138,14 @@ class Download:
         self.gid = protocol.id_of(generation)
         self.sink = sink
         self.on_progress = on_progress
-        pool = self._client._pools.get()
-        self.api_url = pool.build_request("GET", protocol.content_path(video_id)).url
+        # A path or bytes are written by a worker thread on a sync stream (fetch.py says why);
+        # a custom transport= is async-only, so it keeps every request on the loop.
+        self._fetch: LoopFetch | ThreadFetch
+        if isinstance(sink, (PathSink, BytesSink)) and self._client._transport is None:
+            self._fetch = ThreadFetch(self._client._threaded.get())
+        else:
+            self._fetch = LoopFetch(self._client._pools.get())
+        self.api_url = self._fetch.url_of(protocol.content_path(video_id))
         self.etag: str | None = None
         self._outage_since: float | None = None  # loop time of the outage's first failure
         self._outage_failures = 0  # failed tries in a row with no byte arriving
@@ -168,15 +173,15 @@ class Download:
             try:
                 try:
                     if response.is_success:
-                        await refuse_non_video(response, self.video_id)
+                        await self._refuse_non_video(response)
                         source = url  # a break from here on resumes at storage, not the API
                         self.etag = response.headers.get("etag") or self.etag
                         if await self._body(response):
                             return
                         continue
-                    head = await read_head(response)
+                    head = await self._fetch.read_head(response)
                 finally:
-                    await response.aclose()
+                    await self._fetch.close(response)
             except httpx.TransportError as exc:
                 # The body broke off: resume from what arrived (a break with no byte since the
                 # last one counts against the policy's retries).
@@ -266,11 +271,12 @@ class Download:
                 location = redirect_location(response.status_code, response.headers)
                 if location is None:
                     return response, url
-                await read_head(response)  # a redirect's small body: the connection stays usable
-                await response.aclose()
+                # A redirect's small body, read so that the connection stays usable.
+                await self._fetch.read_head(response)
+                await self._fetch.close(response)
                 url = next_hop(url, location, visited)
             except DownloadError as err:
-                await response.aclose()
+                await self._fetch.close(response)
                 raise DownloadError(
                     f"downloading video {self.video_id}: {err}", generation_id=self.gid
                 ) from None
@@ -278,14 +284,11 @@ class Download:
             log.debug("download of %s redirected to %s", self.video_id, describe(url))
 
     async def _get(self, url: httpx.URL) -> httpx.Response:
-        pool = self._client._pools.get()
-        # identity: the bytes are saved as they come (aiter_raw), so they must not be compressed.
+        # identity: the bytes are saved as they come (raw), so they must not be compressed.
         headers = {"Accept-Encoding": "identity", **resume_headers(self.sink.written, self.etag)}
-        request = pool.build_request("GET", url, headers=headers)
-        if not may_carry_credentials(url, self.api_url):
-            for name in CREDENTIAL_HEADERS:  # the key never leaves for another origin
-                request.headers.pop(name, None)
-        return await pool.send(request, stream=True, follow_redirects=False)
+        credentials = may_carry_credentials(url, self.api_url)
+        response: httpx.Response = await self._fetch.get(url, headers, credentials=credentials)
+        return response
 
     async def _fallback_url(self, *, fresh: bool) -> httpx.URL | None:
         """The completed generation's ``download_url`` (for this video), when it names another place."""
@@ -310,21 +313,21 @@ class Download:
                 generation_id=gid,
             )
         ceiling = limit if total is None else min(limit, total)
-        on_progress = self.on_progress
-        # The hot loop (thousands of chunks): no await unless there is work for it.
-        async for chunk in response.aiter_raw():
-            if sink.append(chunk):
-                await sink.drain()
-            if sink.written > ceiling:
-                raise DownloadTooLargeError(
-                    f"video {video_id} sent more bytes than announced or allowed ({sink.written})",
-                    generation_id=gid,
-                )
-            if on_progress is not None:
-                await call(on_progress, sink.written, total)
+        await self._fetch.body(response, sink, total, ceiling, (video_id, gid), self.on_progress)
         if total is None or sink.written == total:
             return True
         raise httpx.RemoteProtocolError(f"body ended at {sink.written} of {total} bytes")
+
+    async def _refuse_non_video(self, response: httpx.Response) -> None:
+        """A proxy or captive portal may answer 200 with a page: never save that as the video."""
+        content_type = response.headers.get("content-type", "")
+        if is_not_video(content_type):
+            head = await self._fetch.read_head(response)
+            raise InvalidResponseError(
+                f"downloading video {self.video_id}: the server answered {response.status_code} "
+                f"with {protocol.summarize_body(head)} "
+                f"({content_type.split(';')[0].strip().lower()}) instead of a video; nothing was saved"
+            )
 
     def _error(self, url: httpx.URL, response: httpx.Response, head: bytes) -> MQLError:
         if may_carry_credentials(url, self.api_url):  # the API's own answer: its typed error
@@ -358,28 +361,3 @@ def download_url_of(generation: Generation, video_id: str) -> object:
         if isinstance(entry, Mapping) and entry.get("id") == video_id:
             return entry.get("download_url")
     return None
-
-
-async def read_head(response: httpx.Response, limit: int = 64 * 1024) -> bytes:
-    """The start of a body, enough to describe it; the rest is not wanted."""
-    try:
-        return response.content[:limit]  # already read (e.g. by a test transport)
-    except httpx.ResponseNotRead:
-        pass
-    head = b""
-    async for chunk in response.aiter_raw():
-        head += chunk
-        if len(head) >= limit:
-            break
-    return head
-
-
-async def refuse_non_video(response: httpx.Response, video_id: str) -> None:
-    content_type = response.headers.get("content-type", "")
-    if is_not_video(content_type):
-        head = await read_head(response)
-        raise InvalidResponseError(
-            f"downloading video {video_id}: the server answered {response.status_code} with "
-            f"{protocol.summarize_body(head)} ({content_type.split(';')[0].strip().lower()}) "
-            "instead of a video; nothing was saved"
-        )

@@ -100,3 +100,24 @@ class PoolPerLoop:
                 runner.run(pool.aclose())
             elif not loop.is_running():
                 loop.run_until_complete(pool.aclose())
+
+
+class ThreadedPool:
+    """The sync ``httpx.Client`` that threaded downloads share (client/fetch.py), made on first use."""
+
+    def __init__(self, factory: Callable[[], httpx.Client]) -> None:
+        self._factory = factory
+        self._pool: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> httpx.Client:
+        with self._lock:
+            if self._pool is None or self._pool.is_closed:
+                self._pool = self._factory()
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()

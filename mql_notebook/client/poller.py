@@ -31,16 +31,27 @@ class PollTiming:
     )
     min_interval: float = 0.25
     max_interval: float = 5.0  # without progress to go by, a finished job is noticed within this
-    backoff: float = 1.6  # growth of the interval while nothing changes
-    elapsed_fraction: float = 0.6  # ... and within this share of the time already spent
-    aim_past_estimate: float = 0.05  # look this long after the predicted completion
+    backoff: float = 3.5  # growth of the interval while nothing changes
+    elapsed_fraction: float = 2.5  # ... and at most this many times the time already spent
+    aim_past_estimate: float = 0.12  # look this long after the predicted completion
     near: float = 3.0  # within this many seconds of the predicted completion, go straight to it
+    first_progress_span: float = (
+        3.0  # after the first progress, look again this many elapsed times later
+    )
+    trusted_error: float = 0.12  # a prediction this precise (s) is acted on at once, however far
     outage: OutageTiming = field(default_factory=OutageTiming)  # looks while the server is down
 
 
 @dataclass
 class PollPlanner:
-    """Feed it each observation; it answers how long to wait before the next look."""
+    """Feed it each observation; it answers how long to wait before the next look.
+
+    The plan for a job with steady progress, in four or five looks: one soon after the
+    create (instant failures, short jobs); looks further apart while it is pending; at the
+    first progress, one look a few elapsed times later (never past the latest the job can
+    end, from the slowest rate progress can have had); from those two readings, far apart,
+    the completion time, and one look just after it.
+    """
 
     timing: PollTiming = field(default_factory=PollTiming)
     started: float = 0.0
@@ -48,6 +59,7 @@ class PollPlanner:
     # (time, progress) of each look that saw progress move, after the last look before the first move.
     _moves_seen: list[tuple[float, float]] = field(default_factory=list)
     _last_progress_look: tuple[float, float] | None = None
+    _last_zero_look: float | None = None  # the last look that saw no progress at all
     _RATE_WINDOW = 5
     _last_seen: tuple[str, float | None] | None = None
 
@@ -60,15 +72,7 @@ class PollPlanner:
     ) -> float:
         t = self.timing
         changed = self._last_seen != (status, progress)
-        if progress is not None:
-            previous = self._last_progress_look
-            if previous is not None and progress != previous[1]:
-                # The move happened after the last look that still saw the old value: rate from there.
-                if not self._moves_seen:
-                    self._moves_seen.append(previous)
-                self._moves_seen.append((now, progress))
-                del self._moves_seen[: -self._RATE_WINDOW]
-            self._last_progress_look = (now, progress)
+        self._observe(now, progress)
         self._last_seen = (status, progress)
 
         estimate = self.predicted_completion()
@@ -79,7 +83,7 @@ class PollPlanner:
             estimate = None
         if estimate is not None:
             remaining = estimate - now
-            if remaining <= t.near:
+            if remaining <= t.near or self.estimate_error() <= t.trusted_error:
                 delay = max(remaining + t.aim_past_estimate, t.min_interval)
             elif self._rate_is_steady():
                 delay = min(remaining * 0.7, t.max_interval * 2)
@@ -89,6 +93,16 @@ class PollPlanner:
                 (ta, _), (tb, _) = self._moves_seen[-2], self._moves_seen[-1]
                 span = max(tb - ta, t.min_interval)
                 delay = max(t.min_interval, min(remaining * 0.7, span, self._elapsed_ceiling(now)))
+            self._interval = t.min_interval
+        elif len(self._moves_seen) == 1 and self._last_zero_look is not None:
+            # The first progress: one reading gives no rate, but a span of a few elapsed
+            # times gives a precise one. Never past the latest the job can end: progress
+            # has risen at least this fast since the last look that saw none.
+            (tp, p) = self._moves_seen[0]
+            slowest = p / (tp - self._last_zero_look) if tp > self._last_zero_look else 0.0
+            latest = (100.0 - p) / slowest if slowest > 0 else float("inf")
+            span = min((now - self.started) * t.first_progress_span, t.max_interval * 2)
+            delay = max(t.min_interval, min(span, latest * 0.6))
             self._interval = t.min_interval
         else:
             # Nothing to predict from (or the prediction has passed): back off while nothing
@@ -101,6 +115,27 @@ class PollPlanner:
         if server_hint is not None:
             delay = max(delay, min(server_hint, 120.0))
         return delay
+
+    def _observe(self, now: float, progress: float | None) -> None:
+        if progress is None:
+            return
+        previous = self._last_progress_look
+        if progress <= 0:
+            self._last_zero_look = now
+        elif previous is not None and progress == previous[1]:
+            rate = self._rate()
+            if rate and (now - self._moves_seen[-1][0]) * rate >= 2:
+                # It should have moved two points by now and has not: a stall. The rate from
+                # before it would mislead; measure afresh from this look once it moves again.
+                del self._moves_seen[:]
+        elif previous is None or progress != previous[1]:
+            # The move happened after the last look that still saw the old value: rate from
+            # there; but a look that saw none (pending) says nothing of when progress began.
+            if not self._moves_seen and previous is not None and previous[1] > 0:
+                self._moves_seen.append(previous)
+            self._moves_seen.append((now, progress))
+            del self._moves_seen[: -self._RATE_WINDOW]
+        self._last_progress_look = (now, progress)
 
     def _elapsed_ceiling(self, now: float) -> float:
         t = self.timing
@@ -122,7 +157,8 @@ class PollPlanner:
         """When progress will reach 100 at the rate seen over its last few moves.
 
         A window of several moves, not the last two: progress comes in whole percent, and a
-        rate from one small step is off by the rounding.
+        rate from one small step is off by the rounding. A reading of p means somewhere in
+        [p, p + 1) (servers round down): the last one counts as p + 0.5.
         """
         if len(self._moves_seen) < 2:
             return None
@@ -130,7 +166,28 @@ class PollPlanner:
         if p1 <= p0 or t1 <= t0:
             return None
         rate = (p1 - p0) / (t1 - t0)
-        return t1 + (100.0 - p1) / rate
+        return t1 + max(0.0, 100.0 - p1 - 0.5) / rate
+
+    def _rate(self) -> float | None:
+        """Percent per second over the window of moves, if there are two of them."""
+        if len(self._moves_seen) < 2:
+            return None
+        (t0, p0), (t1, p1) = self._moves_seen[0], self._moves_seen[-1]
+        if p1 <= p0 or t1 <= t0:
+            return None
+        return (p1 - p0) / (t1 - t0)
+
+    def estimate_error(self) -> float:
+        """How far off (s) the predicted completion may typically be, from whole-percent rounding."""
+        if len(self._moves_seen) < 2:
+            return float("inf")
+        (t0, p0), (t1, p1) = self._moves_seen[0], self._moves_seen[-1]
+        if p1 <= p0 or t1 <= t0:
+            return float("inf")
+        rate = (p1 - p0) / (t1 - t0)
+        remaining = (100.0 - p1) / rate
+        # The rate is off by up to one percent over the window; the last reading by half of one.
+        return remaining / (p1 - p0) * 0.5 + 0.25 / rate
 
 
 async def poll_until_done(

@@ -7,9 +7,12 @@ failed or interrupted download never leaves a half-written file under the chosen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -34,12 +37,16 @@ class Sink(Protocol):
 
 
 class BytesSink:
+    """The video in memory: its chunks, joined once at the end (one copy, not a growing buffer
+    copied again and again and then once more into ``bytes``)."""
+
     def __init__(self) -> None:
-        self._buffer = bytearray()
+        self._chunks: list[bytes] = []
         self.written = 0
+        self._in_flight: asyncio.Future[None] | None = None
 
     def append(self, chunk: bytes) -> bool:
-        self._buffer += chunk
+        self._chunks.append(chunk)
         self.written += len(chunk)
         return False
 
@@ -50,14 +57,36 @@ class BytesSink:
         self.append(chunk)
 
     async def restart(self) -> None:
-        self._buffer.clear()
+        self._chunks.clear()
         self.written = 0
 
+    def thread_writer(self) -> Callable[[bytes], object]:
+        """How a threaded download appends each chunk, in its thread (see PathSink's)."""
+        return self._chunks.append
+
+    async def start_writer(
+        self, work: Callable[[], None], executor: Executor | None = None
+    ) -> asyncio.Future[None]:
+        """Run ``work`` (a thread appending the body itself) in ``executor``."""
+        self._in_flight = asyncio.get_running_loop().run_in_executor(executor, work)
+        return self._in_flight
+
+    async def finish_writer(self) -> None:
+        flight, self._in_flight = self._in_flight, None
+        if flight is not None:
+            await flight
+
     async def commit(self) -> bytes:
-        return bytes(self._buffer)
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
 
     async def abort(self) -> None:
-        self._buffer.clear()
+        flight, self._in_flight = self._in_flight, None
+        if flight is not None:  # a cancelled download: the thread stops at its next chunk
+            with contextlib.suppress(Exception):
+                await asyncio.shield(flight)
+        self._chunks.clear()
 
 
 class _BufferedWriter:
@@ -109,6 +138,22 @@ class _BufferedWriter:
         except Exception:
             if not ignore_errors:
                 raise
+
+    async def start_writer(
+        self, work: Callable[[], None], executor: Executor | None = None
+    ) -> asyncio.Future[None]:
+        """Run ``work`` (a thread writing the body itself) in ``executor`` as the write in flight.
+
+        ``restart``, ``commit`` and ``abort`` wait for it as for any write, so a cancelled
+        download never removes the file under a thread still writing it.
+        """
+        await self._settle()
+        self._in_flight = asyncio.get_running_loop().run_in_executor(executor, work)
+        return self._in_flight
+
+    async def finish_writer(self) -> None:
+        """Wait for the write in flight; its error, if any, is raised here."""
+        await self._settle()
 
     def _drop_pending(self) -> None:
         self._pending.clear()
@@ -173,6 +218,16 @@ class PathSink(_BufferedWriter):
         if self._file is None:
             self._file = open(self._temp, "wb")  # noqa: SIM115 - closed in commit/abort
         self._file.write(data)
+
+    def thread_writer(self) -> Callable[[bytes], object]:
+        """How a threaded download writes each chunk, in the writer thread (which keeps
+        ``written`` up to date itself): the file's own ``write``, or ``_write_now`` where a
+        subclass does more with each write (the library's hashing sink)."""
+        if type(self)._write_now is not PathSink._write_now:
+            return self._write_now
+        if self._file is None:
+            self._file = open(self._temp, "wb")  # noqa: SIM115 - closed in commit/abort
+        return self._file.write
 
     async def restart(self) -> None:
         await self._settle()

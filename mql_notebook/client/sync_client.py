@@ -83,6 +83,7 @@ class MQL:
 
     def close(self) -> None:
         self.aio._pools.close_all(self._runner)
+        self.aio._threaded.close()
         self._runner.close()
 
 

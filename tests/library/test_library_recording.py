@@ -185,7 +185,7 @@ def test_a_bad_dest_fails_before_anything_is_fetched(server: LocalServer, tmp_pa
 
 
 UNWRITABLE = """
-import concurrent.futures.thread, json, os, sys  # modules used later, loaded while readable
+import concurrent.futures.thread, encodings.idna, json, os, sys  # used later, loaded while readable
 from mql_notebook import MQL, DownloadError, NotFoundError
 url, folder, key = sys.argv[1:4]
 client = MQL(api_key=key, base_url=url, library=folder)  # the library opens on first use
