@@ -107,12 +107,12 @@ def section(quick: bool) -> str:
         "",
         f"**Target 4 (issue 14)**: `import mql_notebook` no slower than `import metriqual` as a "
         f"whole process -> {'met' if whole <= 1.0 else 'NOT met'} ({whole:.2f}x). The client "
-        "(httpx, asyncio), the widget (anywidget, ipywidgets) load on first use of `MQL`, "
-        "`AsyncMQL`, `PollTiming`, `RetryPolicy` or `VideoWidget` (a module `__getattr__`). "
+        "(httpx, asyncio), the library (sqlite3), the widget (anywidget, ipywidgets) load on "
+        "first use of their names (a module `__getattr__`). "
         f"`from mql_notebook import MQL` against `from metriqual import MQL`: {client:.2f}x"
         + (
             ": slower, and said so: our client imports asyncio (the SDK is sync-only and "
-            "does not) and more of our own modules."
+            "does not), the library's index code and more of our own modules."
             if client > 1.0
             else "."
         ),
