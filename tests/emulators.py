@@ -38,4 +38,5 @@ def as_new(server: LocalServer, *, pace: float, seed: int | str | None) -> None:
     server.clear_requests()
     server.pace = pace
     server.vocabulary = "api"
+    server.progress = True
     server.retire_models([])

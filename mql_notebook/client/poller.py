@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import GenerationFailedError, MQLError, WaitTimeoutError
 from ..generation import Generation
 from .callbacks import call
+from .expected import ExpectedEnd, delay_toward, gentle_interval
 from .retry import OutageTiming, is_transient, outage_cause, outage_delay, reconnecting_reason
 
 
@@ -55,6 +56,9 @@ class PollPlanner:
 
     timing: PollTiming = field(default_factory=PollTiming)
     started: float = 0.0
+    # When the library expects the job to end (client/expected.py): aimed at without progress.
+    expected: ExpectedEnd | None = None
+    _gentle: float = 0.0  # the interval once past the expected end
     _interval: float = 0.0
     # (time, progress) of each look that saw progress move, after the last look before the first move.
     _moves_seen: list[tuple[float, float]] = field(default_factory=list)
@@ -103,6 +107,8 @@ class PollPlanner:
             latest = (100.0 - p) / slowest if slowest > 0 else float("inf")
             span = min((now - self.started) * t.first_progress_span, t.max_interval * 2)
             delay = max(t.min_interval, min(span, latest * 0.6))
+            if self.expected is not None:  # the first guess until progress gives a rate
+                delay = min(delay, self._toward_expected(now, delay))
             self._interval = t.min_interval
         else:
             # Nothing to predict from (or the prediction has passed): back off while nothing
@@ -111,10 +117,31 @@ class PollPlanner:
                 t.min_interval if changed and self._interval == 0 else self._interval * t.backoff
             )
             delay = min(max(grown, t.min_interval), self._elapsed_ceiling(now))
+            if self.expected is not None and not self._moves_seen:
+                delay = self._toward_expected(now, grown)
             self._interval = delay
         if server_hint is not None:
             delay = max(delay, min(server_hint, 120.0))
         return delay
+
+    def _toward_expected(self, now: float, grown: float) -> float:
+        """Blind back-off up to each look around the expected end, then a gentle one."""
+        t = self.timing
+        assert self.expected is not None
+        # Far from the expected end, looks may be further apart than max_interval.
+        blind = min(max(grown, t.min_interval), max(t.min_interval, (now - self.started) * 2.5))
+        aimed = delay_toward(self.expected, now, blind)
+        if aimed is not None:
+            return max(aimed, 0.05)
+        self._gentle = gentle_interval(self._gentle)
+        return min(max(self._gentle, t.min_interval), self._elapsed_ceiling(now))
+
+    def expected_completion(self) -> float | None:
+        """When the job should end: from the progress rate, else the learned duration."""
+        predicted = self.predicted_completion()
+        if predicted is not None:
+            return predicted
+        return self.expected.at if self.expected is not None else None
 
     def _observe(self, now: float, progress: float | None) -> None:
         if progress is None:

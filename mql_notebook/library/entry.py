@@ -164,7 +164,9 @@ def learned_duration(
     gap = completed_seen_at - last_look_before
     if elapsed <= 0 or gap > max(10.0, 0.2 * elapsed):
         return None
-    return elapsed
+    # It ended somewhere between the last two looks: the middle is the unbiased guess (the
+    # completed look alone would add the wait's lateness to every learned duration).
+    return elapsed - gap / 2
 
 
 def expected_from(samples: Sequence[float]) -> float | None:

@@ -245,13 +245,14 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
         "status": emulator.words[state.status],
         "model": options["model"],
         "prompt": options["prompt"],
-        "progress": state.progress,
         "size": f"{width}x{height}",
         "seconds": options["duration"],
         "resolution": options["resolution"],
         "aspect_ratio": options["aspect_ratio"],
         "n_variants": options["n"],
     }
+    if emulator.progress:
+        body["progress"] = state.progress
     if state.status == "completed":
         base = str(request.base_url).rstrip("/")
         storage = emulator.storage

@@ -35,6 +35,7 @@ class Emulator:
         storage: SignedStorage | None = None,
         models: ModelsLike | None = None,
         retired_models: Iterable[str] = (),
+        progress: bool = True,
     ):
         if api_key is not None and (
             not isinstance(api_key, str) or not api_key.startswith(KEY_PREFIX)
@@ -44,6 +45,8 @@ class Emulator:
         self.catalogue = Catalogue(models, retired_models)
         self.pace = pace
         self.vocabulary = vocabulary
+        # False: status objects carry no ``progress`` field (some gateways send none).
+        self.progress = progress
         if isinstance(faults, Faults):
             self.faults = faults
         else:

@@ -129,6 +129,7 @@ class LocalServer:
 
     ``pace``: seconds from create to completed (0: as soon as the video is rendered).
     ``vocabulary``: the status dialect (see ``VOCABULARIES``), settable at runtime.
+    ``progress``: False for status objects without a ``progress`` field; settable at runtime.
     ``seed``: seeds the fault injection (``faults``), for reproducible faults.
     ``api_key``: accept only this key (by default any key starting ``mql_``).
     ``ttl``, ``max_jobs``, ``max_video_bytes``: the memory bounds.
@@ -161,9 +162,11 @@ class LocalServer:
         redirect_status: int = 302,
         models: ModelsLike | None = None,
         retired_models: Iterable[str] = (),
+        progress: bool = True,
     ):
         self.emulator = Emulator(
             pace=pace,
+            progress=progress,
             vocabulary=vocabulary,
             api_key=api_key,
             faults=faults,
@@ -295,6 +298,15 @@ class LocalServer:
     @pace.setter
     def pace(self, value: float) -> None:
         self.emulator.pace = value
+
+    @property
+    def progress(self) -> bool:
+        """False: status objects carry no ``progress`` field, as some gateways send; settable."""
+        return self.emulator.progress
+
+    @progress.setter
+    def progress(self, value: bool) -> None:
+        self.emulator.progress = bool(value)
 
     @property
     def vocabulary(self) -> VocabularyLike:
