@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -22,9 +23,13 @@ class Generation(Mapping[str, Any]):
     ``gen.reconnecting`` is None, except in the updates a wait sends while it rides out an
     outage (the server unreachable, or answering 429/5xx): then it is a short reason such as
     ``"HTTP 503 from the server; trying again"``, and the rest is the last state seen.
+
+    ``gen.expected_end`` is None, except in the updates a wait sends when it can tell when the
+    job should end (from the progress rate, or how long such jobs took lately in the library):
+    then it is that moment as a Unix time (``time.time()``); ``eta_seconds`` counts down to it.
     """
 
-    __slots__ = ("id", "raw", "raw_status", "reconnecting", "status")
+    __slots__ = ("expected_end", "id", "raw", "raw_status", "reconnecting", "status")
 
     def __init__(self, raw: Mapping[str, Any], *, id: str):
         self.raw: dict[str, Any] = dict(raw)
@@ -32,12 +37,27 @@ class Generation(Mapping[str, Any]):
         self.raw_status: str = str(raw.get("status", ""))
         self.status: Status = normalize_status(raw.get("status"))
         self.reconnecting: str | None = None
+        self.expected_end: float | None = None
 
     def with_reconnecting(self, reason: str | None) -> Generation:
         """A copy of this state with ``reconnecting`` set to ``reason`` (None: a normal update)."""
         copy = Generation(self.raw, id=self.id)
         copy.reconnecting = reason
+        copy.expected_end = self.expected_end
         return copy
+
+    def with_expected_end(self, at: float | None) -> Generation:
+        """A copy of this state with ``expected_end`` (a Unix time, or None) set."""
+        copy = self.with_reconnecting(self.reconnecting)
+        copy.expected_end = at
+        return copy
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds until ``expected_end`` (never negative), or None when there is no estimate."""
+        if self.expected_end is None:
+            return None
+        return max(0.0, self.expected_end - time.time())
 
     # Mapping: the server's fields, with the id and the status normalised.
     def __getitem__(self, key: str) -> Any:

@@ -314,6 +314,8 @@ class AsyncVideo:
         Raises GenerationFailedError if the job fails or is cancelled.
         """
         gid = protocol.id_of(generation_id)
+        recorder = self._client.recorder  # how long such jobs took here (read in a thread)
+        expected = await recorder.expected_for(gid) if recorder else None
         return await poll_until_done(
             lambda: self._status_and_hint(gid, policy=_ONE_ATTEMPT),
             timing=self._client.poll_timing,
@@ -323,6 +325,7 @@ class AsyncVideo:
             already_seen=generation_id if isinstance(generation_id, Generation) else None,
             generation_id=gid,
             rng=self._client._rng,
+            expected=expected,
         )
 
     @overload

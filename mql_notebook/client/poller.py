@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,6 +227,7 @@ async def poll_until_done(
     already_seen: Generation | None = None,
     generation_id: str | None = None,
     rng: random.Random | None = None,
+    expected: tuple[float, float] | None = None,
 ) -> Generation:
     """Call ``look()`` (the job's state and the server's poll hint) until the job ends.
 
@@ -234,12 +236,16 @@ async def poll_until_done(
     Returns the completed generation; raises GenerationFailedError if it fails or is
     cancelled, the look's own error if it is not transient (401, 404, ...), and
     WaitTimeoutError (carrying the id) when ``timeout`` seconds pass first.
+    ``expected``: (learned duration, seconds since the create) from the library, if known.
+    The updates carry ``expected_end`` once the planner can tell when the job should end.
     """
     loop = asyncio.get_running_loop()
     rng = rng or random.Random()
     started = loop.time()
     deadline = started + timeout
     planner = PollPlanner(timing, started=started)
+    if expected is not None:
+        planner.expected = ExpectedEnd.after_create(expected[0], expected[1], started)
     delay = planner.first_delay()
     seen = _state(already_seen) if already_seen is not None else None
     last = already_seen
@@ -268,6 +274,13 @@ async def poll_until_done(
                 )
             continue
         failures = 0
+        now = loop.time()
+        ending = generation.completed or generation.failed
+        if not ending:  # planned before the report, so that it carries the fresh estimate
+            delay = planner.next_delay(now, generation.status, generation.progress, hint)
+            generation = generation.with_expected_end(
+                _wall_time(planner.expected_completion(), now)
+            )
         last = generation
         if _state(generation) != seen or reported is not None:
             seen, reported = _state(generation), None
@@ -276,10 +289,13 @@ async def poll_until_done(
             return generation
         if generation.failed:
             raise GenerationFailedError(generation)
-        now = loop.time()
-        if now >= deadline:
+        if loop.time() >= deadline:
             raise WaitTimeoutError(generation, timeout)
-        delay = planner.next_delay(now, generation.status, generation.progress, hint)
+
+
+def _wall_time(at: float | None, now: float) -> float | None:
+    """A moment on the loop's clock as a Unix time (what a browser can count down to)."""
+    return None if at is None else time.time() + (at - now)
 
 
 def _unseen(generation_id: str | None) -> Generation:

@@ -172,6 +172,14 @@ class Recorder:
             log.warning("the library %s could not be read: %s", self.library.path, error)
             return None
 
+    async def expected_for(self, generation_id: str) -> tuple[float, float] | None:
+        """(learned duration, seconds since the create) for a job this client created, or None."""
+        kind, looks = self._kinds.get(generation_id), self._looks.get(generation_id)
+        if kind is None or looks is None:
+            return None
+        seconds = await self.expected_duration(*kind)
+        return None if seconds is None else (seconds, time.time() - looks[0])
+
     async def download(
         self,
         video: AsyncVideo,

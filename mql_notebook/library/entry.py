@@ -171,7 +171,9 @@ def learned_duration(
 
 def expected_from(samples: Sequence[float]) -> float | None:
     """The expected duration from the latest samples (newest first): their median."""
-    import statistics  # here: importing it costs more than the rest of the library
-
-    recent = [s for s in samples[:LEARNED_DURATION_SAMPLES] if s > 0]
-    return statistics.median(recent) if recent else None
+    recent = sorted(s for s in samples[:LEARNED_DURATION_SAMPLES] if s > 0)
+    if not recent:
+        return None
+    # The median, by hand: importing statistics costs more than the rest of the library.
+    middle = len(recent) // 2
+    return recent[middle] if len(recent) % 2 else (recent[middle - 1] + recent[middle]) / 2
