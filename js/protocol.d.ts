@@ -78,6 +78,8 @@ export interface OutputTraits {
   choices: Choices;
   /** Non-empty while a wait rides out an outage: the last error, as plain text. */
   reconnecting: string;
+  /** When the shown run's job should complete (Unix seconds), or null: the badge counts down. */
+  expected_end: number | null;
 }
 
 export interface WidgetTraits extends InputTraits, OutputTraits {}

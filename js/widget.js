@@ -17,7 +17,7 @@
 const INPUTS = ["prompt", "model", "aspect_ratio", "duration", "n", "resolution"];
 /** @type {(keyof WidgetTraits)[]} */
 const OUTPUTS = ["status", "running", "progress", "error", "note", "generation_id", "started_at",
-  "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting"];
+  "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting", "expected_end"];
 /** @type {Record<WidgetStatus, string>} */
 const LABELS = { idle: "Ready", pending: "Queued", processing: "Generating", completed: "Completed",
   failed: "Failed", cancelled: "Cancelled" };
@@ -57,6 +57,15 @@ function fillOptions(list, options) {
 function formatElapsed(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** The badge's countdown to the expected end (Unix s): never negative, "almost done" once past.
+ * @param {number | null | undefined} expectedEnd @param {number} now */
+function formatLeft(expectedEnd, now) {
+  if (typeof expectedEnd !== "number") return "";
+  const s = Math.ceil(expectedEnd - now);
+  if (s <= 0) return "almost done";
+  return s < 90 ? `about ${s} s left` : `about ${Math.round(s / 60)} min left`;
 }
 
 /** @param {number} bytes */
@@ -129,8 +138,9 @@ function render({ model, el }) {
   const badgeReason = h("span", { class: "mql-badge-reason" });
   const badgeProgress = h("span", { class: "mql-badge-progress" });
   const badgeElapsed = h("span", { class: "mql-badge-elapsed" });
+  const badgeLeft = h("span", { class: "mql-badge-left" }); // counts down between messages
   const badge = h("span", { class: "mql-badge", role: "status", "aria-live": "polite" }, [
-    h("span", { class: "mql-badge-dot", "aria-hidden": "true" }), badgeLabel, badgeReason, badgeProgress, badgeElapsed,
+    h("span", { class: "mql-badge-dot", "aria-hidden": "true" }), badgeLabel, badgeReason, badgeProgress, badgeElapsed, badgeLeft,
   ]);
   const bar = h("div", { class: "mql-progress-fill" });
   const progress = h("div", { class: "mql-progress", "aria-hidden": "true" }, [bar]);
@@ -261,6 +271,7 @@ function render({ model, el }) {
     const start = get("started_at");
     const end = get("finished_at");
     badgeElapsed.textContent = typeof start === "number" ? formatElapsed((end ?? Date.now() / 1000) - start) : "";
+    badgeLeft.textContent = running && !reconnecting ? formatLeft(get("expected_end"), Date.now() / 1000) : "";
     bar.style.width = typeof pct === "number" ? `${pct}%` : "";
     progress.classList.toggle("mql-indeterminate", running && typeof pct !== "number");
   }

@@ -59,6 +59,8 @@ class Run:
     says polling stopped while the remote job may still run (cancel, wait timeout, lost
     connection): ``VideoWidget.resume(run.generation_id)`` picks it up again.
     ``reconnecting`` is non-empty while the poller rides out an outage (the reason).
+    ``expected_end``: when the job should complete (Unix seconds, from the progress rate or
+    the library's learned duration), or None; the badge counts down to it.
     ``resolution`` is "" when the request left it to the server.
     """
 
@@ -74,6 +76,7 @@ class Run:
     note: str = ""
     reconnecting: str = ""
     progress: float | None = None
+    expected_end: float | None = None
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
     resumable: bool = False
@@ -189,7 +192,7 @@ async def carry_out(
             generation if create else run.generation_id, on_update=observe
         )
         _observe(run, generation)
-        run.reconnecting = ""
+        run.reconnecting, run.expected_end = "", None
         run.status, run.progress = PROCESSING, 100.0  # completed for the server; no video here yet
         count = len(generation.variant_ids)
         videos = []
@@ -230,7 +233,7 @@ def record_end(run: Run, exc: BaseException | None, *, api_key: object = None) -
         run.status, run.error = FAILED, error_text(exc, api_key)
         if run.generation_id and (_is_transient(exc) or not isinstance(exc, MQLError)):
             _stopped(run, "")  # the job itself may be fine: say so and offer a resume
-    run.reconnecting = ""
+    run.reconnecting, run.expected_end = "", None
     run.finished_at = time.time()
 
 
@@ -269,6 +272,7 @@ def _observe(run: Run, generation: Any) -> None:
         run.reconnecting = str(reason)  # the last state seen still stands
         return
     run.reconnecting = ""
+    run.expected_end = getattr(generation, "expected_end", None)
     run.status = generation.status if generation.status != COMPLETED else PROCESSING
     if generation.progress is not None:
         run.progress = generation.progress

@@ -56,6 +56,7 @@ INPUT_TRAITS = REQUEST_FIELDS  # bound two-way to the view's controls
 OUTPUT_TRAITS = (
     *("status", "progress", "error", "note", "reconnecting", "generation_id", "started_at"),
     *("finished_at", "running", "resumable", "variant_count", "choices", *HISTORY_TRAITS),
+    "expected_end",
 )
 
 _BUSY = "a generation is already running in this widget: await w.task or call w.cancel() first"
@@ -133,6 +134,12 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         None,
         allow_none=True,
         help="When the shown run ended (Unix seconds), or None while it runs.",
+    ).tag(sync=True)
+    expected_end = t.Float(
+        None,
+        allow_none=True,
+        help="When the shown run's job should complete (Unix seconds), from the progress rate "
+        "or the library's learned duration; the badge counts down to it. None: no estimate.",
     ).tag(sync=True)
     reconnecting = t.Unicode(
         "", help="While the poller rides out an outage, the reason as plain text; else ''."
@@ -390,6 +397,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
             self.status, self.progress = run.status, run.progress
             self.error, self.note = run.error, run.note
             self.reconnecting, self.generation_id = run.reconnecting, run.generation_id
+            self.expected_end = run.expected_end
             self.resumable = run.resumable and not self.running
             self.started_at, self.finished_at = run.started_at, run.finished_at
             self.variant_count = run.video_count

@@ -1,0 +1,28 @@
+"""The badge's time left: the widget's ``expected_end`` during a run, over the emulator."""
+
+from __future__ import annotations
+
+import time
+
+from mql_notebook import AsyncMQL
+from mql_notebook.client.poller import PollTiming
+from mql_notebook.widget.video_widget import VideoWidget
+
+
+async def test_a_run_with_progress_tells_the_view_when_it_should_end(
+    local_server, api_key: str, poll_timing: PollTiming
+) -> None:
+    emulator = local_server(pace=1.5, seed=3)
+    client = AsyncMQL(api_key=api_key, base_url=emulator.url, poll_timing=poll_timing)
+    w = VideoWidget("a lantern on a lake", client=client)
+    ends: list[tuple[float, float | None, str]] = []
+    w.observe(lambda c: ends.append((time.time(), c.new, w.status)), "expected_end")
+    started = time.time()
+    run = await w.generate()
+    await client.aclose()
+    assert run.status == "completed"
+    estimates = [end for _, end, _ in ends if end is not None]
+    assert estimates, "no estimate reached the view"
+    # Each estimate lies in the job's lifetime: after the run started, well before 10 paces.
+    assert all(started < end < started + 10 * emulator.pace for end in estimates)
+    assert w.expected_end is None  # a finished run has nothing left to count down
