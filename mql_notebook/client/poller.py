@@ -138,11 +138,22 @@ class PollPlanner:
         return min(max(self._gentle, t.min_interval), self._elapsed_ceiling(now))
 
     def expected_completion(self) -> float | None:
-        """When the job should end: from the progress rate, else the learned duration."""
+        """When the job should end, for people (the badge's time left), not for the plan.
+
+        From the progress rate; else the learned duration; else from a single reading, as
+        if progress had risen evenly since the wait began (late at first: jobs wait in a
+        queue before progress starts; it closes in as progress grows).
+        """
         predicted = self.predicted_completion()
         if predicted is not None:
             return predicted
-        return self.expected.at if self.expected is not None else None
+        if self.expected is not None:
+            return self.expected.at
+        if self._moves_seen:
+            at, progress = self._moves_seen[-1]
+            if progress > 0 and at > self.started:
+                return self.started + (at - self.started) * 100.0 / progress
+        return None
 
     def _observe(self, now: float, progress: float | None) -> None:
         if progress is None:

@@ -202,6 +202,12 @@ def test_another_models_length_and_aspect_are_typed_and_generated(page: Any) -> 
     aspect.dispatch_event("change")
     wait_kernel(page, "w.aspect_ratio", "9:16")
     widget.locator(".mql-generate").click()
+    # While it runs, the badge counts down to the estimated end, as text.
+    page.wait_for_function(
+        """() => document.querySelector('.mql-video-widget .mql-badge').textContent
+                   .match(/about \\d+ s left/)""",
+        timeout=JOB_TIMEOUT,
+    )
     page.wait_for_selector(
         f'{WIDGET} .mql-history-entry[data-index="{runs_before}"][aria-current="true"]',
         timeout=JOB_TIMEOUT,

@@ -63,6 +63,16 @@ def test_the_expected_end_is_the_first_guess_until_progress_gives_a_rate() -> No
     assert predicted is not None and 12.5 < predicted < 13.5  # the rate wins once there is one
 
 
+def test_without_a_library_one_progress_reading_gives_a_first_estimate() -> None:
+    planner = PollPlanner(started=0.0)
+    planner.first_delay()
+    assert planner.expected_completion() is None
+    planner.next_delay(1.0, "pending", 0.0)
+    assert planner.expected_completion() is None  # no progress yet: no estimate
+    planner.next_delay(4.0, "processing", 40.0)
+    assert planner.expected_completion() == 10.0  # 40 % in 4 s: 10 s if it keeps on
+
+
 def test_with_progress_the_learned_end_does_not_delay_the_steady_plan() -> None:
     with_library = looks_until(17.3, expected=17.3, progress=True)
     assert with_library[-1] - 17.3 <= 0.3 and len(with_library) <= 6
