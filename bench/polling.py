@@ -6,7 +6,13 @@ multiple of the poll interval, so a fixed-interval poller meets every phase (a j
 10 s would be found at once by a poller looking at 0, 5 and 10 s). Contenders:
 - mql_notebook ``AsyncMQL.video.create_and_wait`` (this product),
 - metriqual ``MQL().video.create_and_wait`` (the official SDK, pointed at ``base_url``),
-- a plain ``httpx`` loop sleeping 1 s, and one sleeping 5 s.
+- a plain ``httpx`` loop sleeping 1 s, and one sleeping 5 s;
+- on ``noprogress``, mql_notebook with a library (a fresh folder per server): two jobs to
+  learn how long jobs take there, then the third job is the one measured (issue 14, target 2).
+
+Every update mql_notebook's waits send is kept with its ``expected_end`` (the badge's time
+left): ``estimate_errors`` says how far those estimates were from the real end at 25, 50 and
+75 % of each job (issue 14, target 6).
 
 Profiles: ``steady`` runs on the real emulator (``LocalServer(pace=T)``); ``stall`` and
 ``noprogress`` run on ``bench.fakeapi`` (the emulator has no knob for them).
@@ -24,6 +30,9 @@ import httpx
 from bench.common import API_KEY, AUTH, Served, median
 
 CONTENDERS = ("mql_notebook wait", "metriqual create_and_wait", "httpx loop 1 s", "httpx loop 5 s")
+LIBRARY = "mql_notebook wait, with a library (3rd job)"
+LEARNING_JOBS = 2  # the library contender's jobs before the measured one
+ESTIMATE_AT = (0.25, 0.5, 0.75)  # shares of a job at which its latest time-left estimate is judged
 DONE = {"completed", "success", "succeeded"}
 PROMPT = "A timelapse of a flower blooming in a garden (bench)"
 
@@ -38,23 +47,47 @@ class Run:
     noticed: float = 0.0
     requests: list[float] = field(default_factory=list)
     error: str | None = None
+    # (when, expected end), both time.monotonic(): each estimate an update carried.
+    estimates: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def delay(self) -> float | None:
         return None if self.error else self.noticed - self.completes_at
 
 
-def _ours(urls: list[str], runs: list[Run], offsets: list[float]) -> None:
-    from mql_notebook import AsyncMQL
+def _keep_estimates(run: Run):
+    def on_update(generation) -> None:
+        if generation.expected_end is not None:
+            now = time.monotonic()
+            run.estimates.append((now, now + generation.expected_end - time.time()))
+
+    return on_update
+
+
+def _ours(urls: list[str], runs: list[Run], offsets: list[float], learn: int = 0) -> None:
+    """mql_notebook on each server; with ``learn``, a library per server and that many jobs first."""
+    import tempfile
+
+    from mql_notebook import AsyncMQL, Library
 
     async def one(client, run: Run, offset: float) -> None:
         await asyncio.sleep(offset)
-        generation = await client.video.create_and_wait(model="sora", prompt=PROMPT, duration=5)
+        for _ in range(learn):
+            await client.video.create_and_wait(model="sora", prompt=PROMPT, duration=5)
+        run.estimates.clear()
+        generation = await client.video.create_and_wait(
+            model="sora", prompt=PROMPT, duration=5, on_update=_keep_estimates(run)
+        )
         run.noticed = time.monotonic()
         run.gid = generation.id
 
     async def main() -> None:
-        clients = [AsyncMQL(api_key=API_KEY, base_url=url) for url in urls]
+        folder = tempfile.TemporaryDirectory(prefix="mql-bench-library-")
+        libraries = [Library(f"{folder.name}/{i}") if learn else False for i in range(len(urls))]
+        clients = [
+            AsyncMQL(api_key=API_KEY, base_url=url, library=library)
+            for url, library in zip(urls, libraries, strict=True)
+        ]
         try:
             await asyncio.gather(
                 *(one(c, r, o) for c, r, o in zip(clients, runs, offsets, strict=False))
@@ -62,6 +95,7 @@ def _ours(urls: list[str], runs: list[Run], offsets: list[float]) -> None:
         finally:
             for client in clients:
                 await client.aclose()
+            folder.cleanup()
 
     asyncio.run(main())
 
@@ -106,7 +140,8 @@ def run_profile(profile: str, seconds: float, jobs: int) -> dict:
     """Every contender with ``jobs`` jobs of ``seconds`` on ``profile``; returns runs and a summary."""
     lengths = [seconds + (i / jobs - 0.5) * 5.0 for i in range(jobs)]
     offsets = [0.0] * jobs
-    runs = {c: [Run(c, i) for i in range(jobs)] for c in CONTENDERS}
+    contenders = CONTENDERS + ((LIBRARY,) if profile == "noprogress" else ())
+    runs = {c: [Run(c, i) for i in range(jobs)] for c in contenders}
     servers, apis = [], []
     if profile == "steady":
         from mql_notebook.local import LocalServer
@@ -127,6 +162,12 @@ def run_profile(profile: str, seconds: float, jobs: int) -> dict:
                 target=_guard(_ours, runs[CONTENDERS[0]], urls, runs[CONTENDERS[0]], offsets)
             )
         ]
+        if LIBRARY in runs:
+            threads.append(
+                threading.Thread(
+                    target=_guard(_ours, runs[LIBRARY], urls, runs[LIBRARY], offsets, LEARNING_JOBS)
+                )
+            )
         for run, url in zip(runs[CONTENDERS[1]], urls, strict=False):
             threads.append(threading.Thread(target=_guard(_metriqual, [run], url, run, 0.0)))
         for name, interval in ((CONTENDERS[2], 1.0), (CONTENDERS[3], 5.0)):
@@ -137,7 +178,7 @@ def run_profile(profile: str, seconds: float, jobs: int) -> dict:
         for t in threads:
             t.start()
         for t in threads:
-            t.join(seconds + 120)
+            t.join((seconds + 10) * (LEARNING_JOBS + 1) + 120)
         # What the servers saw.
         hits, started, completes = [], {}, {}
         if profile == "steady":
@@ -155,7 +196,7 @@ def run_profile(profile: str, seconds: float, jobs: int) -> dict:
     finally:
         for server in servers:
             server.stop() if profile == "steady" else server.__exit__(None, None, None)
-    for name in CONTENDERS:
+    for name in contenders:
         for run in runs[name]:
             if run.error or run.gid not in started:
                 run.error = run.error or "no job id"
@@ -164,7 +205,7 @@ def run_profile(profile: str, seconds: float, jobs: int) -> dict:
             run.completes_at = completes[run.gid]
             run.requests = sorted(t for gid, ep, t in hits if gid == run.gid and ep == "status")
     summary = {}
-    for name in CONTENDERS:
+    for name in contenders:
         ok = [r for r in runs[name] if not r.error]
         summary[name] = {
             "delay_median": median([r.delay for r in ok]),
@@ -173,8 +214,24 @@ def run_profile(profile: str, seconds: float, jobs: int) -> dict:
             "requests_max": max((len(r.requests) for r in ok), default=0),
             "jobs": len(ok),
             "errors": sorted({r.error for r in runs[name] if r.error}),
+            "estimate_errors": estimate_errors(ok),
         }
     return {"profile": profile, "seconds": seconds, "jobs": jobs, "runs": runs, "summary": summary}
+
+
+def estimate_errors(runs: list[Run]) -> dict[float, tuple[float, int]]:
+    """At each share of ESTIMATE_AT: the median |estimated - real end| (s) of the latest estimate
+    made by then, and how many jobs had one."""
+    out = {}
+    for share in ESTIMATE_AT:
+        errors = []
+        for run in runs:
+            moment = run.created + share * (run.completes_at - run.created)
+            made = [end for when, end in run.estimates if when <= moment]
+            if made:
+                errors.append(abs(made[-1] - run.completes_at))
+        out[share] = (median(errors), len(errors))
+    return out
 
 
 def plot_timeline(result: dict, path) -> None:
