@@ -56,9 +56,8 @@ INPUT_TRAITS = REQUEST_FIELDS  # bound two-way to the view's controls
 OUTPUT_TRAITS = (
     *("status", "progress", "error", "note", "reconnecting", "generation_id", "started_at"),
     *("finished_at", "running", "resumable", "variant_count", "choices", *HISTORY_TRAITS),
-    "expected_end",
+    "expected_end",  # when the shown run should end: the badge's time left
 )
-
 _BUSY = "a generation is already running in this widget: await w.task or call w.cancel() first"
 
 
@@ -126,9 +125,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         "", help="The server's id of the shown run's job; VideoWidget.resume(id) reattaches to it."
     ).tag(sync=True)
     started_at = t.Float(
-        None,
-        allow_none=True,
-        help="When the shown run started (Unix seconds); the badge's elapsed time.",
+        None, allow_none=True, help="When the shown run started (Unix s); the badge's elapsed time."
     ).tag(sync=True)
     finished_at = t.Float(
         None,
@@ -136,11 +133,8 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         help="When the shown run ended (Unix seconds), or None while it runs.",
     ).tag(sync=True)
     expected_end = t.Float(
-        None,
-        allow_none=True,
-        help="When the shown run's job should complete (Unix seconds), from the progress rate "
-        "or the library's learned duration; the badge counts down to it. None: no estimate.",
-    ).tag(sync=True)
+        None, allow_none=True, help="When the shown run should end (Unix s), or None; the badge"
+    ).tag(sync=True)  # counts down to it (from the progress rate or the library's durations)
     reconnecting = t.Unicode(
         "", help="While the poller rides out an outage, the reason as plain text; else ''."
     ).tag(sync=True)
@@ -395,9 +389,8 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
             if self._shown is not run:
                 return
             self.status, self.progress = run.status, run.progress
-            self.error, self.note = run.error, run.note
+            self.error, self.note, self.expected_end = run.error, run.note, run.expected_end
             self.reconnecting, self.generation_id = run.reconnecting, run.generation_id
-            self.expected_end = run.expected_end
             self.resumable = run.resumable and not self.running
             self.started_at, self.finished_at = run.started_at, run.finished_at
             self.variant_count = run.video_count
