@@ -66,6 +66,7 @@ class PollPlanner:
     _last_progress_look: tuple[float, float] | None = None
     _last_zero_look: float | None = None  # the last look that saw no progress at all
     _RATE_WINDOW = 5
+    _FIRST_GUESS_FROM = 10.0  # percent: the least progress a one-reading estimate is made from
     _last_seen: tuple[str, float | None] | None = None
 
     def first_delay(self) -> float:
@@ -140,20 +141,21 @@ class PollPlanner:
     def expected_completion(self) -> float | None:
         """When the job should end, for people (the badge's time left), not for the plan.
 
-        From the progress rate; else the learned duration; else from a single reading, as
-        if progress had risen evenly since the wait began (late at first: jobs wait in a
-        queue before progress starts; it closes in as progress grows).
+        From the progress rate; else the learned duration; else from a single reading of at
+        least ``_FIRST_GUESS_FROM`` percent, as if progress had begun halfway between the last
+        look that saw none and that reading (below it, when it began weighs too much).
         """
         predicted = self.predicted_completion()
         if predicted is not None:
             return predicted
         if self.expected is not None:
             return self.expected.at
-        if self._moves_seen:
-            at, progress = self._moves_seen[-1]
-            if progress > 0 and at > self.started:
-                return self.started + (at - self.started) * 100.0 / progress
-        return None
+        if not self._moves_seen or self._moves_seen[-1][1] < self._FIRST_GUESS_FROM:
+            return None
+        at, progress = self._moves_seen[-1]
+        zero = self._last_zero_look
+        began = ((zero if zero is not None and zero < at else self.started) + at) / 2
+        return at + (100.0 - progress - 0.5) * (at - began) / (progress + 0.5)
 
     def _observe(self, now: float, progress: float | None) -> None:
         if progress is None:

@@ -69,8 +69,13 @@ def test_without_a_library_one_progress_reading_gives_a_first_estimate() -> None
     assert planner.expected_completion() is None
     planner.next_delay(1.0, "pending", 0.0)
     assert planner.expected_completion() is None  # no progress yet: no estimate
-    planner.next_delay(4.0, "processing", 40.0)
-    assert planner.expected_completion() == 10.0  # 40 % in 4 s: 10 s if it keeps on
+    planner.next_delay(5.0, "processing", 39.5)
+    # Progress began between 1 and 5 s, say at 3 s: 40 % in 2 s, so 100 % at 8 s.
+    assert planner.expected_completion() == 8.0
+    planner = PollPlanner(started=0.0)
+    planner.next_delay(1.0, "pending", 0.0)
+    planner.next_delay(5.0, "processing", 2.0)
+    assert planner.expected_completion() is None  # 2 %: when it began weighs too much
 
 
 def test_with_progress_the_learned_end_does_not_delay_the_steady_plan() -> None:
