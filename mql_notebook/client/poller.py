@@ -245,7 +245,8 @@ async def poll_until_done(
     """Call ``look()`` (the job's state and the server's poll hint) until the job ends.
 
     ``on_update`` hears every change of status or progress (from ``already_seen``, the state
-    the caller has already reported, if any), and each outage ridden out (see the module).
+    the caller has already reported, if any), the first estimate of the end (``expected_end``),
+    and each outage ridden out (see the module).
     Returns the completed generation; raises GenerationFailedError if it fails or is
     cancelled, the look's own error if it is not transient (401, 404, ...), and
     WaitTimeoutError (carrying the id) when ``timeout`` seconds pass first.
@@ -316,5 +317,7 @@ def _unseen(generation_id: str | None) -> Generation:
     return Generation({"id": generation_id or ""}, id=generation_id or "")
 
 
-def _state(generation: Generation) -> tuple[str, str, float | None]:
-    return (generation.status, generation.raw_status, generation.progress)
+def _state(generation: Generation) -> tuple[str, str, float | None, bool]:
+    """What a change is reported for: the status, the progress, and a first estimate of the end."""
+    has_estimate = generation.expected_end is not None
+    return (generation.status, generation.raw_status, generation.progress, has_estimate)
