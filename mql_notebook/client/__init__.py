@@ -9,15 +9,18 @@ Each file has one job:
 - ``sinks``: where a download goes (bytes, a file object, a path written atomically);
 - ``recording`` / ``resume``: what the client writes into its library, and resuming from it;
 - ``async_client`` / ``sync_client``: the clients, which only send, sleep and stream;
+- ``videos``: ``client.video`` (create, get_status, wait, download, ...), built on ``Operation``s;
+- ``download`` / ``fetch`` / ``redirects``: content, behind redirects, resumed; the threaded stream;
 - ``loops``: running the async core from sync code and one connection pool per event loop.
 """
 
-from .async_client import AsyncMQL, AsyncVideo
+from .async_client import AsyncMQL
 from .poller import PollTiming
 from .resume import Resumed
 from .retry import OutageTiming, RetryPolicy
 from .settings import Settings
 from .sync_client import MQL, Video, as_async_client
+from .videos import AsyncVideo
 
 __all__ = [
     "MQL",

@@ -55,7 +55,7 @@ from .sinks import BytesSink, PathSink, Sink, make_sink
 from .unreachable import connection_detail, origin_of
 
 if TYPE_CHECKING:
-    from .async_client import AsyncVideo
+    from .videos import AsyncVideo
 
 log = logging.getLogger("mql_notebook")
 

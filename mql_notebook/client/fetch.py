@@ -56,15 +56,21 @@ def _request(
     return request
 
 
-class LoopFetch:
-    """Requests and body on the event loop, through the client's ``httpx.AsyncClient``."""
+class _Fetch:
+    """What both ways of fetching share: the client's pool and its base URL."""
 
-    def __init__(self, pool: httpx.AsyncClient) -> None:
+    def __init__(self, pool: Any) -> None:
         self._pool = pool
 
     def url_of(self, path: str) -> httpx.URL:
         """The absolute URL of an API path (the client's base_url joined)."""
         return self._pool.build_request("GET", path).url
+
+
+class LoopFetch(_Fetch):
+    """Requests and body on the event loop, through the client's ``httpx.AsyncClient``."""
+
+    _pool: httpx.AsyncClient
 
     async def get(self, url: httpx.URL, headers: dict[str, str], *, credentials: bool) -> Any:
         request = _request(self._pool, url, headers, credentials=credentials)
@@ -107,16 +113,11 @@ class _Stopped(Exception):
     """The download was cancelled: the writer thread leaves at its next chunk."""
 
 
-class ThreadFetch:
+class ThreadFetch(_Fetch):
     """Requests and body in worker threads, through a sync ``httpx.Client``: for a path or
     bytes in memory (a caller's file object may not be thread-safe, so it stays on the loop)."""
 
-    def __init__(self, pool: httpx.Client) -> None:
-        self._pool = pool
-
-    def url_of(self, path: str) -> httpx.URL:
-        """The absolute URL of an API path (the client's base_url joined)."""
-        return self._pool.build_request("GET", path).url
+    _pool: httpx.Client
 
     async def get(self, url: httpx.URL, headers: dict[str, str], *, credentials: bool) -> Any:
         request = _request(self._pool, url, headers, credentials=credentials)

@@ -48,7 +48,7 @@ from .settings import Settings
 from .sinks import PathSink, make_sink
 
 if TYPE_CHECKING:
-    from .async_client import AsyncVideo
+    from .videos import AsyncVideo
 
 log = logging.getLogger("mql_notebook")
 

@@ -25,8 +25,8 @@ from ..library import Entry, Library
 from ..library.entry import EMULATOR, is_loopback
 
 if TYPE_CHECKING:
-    from .async_client import AsyncVideo
     from .recording import Recorder
+    from .videos import AsyncVideo
 
 Outcome = Literal["completed", "failed", "unanswered", "lost", "other_origin", "interrupted"]
 PROBE_TIMEOUT = 3.0

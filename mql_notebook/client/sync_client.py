@@ -11,9 +11,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..library import Library
-from .async_client import AsyncMQL, AsyncVideo
+from .async_client import AsyncMQL
 from .loops import SyncRunner
 from .settings import LOCAL_BASE_URL, Settings
+from .videos import AsyncVideo
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -77,14 +77,9 @@ class RequestLog:
         with self._lock:
             return self._count_locked(method, path, endpoint=endpoint, status=status)
 
-    def _count_locked(
-        self,
-        method: str | None = None,
-        path: str | None = None,
-        *,
-        endpoint: str | None = None,
-        status: int | None = None,
-    ) -> int:
+    def _count_locked(self, method: str | None = None, path: str | None = None, **more: Any) -> int:
+        """``count`` for a caller that holds the lock (``endpoint=``, ``status=`` in ``more``)."""
+        endpoint, status = more.get("endpoint"), more.get("status")
         return sum(
             1
             for r in self._records

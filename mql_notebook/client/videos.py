@@ -1,0 +1,244 @@
+"""``client.video``: the seed's calls (create, get_status, download, create_and_wait,
+create_and_download) plus ``wait`` and ``resume_pending``, on top of ``AsyncMQL``'s sending.
+
+Each method builds its requests (``Operation``) and hands decisions to plain functions:
+options checks, the wire format (protocol), the poll plan (poller), downloads (download).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, overload
+
+from ..generation import Generation
+from ..options import DEFAULT_MODEL, validate_generation_request
+from . import protocol
+from .callbacks import call
+from .operation import Operation
+from .poller import poll_until_done
+from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .async_client import AsyncMQL
+    from .resume import Resumed
+
+Destination = str | os.PathLike[str] | IO[bytes] | None
+UpdateCallback = Callable[[Generation], Any]
+ProgressCallback = Callable[[int, int | None], Any]
+
+# Inside a wait each status look is one request: the poller rides out failures itself.
+_ONE_ATTEMPT = RetryPolicy(max_retries=0)
+
+
+class AsyncVideo:
+    """``client.video``: the seed's calls (create, get_status, download, create_and_wait,
+    create_and_download) plus ``wait``."""
+
+    def __init__(self, client: AsyncMQL) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        model: str = DEFAULT_MODEL,
+        prompt: str | None = None,
+        aspect_ratio: str | None = None,
+        duration: int | None = None,
+        n: int | None = None,
+        *,
+        resolution: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Generation:
+        """Start a generation job (billed). Every option is checked before anything is sent."""
+        body = validate_generation_request(
+            model=model,
+            prompt=prompt,
+            aspect_ratio=aspect_ratio,
+            duration=duration,
+            n=n,
+            resolution=resolution,
+            extra_models=self._client.settings.extra_models,
+        )
+        key = idempotency_key or protocol.new_idempotency_key()
+        op = Operation(
+            "POST",
+            protocol.CREATE_PATH,
+            "creating a generation",
+            idempotent=False,
+            json=body,
+            headers={"Idempotency-Key": key},
+            model=body["model"],
+        )
+        recorder = self._client.recorder
+        entry = await recorder.before_create(body, key) if recorder else None
+        try:
+            response = await self._client._send(op)
+            generation = protocol.parse_generation(
+                response.status_code, response.content, operation=op.description
+            )
+        except BaseException as error:
+            if recorder and entry:
+                await recorder.create_failed(entry, error)
+            raise
+        if recorder and entry:
+            await recorder.answered(entry, generation)
+        return generation
+
+    async def get_status(self, generation_id: str | Generation) -> Generation:
+        """The job's current state (``status["status"]`` is normalised: pending ... completed)."""
+        generation, _ = await self._status_and_hint(generation_id)
+        return generation
+
+    async def _status_and_hint(
+        self, generation_id: str | Generation, *, policy: RetryPolicy | None = None
+    ) -> tuple[Generation, float | None]:
+        gid = protocol.id_of(generation_id)
+        op = Operation(
+            "GET", protocol.status_path(gid), f"checking generation {gid}", generation_id=gid
+        )
+        response = await self._client._send(op, policy=policy)
+        generation = protocol.parse_generation(
+            response.status_code, response.content, operation=op.description, known_id=gid
+        )
+        if self._client.recorder:
+            await self._client.recorder.observed(generation)
+        return generation, protocol.poll_hint(response.headers, time.time())
+
+    async def wait(
+        self,
+        generation_id: str | Generation,
+        *,
+        timeout: float | None = None,
+        on_update: UpdateCallback | None = None,
+    ) -> Generation:
+        """Poll until the job completes; resumable: after a WaitTimeoutError call it again with the id.
+
+        ``on_update(generation)`` is called on every change of status or progress.
+        Outages (connection errors, timeouts, 408, 429, 5xx, 529) never end the wait before
+        its deadline: ``on_update`` then hears the last state with ``reconnecting`` set to
+        the reason, and the fresh state once the server answers again.
+        Raises GenerationFailedError if the job fails or is cancelled.
+        """
+        gid = protocol.id_of(generation_id)
+        recorder = self._client.recorder  # how long such jobs took here (read in a thread)
+        expected = await recorder.expected_for(gid) if recorder else None
+        return await poll_until_done(
+            lambda: self._status_and_hint(gid, policy=_ONE_ATTEMPT),
+            timing=self._client.poll_timing,
+            timeout=self._client.settings.wait_timeout if timeout is None else timeout,
+            on_update=on_update,
+            # A Generation passed in has been seen (and reported) already: hear only what changes.
+            already_seen=generation_id if isinstance(generation_id, Generation) else None,
+            generation_id=gid,
+            rng=self._client._rng,
+            expected=expected,
+        )
+
+    @overload
+    async def download(
+        self,
+        generation_id: str | Generation,
+        dest: None = None,
+        *,
+        variant: int = 0,
+        on_progress: ProgressCallback | None = None,
+    ) -> bytes: ...
+    @overload
+    async def download(
+        self,
+        generation_id: str | Generation,
+        dest: str | os.PathLike[str],
+        *,
+        variant: int = 0,
+        on_progress: ProgressCallback | None = None,
+    ) -> Path: ...
+    @overload
+    async def download(
+        self,
+        generation_id: str | Generation,
+        dest: IO[bytes],
+        *,
+        variant: int = 0,
+        on_progress: ProgressCallback | None = None,
+    ) -> IO[bytes]: ...
+
+    async def download(
+        self,
+        generation_id: str | Generation,
+        dest: Destination = None,
+        *,
+        variant: int = 0,
+        on_progress: ProgressCallback | None = None,
+    ) -> bytes | Path | IO[bytes]:
+        """The finished video: bytes when ``dest`` is None, else streamed to a path or file object.
+
+        A path is written under a temporary name and renamed once complete; a dropped
+        connection resumes with a Range request. ``variant`` picks a video of an n > 1 job.
+        """
+        if self._client.recorder:  # into the library first, then as dest asks
+            return await self._client.recorder.download(
+                self, generation_id, dest, variant, on_progress
+            )
+        from .download import download_video  # loaded on the first download: a lighter import
+
+        return await download_video(self, generation_id, dest, variant, on_progress)
+
+    async def create_and_wait(
+        self,
+        model: str = DEFAULT_MODEL,
+        prompt: str | None = None,
+        aspect_ratio: str | None = None,
+        duration: int | None = None,
+        n: int | None = None,
+        *,
+        resolution: str | None = None,
+        timeout: float | None = None,
+        on_update: UpdateCallback | None = None,
+    ) -> Generation:
+        """Create a job and wait for it; errors after the create carry its id, so nothing is lost."""
+        generation = await self.create(
+            model, prompt, aspect_ratio, duration, n, resolution=resolution
+        )
+        await call(on_update, generation)
+        return await self.wait(generation, timeout=timeout, on_update=on_update)
+
+    async def create_and_download(
+        self,
+        model: str = DEFAULT_MODEL,
+        prompt: str | None = None,
+        aspect_ratio: str | None = None,
+        duration: int | None = None,
+        n: int | None = None,
+        *,
+        resolution: str | None = None,
+        dest: Destination = None,
+        timeout: float | None = None,
+        on_update: UpdateCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Any:
+        """Create, wait and download the first video (bytes, or the path/file given as ``dest``)."""
+        generation = await self.create_and_wait(
+            model,
+            prompt,
+            aspect_ratio,
+            duration,
+            n,
+            resolution=resolution,
+            timeout=timeout,
+            on_update=on_update,
+        )
+        return await self.download(generation, dest, on_progress=on_progress)
+
+    async def resume_pending(
+        self, *, resend_unanswered: bool = False, timeout: float | None = None
+    ) -> list[Resumed]:
+        """Wait for and download every unfinished entry of the library (see client/resume.py).
+
+        Creates nothing, unless ``resend_unanswered``: then a create that never got an answer
+        is sent again with its Idempotency-Key. Returns what became of each entry.
+        """
+        from .resume import resume_pending
+
+        return await resume_pending(self, resend_unanswered=resend_unanswered, timeout=timeout)
