@@ -115,7 +115,9 @@ class AsyncVideo:
     ) -> Generation:
         """Poll until the job completes; resumable: after a WaitTimeoutError call it again with the id.
 
-        ``on_update(generation)`` is called on every change of status or progress.
+        ``on_update(generation)`` is called on every change of status or progress; its
+        ``expected_end`` / ``eta_seconds`` say when the job should end, once that can be told
+        (the progress rate, or with a library how long such jobs took here lately).
         Outages (connection errors, timeouts, 408, 429, 5xx, 529) never end the wait before
         its deadline: ``on_update`` then hears the last state with ``reconnecting`` set to
         the reason, and the fresh state once the server answers again.
