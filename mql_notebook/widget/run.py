@@ -103,8 +103,25 @@ class Run:
 
     @property
     def video(self) -> bytes | None:
-        """The first video's bytes, or None when the run produced none."""
-        return self.videos[0] if self.videos else None
+        """The first video's bytes, or None when the run produced none.
+
+        Only the shown run holds its bytes; another run's are read from its file in the
+        library here (a blocking read, for code in a cell: the widget itself never calls it).
+        """
+        if self.videos:
+            return self.videos[0]
+        first = self.files[0] if self.files else None
+        try:
+            return first.read_bytes() if first is not None else None
+        except OSError:  # deleted from the library since
+            return None
+
+    @property
+    def size(self) -> int:
+        """The bytes of all the run's videos, held in memory or in the library's files."""
+        if self.videos:
+            return sum(len(v) for v in self.videos)
+        return sum(f.stat().st_size for f in self.files if f is not None and f.exists())
 
     @property
     def options(self) -> dict[str, Any]:
