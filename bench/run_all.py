@@ -21,7 +21,7 @@ from bench import splice
 from bench.common import ROOT, load, machine
 
 TARGET_SECONDS = 17.3  # issue 14, target 1: the job length the target names
-SECTIONS = ("polling", "download", "concurrency", "batch", "import", "notebook", "render")
+SECTIONS = ("polling", "download", "concurrency", "batch", "cpu", "import", "notebook", "render")
 
 
 def fmt(x: float, digits: int = 2) -> str:
