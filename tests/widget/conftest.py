@@ -5,9 +5,12 @@ variable set."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from mql_notebook import AsyncMQL
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +20,12 @@ def library_folder(
     folder = tmp_path_factory.mktemp("library") / "mql-videos"  # not in tmp_path: tests list it
     monkeypatch.setenv("MQL_LIBRARY", str(folder))
     return folder
+
+
+@pytest.fixture
+async def fast_client(emulator, api_key, poll_timing, retry_policy) -> AsyncIterator[AsyncMQL]:
+    """A client of the module's ``emulator`` fixture with the fast test settings."""
+    async with AsyncMQL(
+        api_key=api_key, base_url=emulator.url, poll_timing=poll_timing, retry_policy=retry_policy
+    ) as client:
+        yield client

@@ -7,7 +7,6 @@ or a batch of runs would.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -26,11 +25,8 @@ def emulator(local_server) -> LocalServer:
 
 
 @pytest.fixture
-async def client(emulator, api_key, poll_timing, retry_policy) -> AsyncIterator[AsyncMQL]:
-    async with AsyncMQL(
-        api_key=api_key, base_url=emulator.url, poll_timing=poll_timing, retry_policy=retry_policy
-    ) as client:
-        yield client
+def client(fast_client: AsyncMQL) -> AsyncMQL:
+    return fast_client
 
 
 def new_run(prompt: str = PROMPT, **options) -> Run:
