@@ -204,6 +204,14 @@ def test_batch_runs_every_prompt_at_once_and_shows_a_grid(executed) -> None:
 # ---- mql-notebook demo ----
 
 
+def _cmdline(process: psutil.Process) -> list[str]:
+    """A process's command line; empty for one that has just ended (a zombie, or gone)."""
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -273,7 +281,7 @@ def test_demo_copies_the_notebooks_and_serves_jupyterlab_on_the_quickstart(tmp_p
         servers = [
             p
             for p in psutil.Process(proc.pid).children(recursive=True)
-            if "jupyterlab" in " ".join(p.cmdline())
+            if "jupyterlab" in " ".join(_cmdline(p))
         ]
         assert servers and servers[0].environ().get("MQL_BASE_URL") == "local"
         assert "MQL_API_KEY" not in servers[0].environ()
