@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.browser.hosts_harness import HostServer, host_server, open_host_page
+from tests.browser.video_checks import PLAY_VIDEO
 
 pytestmark = pytest.mark.browser
 
@@ -31,25 +32,6 @@ RECORD_STATUSES = """(root) => {
     const s = root.dataset.status;
     if (root.__mqlSeen[root.__mqlSeen.length - 1] !== s) root.__mqlSeen.push(s);
   }).observe(root, {attributes: true, attributeFilter: ['data-status']});
-}"""
-
-PLAY_VIDEO = """async (video) => {
-  if (video.readyState < 2) {
-    await new Promise((done) => {
-      video.addEventListener('loadeddata', done, {once: true});
-      video.addEventListener('error', done, {once: true});
-      setTimeout(done, 15000);
-    });
-  }
-  const facts = {readyState: video.readyState, duration: video.duration, width: video.videoWidth,
-                 height: video.videoHeight, error: video.error && video.error.code, src: video.src};
-  video.muted = true;
-  const before = video.currentTime;
-  await video.play();
-  await new Promise((r) => setTimeout(r, 800));
-  facts.advanced = video.currentTime - before;
-  video.pause();
-  return facts;
 }"""
 
 

@@ -24,6 +24,7 @@ from tests.browser.jupyter_harness import (
     open_notebook,
     write_notebook,
 )
+from tests.browser.video_checks import PLAY_VIDEO
 
 pytestmark = pytest.mark.browser
 
@@ -55,25 +56,6 @@ RECORD_STATUSES = """() => {
     if (window.__mqlSeen[window.__mqlSeen.length - 1] !== s) window.__mqlSeen.push(s);
   });
   window.__mqlObserver.observe(root, {attributes: true, attributeFilter: ['data-status']});
-}"""
-
-PLAY_VIDEO = """async (video) => {
-  if (video.readyState < 2) {
-    await new Promise((done) => {
-      video.addEventListener('loadeddata', done, {once: true});
-      video.addEventListener('error', done, {once: true});
-      setTimeout(done, 15000);
-    });
-  }
-  const facts = {readyState: video.readyState, duration: video.duration, width: video.videoWidth,
-                 height: video.videoHeight, error: video.error && video.error.code, src: video.src};
-  video.muted = true;
-  const before = video.currentTime;
-  await video.play();
-  await new Promise((r) => setTimeout(r, 800));
-  facts.advanced = video.currentTime - before;
-  video.pause();
-  return facts;
 }"""
 
 
