@@ -23,6 +23,7 @@ from .._constants import LOCAL_API_KEY, RESUME_CONCURRENCY
 from ..errors import ConfigurationError, GenerationFailedError, MQLError
 from ..library import Entry, Library
 from ..library.entry import EMULATOR, is_loopback
+from ..request import OPTION_NAMES
 
 if TYPE_CHECKING:
     from .recording import Recorder
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 Outcome = Literal["completed", "failed", "unanswered", "lost", "other_origin", "interrupted"]
 PROBE_TIMEOUT = 3.0
-_CREATE_OPTIONS = ("aspect_ratio", "duration", "n", "resolution")
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ async def resume_entry(
                     "answered; resend_unanswered=True sends it again with the same key (no second "
                     "job only if the server honours Idempotency-Key)",
                 )
-            options = {k: v for k, v in entry.options.items() if k in _CREATE_OPTIONS}
+            options = {k: v for k, v in entry.options.items() if k in OPTION_NAMES}
             created = await video.create(
                 entry.model or "",
                 entry.prompt,
