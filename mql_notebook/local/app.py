@@ -31,7 +31,7 @@ from starlette.types import ASGIApp
 
 from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
-from ..request import frame_size
+from ..request import OPTION_NAMES, frame_size
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .jobs import IdempotencyConflict, Job, JobState
@@ -251,6 +251,8 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
         "aspect_ratio": options["aspect_ratio"],
         "n_variants": options["n"],
     }
+    # Every other declared option the request set (seed, ...), echoed as the job's own.
+    body.update({k: options[k] for k in OPTION_NAMES if k not in body and k in options})
     if emulator.progress:
         body["progress"] = state.progress
     if state.status == "completed":

@@ -6,7 +6,6 @@ what is allowed, raised before any request (and any money) is spent.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -113,12 +112,32 @@ def validate_prompt(prompt: Any) -> str:
 
 
 def suggest_option(name: str) -> str | None:
-    """The declared option a mistyped name is one or two letters from ("aspect-ratio")."""
+    """The declared option a mistyped name is one or two letters from ("aspect-ratio", "sed").
+
+    Two edits for names of six letters or more, one for three to five, none for shorter ones
+    (every two-letter word is two edits from "n"): a model's own field is not a typo.
+    """
     wanted = name.replace("-", "_").lower()
-    if wanted in BY_NAME:
-        return wanted
-    close = difflib.get_close_matches(wanted, BY_NAME, n=1, cutoff=0.75)
-    return close[0] if close else None
+    best: tuple[int, str] | None = None
+    for declared in BY_NAME:
+        allowed = 2 if len(declared) >= 6 else 1 if len(declared) >= 3 else 0
+        distance = _edit_distance(wanted, declared)
+        if distance <= allowed and (best is None or distance < best[0]):
+            best = (distance, declared)
+    return best[1] if best else None
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, with a swap of two neighbours counted as one edit."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb)))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def _unknown_option(name: str) -> InvalidRequestError:
