@@ -6,6 +6,7 @@ what is allowed, raised before any request (and any money) is spent.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from .fields import BY_NAME, MAX_MODEL_ID_CHARS, MAX_OPEN_TEXT, MAX_PROMPT_CHARS
 # A model id as gateways spell them ("veo-3", "models/veo-3.0-generate",
 # "fal-ai/kling-video/v2.1", "owner/model:version", "@cf/...").
 _MODEL_ID = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._:/@-]*")
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 def validate_generation_request(*, model: Any, prompt: Any, **options: Any) -> dict[str, Any]:
@@ -32,16 +34,54 @@ def validate_generation_request(*, model: Any, prompt: Any, **options: Any) -> d
 
 
 def validate_options(model: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The options to send (None dropped), each checked for ``model``, in declaration order."""
-    for name in options:
-        if name not in BY_NAME:
-            raise _unknown_option(name)
+    """The options to send (None dropped): the declared ones checked for ``model``, in
+    declaration order, then any model's own fields as given (``prompt_optimizer=False``).
+
+    A name one or two letters from a declared option is refused as a typo, with the name; a
+    model's own field must be a JSON value (it goes into the body as it is).
+    """
     checked: dict[str, Any] = {}
     for name, spec in BY_NAME.items():
         value = options.get(name)
         if value is not None:
             checked[name] = check_option(spec, model, value)
+    for name, value in options.items():
+        if name not in BY_NAME and value is not None:
+            checked[check_field_name(name)] = check_json_value(name, value)
     return checked
+
+
+def check_field_name(name: Any) -> str:
+    """A model's own field name, or InvalidRequestError (a typo of a declared one, or malformed)."""
+    allowed = "a field name of letters, digits and _ (a declared option or the model's own)"
+    if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+        raise InvalidRequestError(str(name), None, allowed, reason=f"{name!r} is not a field name")
+    if name in ("model", "prompt"):
+        raise InvalidRequestError(name, None, allowed, reason=f"{name} is given on its own")
+    guess = suggest_option(name)
+    if guess is not None:
+        known = ", ".join(BY_NAME)
+        raise InvalidRequestError(
+            name,
+            None,
+            f"a declared option ({known}) or a model's own field",
+            reason=f"unknown option {name!r} (did you mean {guess}?)",
+        )
+    return name
+
+
+def check_json_value(name: str, value: Any) -> Any:
+    """``value`` if it can go into a JSON body as it is, else InvalidRequestError naming ``name``."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise InvalidRequestError(
+            name,
+            value,
+            "a JSON value: a string, number, true/false, null, or a list or dict of them",
+            reason=f"{name}={type(value).__name__} cannot be sent as JSON",
+        ) from None
+    return value
 
 
 def check_option(spec: Field, model: str, value: Any) -> Any:
@@ -138,15 +178,6 @@ def _edit_distance(a: str, b: str) -> int:
                 row[j] = min(row[j], rows[-2][j - 2] + 1)
         rows.append(row)
     return rows[-1][-1]
-
-
-def _unknown_option(name: str) -> InvalidRequestError:
-    known = ", ".join(BY_NAME)
-    guess = suggest_option(name)
-    hint = f" (did you mean {guess}?)" if guess else ""
-    return InvalidRequestError(
-        name, None, f"one of the declared options: {known}", reason=f"unknown option {name!r}{hint}"
-    )
 
 
 def _example(spec: Field) -> str:
