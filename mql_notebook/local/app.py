@@ -57,7 +57,7 @@ def create_app(emulator: Emulator) -> ASGIApp:
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
     )
     app.state.emulator = emulator
-    return FaultLayer(app, emulator)
+    return FaultLayer(app, decide=emulator.faults.decide, record=emulator.log.add)
 
 
 def error(

@@ -22,7 +22,7 @@ from ..client.settings import ENV_API_KEY, ENV_BASE_URL
 from .emulator import Emulator
 from .faults import ENDPOINT_KINDS, TARGETS, parse_fault_spec
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
-from .server import bind_socket, make_server, serve_both, url_for
+from .serving import bind_socket, make_server, serve_both, url_for
 from .storage import DEFAULT_SIGNED_URL_TTL, STORAGE_MODES, make_storage
 from .vocabulary import VOCABULARIES
 
