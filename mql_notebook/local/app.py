@@ -32,6 +32,7 @@ from starlette.types import ASGIApp
 from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
 from ..options import frame_size
+from ..status import COMPLETED, FAILED
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .jobs import IdempotencyConflict, Job, JobState
@@ -173,11 +174,11 @@ async def _content(request: Request) -> Response:
         return _not_found(video_id)
     job, index = found
     state = job.state(emulator.jobs.clock())
-    if state.status == "failed":
+    if state.status == FAILED:
         return error(
             409, "generation_failed", f"Generation {job.id} failed: there is no video to download."
         )
-    if state.status != "completed":
+    if state.status != COMPLETED:
         return error(
             409,
             "not_ready",
@@ -253,7 +254,7 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
     }
     if emulator.progress:
         body["progress"] = state.progress
-    if state.status == "completed":
+    if state.status == COMPLETED:
         base = str(request.base_url).rstrip("/")
         storage = emulator.storage
 
