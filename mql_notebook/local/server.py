@@ -36,7 +36,8 @@ class LocalServer:
     ``pace``: seconds from create to completed (0: as soon as the video is rendered).
     ``vocabulary``: the status dialect (see ``VOCABULARIES``), settable at runtime.
     ``progress``: False for status objects without a ``progress`` field; settable at runtime.
-    ``seed``: seeds the fault injection (``faults``), for reproducible faults.
+    ``fault_seed``: seeds the fault injection (``faults``), for reproducible faults (a create
+    request's own ``seed`` is another thing: it picks what the video looks like).
     ``api_key``: accept only this key (by default any key starting ``mql_``).
     ``ttl``, ``max_jobs``, ``max_video_bytes``: the memory bounds.
     ``storage``: where the video bytes live. ``"api"`` (default): the content endpoint serves
@@ -54,7 +55,7 @@ class LocalServer:
         pace: float = DEFAULT_PACE,
         *,
         vocabulary: VocabularyLike = "api",
-        seed: int | str | None = None,
+        fault_seed: int | str | None = None,
         api_key: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -88,8 +89,8 @@ class LocalServer:
             models=models,
             retired_models=retired_models,
         )
-        if seed is not None:
-            self.emulator.faults.reseed(seed)
+        if fault_seed is not None:
+            self.emulator.faults.reseed(fault_seed)
         self.host = host
         self.port = port
         self._server: uvicorn.Server | None = None
