@@ -174,6 +174,7 @@ class JobStore:
                     duration=request["duration"],
                     resolution=request["resolution"],
                     variant=i,
+                    seed=request.get("seed"),
                 )
                 for i in range(n)
             ]
