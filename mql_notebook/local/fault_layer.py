@@ -28,7 +28,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from .faults import Fault
 from .requestlog import RequestRecord
 
-DecideFault = Callable[[str], "Fault | None"]
+DecideFault = Callable[[str], Fault | None]
 """The fault for the next request to an endpoint, or None (``Faults.decide``)."""
 Record = Callable[[RequestRecord], None]
 """Where each request's record goes (``RequestLog.add``)."""

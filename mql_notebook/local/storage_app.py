@@ -24,7 +24,7 @@ from .storage import SignedStorage
 from .video_response import video_response
 from .videos import Video
 
-FindVideo = Callable[[str], "Future[Video] | None"]
+FindVideo = Callable[[str], Future[Video] | None]
 """The video of a job id or variant id, None when no live job has it (``Emulator.video``)."""
 
 _XML_ERROR = (
