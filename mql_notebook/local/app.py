@@ -32,6 +32,7 @@ from starlette.types import ASGIApp
 from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
 from ..request import OPTION_NAMES, frame_size
+from ..status import COMPLETED, FAILED
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .jobs import IdempotencyConflict, Job, JobState
@@ -57,7 +58,7 @@ def create_app(emulator: Emulator) -> ASGIApp:
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
     )
     app.state.emulator = emulator
-    return FaultLayer(app, emulator)
+    return FaultLayer(app, decide=emulator.faults.decide, record=emulator.log.add)
 
 
 def error(
@@ -173,11 +174,11 @@ async def _content(request: Request) -> Response:
         return _not_found(video_id)
     job, index = found
     state = job.state(emulator.jobs.clock())
-    if state.status == "failed":
+    if state.status == FAILED:
         return error(
             409, "generation_failed", f"Generation {job.id} failed: there is no video to download."
         )
-    if state.status != "completed":
+    if state.status != COMPLETED:
         return error(
             409,
             "not_ready",
@@ -255,7 +256,7 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
     body.update({k: options[k] for k in OPTION_NAMES if k not in body and k in options})
     if emulator.progress:
         body["progress"] = state.progress
-    if state.status == "completed":
+    if state.status == COMPLETED:
         base = str(request.base_url).rstrip("/")
         storage = emulator.storage
 

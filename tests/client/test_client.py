@@ -50,7 +50,7 @@ class Video:
 
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
-    return local_server(pace=0.4, seed=7)
+    return local_server(pace=0.4, fault_seed=7)
 
 
 @pytest.fixture

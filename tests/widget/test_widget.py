@@ -26,7 +26,7 @@ PROMPT = "A paper boat drifting down a rainy street"
 
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
-    return local_server(pace=0.4, seed=11)
+    return local_server(pace=0.4, fault_seed=11)
 
 
 @pytest.fixture

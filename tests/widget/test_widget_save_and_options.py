@@ -21,7 +21,7 @@ PROMPT = "A hot air balloon rising over a misty valley"
 
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
-    return local_server(pace=0.4, seed=13)
+    return local_server(pace=0.4, fault_seed=13)
 
 
 @pytest.fixture
