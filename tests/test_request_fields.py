@@ -24,6 +24,7 @@ from mql_notebook.cli.batch import add_batch_parser
 from mql_notebook.cli.batch_file import parse_batch
 from mql_notebook.cli.commands import add_client_parsers
 from mql_notebook.cli.local_daemon import STATE_NAME, stop_daemon
+from mql_notebook.cli.option_args import options_from_args
 from mql_notebook.errors import InvalidRequestError
 from mql_notebook.local.models import Catalogue
 from mql_notebook.request import OPTIONS, Field, typescript, validate_generation_request
@@ -49,6 +50,7 @@ def not_allowed(field: Field) -> Any:
 
 
 OPTION_IDS = [f.name for f in OPTIONS]
+ECHOED_AS = {"duration": "seconds", "n": "n_variants"}  # the generation object's own names
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,8 @@ def test_the_client_sends_it_and_the_library_keeps_it(field: Field, emulator, tm
     value = sample(field)
     with MQL(base_url=emulator.url, api_key="mql_fields", library=tmp_path / "lib") as client:
         created = client.video.create(model="sora", prompt=PROMPT, **{field.name: value})
-        assert client.video.get_status(created.id).raw[field.name] == value  # the emulator's echo
+        echoed = client.video.get_status(created.id).raw  # the job as the emulator made it
+        assert echoed[ECHOED_AS.get(field.name, field.name)] == value
         (entry,) = client.library.entries()
         assert entry.options[field.name] == value
 
@@ -144,3 +147,34 @@ def test_generate_seed_from_the_command_line_reaches_the_job_and_the_library(
         assert entry["options"]["seed"] == 42 and entry["status"] == "completed"
     finally:
         stop_daemon(tmp_path / "runtime" / STATE_NAME)  # the background emulator it started
+
+
+def test_a_models_own_fields_are_sent_as_given(emulator) -> None:
+    with MQL(base_url=emulator.url, api_key="mql_fields", library=False) as client:
+        created = client.video.create(
+            model="sora", prompt=PROMPT, prompt_optimizer=False, camera={"pan": "left"}
+        )
+        echoed = client.video.get_status(created.id).raw
+    assert echoed["prompt_optimizer"] is False and echoed["camera"] == {"pan": "left"}
+
+
+def test_a_typo_of_a_declared_field_is_refused_and_nothing_is_sent(emulator) -> None:
+    before = len(emulator.requests)
+    with MQL(base_url=emulator.url, api_key="mql_fields", library=False) as client:
+        with pytest.raises(InvalidRequestError, match="did you mean aspect_ratio"):
+            client.video.create(model="sora", prompt=PROMPT, aspect_ration="16:9")
+        with pytest.raises(InvalidRequestError, match="JSON value"):
+            client.video.create(model="sora", prompt=PROMPT, camera=object())
+    assert len(emulator.requests) == before
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [("prompt_optimizer=false", False), ("camera_move=pan left", "pan left"), ("fps=24", 24)],
+)
+def test_field_flags_are_read_as_json_else_as_text(given: str, sent: Any) -> None:
+    parser = argparse.ArgumentParser()
+    add_client_parsers(parser.add_subparsers())
+    args = parser.parse_args(["generate", "a prompt", "--field", given])
+    name = given.partition("=")[0]
+    assert options_from_args(args)[name] == sent

@@ -1,7 +1,8 @@
 """A batch FILE read into checked requests, each with the stable key that makes a re-run free.
 
 No I/O here: ``parse_batch`` takes the file's text. A line is a prompt, or a JSON object
-(``{"prompt": ..., "model": ..., "duration": ...}``) when it starts with ``{``; blank lines and
+(``{"prompt": ..., "model": ..., "duration": ...}``, any model's own field kept as given) when
+it starts with ``{``; blank lines and
 lines starting with ``#`` are skipped. Every line is checked (the same checks as a create)
 before the batch sends anything: the first bad line stops it, named by its number.
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..request import OPTION_NAMES, REQUEST_NAMES, suggest_option, validate_generation_request
+from ..request import validate_generation_request
 
 KEY_PREFIX = "mqlnb-batch-"
 
@@ -76,7 +77,7 @@ def parse_batch(
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
         occurrence = seen.get(canonical, 0)
         seen[canonical] = occurrence + 1
-        options = {k: body[k] for k in OPTION_NAMES if k in body}
+        options = {k: v for k, v in body.items() if k not in ("model", "prompt")}
         lines.append(BatchLine(number, body, line_key(name, canonical, occurrence), options))
     return lines
 
@@ -99,17 +100,6 @@ def _fields_of(number: int, line: str) -> dict[str, Any]:
         ) from None
     if not isinstance(value, dict):
         raise BatchFileError(number, "a JSON line must be an object")
-    unknown = sorted(set(value) - set(REQUEST_NAMES))
-    if unknown:
-        named = ", ".join(_with_guess(name) for name in unknown)
-        raise BatchFileError(
-            number, f"unknown field(s) {named}; a line may set {', '.join(REQUEST_NAMES)}"
-        )
     if "prompt" not in value:
         raise BatchFileError(number, 'a JSON line needs a "prompt"')
     return {k: v for k, v in value.items() if v is not None}
-
-
-def _with_guess(name: str) -> str:
-    guess = suggest_option(name)
-    return f"{name!r} (did you mean {guess}?)" if guess else repr(name)

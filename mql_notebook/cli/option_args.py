@@ -8,11 +8,13 @@ the field; the help lists the documented values."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from typing import Any
 
 from ..client.settings import resolve_model
-from ..request import MODELS, OPTIONS, Field
+from ..errors import ConfigurationError
+from ..request import BY_NAME, MODELS, OPTIONS, Field
 
 
 def documented(spec: Field) -> str:
@@ -42,11 +44,39 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             spec.flag, dest=spec.name, type=spec.type, metavar=spec.metavar, help=documented(spec)
         )
+    parser.add_argument(
+        "--field",
+        dest="fields",
+        action="append",
+        default=[],
+        type=field_arg,
+        metavar="NAME=VALUE",
+        help="a model's own field, sent as given (repeatable; VALUE is read as JSON, else as "
+        "text): --field prompt_optimizer=false",
+    )
+
+
+def field_arg(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE``: the value as JSON (false, 3, [1,2]) when it parses, else as text."""
+    name, equals, raw = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return name.strip(), value
 
 
 def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The declared options given on the command line, by name (None where not given)."""
-    return {spec.name: getattr(args, spec.name) for spec in OPTIONS}
+    """The options given on the command line, by name: each declared one (None where not
+    given), then each ``--field``; a field given twice is the last one."""
+    options: dict[str, Any] = {spec.name: getattr(args, spec.name) for spec in OPTIONS}
+    for name, value in args.fields:
+        if options.get(name) is not None and name in BY_NAME:
+            raise ConfigurationError(f"--field {name}=... repeats {BY_NAME[name].flag}: give one")
+        options[name] = value
+    return options
 
 
 def model_from_args(args: argparse.Namespace) -> str:

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp
 
 from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
-from ..request import OPTION_NAMES, frame_size
+from ..request import frame_size
 from ..status import COMPLETED, FAILED
 from .emulator import Emulator
 from .fault_layer import FaultLayer
@@ -234,6 +234,9 @@ async def _read_json_object(request: Request) -> dict[str, Any] | Response:
     return body
 
 
+SHOWN_AS = frozenset({"duration", "n"})  # the generation object's seconds and n_variants
+
+
 def _generation(request: Request, job: Job) -> dict[str, Any]:
     emulator = _emulator(request)
     state: JobState = job.state(emulator.jobs.clock())
@@ -252,8 +255,9 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
         "aspect_ratio": options["aspect_ratio"],
         "n_variants": options["n"],
     }
-    # Every other declared option the request set (seed, ...), echoed as the job's own.
-    body.update({k: options[k] for k in OPTION_NAMES if k not in body and k in options})
+    # Every other field the request set (seed, a model's own), echoed as the job's own;
+    # duration and n are there already, as seconds and n_variants.
+    body.update({k: v for k, v in options.items() if k not in body and k not in SHOWN_AS})
     if emulator.progress:
         body["progress"] = state.progress
     if state.status == COMPLETED:

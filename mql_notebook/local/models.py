@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import InvalidRequestError
 from ..request import (
     ASPECT_RATIOS,
+    BY_NAME,
     DURATIONS,
     MAX_PROMPT_CHARS,
     MAX_VARIANTS,
@@ -122,6 +123,8 @@ class Catalogue:
                 checked[option.name] = _pick(option.name, value, allowed, model, default=default)
             elif value is not None:
                 checked[option.name] = check_option(option, model, value)
+        # A model's own fields (prompt_optimizer, ...): kept as sent, echoed by the job.
+        checked.update({k: v for k, v in body.items() if k not in checked and k not in BY_NAME})
         return checked
 
     def served(self) -> list[str]:
