@@ -29,6 +29,10 @@ from .schema import connect, open_index, patiently, set_pragmas
 T = TypeVar("T")
 F = TypeVar("F", bound="IndexedFolder")
 LOCK_SUFFIX = ".mql-lock"
+WHAT_TO_DO = (
+    "choose a writable folder on a local disk (library=... or MQL_LIBRARY), "
+    "or library=False to run without the library"
+)
 
 
 class IndexedFolder:
@@ -69,12 +73,13 @@ class IndexedFolder:
                 try:
                     if self.path.exists() and not self.path.is_dir():
                         raise LibraryError(
-                            f"the library folder {self.path} is a file, not a folder"
+                            f"the library folder {self.path} is a file, not a folder: {WHAT_TO_DO}"
                         )
                     self.path.mkdir(parents=True, exist_ok=True)
                 except OSError as error:
                     raise LibraryError(
-                        f"cannot use the library folder {self.path}: {error.strerror or error}"
+                        f"cannot use the library folder {self.path}: {error.strerror or error}; "
+                        f"{WHAT_TO_DO}"
                     ) from error
                 self._journal = journal_for(self.path)
                 self._pid = os.getpid()
@@ -144,6 +149,5 @@ class IndexedFolder:
         mode = self._journal.label if self._journal else "SQLite"
         return LibraryError(
             f"the library index {self.index_path} failed while {what} ({error}); it is on "
-            f"{where}, used with {mode}: choose a folder on a local disk (library=... or "
-            f"MQL_LIBRARY), or library=False to run without the library"
+            f"{where}, used with {mode}: {WHAT_TO_DO}"
         )
