@@ -129,10 +129,10 @@ def mount_of(path: Path, mounts: list[Mount] | None = None) -> Mount | None:
             mounts = parse_mountinfo(MOUNTINFO.read_text(errors="replace"))
         except OSError:
             return None
-    existing = Path(path).absolute()
+    existing, tail = Path(path).absolute(), []
     while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    real = os.path.realpath(existing)
+        existing, tail = existing.parent, [existing.name, *tail]
+    real = os.path.join(os.path.realpath(existing), *tail)
     best: Mount | None = None
     for mount in mounts:  # the longest mount point holding it; of equals, the last (on top)
         point = mount.point.rstrip("/") or "/"
