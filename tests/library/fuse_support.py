@@ -35,7 +35,7 @@ def require_mount() -> None:
     reason = cannot_mount()
     if reason is None:
         return
-    if os.environ.get("CI", "").lower() == "true":
+    if os.environ.get("CI", "").strip().lower() == "true":
         pytest.fail(f"the FUSE tests must run in CI: {reason}")
     pytest.skip(reason)
 
