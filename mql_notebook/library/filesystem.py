@@ -129,7 +129,8 @@ def mount_of(path: Path, mounts: list[Mount] | None = None) -> Mount | None:
             mounts = parse_mountinfo(MOUNTINFO.read_text(errors="replace"))
         except OSError:
             return None
-    existing, tail = Path(path).absolute(), []
+    existing = Path(path).absolute()
+    tail: list[str] = []
     while not existing.exists() and existing != existing.parent:
         existing, tail = existing.parent, [existing.name, *tail]
     real = os.path.join(os.path.realpath(existing), *tail)
