@@ -182,6 +182,37 @@ def test_a_process_killed_holding_the_lock_does_not_stop_the_next(fuse: Path) ->
     assert not library.lock_path.exists() and len(library.entries()) == 1
 
 
+KILLED_MID_TRANSACTION = """
+import sys, time
+from mql_notebook import Library
+library = Library(sys.argv[1])
+def half(conn):
+    conn.execute("INSERT INTO entries (key, status, created_at) VALUES ('half', 'pending', 0)")
+    conn.execute("UPDATE entries SET status = 'half-written'")
+    print("inside", flush=True)
+    time.sleep(600)
+library._write("writing half a transaction", half)
+"""
+
+
+def test_a_process_killed_mid_transaction_leaves_the_index_as_before(fuse: Path) -> None:
+    library = Library(fuse / "lib")
+    library.record_request(
+        prompt="kept", model="sora", options={}, origin=None, idempotency_key="k"
+    )
+    child = start_python(KILLED_MID_TRANSACTION, str(library.path))
+    assert child.stdout is not None and child.stdout.readline().strip() == "inside"
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert library.lock_path.exists()
+    [entry] = library.entries()  # the journal rolled back by the next holder of the lock
+    assert entry.prompt == "kept" and entry.status == "pending"
+    assert not library.lock_path.exists()
+    library.record_status(entry.key, "failed", error="written after the kill")
+    assert library.get(entry.key).status == "failed"  # type: ignore[union-attr]
+    assert not (fuse / "lib" / "library.sqlite3-journal").exists()  # deleted at that commit
+
+
 def test_an_index_left_in_wal_mode_is_switched_and_kept(tmp_path: Path, fuse: Path) -> None:
     local = Library(tmp_path / "local")
     entry = local.record_request(
