@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import os
 import random
@@ -101,6 +102,14 @@ class AsyncMQL:
             from .recording import Recorder  # with the download machinery: loaded when used
 
             self.recorder = Recorder(self.library, self.settings)
+
+    def without_library(self) -> AsyncMQL:
+        """This client (its settings, its connections) recording nothing: how the widget still
+        makes a run whose library refused the request before anything was sent."""
+        other = copy.copy(self)
+        other.library, other.recorder = None, None
+        other.video = AsyncVideo(other)
+        return other
 
     @property
     def retry_policy(self) -> RetryPolicy:

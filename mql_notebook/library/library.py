@@ -256,7 +256,7 @@ class Library(IndexedFolder):
 
     def video_path(self, generation_id: str, variant: int = 0) -> Path:
         """Where variant ``variant`` of this generation is kept (inside the folder, always)."""
-        self._connection()  # the folder exists from here on
+        self._folder()  # the folder exists from here on
         return files.inside(self.path, files.variant_stem(generation_id, variant) + ".mp4")
 
     def poster_path(self, generation_id: str, variant: int = 0) -> Path:
@@ -325,7 +325,7 @@ class Library(IndexedFolder):
 
         A download in progress writes its ``.part`` file all the time, so an old one is dead.
         """
-        self._connection()
+        self._folder()
         return files.remove_stale_parts(self.path, time.time() - older_than)
 
     # -- learned durations ----------------------------------------------------------

@@ -193,7 +193,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         )
         self.on_msg(self._on_view_message)
         self._fallback = StaticFallback(f"mql-static-{self.model_id}")  # shown by _ipython_display_
-        self._read_history()  # a bounded read (HISTORY_PAGE rows) of the local index
+        self._read_first_history()  # a bounded read (HISTORY_PAGE rows) of the local index
 
     # ---- Python API ----
 
