@@ -58,3 +58,4 @@ LIBRARY_LOCK_PATIENCE = 120.0  # seconds another process may hold the index befo
 LIBRARY_STALE_PART_AGE = 3600.0  # seconds untouched before a crash's .part file is removed
 LEARNED_DURATION_SAMPLES = 5  # expected_duration: the median of this many latest jobs
 RESUME_CONCURRENCY = 8  # jobs resume_pending waits for at once
+RESUME_PROBE_TIMEOUT = 3.0  # seconds to learn whether an emulator of another process still runs

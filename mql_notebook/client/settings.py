@@ -6,7 +6,6 @@ values, the poll timing and the retry policy included, so each has one home.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -23,6 +22,7 @@ from .._constants import (
     LOCAL_BASE_URL,
     LOOPBACK_PLACEHOLDER_KEY,
 )
+from .._origins import is_loopback
 from ..errors import ConfigurationError
 from .poller import PollTiming
 from .retry import RetryPolicy
@@ -136,13 +136,7 @@ def _loopback_placeholder_key(url: str) -> str | None:
 
     Loopback only: a remote server without a key is still an error that says how to set one.
     """
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return LOOPBACK_PLACEHOLDER_KEY
-    try:
-        return LOOPBACK_PLACEHOLDER_KEY if ipaddress.ip_address(host).is_loopback else None
-    except ValueError:  # a name, not an address
-        return None
+    return LOOPBACK_PLACEHOLDER_KEY if is_loopback(url) else None
 
 
 def _retry_policy(max_retries: object, policy: RetryPolicy | None) -> RetryPolicy:
