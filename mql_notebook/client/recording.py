@@ -34,6 +34,7 @@ from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
 from ..library.files import copy_into, on_video_thread, read_video
 from ..library.posters import poster_jpeg_from_file
+from ..status import FAILED
 from .settings import Settings
 from .sinks import PathSink, Sink
 
@@ -118,7 +119,7 @@ class Recorder:
                 "a refused create",
                 self.library.record_status,
                 entry.key,
-                "failed",
+                FAILED,
                 error=str(error),
             )
         elif isinstance(error, Exception):
