@@ -2,7 +2,9 @@
 
 The decisions (what a Content-Range says, whether an answer is a page rather than a video,
 which headers resume a download) are plain functions in ``download_rules``; when to try
-again after a failure is ``retry``'s; ``Download`` does the I/O.
+again after a failure is ``retry``'s; ``Download`` does the I/O, through the client's
+``Transport`` (transport.py), and asks a ``Links`` callable (``fresh_links``) for a new link
+when the one it followed is gone. It knows no client: ``AsyncVideo.download`` builds it.
 """
 
 from __future__ import annotations
@@ -66,24 +68,6 @@ MAX_LINK_REFRESHES = 3  # fresh signed URLs asked for in a row without a byte ar
 
 
 # -- I/O -------------------------------------------------------------------------------------
-
-
-async def download_into(
-    transport: Transport,
-    settings: Settings,
-    sink: Sink,
-    video_id: str,
-    generation_id: str,
-    links: Links,
-    on_progress: ProgressCallback | None,
-) -> Any:
-    """One video into ``sink``, committed whole or aborted (``AsyncVideo.download``'s I/O)."""
-    try:
-        await Download(transport, settings, sink, video_id, generation_id, links, on_progress).run()
-        return await sink.commit()
-    except BaseException:
-        await asyncio.shield(sink.abort())
-        raise
 
 
 def fresh_links(generation: str | Generation, video_id: str, get_status: StatusLook) -> Links:
@@ -151,6 +135,15 @@ class Download:
         self.etag: str | None = None
         self._outage_since: float | None = None  # loop time of the outage's first failure
         self._outage_failures = 0  # failed tries in a row with no byte arriving
+
+    async def save(self) -> Any:
+        """The video into the sink, committed whole (the sink's result), or the sink aborted."""
+        try:
+            await self.run()
+            return await self.sink.commit()
+        except BaseException:
+            await asyncio.shield(self.sink.abort())
+            raise
 
     async def run(self) -> None:
         sink, policy = self.sink, self._settings.retry_policy

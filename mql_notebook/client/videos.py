@@ -195,7 +195,7 @@ class AsyncVideo:
         With a library, the video goes into it first, then to ``dest``.
         """
         # Loaded on the first download: a lighter import.
-        from .download import download_into, fresh_links, variant_id
+        from .download import Download, fresh_links, variant_id
         from .sinks import make_sink
 
         video_id = await variant_id(generation_id, variant, self.get_status)
@@ -204,9 +204,10 @@ class AsyncVideo:
         links = fresh_links(generation_id, video_id, self.get_status)
 
         def into(sink: Any) -> Any:
-            return download_into(
+            download = Download(
                 self._transport, self._settings, sink, video_id, gid, links, on_progress
             )
+            return download.save()
 
         recorder = self._recorder
         if recorder is None:
