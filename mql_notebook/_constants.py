@@ -2,7 +2,8 @@
 emulator read them from here; ``client/settings.py`` resolves them against arguments and the
 environment).
 
-The options the API accepts (models, durations, ...) and their defaults are in ``options.py``;
+The request's fields (models, durations, seed, ...) and their defaults are declared once in
+``request/fields.py``;
 the emulator's own knobs (pace, job expiry) are in ``local/``.
 """
 
@@ -13,6 +14,7 @@ DEFAULT_BASE_URL = "https://api.metriqual.com"
 LOCAL_BASE_URL = "local"  # the value that starts (or reuses) the in-process emulator
 ENV_API_KEY = "MQL_API_KEY"
 ENV_BASE_URL = "MQL_BASE_URL"
+ENV_MODEL = "MQL_MODEL"  # the model of a create that names none (else request.DEFAULT_MODEL)
 KEY_PREFIX = "mql_"  # every Metriqual key starts with it; the emulator checks it too
 LOCAL_API_KEY = KEY_PREFIX + "local_emulator"  # what the emulator accepts when no key is set
 LOOPBACK_PLACEHOLDER_KEY = KEY_PREFIX + "local"  # sent to `mql-notebook serve` on loopback, no key

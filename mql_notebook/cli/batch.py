@@ -23,10 +23,9 @@ from ..generation import Generation
 from ..library import ENV_LIBRARY, Entry, Library
 from ..library.entry import EMULATOR
 from ..library.library import OFF
-from ..options import DEFAULT_MODEL
 from .batch_file import BatchFileError, BatchLine, parse_batch
 from .batch_progress import LineResult, StatusDisplay, Tally, summary_lines
-from .option_args import add_generation_options
+from .option_args import add_generation_options, model_from_args, options_from_args
 
 if TYPE_CHECKING:
     from ..client import AsyncMQL
@@ -65,12 +64,7 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         default=DEFAULT_CONCURRENCY,
         help="jobs on the server at once; downloads overlap the next jobs (default: %(default)s)",
     )
-    parser.add_argument(
-        "--model",
-        default=None,
-        help=f"model for lines that name none (default: {DEFAULT_MODEL}; any id the gateway routes)",
-    )
-    add_generation_options(parser, "videos per line")  # checked per line, as in Python
+    add_generation_options(parser)  # defaults for lines that name none; checked per line
     parser.add_argument(
         "--library",
         type=Path,
@@ -103,13 +97,11 @@ def run_batch_command(
     except (OSError, UnicodeDecodeError) as error:
         print(f"mql-notebook batch: cannot read {args.file}: {error}", file=err)
         return EXIT_USAGE
-    defaults = {
-        "model": args.model or DEFAULT_MODEL,
-        "aspect_ratio": args.aspect_ratio,
-        "duration": args.duration,
-        "n": args.n,
-        "resolution": args.resolution,
-    }
+    try:
+        defaults = {"model": model_from_args(args), **options_from_args(args)}
+    except ConfigurationError as error:
+        print(f"mql-notebook batch: {error}", file=err)
+        return EXIT_USAGE
     name = args.name or str(args.file.expanduser().resolve())
     try:
         lines = parse_batch(text, name=name, defaults=defaults)

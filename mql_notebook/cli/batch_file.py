@@ -20,11 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..options import validate_generation_request
+from ..request import OPTION_NAMES, REQUEST_NAMES, suggest_option, validate_generation_request
 
 KEY_PREFIX = "mqlnb-batch-"
-OPTION_FIELDS = ("aspect_ratio", "duration", "n", "resolution")
-LINE_FIELDS = ("prompt", "model", *OPTION_FIELDS)
 
 
 class BatchFileError(ValueError):
@@ -58,7 +56,6 @@ def parse_batch(
     *,
     name: str,
     defaults: dict[str, Any],
-    extra_models: tuple[str, ...] = (),
 ) -> list[BatchLine]:
     """Every request of the file, checked; raises BatchFileError naming the first bad line.
 
@@ -73,21 +70,13 @@ def parse_batch(
         fields = _fields_of(number, stripped)
         request = {**{k: v for k, v in defaults.items() if v is not None}, **fields}
         try:
-            body = validate_generation_request(
-                model=request.get("model"),
-                prompt=request.get("prompt"),
-                aspect_ratio=request.get("aspect_ratio"),
-                duration=request.get("duration"),
-                n=request.get("n"),
-                resolution=request.get("resolution"),
-                extra_models=extra_models,
-            )
+            body = validate_generation_request(**request)
         except InvalidRequestError as error:
             raise BatchFileError(number, str(error)) from None
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
         occurrence = seen.get(canonical, 0)
         seen[canonical] = occurrence + 1
-        options = {k: body[k] for k in OPTION_FIELDS if k in body}
+        options = {k: body[k] for k in OPTION_NAMES if k in body}
         lines.append(BatchLine(number, body, line_key(name, canonical, occurrence), options))
     return lines
 
@@ -110,13 +99,17 @@ def _fields_of(number: int, line: str) -> dict[str, Any]:
         ) from None
     if not isinstance(value, dict):
         raise BatchFileError(number, "a JSON line must be an object")
-    unknown = sorted(set(value) - set(LINE_FIELDS))
+    unknown = sorted(set(value) - set(REQUEST_NAMES))
     if unknown:
+        named = ", ".join(_with_guess(name) for name in unknown)
         raise BatchFileError(
-            number,
-            f"unknown field(s) {', '.join(map(repr, unknown))}; a line may set "
-            f"{', '.join(LINE_FIELDS)}",
+            number, f"unknown field(s) {named}; a line may set {', '.join(REQUEST_NAMES)}"
         )
     if "prompt" not in value:
         raise BatchFileError(number, 'a JSON line needs a "prompt"')
     return {k: v for k, v in value.items() if v is not None}
+
+
+def _with_guess(name: str) -> str:
+    guess = suggest_option(name)
+    return f"{name!r} (did you mean {guess}?)" if guess else repr(name)

@@ -37,6 +37,7 @@ class AsyncMQL:
     https://api.metriqual.com; ``base_url="local"`` starts (or reuses) the in-process emulator.
     ``max_retries`` (default 4) is the retries of one request; ``retry_policy`` and
     ``poll_timing`` tune the delays. Every default is in ``mql_notebook/_constants.py``.
+    ``model`` is the model a create uses when it names none (``MQL_MODEL``, else "sora").
     ``library`` (a ``Library``, a folder, True or False) records every generation there.
     """
 
@@ -45,6 +46,7 @@ class AsyncMQL:
         api_key: str | None = None,
         base_url: str | None = None,
         *,
+        model: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int | None = None,
         wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
@@ -58,6 +60,7 @@ class AsyncMQL:
         self.settings: Settings = resolve_settings(
             api_key,
             base_url,
+            model=model,
             timeout=timeout,
             max_retries=max_retries,
             wait_timeout=wait_timeout,

@@ -28,6 +28,7 @@ from .._origins import is_loopback
 from ..errors import ConfigurationError, GenerationFailedError, MQLError
 from ..library import Entry, Library
 from ..library.entry import EMULATOR
+from ..request import OPTION_NAMES
 from ..status import FAILED
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 Outcome = Literal["completed", "failed", "unanswered", "lost", "other_origin", "interrupted"]
 # A client of another server (base_url, api_key), recording into the same library.
 ClientFactory = Callable[[str, str], "AsyncMQL"]
-_CREATE_OPTIONS = ("aspect_ratio", "duration", "n", "resolution")
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ async def resume_entry(
                     "answered; resend_unanswered=True sends it again with the same key (no second "
                     "job only if the server honours Idempotency-Key)",
                 )
-            options = {k: v for k, v in entry.options.items() if k in _CREATE_OPTIONS}
+            options = {k: v for k, v in entry.options.items() if k in OPTION_NAMES}
             created = await video.create(
                 entry.model or "",
                 entry.prompt,

@@ -7,7 +7,9 @@ values, the poll timing and the retry policy included, so each has one home.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
 from .._constants import (
@@ -17,15 +19,19 @@ from .._constants import (
     DEFAULT_WAIT_TIMEOUT,
     ENV_API_KEY,
     ENV_BASE_URL,
+    ENV_MODEL,
     KEY_PREFIX,
     LOCAL_API_KEY,
     LOCAL_BASE_URL,
     LOOPBACK_PLACEHOLDER_KEY,
 )
 from .._origins import is_loopback
-from ..errors import ConfigurationError
+from ..errors import APIError, ConfigurationError, InvalidRequestError, ModelUnavailableError
+from ..request import DEFAULT_MODEL, validate_model_id
 from .poller import PollTiming
 from .retry import RetryPolicy
+
+ModelSource = Literal["argument", "environment", "default"]
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -50,7 +56,11 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
-    extra_models: tuple[str, ...] = ()
+    extra_models: tuple[str, ...] = ()  # more models for the widget's model box to suggest
+    # The model of a create that names none, and where it came from (argument, environment
+    # or default): a default nobody chose that the gateway no longer serves says how to set it.
+    model: str = DEFAULT_MODEL
+    model_source: ModelSource = "default"
     poll_timing: PollTiming = field(default_factory=PollTiming)
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
 
@@ -67,6 +77,7 @@ def resolve_settings(
     api_key: str | None = None,
     base_url: str | None = None,
     *,
+    model: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     max_retries: int | None = None,
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
@@ -119,8 +130,11 @@ def resolve_settings(
         raise ConfigurationError(
             f"max_download_bytes must be an int >= 0 (bytes), not {max_download_bytes!r}"
         )
+    default_model, model_source = resolve_model(model, env)
     return Settings(
         api_key=key,
+        model=default_model,
+        model_source=model_source,
         base_url=url,
         timeout=float(timeout),
         wait_timeout=float(wait_timeout),
@@ -128,6 +142,37 @@ def resolve_settings(
         extra_models=tuple(extra_models),
         poll_timing=poll_timing or PollTiming(),
         retry_policy=policy,
+    )
+
+
+def resolve_model(model: str | None, env: Mapping[str, str]) -> tuple[str, ModelSource]:
+    """The default model of creates: the argument, then ``MQL_MODEL``, then ``DEFAULT_MODEL``."""
+    if model is not None:
+        return validate_model_id(model), "argument"
+    if env.get(ENV_MODEL, "").strip():
+        try:
+            return validate_model_id(env[ENV_MODEL].strip()), "environment"
+        except InvalidRequestError as error:
+            raise ConfigurationError(f"{ENV_MODEL}: {error}") from None
+    return DEFAULT_MODEL, "default"
+
+
+def with_default_model_hint(error: ModelUnavailableError, settings: Settings) -> APIError:
+    """``error`` about a default model the user never chose, saying how to choose another."""
+    if settings.model_source != "default":
+        return error
+    hint = (
+        f"{error.message}; {settings.model!r} is this package's default model: set "
+        f"{ENV_MODEL}=<model id> (or pass model=... to the client, the call or the widget)"
+    )
+    return ModelUnavailableError(
+        hint,
+        model=error.model,
+        status_code=error.status_code,
+        code=error.code,
+        operation=error.operation,
+        param=error.param,
+        retry_after=error.retry_after,
     )
 
 

@@ -15,13 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, overload
 
+from ..errors import ModelUnavailableError
 from ..generation import Generation
-from ..options import DEFAULT_MODEL, validate_generation_request
+from ..request import gather_options, validate_generation_request
 from . import protocol
 from .callbacks import call
 from .operation import Operation
 from .poller import poll_until_done
 from .retry import RetryPolicy
+from .settings import with_default_model_hint
 
 if TYPE_CHECKING:
     from .recording import Recorder
@@ -56,24 +58,22 @@ class AsyncVideo:
 
     async def create(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         prompt: str | None = None,
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        n: int | None = None,
-        *,
-        resolution: str | None = None,
+        *positional: Any,
         idempotency_key: str | None = None,
+        **options: Any,
     ) -> Generation:
-        """Start a generation job (billed). Every option is checked before anything is sent."""
+        """Start a generation job (billed). Every option is checked before anything is sent.
+
+        ``create(model, prompt, aspect_ratio, duration, n)`` as the API page calls it; every
+        option of the request's declaration (``mql_notebook.request.OPTIONS``: aspect_ratio,
+        duration, n, resolution, seed, ...) may be given by name, and one left as None is not
+        sent. ``model`` None is the client's default model (``MQL_MODEL``, else "sora").
+        """
+        chosen = model if model is not None else self._settings.model
         body = validate_generation_request(
-            model=model,
-            prompt=prompt,
-            aspect_ratio=aspect_ratio,
-            duration=duration,
-            n=n,
-            resolution=resolution,
-            extra_models=self._settings.extra_models,
+            model=chosen, prompt=prompt, **gather_options(positional, options)
         )
         key = idempotency_key or protocol.new_idempotency_key()
         op = Operation(
@@ -95,6 +95,8 @@ class AsyncVideo:
         except BaseException as error:
             if recorder and entry:
                 await recorder.create_failed(entry, error)
+            if isinstance(error, ModelUnavailableError) and model is None:
+                raise with_default_model_hint(error, self._settings) from error
             raise
         if recorder and entry:
             await recorder.answered(entry, generation)
@@ -224,47 +226,38 @@ class AsyncVideo:
 
     async def create_and_wait(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         prompt: str | None = None,
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        n: int | None = None,
-        *,
-        resolution: str | None = None,
+        *positional: Any,
         timeout: float | None = None,
         on_update: UpdateCallback | None = None,
+        **options: Any,
     ) -> Generation:
-        """Create a job and wait for it; errors after the create carry its id, so nothing is lost."""
-        generation = await self.create(
-            model, prompt, aspect_ratio, duration, n, resolution=resolution
-        )
+        """Create a job and wait for it; errors after the create carry its id, so nothing is lost.
+
+        The options are ``create``'s.
+        """
+        generation = await self.create(model, prompt, *positional, **options)
         await call(on_update, generation)
         return await self.wait(generation, timeout=timeout, on_update=on_update)
 
     async def create_and_download(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         prompt: str | None = None,
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        n: int | None = None,
-        *,
-        resolution: str | None = None,
+        *positional: Any,
         dest: Destination = None,
         timeout: float | None = None,
         on_update: UpdateCallback | None = None,
         on_progress: ProgressCallback | None = None,
+        **options: Any,
     ) -> Any:
-        """Create, wait and download the first video (bytes, or the path/file given as ``dest``)."""
+        """Create, wait and download the first video (bytes, or the path/file given as ``dest``).
+
+        The options are ``create``'s.
+        """
         generation = await self.create_and_wait(
-            model,
-            prompt,
-            aspect_ratio,
-            duration,
-            n,
-            resolution=resolution,
-            timeout=timeout,
-            on_update=on_update,
+            model, prompt, *positional, timeout=timeout, on_update=on_update, **options
         )
         return await self.download(generation, dest, on_progress=on_progress)
 

@@ -28,7 +28,7 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..options import (
+from ..request import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_DURATION,
     DEFAULT_MODEL,

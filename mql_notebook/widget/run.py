@@ -28,7 +28,7 @@ from ..errors import (
     ServerError,
     WaitTimeoutError,
 )
-from ..options import validate_generation_request
+from ..request import validate_generation_request
 from ..status import CANCELLED, COMPLETED, FAILED, PROCESSING
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class Run:
 
     def check(self, extra_models: tuple[str, ...] = ()) -> dict[str, Any]:
         """The request's JSON body; InvalidRequestError (naming the field) before any request."""
-        return validate_generation_request(**self.request, extra_models=extra_models)
+        return validate_generation_request(**self.request)
 
     @property
     def finished(self) -> bool:

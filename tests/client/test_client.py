@@ -103,7 +103,7 @@ async def test_create_and_download_to_a_path_is_atomic(
     "options",
     [
         {"model": "sora 2"},  # malformed; a well-formed unknown id is sent (test_open_models)
-        {"model": None},
+        {"model": ""},
         {"prompt": None},
         {"prompt": ""},
         {"prompt": "   \n"},
