@@ -20,7 +20,6 @@ import hashlib
 import logging
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,14 +38,6 @@ from .settings import Settings
 from .sinks import PathSink, Sink
 
 log = logging.getLogger("mql_notebook")
-
-
-def in_process_emulator(base_url: str) -> bool:
-    """Whether ``base_url`` is this process's shared emulator (``base_url="local"``): its jobs
-    end with this process, which a resume elsewhere must know."""
-    server = sys.modules.get("mql_notebook.local.server")  # never imported here: an extra
-    shared = getattr(server, "_shared", None)
-    return shared is not None and shared.running and shared.url == base_url
 
 
 class HashingPathSink(PathSink):
@@ -75,7 +66,8 @@ class Recorder:
     def __init__(self, library: Library, settings: Settings) -> None:
         self.library = library
         self.origin = origin_of(settings.base_url)
-        self.origin_kind = EMULATOR if in_process_emulator(settings.base_url) else None
+        # A job of this process's emulator ends with the process: a resume elsewhere must know.
+        self.origin_kind = EMULATOR if settings.in_process_emulator else None
         self._last_status: dict[str, str] = {}  # generation id -> the status last written
         # For jobs created by this client: (created_at, last look) and their kind, to learn durations.
         self._looks: dict[str, tuple[float, float]] = {}
