@@ -214,14 +214,15 @@ class AsyncVideo:
         recorder = self._recorder
         if recorder is None:
             return await into(target)
+        # Into the library first (its sink, hashed), recorded there, then handed to dest.
+        from .recording import hand_over
+
         kept = await recorder.library_sink(gid, variant)
         try:
             await into(kept)
         except OSError as error:  # a full disk, an unwritable folder
             raise await recorder.record_failed_download(gid, video_id, error) from error
         path = await recorder.record_download(gid, variant, kept)
-        from .recording import hand_over
-
         return await hand_over(path, dest, target)
 
     async def create_and_wait(
