@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from .._files import safe_filename, temporary_path
-from .._files import write_atomically as write_atomically  # widget/video_widget.py's save
+from .._files import write_atomically as write_atomically  # widget/video_widget.py imports it here
 from ..errors import DownloadError
 
 FLUSH_BYTES = 1 << 20  # file writes happen off the event loop, in pieces this big

@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from .._files import PART_GLOB, safe_filename
-from .._files import link_or_copy as link_or_copy  # the client hands a video over with it
-from .._files import write_atomically as write_atomically  # posters
 from ..errors import LibraryError
 
 MAX_STEM = 100
