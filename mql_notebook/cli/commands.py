@@ -212,7 +212,7 @@ class ProgressLine:
 
 
 def _output_paths(output: Path | None, generation: Generation) -> list[Path]:
-    from ..client.sinks import safe_filename
+    from .._files import safe_filename
 
     count = len(generation.variant_ids)
     base = output if output is not None else Path(safe_filename(generation.id))

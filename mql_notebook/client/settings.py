@@ -6,7 +6,6 @@ values, the poll timing and the retry policy included, so each has one home.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from .._constants import (
     LOCAL_BASE_URL,
     LOOPBACK_PLACEHOLDER_KEY,
 )
+from .._origins import is_loopback
 from ..errors import APIError, ConfigurationError, InvalidRequestError, ModelUnavailableError
 from ..request import DEFAULT_MODEL, validate_model_id
 from .poller import PollTiming
@@ -63,6 +63,9 @@ class Settings:
     model_source: ModelSource = "default"
     poll_timing: PollTiming = field(default_factory=PollTiming)
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    # base_url="local": base_url is this process's in-process emulator, whose jobs end with the
+    # process (the library marks them, so that a resume elsewhere knows).
+    in_process_emulator: bool = False
 
     @property
     def max_retries(self) -> int:
@@ -100,7 +103,8 @@ def resolve_settings(
         )
     url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip()
     key = api_key if api_key is not None else env.get(ENV_API_KEY) or None
-    if url.lower() == LOCAL_BASE_URL:
+    in_process_emulator = url.lower() == LOCAL_BASE_URL
+    if in_process_emulator:
         from ..local import shared_server  # only now: the emulator's packages are an extra
 
         url = shared_server().url
@@ -142,6 +146,7 @@ def resolve_settings(
         extra_models=tuple(extra_models),
         poll_timing=poll_timing or PollTiming(),
         retry_policy=policy,
+        in_process_emulator=in_process_emulator,
     )
 
 
@@ -181,13 +186,7 @@ def _loopback_placeholder_key(url: str) -> str | None:
 
     Loopback only: a remote server without a key is still an error that says how to set one.
     """
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return LOOPBACK_PLACEHOLDER_KEY
-    try:
-        return LOOPBACK_PLACEHOLDER_KEY if ipaddress.ip_address(host).is_loopback else None
-    except ValueError:  # a name, not an address
-        return None
+    return LOOPBACK_PLACEHOLDER_KEY if is_loopback(url) else None
 
 
 def _retry_policy(max_retries: object, policy: RetryPolicy | None) -> RetryPolicy:

@@ -1,8 +1,10 @@
 """``client.video``: the seed's calls (create, get_status, download, create_and_wait,
-create_and_download) plus ``wait`` and ``resume_pending``, on top of ``AsyncMQL``'s sending.
+create_and_download) plus ``wait`` and ``resume_pending``.
 
-Each method builds its requests (``Operation``) and hands decisions to plain functions:
-options checks, the wire format (protocol), the poll plan (poller), downloads (download).
+Each method builds its requests (``Operation``), sends them through the client's ``Transport``
+and hands decisions to plain functions: options checks, the wire format (protocol), the poll
+plan (poller), downloads (download). What it needs is handed to it by ``AsyncMQL``: the
+transport, the settings, the library's recorder and a way to make a client of another server.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from .retry import RetryPolicy
 from .settings import with_default_model_hint
 
 if TYPE_CHECKING:
-    from .async_client import AsyncMQL
-    from .resume import Resumed
+    from .recording import Recorder
+    from .resume import ClientFactory, Resumed
+    from .settings import Settings
+    from .transport import Transport
 
 Destination = str | os.PathLike[str] | IO[bytes] | None
 UpdateCallback = Callable[[Generation], Any]
@@ -39,8 +43,18 @@ class AsyncVideo:
     """``client.video``: the seed's calls (create, get_status, download, create_and_wait,
     create_and_download) plus ``wait``."""
 
-    def __init__(self, client: AsyncMQL) -> None:
-        self._client = client
+    def __init__(
+        self,
+        transport: Transport,
+        settings: Settings,
+        recorder: Recorder | None = None,
+        *,
+        client_of: ClientFactory | None = None,
+    ) -> None:
+        self._transport = transport
+        self._settings = settings
+        self._recorder = recorder  # the library's, when the client has one
+        self._client_of = client_of  # resume_pending: a client of another origin
 
     async def create(
         self,
@@ -57,7 +71,7 @@ class AsyncVideo:
         duration, n, resolution, seed, ...) may be given by name, and one left as None is not
         sent. ``model`` None is the client's default model (``MQL_MODEL``, else "sora").
         """
-        chosen = model if model is not None else self._client.settings.model
+        chosen = model if model is not None else self._settings.model
         body = validate_generation_request(
             model=chosen, prompt=prompt, **gather_options(positional, options)
         )
@@ -71,10 +85,10 @@ class AsyncVideo:
             headers={"Idempotency-Key": key},
             model=body["model"],
         )
-        recorder = self._client.recorder
+        recorder = self._recorder
         entry = await recorder.before_create(body, key) if recorder else None
         try:
-            response = await self._client._send(op)
+            response = await self._transport.send(op)
             generation = protocol.parse_generation(
                 response.status_code, response.content, operation=op.description
             )
@@ -82,7 +96,7 @@ class AsyncVideo:
             if recorder and entry:
                 await recorder.create_failed(entry, error)
             if isinstance(error, ModelUnavailableError) and model is None:
-                raise with_default_model_hint(error, self._client.settings) from error
+                raise with_default_model_hint(error, self._settings) from error
             raise
         if recorder and entry:
             await recorder.answered(entry, generation)
@@ -100,12 +114,12 @@ class AsyncVideo:
         op = Operation(
             "GET", protocol.status_path(gid), f"checking generation {gid}", generation_id=gid
         )
-        response = await self._client._send(op, policy=policy)
+        response = await self._transport.send(op, policy=policy)
         generation = protocol.parse_generation(
             response.status_code, response.content, operation=op.description, known_id=gid
         )
-        if self._client.recorder:
-            await self._client.recorder.observed(generation)
+        if self._recorder:
+            await self._recorder.observed(generation)
         return generation, protocol.poll_hint(response.headers, time.time())
 
     async def wait(
@@ -126,17 +140,17 @@ class AsyncVideo:
         Raises GenerationFailedError if the job fails or is cancelled.
         """
         gid = protocol.id_of(generation_id)
-        recorder = self._client.recorder  # how long such jobs took here (read in a thread)
+        recorder = self._recorder  # how long such jobs took here (read in a thread)
         expected = await recorder.expected_for(gid) if recorder else None
         return await poll_until_done(
             lambda: self._status_and_hint(gid, policy=_ONE_ATTEMPT),
-            timing=self._client.poll_timing,
-            timeout=self._client.settings.wait_timeout if timeout is None else timeout,
+            timing=self._settings.poll_timing,
+            timeout=self._settings.wait_timeout if timeout is None else timeout,
             on_update=on_update,
             # A Generation passed in has been seen (and reported) already: hear only what changes.
             already_seen=generation_id if isinstance(generation_id, Generation) else None,
             generation_id=gid,
-            rng=self._client._rng,
+            rng=self._transport.rng,
             expected=expected,
         )
 
@@ -180,14 +194,36 @@ class AsyncVideo:
 
         A path is written under a temporary name and renamed once complete; a dropped
         connection resumes with a Range request. ``variant`` picks a video of an n > 1 job.
+        With a library, the video goes into it first, then to ``dest``.
         """
-        if self._client.recorder:  # into the library first, then as dest asks
-            return await self._client.recorder.download(
-                self, generation_id, dest, variant, on_progress
-            )
-        from .download import download_video  # loaded on the first download: a lighter import
+        # Loaded on the first download: a lighter import.
+        from .download import Download, fresh_links, variant_id
+        from .sinks import make_sink
 
-        return await download_video(self, generation_id, dest, variant, on_progress)
+        video_id = await variant_id(generation_id, variant, self.get_status)
+        target = make_sink(dest, video_id)  # refuses a bad dest before anything is fetched
+        gid = protocol.id_of(generation_id)
+        links = fresh_links(generation_id, video_id, self.get_status)
+
+        def into(sink: Any) -> Any:
+            download = Download(
+                self._transport, self._settings, sink, video_id, gid, links, on_progress
+            )
+            return download.save()
+
+        recorder = self._recorder
+        if recorder is None:
+            return await into(target)
+        # Into the library first (its sink, hashed), recorded there, then handed to dest.
+        from .recording import hand_over
+
+        kept = await recorder.library_sink(gid, variant)
+        try:
+            await into(kept)
+        except OSError as error:  # a full disk, an unwritable folder
+            raise await recorder.record_failed_download(gid, video_id, error) from error
+        path = await recorder.record_download(gid, variant, kept)
+        return await hand_over(path, dest, target)
 
     async def create_and_wait(
         self,
@@ -236,4 +272,10 @@ class AsyncVideo:
         """
         from .resume import resume_pending
 
-        return await resume_pending(self, resend_unanswered=resend_unanswered, timeout=timeout)
+        return await resume_pending(
+            self,
+            self._recorder,
+            self._client_of,
+            resend_unanswered=resend_unanswered,
+            timeout=timeout,
+        )

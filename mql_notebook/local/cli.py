@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from ..client.settings import ENV_API_KEY, ENV_BASE_URL
+from .._constants import ENV_API_KEY, ENV_BASE_URL
 from .emulator import Emulator
 from .faults import ENDPOINT_KINDS, TARGETS, parse_fault_spec
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
