@@ -11,6 +11,7 @@ from .batch import add_batch_parser
 from .commands import add_client_parsers, run_client_command
 from .demo import add_demo_parser
 from .library_commands import add_library_parser
+from .local_commands import add_local_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,12 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_parser(subparsers)
     add_library_parser(subparsers)
     add_batch_parser(subparsers)
+    add_local_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "command_main", None):  # library, batch
+    if getattr(args, "command_main", None):  # library, batch, local
         return int(args.command_main(args))
     if args.command == "serve":
         if getattr(args, "missing_extra", None):

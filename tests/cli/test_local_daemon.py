@@ -4,6 +4,7 @@ process, see the same jobs through one background emulator that stops by itself 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -15,7 +16,7 @@ import httpx
 import psutil
 import pytest
 
-from mql_notebook.cli.local_daemon import STATE_NAME
+from mql_notebook.cli.local_daemon import log_path, state_path
 
 from .conftest import CliRunner, command_env
 
@@ -24,7 +25,7 @@ LOCAL = {"MQL_BASE_URL": "local", "MQL_LOCAL_PACE": "1"}
 
 
 def _state(runtime_dir: Path) -> dict[str, object]:
-    return json.loads((runtime_dir / STATE_NAME).read_text())
+    return json.loads(state_path(runtime_dir).read_text())
 
 
 def _created_id(stderr: str) -> str:
@@ -38,7 +39,7 @@ def _serving(runtime_dir: Path) -> list[int]:
     pids = []
     for process in psutil.process_iter(["cmdline"]):
         cmdline = " ".join(process.info["cmdline"] or [])
-        if "serve" in cmdline and str(runtime_dir / STATE_NAME) in cmdline:
+        if "serve" in cmdline and f"--state-file {runtime_dir}{os.sep}" in cmdline:
             pids.append(process.pid)
     return pids
 
@@ -81,7 +82,7 @@ def test_the_background_emulator_stops_when_idle_and_the_next_command_starts_ano
     first = psutil.Process(int(_state(runtime_dir)["pid"]))  # type: ignore[arg-type]
 
     first.wait(timeout=60)  # it exits by itself once no request came for 3 s
-    assert not (runtime_dir / STATE_NAME).exists()  # and says so: no stale record is left
+    assert not state_path(runtime_dir).exists()  # and says so: no stale record is left
 
     again = cli("status", generation_id, cwd=tmp_path, **env)
     assert again.returncode == 3
@@ -157,7 +158,7 @@ def test_a_daemon_that_died_without_cleaning_up_is_replaced(
     cli: CliRunner, tmp_path: Path, runtime_dir: Path
 ) -> None:
     # A record naming a process that is gone (killed, machine asleep): the next command starts anew.
-    (runtime_dir / STATE_NAME).write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": 2**22}))
+    state_path(runtime_dir).write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": 2**22}))
     status = cli("status", "video_nope", cwd=tmp_path, **LOCAL)
     assert status.returncode == 3 and "404" in status.stderr, status.stderr
     assert _state(runtime_dir)["url"] != "http://127.0.0.1:9"
@@ -173,4 +174,4 @@ def test_the_users_key_never_reaches_the_background_emulator(
     daemon = psutil.Process(int(_state(runtime_dir)["pid"]))  # type: ignore[arg-type]
     assert "MQL_API_KEY" not in daemon.environ()
     assert canary not in " ".join(daemon.cmdline())
-    assert canary not in (runtime_dir / "mql-notebook-local.log").read_text()
+    assert canary not in log_path(state_path(runtime_dir)).read_text()
