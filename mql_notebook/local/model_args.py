@@ -15,12 +15,13 @@ from collections.abc import Mapping
 
 from ..options import validate_model_id
 from .models import DEFAULT_CATALOGUE, SORA, ModelSpec
-from .resolution import renderable
+from .resolution import MAX_SHORT_SIDE, MIN_SHORT_SIDE, renderable
 
 ENV_MODELS = "MQL_LOCAL_MODELS"
 SYNTAX = "ID[:DURATIONS[:RESOLUTIONS]]"
 EXAMPLE = "MiniMax-Hailuo-2.3:6,10:768P,1080P"
 _SEPARATORS = re.compile(r"[\s;]+")
+_RESOLUTION_LIKE = re.compile(r"[0-9]+[pPkK]")  # meant as a resolution, whether renderable or not
 
 
 def parse_model_spec(text: str) -> tuple[str, ModelSpec]:
@@ -28,6 +29,13 @@ def parse_model_spec(text: str) -> tuple[str, ModelSpec]:
     saying what is wrong otherwise."""
     text = text.strip()
     parts = text.split(":")
+    for item in parts[-1].split(","):
+        if _RESOLUTION_LIKE.fullmatch(item.strip()) and not renderable(item.strip()):
+            raise ValueError(
+                f"{text!r}: the emulator renders resolutions <short side>p from "
+                f"{MIN_SHORT_SIDE} to {MAX_SHORT_SIDE} (768P, 1080P), not {item.strip()!r}; "
+                f"the syntax is {SYNTAX}"
+            )
     durations: tuple[int, ...] = SORA.durations
     resolutions: tuple[str, ...] = SORA.resolutions
     if len(parts) >= 3 and _durations(parts[-2]) is not None and _resolutions(parts[-1]):
