@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from ._version import __version__
@@ -30,7 +31,7 @@ def install_key(identity: dict[str, str] | None = None) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def describe_install(identity: dict[str, object]) -> str:
+def describe_install(identity: Mapping[str, object]) -> str:
     """``mql-notebook 0.9.0 (/path/to/mql_notebook, python /venv/bin/python)``."""
     version = identity.get("version") or "of an unknown version"
     package = identity.get("package") or "an unknown package folder"

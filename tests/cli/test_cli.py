@@ -85,7 +85,7 @@ def _generate_then_status_then_download(tmp_path: Path, env: dict[str, str]) -> 
         (["generate", PROMPT, "--n", "9"], 2, "n must be an int from 1 to 4"),
         (["generate", "   "], 2, "prompt is empty"),
         (["generate", PROMPT, "--model", "sora 9"], 2, "model"),
-        (["generate", PROMPT, "--model", "sora-9"], 3, "choose another model"),
+        (["generate", PROMPT, "--model", "sora-9"], 3, "MQL_LOCAL_MODELS=sora-9"),
         (["generate", PROMPT, "--duration", "7"], 2, "duration must be one of 5, 10, 15, 20"),
         (["status", "video_does_not_exist"], 3, "404"),
     ],
