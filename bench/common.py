@@ -15,7 +15,7 @@ from pathlib import Path
 
 import uvicorn
 
-from mql_notebook.local.server import bind_socket, url_for
+from mql_notebook.local.serving import bind_socket, url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "mql_bench"

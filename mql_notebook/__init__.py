@@ -25,7 +25,7 @@ from .errors import (
     WaitTimeoutError,
 )
 from .generation import Generation
-from .options import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
+from .request import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time these load on first use
     from .client import MQL, AsyncMQL, PollTiming, RetryPolicy

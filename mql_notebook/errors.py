@@ -2,6 +2,27 @@
 
 Every error says what was being done and carries the ids a user needs to recover
 (a generation id can always be handed back to ``wait(id)`` or ``VideoWidget.resume``).
+The whole tree (``except MQLError`` catches everything the package raises on purpose)::
+
+    MQLError
+    ├── InvalidRequestError (also ValueError)  an option refused here, before anything is sent
+    ├── ConfigurationError                     no key, a malformed base URL, ...
+    ├── APIError                               the API answered with an error status
+    │   ├── BadRequestError                    400 (``param`` names the field)
+    │   ├── AuthenticationError                401, 403
+    │   ├── NotFoundError                      404 (no such generation, or it expired)
+    │   ├── ModelUnavailableError              404, 410 on create about the model
+    │   ├── NotReadyError                      409, 425 (the video is not ready yet)
+    │   ├── RateLimitError                     429 (``retry_after``)
+    │   └── ServerError                        5xx, 529
+    ├── InvalidResponseError                   a 2xx answer that is not usable (HTML, no id)
+    ├── APIConnectionError                     unreachable, or the connection dropped (``origin``)
+    │   └── APITimeoutError                    no answer within the timeout
+    ├── GenerationFailedError                  the job ended failed or cancelled (``generation``)
+    ├── WaitTimeoutError (also TimeoutError)   the wait's deadline passed; the job may still finish
+    ├── DownloadError                          a download could not be completed
+    │   └── DownloadTooLargeError              above the client's ``max_download_bytes``
+    └── LibraryError                           the library's folder or index cannot be used
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Fixtures for every test folder: emulators shared per setting, fast poll and retry settings, a key.
 
-``local_server(pace=0.4, seed=7)`` hands a test a running emulator as if new: each distinct
-(pace, seed, api_key) starts once per test module, and before each test that asks for it its
+``local_server(pace=0.4, fault_seed=7)`` hands a test a running emulator as if new: each distinct
+(pace, fault_seed, api_key) starts once per test module, and before each test that asks for it its
 faults, fault seed, request log, pace and vocabulary go back to how they started. Jobs and
 rendered videos from the module's earlier tests stay; tests count what they add, never the
 totals. The emulators stop when the module ends, so no server thread or video cache outlives
@@ -33,21 +33,21 @@ def local_servers() -> Iterator[LocalServers]:
 
 @pytest.fixture
 def local_server(local_servers: LocalServers) -> Iterator[Callable[..., LocalServer]]:
-    """``local_server(pace=..., seed=..., api_key=...)``: that emulator, as new for this test."""
+    """``local_server(pace=..., fault_seed=..., api_key=...)``: that emulator, as new for this test."""
     handed: list[tuple[LocalServer, float, int | str | None]] = []
 
     def get(
-        *, pace: float, seed: int | str | None = None, api_key: str | None = None
+        *, pace: float, fault_seed: int | str | None = None, api_key: str | None = None
     ) -> LocalServer:
-        server = local_servers.get(pace=pace, seed=seed, api_key=api_key)
-        as_new(server, pace=pace, seed=seed)
-        handed.append((server, pace, seed))
+        server = local_servers.get(pace=pace, fault_seed=fault_seed, api_key=api_key)
+        as_new(server, pace=pace, fault_seed=fault_seed)
+        handed.append((server, pace, fault_seed))
         return server
 
     yield get
     # Faults a test set must not reach a module-scoped fixture that uses the same emulator later.
-    for server, pace, seed in handed:
-        as_new(server, pace=pace, seed=seed)
+    for server, pace, fault_seed in handed:
+        as_new(server, pace=pace, fault_seed=fault_seed)
 
 
 @pytest.fixture(scope="session")

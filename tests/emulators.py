@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from mql_notebook.local import LocalServer
 
-Settings = tuple[float, int | str | None, str | None]  # pace, seed, api_key
+Settings = tuple[float, int | str | None, str | None]  # pace, fault_seed, api_key
 
 
 class LocalServers:
@@ -17,11 +17,12 @@ class LocalServers:
         self._running: dict[Settings, LocalServer] = {}
 
     def get(
-        self, *, pace: float, seed: int | str | None = None, api_key: str | None = None
+        self, *, pace: float, fault_seed: int | str | None = None, api_key: str | None = None
     ) -> LocalServer:
-        settings = (pace, seed, api_key)
+        settings = (pace, fault_seed, api_key)
         if settings not in self._running:
-            self._running[settings] = LocalServer(pace=pace, seed=seed, api_key=api_key).start()
+            server = LocalServer(pace=pace, fault_seed=fault_seed, api_key=api_key)
+            self._running[settings] = server.start()
         return self._running[settings]
 
     def stop_all(self) -> None:
@@ -30,10 +31,10 @@ class LocalServers:
         self._running.clear()
 
 
-def as_new(server: LocalServer, *, pace: float, seed: int | str | None) -> None:
-    """No faults or outages, the fault sequences restarted from the first seed, an empty request
+def as_new(server: LocalServer, *, pace: float, fault_seed: int | str | None) -> None:
+    """No faults or outages, the fault sequences restarted from the first fault seed, an empty request
     log, and the pace, vocabulary and served models it started with (a test may have changed them)."""
-    server.faults.reseed(seed)
+    server.faults.reseed(fault_seed)
     server.faults.reset()
     server.clear_requests()
     server.pace = pace

@@ -22,10 +22,9 @@ from ..errors import ConfigurationError, GenerationFailedError, LibraryError, MQ
 from ..generation import Generation
 from ..library import ENV_LIBRARY, Entry, Library
 from ..library.library import OFF
-from ..options import DEFAULT_MODEL
 from .batch_file import BatchFileError, BatchLine, parse_batch
 from .batch_progress import LineResult, StatusDisplay, Tally, summary_lines
-from .option_args import add_generation_options
+from .option_args import add_generation_options, model_from_args, options_from_args
 
 if TYPE_CHECKING:
     from ..client import AsyncMQL
@@ -64,12 +63,7 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         default=DEFAULT_CONCURRENCY,
         help="jobs on the server at once; downloads overlap the next jobs (default: %(default)s)",
     )
-    parser.add_argument(
-        "--model",
-        default=None,
-        help=f"model for lines that name none (default: {DEFAULT_MODEL}; any id the gateway routes)",
-    )
-    add_generation_options(parser, "videos per line")  # checked per line, as in Python
+    add_generation_options(parser)  # defaults for lines that name none; checked per line
     parser.add_argument(
         "--library",
         type=Path,
@@ -102,13 +96,11 @@ def run_batch_command(
     except (OSError, UnicodeDecodeError) as error:
         print(f"mql-notebook batch: cannot read {args.file}: {error}", file=err)
         return EXIT_USAGE
-    defaults = {
-        "model": args.model or DEFAULT_MODEL,
-        "aspect_ratio": args.aspect_ratio,
-        "duration": args.duration,
-        "n": args.n,
-        "resolution": args.resolution,
-    }
+    try:
+        defaults = {"model": model_from_args(args), **options_from_args(args)}
+    except ConfigurationError as error:
+        print(f"mql-notebook batch: {error}", file=err)
+        return EXIT_USAGE
     name = args.name or str(args.file.expanduser().resolve())
     try:
         lines = parse_batch(text, name=name, defaults=defaults)
@@ -155,14 +147,13 @@ async def _run(
     lines: list[BatchLine], library: Library, concurrency: int, display: StatusDisplay, err: TextIO
 ) -> Tally:
     from ..client import AsyncMQL
-    from ..client.recording import in_process_emulator
     from .commands import mark_emulator
     from .library_commands import client_target
 
     base_url, key = client_target()  # MQL_BASE_URL=local: the background emulator, shared
     async with AsyncMQL(base_url=base_url, api_key=key, library=library) as client:
         assert client.recorder is not None
-        if in_process_emulator(client.settings.base_url):  # no background emulator here
+        if client.settings.in_process_emulator:  # no background emulator on this system
             print(
                 "mql-notebook batch: the emulator runs inside this process: its jobs end with "
                 "it, so a re-run cannot resume them; run `mql-notebook serve` and point "

@@ -1,7 +1,8 @@
 """A batch FILE read into checked requests, each with the stable key that makes a re-run free.
 
 No I/O here: ``parse_batch`` takes the file's text. A line is a prompt, or a JSON object
-(``{"prompt": ..., "model": ..., "duration": ...}``) when it starts with ``{``; blank lines and
+(``{"prompt": ..., "model": ..., "duration": ...}``, any model's own field kept as given) when
+it starts with ``{``; blank lines and
 lines starting with ``#`` are skipped. Every line is checked (the same checks as a create)
 before the batch sends anything: the first bad line stops it, named by its number.
 
@@ -20,11 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..options import validate_generation_request
+from ..request import validate_generation_request
 
 KEY_PREFIX = "mqlnb-batch-"
-OPTION_FIELDS = ("aspect_ratio", "duration", "n", "resolution")
-LINE_FIELDS = ("prompt", "model", *OPTION_FIELDS)
 
 
 class BatchFileError(ValueError):
@@ -58,7 +57,6 @@ def parse_batch(
     *,
     name: str,
     defaults: dict[str, Any],
-    extra_models: tuple[str, ...] = (),
 ) -> list[BatchLine]:
     """Every request of the file, checked; raises BatchFileError naming the first bad line.
 
@@ -73,21 +71,13 @@ def parse_batch(
         fields = _fields_of(number, stripped)
         request = {**{k: v for k, v in defaults.items() if v is not None}, **fields}
         try:
-            body = validate_generation_request(
-                model=request.get("model"),
-                prompt=request.get("prompt"),
-                aspect_ratio=request.get("aspect_ratio"),
-                duration=request.get("duration"),
-                n=request.get("n"),
-                resolution=request.get("resolution"),
-                extra_models=extra_models,
-            )
+            body = validate_generation_request(**request)
         except InvalidRequestError as error:
             raise BatchFileError(number, str(error)) from None
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
         occurrence = seen.get(canonical, 0)
         seen[canonical] = occurrence + 1
-        options = {k: body[k] for k in OPTION_FIELDS if k in body}
+        options = {k: v for k, v in body.items() if k not in ("model", "prompt")}
         lines.append(BatchLine(number, body, line_key(name, canonical, occurrence), options))
     return lines
 
@@ -110,13 +100,6 @@ def _fields_of(number: int, line: str) -> dict[str, Any]:
         ) from None
     if not isinstance(value, dict):
         raise BatchFileError(number, "a JSON line must be an object")
-    unknown = sorted(set(value) - set(LINE_FIELDS))
-    if unknown:
-        raise BatchFileError(
-            number,
-            f"unknown field(s) {', '.join(map(repr, unknown))}; a line may set "
-            f"{', '.join(LINE_FIELDS)}",
-        )
     if "prompt" not in value:
         raise BatchFileError(number, 'a JSON line needs a "prompt"')
     return {k: v for k, v in value.items() if v is not None}

@@ -26,10 +26,9 @@ from ..errors import (
     WaitTimeoutError,
 )
 from ..generation import Generation
-from ..options import DEFAULT_MODEL, MODELS
 from . import local_daemon
 from .messages import error_message, interrupted_message
-from .option_args import add_generation_options
+from .option_args import add_generation_options, options_from_args
 
 # Exit codes, so scripts can tell failures apart.
 EXIT_OK = 0
@@ -49,12 +48,7 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         description="Create a video from a prompt, wait for it with a live progress line, and save it.",
     )
     gen.add_argument("prompt", help="what the video should show")
-    gen.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        help=f"model id: documented {', '.join(MODELS)}, or any the gateway routes (e.g. veo-3)",
-    )
-    add_generation_options(gen, "number of videos")
+    add_generation_options(gen)
     gen.add_argument(
         "--output",
         "-o",
@@ -150,12 +144,7 @@ def _base_url(environ: Mapping[str, str]) -> tuple[str | None, bool]:
 def run_generate(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = ProgressLine(err)
     generation = client.video.create(
-        model=args.model,
-        prompt=args.prompt,
-        aspect_ratio=args.aspect_ratio,
-        duration=args.duration,
-        n=args.n,
-        resolution=args.resolution,
+        model=args.model, prompt=args.prompt, **options_from_args(args)
     )
     args.created_id = generation.id  # named if the user presses Ctrl-C
     print(f"generation {generation.id} created", file=err)
@@ -236,7 +225,7 @@ class ProgressLine:
 
 
 def _output_paths(output: Path | None, generation: Generation) -> list[Path]:
-    from ..client.sinks import safe_filename
+    from .._files import safe_filename
 
     count = len(generation.variant_ids)
     base = output if output is not None else Path(safe_filename(generation.id))

@@ -8,7 +8,9 @@ Each file has one job:
 - ``poller``: when to look at a job again (``PollPlanner``, no I/O) and the loop that follows it;
 - ``sinks``: where a download goes (bytes, a file object, a path written atomically);
 - ``recording`` / ``resume``: what the client writes into its library, and resuming from it;
-- ``async_client`` / ``sync_client``: the clients, which only send, sleep and stream;
+- ``async_client`` / ``sync_client``: the clients, which put the parts together;
+- ``transport``: the connection pools, sending with retries, how a download travels: every
+  request goes through the one ``Transport`` a client owns;
 - ``videos``: ``client.video`` (create, get_status, wait, download, ...), built on ``Operation``s;
 - ``download`` / ``fetch`` / ``redirects``: content, behind redirects, resumed; the threaded stream;
 - ``loops``: running the async core from sync code and one connection pool per event loop.

@@ -1,33 +1,21 @@
 """The async client: ``AsyncMQL`` does the work; ``MQL`` (sync_client) runs the same code to completion.
 
 All decisions (validation, request shapes, parsing, retry and poll timing) are plain
-functions in options, protocol, retry and poller; this module only sends and sleeps.
+functions in options, protocol, retry and poller. ``AsyncMQL`` only puts the parts together:
+its settings, its ``Transport`` (the connections; transport.py), its library's ``Recorder``,
+and ``client.video``, which is handed each of them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import os
-import random
-import time
-from collections.abc import AsyncIterator, Callable
-from typing import IO, TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..errors import (
-    APIConnectionError,
-    APITimeoutError,
-)
-from ..generation import Generation
 from ..library import FROM_ENVIRONMENT, LibraryChoice, resolve_library
-from . import protocol
-from .loops import PoolPerLoop, ThreadedPool
-from .operation import Operation
 from .poller import PollTiming
-from .retry import RetryPolicy, request_was_sent, retry_after_exception, retry_after_status
+from .retry import RetryPolicy
 from .settings import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_TIMEOUT,
@@ -36,17 +24,11 @@ from .settings import (
     Settings,
     resolve_settings,
 )
-from .unreachable import connection_detail, origin_of
+from .transport import Transport
 from .videos import AsyncVideo
 
 if TYPE_CHECKING:
     from .recording import Recorder
-
-log = logging.getLogger("mql_notebook")
-
-Destination = str | os.PathLike[str] | IO[bytes] | None
-UpdateCallback = Callable[[Generation], Any]
-ProgressCallback = Callable[[int, int | None], Any]
 
 
 class AsyncMQL:
@@ -56,6 +38,7 @@ class AsyncMQL:
     https://api.metriqual.com; ``base_url="local"`` starts (or reuses) the in-process emulator.
     ``max_retries`` (default 4) is the retries of one request; ``retry_policy`` and
     ``poll_timing`` tune the delays. Every default is in ``mql_notebook/_constants.py``.
+    ``model`` is the model a create uses when it names none (``MQL_MODEL``, else "sora").
     ``library`` (a ``Library``, a folder, True or False) records every generation there.
     """
 
@@ -64,6 +47,7 @@ class AsyncMQL:
         api_key: str | None = None,
         base_url: str | None = None,
         *,
+        model: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int | None = None,
         wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
@@ -77,6 +61,7 @@ class AsyncMQL:
         self.settings: Settings = resolve_settings(
             api_key,
             base_url,
+            model=model,
             timeout=timeout,
             max_retries=max_retries,
             wait_timeout=wait_timeout,
@@ -85,11 +70,7 @@ class AsyncMQL:
             poll_timing=poll_timing,
             retry_policy=retry_policy,
         )
-        self._transport = transport
-        self._rng = random.Random()
-        self._pools = PoolPerLoop(self._new_pool)
-        self._threaded = ThreadedPool(self._new_threaded_pool)  # downloads to a path (fetch.py)
-        self.video = AsyncVideo(self)
+        self.transport = Transport(self.settings, transport)  # every request goes through it
         # The library records every generation (client/recording.py): a Library, a folder, True
         # for the default one; unset, only when MQL_LIBRARY is set.
         self.library = resolve_library(library)
@@ -98,6 +79,17 @@ class AsyncMQL:
             from .recording import Recorder  # with the download machinery: loaded when used
 
             self.recorder = Recorder(self.library, self.settings)
+        self.video = AsyncVideo(
+            self.transport, self.settings, self.recorder, client_of=self._client_of
+        )
+
+    def without_library(self) -> AsyncMQL:
+        """This client (its settings, its connections) recording nothing: how the widget still
+        makes a run whose library refused the request before anything was sent."""
+        other = copy.copy(self)
+        other.library, other.recorder = None, None
+        other.video = AsyncVideo(other.transport, other.settings, None, client_of=other._client_of)
+        return other
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -124,97 +116,9 @@ class AsyncMQL:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._pools.aclose_current()
-        self._threaded.close()
+        await self.transport.aclose()
 
-    def _new_pool(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self.settings.base_url,
-            headers=protocol.auth_headers(self.settings.api_key),
-            timeout=self.settings.timeout,
-            transport=self._transport,
-            follow_redirects=False,
-        )
-
-    def _new_threaded_pool(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.settings.base_url,
-            headers=protocol.auth_headers(self.settings.api_key),
-            timeout=self.settings.timeout,
-            follow_redirects=False,
-        )
-
-    async def _send(
-        self, op: Operation, *, stream: bool = False, policy: RetryPolicy | None = None
-    ) -> httpx.Response:
-        """Send with retries as the policy allows; returns a 2xx response or raises a typed error."""
-        policy = policy or self.retry_policy
-        pool = self._pools.get()
-        request = pool.build_request(op.method, op.path, json=op.json, headers=op.headers)
-        attempt = 0
-        while True:
-            started = time.monotonic()
-            try:
-                response = await pool.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                delay = retry_after_exception(
-                    policy, attempt, exc, idempotent=op.idempotent, rng=self._rng
-                )
-                log.debug("%s %s failed: %s", op.method, op.path, type(exc).__name__)
-                if delay is None:
-                    raise _connection_error(exc, op, request.url) from exc
-            else:
-                log.debug(
-                    "%s %s -> %d in %.3fs",
-                    op.method,
-                    op.path,
-                    response.status_code,
-                    time.monotonic() - started,
-                )
-                if response.is_success:
-                    return response
-                content = await response.aread()
-                await response.aclose()
-                delay = retry_after_status(
-                    policy,
-                    attempt,
-                    response.status_code,
-                    response.headers,
-                    idempotent=op.idempotent,
-                    now=time.time(),
-                    rng=self._rng,
-                )
-                if delay is None:
-                    raise protocol.error_from_response(
-                        response.status_code,
-                        response.headers,
-                        content,
-                        operation=op.description,
-                        generation_id=op.generation_id,
-                        now=time.time(),
-                        model=op.model,
-                    )
-            await asyncio.sleep(delay)
-            attempt += 1
-
-    @contextlib.asynccontextmanager
-    async def _stream(self, op: Operation) -> AsyncIterator[httpx.Response]:
-        response = await self._send(op, stream=True)
-        try:
-            yield response
-        finally:
-            await response.aclose()
-
-
-def _connection_error(
-    exc: httpx.TransportError, op: Operation, url: httpx.URL
-) -> APIConnectionError:
-    origin = origin_of(url)  # the server named, never the query or credentials
-    detail = connection_detail(exc, origin)
-    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    if not op.idempotent and request_was_sent(exc):
-        detail += (
-            "; the server may have accepted the request, so it was not sent again "
-            "(a second create could bill a second video)"
-        )
-    return cls(detail, operation=op.description, generation_id=op.generation_id, origin=origin)
+    def _client_of(self, base_url: str, api_key: str) -> AsyncMQL:
+        """A client of another server that records into this client's library (``resume_pending``
+        asks for one to finish a job another process's emulator still runs)."""
+        return AsyncMQL(api_key=api_key, base_url=base_url, library=self.library)

@@ -2,21 +2,22 @@
 
 The decisions (what a Content-Range says, whether an answer is a page rather than a video,
 which headers resume a download) are plain functions in ``download_rules``; when to try
-again after a failure is ``retry``'s; ``Download`` does the I/O.
+again after a failure is ``retry``'s; ``Download`` does the I/O, through the client's
+``Transport`` (transport.py), and asks a ``Links`` callable (``fresh_links``) for a new link
+when the one it followed is gone. It knows no client: ``AsyncVideo.download`` builds it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .._origins import origin_of
 from ..errors import (
     APIConnectionError,
     APITimeoutError,
@@ -35,7 +36,6 @@ from .download_rules import (  # noqa: F401 (re-exported)
     parse_content_range,
     resume_headers,
 )
-from .fetch import LoopFetch, ThreadFetch
 from .redirects import (
     describe,
     fallback_url,
@@ -51,15 +51,18 @@ from .retry import (
     parse_retry_after,
     retry_after_exception,
 )
-from .sinks import BytesSink, PathSink, Sink, make_sink
-from .unreachable import connection_detail, origin_of
+from .sinks import Sink
+from .unreachable import connection_detail
 
 if TYPE_CHECKING:
-    from .videos import AsyncVideo
+    from .settings import Settings
+    from .transport import Transport
 
 log = logging.getLogger("mql_notebook")
 
 ProgressCallback = Callable[[int, int | None], Any]
+StatusLook = Callable[[str], Awaitable[Generation]]  # AsyncVideo.get_status
+Links = Callable[[bool], Awaitable[object]]  # a download_url, asked anew when fresh=True
 
 MAX_LINK_REFRESHES = 3  # fresh signed URLs asked for in a row without a byte arriving
 
@@ -67,37 +70,26 @@ MAX_LINK_REFRESHES = 3  # fresh signed URLs asked for in a row without a byte ar
 # -- I/O -------------------------------------------------------------------------------------
 
 
-async def download_video(
-    video: AsyncVideo,
-    generation_id: str | Generation,
-    dest: str | os.PathLike[str] | IO[bytes] | None,
-    variant: int,
-    on_progress: ProgressCallback | None,
-) -> bytes | Path | IO[bytes]:
-    """``AsyncVideo.download``'s body: the sink is committed whole or not at all."""
-    video_id = await variant_id(video, generation_id, variant)
-    return await download_into(
-        video, generation_id, video_id, make_sink(dest, video_id), on_progress
-    )
+def fresh_links(generation: str | Generation, video_id: str, get_status: StatusLook) -> Links:
+    """Where a download asks for a link once the one it followed is gone: the ``download_url``
+    of ``generation`` (if it is a Generation that has one), else, or when ``fresh``, the one
+    ``get_status`` answers now; None when there is none (or the API cannot be asked)."""
+
+    async def link(fresh: bool) -> object:
+        known = generation
+        if fresh or not isinstance(known, Generation) or known.download_url is None:
+            try:
+                known = await get_status(protocol.id_of(generation))
+            except MQLError:
+                return None
+        return download_url_of(known, video_id)
+
+    return link
 
 
-async def download_into(
-    video: AsyncVideo,
-    generation_id: str | Generation,
-    video_id: str,
-    sink: Sink,
-    on_progress: ProgressCallback | None,
-) -> Any:
-    """One video into ``sink``, committed whole or aborted (the library passes its own sink)."""
-    try:
-        await Download(video, generation_id, video_id, sink, on_progress).run()
-        return await sink.commit()
-    except BaseException:
-        await asyncio.shield(sink.abort())
-        raise
-
-
-async def variant_id(video: AsyncVideo, generation_id: str | Generation, variant: int) -> str:
+async def variant_id(generation_id: str | Generation, variant: int, get_status: StatusLook) -> str:
+    """The id of video ``variant`` of the job (``get_status`` is asked only for variant > 0 of
+    a bare id)."""
     if not isinstance(variant, int) or isinstance(variant, bool) or variant < 0:
         raise InvalidRequestError(
             "variant", variant, "an int >= 0 (the index of a video of an n > 1 job)"
@@ -105,9 +97,7 @@ async def variant_id(video: AsyncVideo, generation_id: str | Generation, variant
     if variant == 0:  # the job id downloads the first video
         return protocol.id_of(generation_id)
     generation = (
-        generation_id
-        if isinstance(generation_id, Generation)
-        else await video.get_status(generation_id)
+        generation_id if isinstance(generation_id, Generation) else await get_status(generation_id)
     )
     ids = generation.variant_ids
     if variant >= len(ids):
@@ -125,33 +115,38 @@ class Download:
 
     def __init__(
         self,
-        video: AsyncVideo,
-        generation: str | Generation,
-        video_id: str,
+        transport: Transport,
+        settings: Settings,
         sink: Sink,
+        video_id: str,
+        generation_id: str,
+        links: Links,
         on_progress: ProgressCallback | None,
     ) -> None:
-        self._video = video
-        self._client = video._client
-        self._generation = generation
+        self._settings = settings
+        self._rng = transport.rng
+        self._links = links
         self.video_id = video_id
-        self.gid = protocol.id_of(generation)
+        self.gid = generation_id
         self.sink = sink
         self.on_progress = on_progress
-        # A path or bytes are written by a worker thread on a sync stream (fetch.py says why);
-        # a custom transport= is async-only, so it keeps every request on the loop.
-        self._fetch: LoopFetch | ThreadFetch
-        if isinstance(sink, (PathSink, BytesSink)) and self._client._transport is None:
-            self._fetch = ThreadFetch(self._client._threaded.get())
-        else:
-            self._fetch = LoopFetch(self._client._pools.get())
+        self._fetch = transport.fetch_for(sink)  # on the loop, or in a worker thread
         self.api_url = self._fetch.url_of(protocol.content_path(video_id))
         self.etag: str | None = None
         self._outage_since: float | None = None  # loop time of the outage's first failure
         self._outage_failures = 0  # failed tries in a row with no byte arriving
 
+    async def save(self) -> Any:
+        """The video into the sink, committed whole (the sink's result), or the sink aborted."""
+        try:
+            await self.run()
+            return await self.sink.commit()
+        except BaseException:
+            await asyncio.shield(self.sink.abort())
+            raise
+
     async def run(self) -> None:
-        client, sink = self._client, self.sink
+        sink, policy = self.sink, self._settings.retry_policy
         source = self.api_url  # where the bytes come from: storage, once a redirect led there
         attempt = refreshes = fallbacks = 0
         progress_mark = sink.written
@@ -185,9 +180,7 @@ class Download:
             except httpx.TransportError as exc:
                 # The body broke off: resume from what arrived (a break with no byte since the
                 # last one counts against the policy's retries).
-                delay = retry_after_exception(
-                    client.retry_policy, attempt, exc, idempotent=True, rng=client._rng
-                )
+                delay = retry_after_exception(policy, attempt, exc, idempotent=True, rng=self._rng)
                 if delay is None:
                     raise self._broken_off(exc, source) from exc
                 log.debug("download of %s interrupted at %d bytes", self.video_id, sink.written)
@@ -221,18 +214,17 @@ class Download:
 
     def _outage_delay(self, cause: object, retry_after: float | None = None) -> float | None:
         """Seconds until the next try in an outage, or None once its budget is spent."""
-        client = self._client
         now = asyncio.get_running_loop().time()
         if self._outage_since is None:
             self._outage_since = now
         self._outage_failures += 1
         delay = outage_retry_delay(
-            client.poll_timing.outage,
+            self._settings.poll_timing.outage,
             self._outage_failures,
             now - self._outage_since,
-            client.retry_policy.download_outage_budget,
+            self._settings.retry_policy.download_outage_budget,
             retry_after,
-            client._rng.random(),
+            self._rng.random(),
         )
         log.debug(
             "download of %s: %s at %d bytes; %s",
@@ -292,18 +284,12 @@ class Download:
 
     async def _fallback_url(self, *, fresh: bool) -> httpx.URL | None:
         """The completed generation's ``download_url`` (for this video), when it names another place."""
-        generation = self._generation
-        if fresh or not isinstance(generation, Generation) or generation.download_url is None:
-            try:
-                generation = await self._video.get_status(self.gid)
-            except MQLError:
-                return None
-        return fallback_url(download_url_of(generation, self.video_id), self.api_url)
+        return fallback_url(await self._links(fresh), self.api_url)
 
     async def _body(self, response: httpx.Response) -> bool:
         """Stream one answer's body into the sink; True once the video is whole."""
         sink, video_id, gid = self.sink, self.video_id, self.gid
-        limit = self._client.settings.max_download_bytes
+        limit = self._settings.max_download_bytes
         total, restart = expected_total(response.status_code, response.headers, sink.written, gid)
         if restart:
             await sink.restart()

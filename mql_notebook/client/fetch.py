@@ -177,6 +177,8 @@ class ThreadFetch(_Fetch):
                 stop.set()
                 await asyncio.wait({writer})
         await sink.finish_writer()  # the thread's error, if any: a broken body resumes
+        if on_progress is not None and sink.written != reported:  # a body faster than one look
+            await call(on_progress, sink.written, total)
 
 
 _executor: ThreadPoolExecutor | None = None

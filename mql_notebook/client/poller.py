@@ -19,6 +19,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._constants import (
+    DEFAULT_POLL_AIM_PAST_ESTIMATE,
+    DEFAULT_POLL_BACKOFF,
+    DEFAULT_POLL_ELAPSED_FRACTION,
+    DEFAULT_POLL_FIRST_DELAY,
+    DEFAULT_POLL_FIRST_PROGRESS_SPAN,
+    DEFAULT_POLL_MAX_INTERVAL,
+    DEFAULT_POLL_MIN_INTERVAL,
+    DEFAULT_POLL_NEAR,
+    DEFAULT_POLL_TRUSTED_ERROR,
+)
 from ..errors import GenerationFailedError, MQLError, WaitTimeoutError
 from ..generation import Generation
 from .callbacks import call
@@ -28,19 +39,17 @@ from .retry import OutageTiming, is_transient, outage_cause, outage_delay, recon
 
 @dataclass(frozen=True)
 class PollTiming:
-    first_delay: float = (
-        0.25  # the first look comes soon: short jobs and instant failures show at once
-    )
-    min_interval: float = 0.25
-    max_interval: float = 5.0  # without progress to go by, a finished job is noticed within this
-    backoff: float = 3.5  # growth of the interval while nothing changes
-    elapsed_fraction: float = 2.5  # ... and at most this many times the time already spent
-    aim_past_estimate: float = 0.12  # look this long after the predicted completion
-    near: float = 3.0  # within this many seconds of the predicted completion, go straight to it
-    first_progress_span: float = (
-        3.0  # after the first progress, look again this many elapsed times later
-    )
-    trusted_error: float = 0.12  # a prediction this precise (s) is acted on at once, however far
+    """When a wait looks at a job (every default, and what it means, in ``_constants.py``)."""
+
+    first_delay: float = DEFAULT_POLL_FIRST_DELAY
+    min_interval: float = DEFAULT_POLL_MIN_INTERVAL
+    max_interval: float = DEFAULT_POLL_MAX_INTERVAL
+    backoff: float = DEFAULT_POLL_BACKOFF
+    elapsed_fraction: float = DEFAULT_POLL_ELAPSED_FRACTION
+    aim_past_estimate: float = DEFAULT_POLL_AIM_PAST_ESTIMATE
+    near: float = DEFAULT_POLL_NEAR
+    first_progress_span: float = DEFAULT_POLL_FIRST_PROGRESS_SPAN
+    trusted_error: float = DEFAULT_POLL_TRUSTED_ERROR
     outage: OutageTiming = field(default_factory=OutageTiming)  # looks while the server is down
 
 

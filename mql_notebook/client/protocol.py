@@ -24,7 +24,7 @@ from ..errors import (
     ServerError,
 )
 from ..generation import Generation, generation_id_of
-from ..options import MODELS
+from ..request import MODELS
 from .retry import parse_retry_after
 
 CREATE_PATH = "/v1/videos/generations"

@@ -4,8 +4,10 @@
    mid-POST leaves a trace to resume from);
 2. ``answered`` / ``create_failed``: the id, or why there is none;
 3. ``observed``: each status change (and, for jobs created here, how long they took);
-4. ``download``: every video goes into the library first (atomically, with its size and
-   SHA-256), then to the caller: bytes, a hard link (or copy) at ``dest``, or a file object.
+4. ``library_sink`` / ``record_download``: every video is downloaded into the library first
+   (atomically, with its size and SHA-256; ``AsyncVideo.download`` runs the download into the
+   sink given here), then ``hand_over`` gives it to the caller: bytes, a hard link (or copy)
+   at ``dest``, or a file object.
 
 Every library call blocks (SQLite, files) and so runs in a worker thread, never on the loop.
 After the POST has left, a library that cannot record is a warning, never a lost generation.
@@ -18,47 +20,24 @@ import hashlib
 import logging
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
+from .._files import link_or_copy, write_atomically
+from .._origins import origin_of
 from ..errors import APIError, DownloadError, LibraryError
 from ..generation import Generation
 from ..library import Entry, Library
-from ..library.entry import (
-    EMULATOR,
-    create_was_refused,
-    learned_duration,
-    options_of,
-    origin_of,
-)
-from ..library.files import (
-    copy_into,
-    link_or_copy,
-    on_video_thread,
-    read_video,
-    write_atomically,
-)
+from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
+from ..library.files import copy_into, on_video_thread, read_video
 from ..library.posters import poster_jpeg_from_file
-from . import protocol
-from .download import ProgressCallback, download_into, variant_id
+from ..status import FAILED
 from .settings import Settings
-from .sinks import PathSink, make_sink
-
-if TYPE_CHECKING:
-    from .videos import AsyncVideo
+from .sinks import PathSink, Sink
 
 log = logging.getLogger("mql_notebook")
-
-
-def in_process_emulator(base_url: str) -> bool:
-    """Whether ``base_url`` is this process's shared emulator (``base_url="local"``): its jobs
-    end with this process, which a resume elsewhere must know."""
-    server = sys.modules.get("mql_notebook.local.server")  # never imported here: an extra
-    shared = getattr(server, "_shared", None)
-    return shared is not None and shared.running and shared.url == base_url
 
 
 class HashingPathSink(PathSink):
@@ -87,7 +66,8 @@ class Recorder:
     def __init__(self, library: Library, settings: Settings) -> None:
         self.library = library
         self.origin = origin_of(settings.base_url)
-        self.origin_kind = EMULATOR if in_process_emulator(settings.base_url) else None
+        # A job of this process's emulator ends with the process: a resume elsewhere must know.
+        self.origin_kind = EMULATOR if settings.in_process_emulator else None
         self._last_status: dict[str, str] = {}  # generation id -> the status last written
         # For jobs created by this client: (created_at, last look) and their kind, to learn durations.
         self._looks: dict[str, tuple[float, float]] = {}
@@ -131,7 +111,7 @@ class Recorder:
                 "a refused create",
                 self.library.record_status,
                 entry.key,
-                "failed",
+                FAILED,
                 error=str(error),
             )
         elif isinstance(error, Exception):
@@ -180,35 +160,37 @@ class Recorder:
         seconds = await self.expected_duration(*kind)
         return None if seconds is None else (seconds, time.time() - looks[0])
 
-    async def download(
-        self,
-        video: AsyncVideo,
-        generation_id: str | Generation,
-        dest: str | os.PathLike[str] | IO[bytes] | None,
-        variant: int,
-        on_progress: ProgressCallback | None,
-    ) -> Any:
-        """Download into the library, then hand the video over as ``dest`` asks."""
-        gid = protocol.id_of(generation_id)
-        video_id = await variant_id(video, generation_id, variant)
-        target = make_sink(dest, video_id)  # refuses a bad dest before anything is fetched
-        path = await asyncio.to_thread(self.library.video_path, gid, variant)
-        sink = HashingPathSink(path)
-        try:
-            await download_into(video, generation_id, video_id, sink, on_progress)
-        except OSError as error:  # a full disk, an unwritable folder
-            message = (
-                f"cannot write video {video_id} into the library {self.library.path}: "
-                f"{error.strerror or error}; generation {gid} stays in the library's index: "
-                f"download({gid!r}) again once the folder is writable"
-            )
-            await self._quietly("a failed download", self.library.record_error, gid, message)
-            raise DownloadError(message, generation_id=gid) from error
-        poster = await on_video_thread(self._poster, path, gid, variant)  # see files.py
+    async def library_sink(self, generation_id: str, variant: int) -> HashingPathSink:
+        """Where video ``variant`` of a job is downloaded: its file in the library, hashed."""
+        return HashingPathSink(
+            await asyncio.to_thread(self.library.video_path, generation_id, variant)
+        )
+
+    async def record_failed_download(
+        self, generation_id: str, video_id: str, error: OSError
+    ) -> DownloadError:
+        """A download the library could not write (a full disk, an unwritable folder): noted on
+        its entry; the error to raise is returned."""
+        gid = generation_id
+        message = (
+            f"cannot write video {video_id} into the library {self.library.path}: "
+            f"{error.strerror or error}; generation {gid} stays in the library's index: "
+            f"download({gid!r}) again once the folder is writable"
+        )
+        await self._quietly("a failed download", self.library.record_error, gid, message)
+        return DownloadError(message, generation_id=gid)
+
+    async def record_download(
+        self, generation_id: str, variant: int, sink: HashingPathSink
+    ) -> Path:
+        """A video committed into its library sink: its poster made, its file, size and SHA-256
+        recorded. Returns the file."""
+        path = sink.path
+        poster = await on_video_thread(self._poster, path, generation_id, variant)  # see files.py
         await self._quietly(
             "a downloaded file",
             self.library.record_file,
-            gid,
+            generation_id,
             variant,
             path,
             size=sink.written,
@@ -216,12 +198,7 @@ class Recorder:
             poster=poster,
             origin=self.origin,
         )
-        if dest is None:
-            return await read_video(path)
-        if isinstance(target, PathSink):
-            return await asyncio.to_thread(link_or_copy, path, target.path)
-        await asyncio.to_thread(copy_into, path, dest)  # type: ignore[arg-type]
-        return dest
+        return path
 
     def _poster(self, video: Path, gid: str, variant: int) -> Path | None:
         data = poster_jpeg_from_file(video)
@@ -241,3 +218,16 @@ class Recorder:
             await asyncio.to_thread(action, *args, **kwargs)
         except (LibraryError, sqlite3.Error, OSError) as error:
             log.warning("the library %s could not record %s: %s", self.library.path, what, error)
+
+
+async def hand_over(
+    path: Path, dest: str | os.PathLike[str] | IO[bytes] | None, target: Sink
+) -> bytes | Path | IO[bytes]:
+    """A video in the library given to the caller as ``dest`` asks: its bytes, a hard link (or a
+    copy) at the path ``target`` names, or a copy into a file object."""
+    if dest is None:
+        return await read_video(path)
+    if isinstance(target, PathSink):
+        return await asyncio.to_thread(link_or_copy, path, target.path)
+    await asyncio.to_thread(copy_into, path, dest)  # type: ignore[arg-type]
+    return dest  # type: ignore[return-value]

@@ -9,28 +9,36 @@ Per pending entry:
   its jobs ended with it, so the entry is marked failed with that reason instead of polling a
   dead port. An emulator still running in another process is asked with the emulator's key;
 - it belongs to another server: left alone (this client's key never goes to another origin).
+
+A client of another origin is asked of ``client_of`` (``AsyncMQL`` hands one over): this module
+never builds a client itself, so it imports none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from .._constants import LOCAL_API_KEY, RESUME_CONCURRENCY
+from .._constants import LOCAL_API_KEY, RESUME_CONCURRENCY, RESUME_PROBE_TIMEOUT
+from .._origins import is_loopback
 from ..errors import ConfigurationError, GenerationFailedError, MQLError
 from ..library import Entry, Library
-from ..library.entry import EMULATOR, is_loopback
+from ..library.entry import EMULATOR
+from ..request import OPTION_NAMES
+from ..status import FAILED
 
 if TYPE_CHECKING:
+    from .async_client import AsyncMQL
     from .recording import Recorder
     from .videos import AsyncVideo
 
 Outcome = Literal["completed", "failed", "unanswered", "lost", "other_origin", "interrupted"]
-PROBE_TIMEOUT = 3.0
-_CREATE_OPTIONS = ("aspect_ratio", "duration", "n", "resolution")
+# A client of another server (base_url, api_key), recording into the same library.
+ClientFactory = Callable[[str, str], "AsyncMQL"]
 
 
 @dataclass(frozen=True)
@@ -47,9 +55,13 @@ class Resumed:
 
 
 async def resume_pending(
-    video: AsyncVideo, *, resend_unanswered: bool = False, timeout: float | None = None
+    video: AsyncVideo,
+    recorder: Recorder | None,
+    client_of: ClientFactory | None,
+    *,
+    resend_unanswered: bool = False,
+    timeout: float | None = None,
 ) -> list[Resumed]:
-    recorder = video._client.recorder
     if recorder is None:
         raise ConfigurationError(
             "resume_pending needs a library: MQL(library='mql-videos') or set MQL_LIBRARY"
@@ -60,7 +72,9 @@ async def resume_pending(
 
     async def one(entry: Entry) -> Resumed:
         async with gate:
-            return await resume_entry(video, recorder, entry, resend_unanswered, timeout)
+            return await resume_entry(
+                video, recorder, entry, resend_unanswered, timeout, client_of=client_of
+            )
 
     return list(await asyncio.gather(*(one(e) for e in pending)))
 
@@ -71,6 +85,8 @@ async def resume_entry(
     entry: Entry,
     resend_unanswered: bool = False,
     timeout: float | None = None,
+    *,
+    client_of: ClientFactory | None = None,
 ) -> Resumed:
     """Finish one entry as ``resume_pending`` would (a batch resumes its own lines with this)."""
     library = recorder.library
@@ -88,19 +104,17 @@ async def resume_entry(
                 f"lost: the {what} at {entry.origin} that ran this job is no longer running, and "
                 "its jobs ended with it; nothing to resume"
             )
-            await asyncio.to_thread(library.record_status, entry.key, "failed", error=message)
+            await asyncio.to_thread(library.record_status, entry.key, FAILED, error=message)
             return await _now(library, entry, "lost", message)
-        if entry.origin_kind != EMULATOR:
+        if entry.origin_kind != EMULATOR or client_of is None or entry.origin is None:
             return Resumed(
                 entry,
                 "other_origin",
                 f"made on {entry.origin}; this client talks to {recorder.origin}",
             )
         # Another process's emulator still runs: ask it (with the emulator's key, never ours).
-        from .async_client import AsyncMQL
-
-        async with AsyncMQL(api_key=LOCAL_API_KEY, base_url=entry.origin, library=library) as other:
-            assert other.recorder is not None  # it was given a library
+        async with client_of(entry.origin, LOCAL_API_KEY) as other:
+            assert other.recorder is not None  # it records into this library
             return await resume_entry(
                 other.video, other.recorder, entry, resend_unanswered, timeout
             )
@@ -115,7 +129,7 @@ async def resume_entry(
                     "answered; resend_unanswered=True sends it again with the same key (no second "
                     "job only if the server honours Idempotency-Key)",
                 )
-            options = {k: v for k, v in entry.options.items() if k in _CREATE_OPTIONS}
+            options = {k: v for k, v in entry.options.items() if k in OPTION_NAMES}
             created = await video.create(
                 entry.model or "",
                 entry.prompt,
@@ -145,7 +159,7 @@ async def _listening(origin: str | None) -> bool:
         return False
     try:
         _reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(parts.hostname, parts.port), PROBE_TIMEOUT
+            asyncio.open_connection(parts.hostname, parts.port), RESUME_PROBE_TIMEOUT
         )
     except (OSError, asyncio.TimeoutError):
         return False

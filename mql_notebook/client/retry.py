@@ -24,7 +24,9 @@ from .._constants import (
     DEFAULT_DOWNLOAD_OUTAGE_BUDGET,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_OUTAGE_BACKOFF,
     DEFAULT_OUTAGE_FIRST_DELAY,
+    DEFAULT_OUTAGE_JITTER,
     DEFAULT_OUTAGE_MAX_DELAY,
     DEFAULT_RETRY_BASE_DELAY,
     DEFAULT_RETRY_MAX_DELAY,
@@ -129,9 +131,9 @@ class OutageTiming:
     """How a wait spaces its status looks while the server is unreachable or failing."""
 
     first_delay: float = DEFAULT_OUTAGE_FIRST_DELAY  # one dropped connection costs this little
-    backoff: float = 2.0
+    backoff: float = DEFAULT_OUTAGE_BACKOFF
     max_delay: float = DEFAULT_OUTAGE_MAX_DELAY  # the server's return is noticed within this
-    jitter: float = 0.25  # share of each delay drawn away at random, so clients come back spread
+    jitter: float = DEFAULT_OUTAGE_JITTER  # so that clients come back spread, not all at once
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER  # a longer Retry-After: this, then a look
 
 

@@ -6,9 +6,10 @@ values, the poll timing and the retry policy included, so each has one home.
 
 from __future__ import annotations
 
-import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
 from .._constants import (
@@ -18,14 +19,19 @@ from .._constants import (
     DEFAULT_WAIT_TIMEOUT,
     ENV_API_KEY,
     ENV_BASE_URL,
+    ENV_MODEL,
     KEY_PREFIX,
     LOCAL_API_KEY,
     LOCAL_BASE_URL,
     LOOPBACK_PLACEHOLDER_KEY,
 )
-from ..errors import ConfigurationError
+from .._origins import is_loopback
+from ..errors import APIError, ConfigurationError, InvalidRequestError, ModelUnavailableError
+from ..request import DEFAULT_MODEL, validate_model_id
 from .poller import PollTiming
 from .retry import RetryPolicy
+
+ModelSource = Literal["argument", "environment", "default"]
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -50,9 +56,16 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
-    extra_models: tuple[str, ...] = ()
+    extra_models: tuple[str, ...] = ()  # more models for the widget's model box to suggest
+    # The model of a create that names none, and where it came from (argument, environment
+    # or default): a default nobody chose that the gateway no longer serves says how to set it.
+    model: str = DEFAULT_MODEL
+    model_source: ModelSource = "default"
     poll_timing: PollTiming = field(default_factory=PollTiming)
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    # base_url="local": base_url is this process's in-process emulator, whose jobs end with the
+    # process (the library marks them, so that a resume elsewhere knows).
+    in_process_emulator: bool = False
 
     @property
     def max_retries(self) -> int:
@@ -67,6 +80,7 @@ def resolve_settings(
     api_key: str | None = None,
     base_url: str | None = None,
     *,
+    model: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     max_retries: int | None = None,
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
@@ -89,7 +103,8 @@ def resolve_settings(
         )
     url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip()
     key = api_key if api_key is not None else env.get(ENV_API_KEY) or None
-    if url.lower() == LOCAL_BASE_URL:
+    in_process_emulator = url.lower() == LOCAL_BASE_URL
+    if in_process_emulator:
         from ..local import shared_server  # only now: the emulator's packages are an extra
 
         url = shared_server().url
@@ -119,8 +134,11 @@ def resolve_settings(
         raise ConfigurationError(
             f"max_download_bytes must be an int >= 0 (bytes), not {max_download_bytes!r}"
         )
+    default_model, model_source = resolve_model(model, env)
     return Settings(
         api_key=key,
+        model=default_model,
+        model_source=model_source,
         base_url=url,
         timeout=float(timeout),
         wait_timeout=float(wait_timeout),
@@ -128,6 +146,38 @@ def resolve_settings(
         extra_models=tuple(extra_models),
         poll_timing=poll_timing or PollTiming(),
         retry_policy=policy,
+        in_process_emulator=in_process_emulator,
+    )
+
+
+def resolve_model(model: str | None, env: Mapping[str, str]) -> tuple[str, ModelSource]:
+    """The default model of creates: the argument, then ``MQL_MODEL``, then ``DEFAULT_MODEL``."""
+    if model is not None:
+        return validate_model_id(model), "argument"
+    if env.get(ENV_MODEL, "").strip():
+        try:
+            return validate_model_id(env[ENV_MODEL].strip()), "environment"
+        except InvalidRequestError as error:
+            raise ConfigurationError(f"{ENV_MODEL}: {error}") from None
+    return DEFAULT_MODEL, "default"
+
+
+def with_default_model_hint(error: ModelUnavailableError, settings: Settings) -> APIError:
+    """``error`` about a default model the user never chose, saying how to choose another."""
+    if settings.model_source != "default":
+        return error
+    hint = (
+        f"{error.message}; {settings.model!r} is this package's default model: set "
+        f"{ENV_MODEL}=<model id> (or pass model=... to the client, the call or the widget)"
+    )
+    return ModelUnavailableError(
+        hint,
+        model=error.model,
+        status_code=error.status_code,
+        code=error.code,
+        operation=error.operation,
+        param=error.param,
+        retry_after=error.retry_after,
     )
 
 
@@ -136,13 +186,7 @@ def _loopback_placeholder_key(url: str) -> str | None:
 
     Loopback only: a remote server without a key is still an error that says how to set one.
     """
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return LOOPBACK_PLACEHOLDER_KEY
-    try:
-        return LOOPBACK_PLACEHOLDER_KEY if ipaddress.ip_address(host).is_loopback else None
-    except ValueError:  # a name, not an address
-        return None
+    return LOOPBACK_PLACEHOLDER_KEY if is_loopback(url) else None
 
 
 def _retry_policy(max_retries: object, policy: RetryPolicy | None) -> RetryPolicy:

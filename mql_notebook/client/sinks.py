@@ -1,7 +1,8 @@
 """Where a download goes: bytes in memory, a file object, or a path written atomically.
 
 A path is written under a temporary name beside it and renamed only once complete, so a
-failed or interrupted download never leaves a half-written file under the chosen name.
+failed or interrupted download never leaves a half-written file under the chosen name
+(the names and the atomic writes are ``mql_notebook/_files.py``'s, shared with the library).
 """
 
 from __future__ import annotations
@@ -9,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from .._files import safe_filename, temporary_path
+from .._files import write_atomically as write_atomically  # widget/video_widget.py imports it here
 from ..errors import DownloadError
 
 FLUSH_BYTES = 1 << 20  # file writes happen off the event loop, in pieces this big
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class Sink(Protocol):
@@ -265,30 +265,6 @@ class PathSink(_BufferedWriter):
         self._temp.unlink(missing_ok=True)
 
 
-def temporary_path(path: Path) -> Path:
-    """The hidden name beside ``path`` a file is written under until it is complete."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-
-
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` whole or not at all, as ``PathSink`` does for a download.
-
-    The bytes go to a temporary name beside it, renamed into place once written; on any
-    failure the temporary file is removed. Created with ``open``, so the mode is the usual
-    0666 less the umask (0644 under a 022 umask), like every other file this package writes.
-    """
-    dest = Path(path).expanduser()
-    temp = temporary_path(dest)
-    try:
-        with open(temp, "wb") as file:
-            file.write(data)
-        os.replace(temp, dest)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return dest
-
-
 def make_sink(dest: str | os.PathLike[str] | IO[bytes] | None, video_id: str) -> Sink:
     """The sink for a destination: None -> bytes; a directory -> '<id>.mp4' inside it."""
     if dest is None:
@@ -305,9 +281,3 @@ def make_sink(dest: str | os.PathLike[str] | IO[bytes] | None, video_id: str) ->
     if hasattr(dest, "write"):
         return FileObjectSink(dest)
     raise TypeError(f"dest must be None, a path or a binary file object, not {type(dest).__name__}")
-
-
-def safe_filename(video_id: str, suffix: str = ".mp4") -> str:
-    """A file name made from a server's id that stays inside the chosen folder."""
-    name = _UNSAFE_NAME.sub("_", video_id).strip("._") or "video"
-    return name[:120] + suffix

@@ -83,8 +83,7 @@ class MQL:
         self.close()
 
     def close(self) -> None:
-        self.aio._pools.close_all(self._runner)
-        self.aio._threaded.close()
+        self.aio.transport.close(self._runner)
         self._runner.close()
 
 

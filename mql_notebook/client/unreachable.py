@@ -2,7 +2,8 @@
 
 A Python user and a terminal user read the same sentence, e.g. "could not reach
 http://127.0.0.1:9 (connection refused) while checking generation X": the origin only
-(scheme, host, port), never the path's query or credentials, which may hold secrets.
+(scheme, host, port; ``_origins.origin_of``), never the path's query or credentials, which
+may hold secrets.
 """
 
 from __future__ import annotations
@@ -11,16 +12,6 @@ import os
 import re
 
 import httpx
-
-
-def origin_of(url: httpx.URL | str) -> str:
-    """``scheme://host[:port]`` of ``url``: no user info, path, query or fragment."""
-    url = httpx.URL(url)
-    host = url.host
-    if ":" in host:  # an IPv6 literal
-        host = f"[{host}]"
-    port = f":{url.port}" if url.port is not None else ""
-    return f"{url.scheme}://{host}{port}"
 
 
 def connection_detail(exc: httpx.TransportError, origin: str) -> str:

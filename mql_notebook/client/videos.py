@@ -1,8 +1,10 @@
 """``client.video``: the seed's calls (create, get_status, download, create_and_wait,
-create_and_download) plus ``wait`` and ``resume_pending``, on top of ``AsyncMQL``'s sending.
+create_and_download) plus ``wait`` and ``resume_pending``.
 
-Each method builds its requests (``Operation``) and hands decisions to plain functions:
-options checks, the wire format (protocol), the poll plan (poller), downloads (download).
+Each method builds its requests (``Operation``), sends them through the client's ``Transport``
+and hands decisions to plain functions: options checks, the wire format (protocol), the poll
+plan (poller), downloads (download). What it needs is handed to it by ``AsyncMQL``: the
+transport, the settings, the library's recorder and a way to make a client of another server.
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, overload
 
+from ..errors import ModelUnavailableError
 from ..generation import Generation
-from ..options import DEFAULT_MODEL, validate_generation_request
+from ..request import gather_options, validate_generation_request
 from . import protocol
 from .callbacks import call
 from .operation import Operation
 from .poller import poll_until_done
 from .retry import RetryPolicy
+from .settings import with_default_model_hint
 
 if TYPE_CHECKING:
-    from .async_client import AsyncMQL
-    from .resume import Resumed
+    from .recording import Recorder
+    from .resume import ClientFactory, Resumed
+    from .settings import Settings
+    from .transport import Transport
 
 Destination = str | os.PathLike[str] | IO[bytes] | None
 UpdateCallback = Callable[[Generation], Any]
@@ -37,29 +43,37 @@ class AsyncVideo:
     """``client.video``: the seed's calls (create, get_status, download, create_and_wait,
     create_and_download) plus ``wait``."""
 
-    def __init__(self, client: AsyncMQL) -> None:
-        self._client = client
+    def __init__(
+        self,
+        transport: Transport,
+        settings: Settings,
+        recorder: Recorder | None = None,
+        *,
+        client_of: ClientFactory | None = None,
+    ) -> None:
+        self._transport = transport
+        self._settings = settings
+        self._recorder = recorder  # the library's, when the client has one
+        self._client_of = client_of  # resume_pending: a client of another origin
 
     async def create(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         prompt: str | None = None,
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        n: int | None = None,
-        *,
-        resolution: str | None = None,
+        *positional: Any,
         idempotency_key: str | None = None,
+        **options: Any,
     ) -> Generation:
-        """Start a generation job (billed). Every option is checked before anything is sent."""
+        """Start a generation job (billed). Every option is checked before anything is sent.
+
+        ``create(model, prompt, aspect_ratio, duration, n)`` as the API page calls it; every
+        option of the request's declaration (``mql_notebook.request.OPTIONS``: aspect_ratio,
+        duration, n, resolution, seed, ...) may be given by name, and one left as None is not
+        sent. ``model`` None is the client's default model (``MQL_MODEL``, else "sora").
+        """
+        chosen = model if model is not None else self._settings.model
         body = validate_generation_request(
-            model=model,
-            prompt=prompt,
-            aspect_ratio=aspect_ratio,
-            duration=duration,
-            n=n,
-            resolution=resolution,
-            extra_models=self._client.settings.extra_models,
+            model=chosen, prompt=prompt, **gather_options(positional, options)
         )
         key = idempotency_key or protocol.new_idempotency_key()
         op = Operation(
@@ -71,16 +85,18 @@ class AsyncVideo:
             headers={"Idempotency-Key": key},
             model=body["model"],
         )
-        recorder = self._client.recorder
+        recorder = self._recorder
         entry = await recorder.before_create(body, key) if recorder else None
         try:
-            response = await self._client._send(op)
+            response = await self._transport.send(op)
             generation = protocol.parse_generation(
                 response.status_code, response.content, operation=op.description
             )
         except BaseException as error:
             if recorder and entry:
                 await recorder.create_failed(entry, error)
+            if isinstance(error, ModelUnavailableError) and model is None:
+                raise with_default_model_hint(error, self._settings) from error
             raise
         if recorder and entry:
             await recorder.answered(entry, generation)
@@ -98,12 +114,12 @@ class AsyncVideo:
         op = Operation(
             "GET", protocol.status_path(gid), f"checking generation {gid}", generation_id=gid
         )
-        response = await self._client._send(op, policy=policy)
+        response = await self._transport.send(op, policy=policy)
         generation = protocol.parse_generation(
             response.status_code, response.content, operation=op.description, known_id=gid
         )
-        if self._client.recorder:
-            await self._client.recorder.observed(generation)
+        if self._recorder:
+            await self._recorder.observed(generation)
         return generation, protocol.poll_hint(response.headers, time.time())
 
     async def wait(
@@ -124,17 +140,17 @@ class AsyncVideo:
         Raises GenerationFailedError if the job fails or is cancelled.
         """
         gid = protocol.id_of(generation_id)
-        recorder = self._client.recorder  # how long such jobs took here (read in a thread)
+        recorder = self._recorder  # how long such jobs took here (read in a thread)
         expected = await recorder.expected_for(gid) if recorder else None
         return await poll_until_done(
             lambda: self._status_and_hint(gid, policy=_ONE_ATTEMPT),
-            timing=self._client.poll_timing,
-            timeout=self._client.settings.wait_timeout if timeout is None else timeout,
+            timing=self._settings.poll_timing,
+            timeout=self._settings.wait_timeout if timeout is None else timeout,
             on_update=on_update,
             # A Generation passed in has been seen (and reported) already: hear only what changes.
             already_seen=generation_id if isinstance(generation_id, Generation) else None,
             generation_id=gid,
-            rng=self._client._rng,
+            rng=self._transport.rng,
             expected=expected,
         )
 
@@ -178,58 +194,71 @@ class AsyncVideo:
 
         A path is written under a temporary name and renamed once complete; a dropped
         connection resumes with a Range request. ``variant`` picks a video of an n > 1 job.
+        With a library, the video goes into it first, then to ``dest``.
         """
-        if self._client.recorder:  # into the library first, then as dest asks
-            return await self._client.recorder.download(
-                self, generation_id, dest, variant, on_progress
-            )
-        from .download import download_video  # loaded on the first download: a lighter import
+        # Loaded on the first download: a lighter import.
+        from .download import Download, fresh_links, variant_id
+        from .sinks import make_sink
 
-        return await download_video(self, generation_id, dest, variant, on_progress)
+        video_id = await variant_id(generation_id, variant, self.get_status)
+        target = make_sink(dest, video_id)  # refuses a bad dest before anything is fetched
+        gid = protocol.id_of(generation_id)
+        links = fresh_links(generation_id, video_id, self.get_status)
+
+        def into(sink: Any) -> Any:
+            download = Download(
+                self._transport, self._settings, sink, video_id, gid, links, on_progress
+            )
+            return download.save()
+
+        recorder = self._recorder
+        if recorder is None:
+            return await into(target)
+        # Into the library first (its sink, hashed), recorded there, then handed to dest.
+        from .recording import hand_over
+
+        kept = await recorder.library_sink(gid, variant)
+        try:
+            await into(kept)
+        except OSError as error:  # a full disk, an unwritable folder
+            raise await recorder.record_failed_download(gid, video_id, error) from error
+        path = await recorder.record_download(gid, variant, kept)
+        return await hand_over(path, dest, target)
 
     async def create_and_wait(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         prompt: str | None = None,
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        n: int | None = None,
-        *,
-        resolution: str | None = None,
+        *positional: Any,
         timeout: float | None = None,
         on_update: UpdateCallback | None = None,
+        **options: Any,
     ) -> Generation:
-        """Create a job and wait for it; errors after the create carry its id, so nothing is lost."""
-        generation = await self.create(
-            model, prompt, aspect_ratio, duration, n, resolution=resolution
-        )
+        """Create a job and wait for it; errors after the create carry its id, so nothing is lost.
+
+        The options are ``create``'s.
+        """
+        generation = await self.create(model, prompt, *positional, **options)
         await call(on_update, generation)
         return await self.wait(generation, timeout=timeout, on_update=on_update)
 
     async def create_and_download(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         prompt: str | None = None,
-        aspect_ratio: str | None = None,
-        duration: int | None = None,
-        n: int | None = None,
-        *,
-        resolution: str | None = None,
+        *positional: Any,
         dest: Destination = None,
         timeout: float | None = None,
         on_update: UpdateCallback | None = None,
         on_progress: ProgressCallback | None = None,
+        **options: Any,
     ) -> Any:
-        """Create, wait and download the first video (bytes, or the path/file given as ``dest``)."""
+        """Create, wait and download the first video (bytes, or the path/file given as ``dest``).
+
+        The options are ``create``'s.
+        """
         generation = await self.create_and_wait(
-            model,
-            prompt,
-            aspect_ratio,
-            duration,
-            n,
-            resolution=resolution,
-            timeout=timeout,
-            on_update=on_update,
+            model, prompt, *positional, timeout=timeout, on_update=on_update, **options
         )
         return await self.download(generation, dest, on_progress=on_progress)
 
@@ -243,4 +272,10 @@ class AsyncVideo:
         """
         from .resume import resume_pending
 
-        return await resume_pending(self, resend_unanswered=resend_unanswered, timeout=timeout)
+        return await resume_pending(
+            self,
+            self._recorder,
+            self._client_of,
+            resend_unanswered=resend_unanswered,
+            timeout=timeout,
+        )

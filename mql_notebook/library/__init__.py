@@ -3,6 +3,9 @@
 - ``library``: ``Library`` (entries, get, pending, delete, the recording calls, durations);
 - ``entry``: ``Entry`` and the plain decisions about entries (no I/O);
 - ``schema``: the index's versions, migrations and safe opening (shared by processes);
+- ``index``: the folder and its index, each use retried while locked, errors as LibraryError;
+- ``filesystem``: the mount that holds the folder and a probe: WAL, or the rollback journal;
+- ``lockfile``: the lock file that serialises the index where the rollback journal is used;
 - ``files``: file names from server ids, kept inside the folder, atomic writes;
 - ``posters``: a JPEG poster frame per video (when PyAV is installed);
 - ``choice``: which library a client records into (``library=``, ``MQL_LIBRARY``).

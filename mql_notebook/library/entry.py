@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .._constants import LEARNED_DURATION_SAMPLES
+from .._origins import origin_of as origin_of  # widget/history.py reads it here
 from ..status import COMPLETED, is_terminal
 
 EMULATOR = "emulator"  # origin_kind of a job made by an in-process emulator (base_url="local")
@@ -119,21 +119,6 @@ def entry_from_row(folder: Path, row: tuple[Any, ...], file_rows: list[tuple[Any
         origin_kind=row[11],
         answered_at=row[12],
     )
-
-
-def origin_of(base_url: str) -> str:
-    """``scheme://host:port`` of a base URL: where a job lives, never a key or a path."""
-    parts = urlsplit(base_url)
-    scheme = (parts.scheme or "https").lower()
-    port = parts.port or (443 if scheme == "https" else 80)
-    host = (parts.hostname or "").lower()
-    host = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{host}:{port}"
-
-
-def is_loopback(origin: str | None) -> bool:
-    host = (urlsplit(origin or "").hostname or "").lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def options_of(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """The library's video files: names made from server ids, kept inside the folder, written atomically.
 
+The temporary ``.part`` names and the atomic writes are ``mql_notebook/_files.py``'s (the client
+writes its downloads the same way); the names of the library's own files are made here.
+
 A server's id becomes a file name with only letters, digits, ``.``, ``_`` and ``-``; an id
 that had to be changed to fit (``../../x``) also gets a short hash of the original, so two
 ids never share a file. Every path is checked to resolve inside the folder before use.
@@ -13,12 +16,12 @@ import hashlib
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from .._files import PART_GLOB, safe_filename
 from ..errors import LibraryError
 
 MAX_STEM = 100
@@ -50,8 +53,6 @@ async def read_video(path: Path) -> bytes:
 
 def safe_stem(generation_id: str) -> str:
     """The file name stem for a generation id: the id itself when it is already a safe name."""
-    from ..client.sinks import safe_filename  # here: the client package imports the library
-
     stem = safe_filename(generation_id, suffix="")
     if stem != generation_id or len(stem) > MAX_STEM or _ENDS_LIKE_A_VARIANT.search(stem):
         digest = hashlib.sha256(generation_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
@@ -75,34 +76,10 @@ def inside(folder: Path, name: str) -> Path:
     return path
 
 
-def link_or_copy(source: Path, target: Path) -> Path:
-    """Make ``target`` a hard link to ``source`` (a copy across filesystems), atomically."""
-    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        try:
-            os.link(source, temp)
-        except OSError:  # another filesystem, or links not allowed there
-            shutil.copyfile(source, temp)
-        os.replace(temp, target)
-    finally:
-        # Also when target already was this very file (rename then leaves both names).
-        temp.unlink(missing_ok=True)
-    return target
-
-
 def copy_into(source: Path, file: IO[bytes]) -> None:
     with open(source, "rb") as src:
         shutil.copyfileobj(src, file, 1 << 20)
     file.flush()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def remove_quietly(path: Path) -> None:
@@ -114,7 +91,7 @@ def remove_quietly(path: Path) -> None:
 def remove_stale_parts(folder: Path, before: float) -> int:
     """Remove ``.<name>.<hex>.part`` files last written before ``before``; how many went."""
     removed = 0
-    for part in folder.glob(".*.part"):
+    for part in folder.glob(PART_GLOB):
         try:
             if part.is_file() and part.stat().st_mtime < before:
                 part.unlink()

@@ -20,7 +20,7 @@ from .._constants import DEFAULT_LIBRARY_FOLDER as DEFAULT_FOLDER
 from .._constants import ENV_LIBRARY, LEARNED_DURATION_SAMPLES, LIBRARY_STALE_PART_AGE
 from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .._constants import LIBRARY_OFF as OFF
-from ..status import COMPLETED, PENDING, is_terminal
+from ..status import CANCELLED, COMPLETED, FAILED, PENDING, is_terminal
 from . import files
 from .entry import Entry, entry_from_row, expected_from
 from .index import IndexedFolder
@@ -30,6 +30,11 @@ T = TypeVar("T")
 _ENTRY_COLUMNS = (
     "key, id, status, prompt, model, options, created_at, finished_at, error, origin, "
     "idempotency_key, origin_kind, answered_at"
+)
+# Entry.finished in SQL, so that a large library of finished work is not read for pending().
+_NOT_FINISHED = (
+    f"status NOT IN ('{FAILED}', '{CANCELLED}') AND NOT (status = '{COMPLETED}' AND EXISTS "
+    "(SELECT 1 FROM files WHERE files.entry_key = entries.key))"
 )
 
 
@@ -132,11 +137,8 @@ class Library(IndexedFolder):
 
     def pending(self) -> list[Entry]:
         """Entries not finished: still running, never answered, or completed with no video here."""
-        # Entry.finished in SQL, so that a large library of finished work is not read for this.
         sql = (
-            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE status NOT IN ('failed', 'cancelled') "
-            "AND NOT (status = 'completed' AND EXISTS "
-            "(SELECT 1 FROM files WHERE files.entry_key = entries.key)) "
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE {_NOT_FINISHED} "
             "ORDER BY created_at DESC, rowid DESC"
         )
         found = self._read("listing pending entries", lambda c: self._entries(c, sql, []))
@@ -256,7 +258,7 @@ class Library(IndexedFolder):
 
     def video_path(self, generation_id: str, variant: int = 0) -> Path:
         """Where variant ``variant`` of this generation is kept (inside the folder, always)."""
-        self._connection()  # the folder exists from here on
+        self._folder()  # the folder exists from here on
         return files.inside(self.path, files.variant_stem(generation_id, variant) + ".mp4")
 
     def poster_path(self, generation_id: str, variant: int = 0) -> Path:
@@ -325,7 +327,7 @@ class Library(IndexedFolder):
 
         A download in progress writes its ``.part`` file all the time, so an old one is dead.
         """
-        self._connection()
+        self._folder()
         return files.remove_stale_parts(self.path, time.time() - older_than)
 
     # -- learned durations ----------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from .._constants import LIBRARY_LOCK_PATIENCE as LOCK_PATIENCE
 from ..errors import LibraryError
+from .filesystem import ROLLBACK, Journal
 
 APPLICATION_ID = 0x4D514C56  # "MQLV" in the file header: this file is an mql-notebook library
 BUSY_TIMEOUT_MS = 5_000  # SQLite's own wait for a lock, per statement
@@ -105,20 +106,47 @@ def patiently(action: Callable[[], T], *, what: str, index: Path) -> T:
         delay = min(delay * 2, 0.25)
 
 
-def connect(index: Path) -> sqlite3.Connection:
-    """Open (creating if new), check and migrate the index; refuses a file that is not ours."""
+def open_index(index: Path, *, uri: str | None = None) -> sqlite3.Connection:
+    """A bare connection to the index (``uri``: the same file through another VFS)."""
     try:
-        conn = sqlite3.connect(
-            index, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
-    except sqlite3.Error as error:
-        raise LibraryError(f"cannot open the library index {index}: {error}") from error
-    try:
+        if uri is not None:
+            conn = sqlite3.connect(
+                uri,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=True,
+            )
+        else:
+            conn = sqlite3.connect(
+                index, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except sqlite3.Error as error:
+        raise LibraryError(
+            f"cannot open the library index {index}: {error}; choose a writable folder "
+            f"(library=... or MQL_LIBRARY), or library=False to run without one"
+        ) from error
+    return conn
+
+
+def connect(index: Path, journal: Journal) -> sqlite3.Connection:
+    """Open (creating if new), check and migrate the index; refuses a file that is not ours.
+
+    ``journal`` is the folder's (filesystem.journal_for): WAL, or the rollback journal, used
+    under the folder's lock file (the caller holds it).
+    """
+    if not journal.wal:
+        _leave_wal(index)
+    conn = open_index(index)
+    try:
         patiently(lambda: _check_and_migrate(conn, index), what="opening it", index=index)
-        patiently(lambda: _use_wal(conn, index), what="opening it", index=index)
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable across a crash of ours
+        if journal.wal:
+            patiently(lambda: _use_wal(conn, index), what="opening it", index=index)
+        set_pragmas(conn, journal)
+    except sqlite3.OperationalError:  # the file or its filesystem, not its content (index.py)
+        conn.close()
+        raise
     except sqlite3.DatabaseError as error:
         conn.close()
         raise LibraryError(
@@ -129,6 +157,43 @@ def connect(index: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def set_pragmas(conn: sqlite3.Connection, journal: Journal) -> None:
+    conn.execute("PRAGMA foreign_keys = ON")
+    if journal.wal:
+        conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable across a crash of ours
+    else:
+        conn.execute(f"PRAGMA journal_mode = {ROLLBACK}")
+        conn.execute("PRAGMA synchronous = FULL")  # the rollback journal needs it to be durable
+
+
+def _leave_wal(index: Path) -> None:
+    """An index of ours left in WAL mode (by an older release, or on a local disk before it
+    moved) is switched to the rollback journal. Exclusive locking lets SQLite open a WAL file
+    without shared memory; the caller holds the folder's lock, so no one else uses it."""
+    try:
+        with open(index, "rb") as file:
+            header = file.read(100)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise LibraryError(f"cannot read the library index {index}: {error.strerror}") from error
+    if len(header) < 20 or header[:16] != b"SQLite format 3\x00" or header[18:20] != b"\x02\x02":
+        return
+    conn = open_index(index)
+    try:
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+            conn.execute(f"PRAGMA journal_mode = {ROLLBACK}")
+            Path(f"{index}-shm").unlink(missing_ok=True)  # WAL's, no longer used by anyone
+    except sqlite3.DatabaseError as error:
+        raise LibraryError(
+            f"{index} is in SQLite's WAL mode and cannot be read on this filesystem ({error}); "
+            f"it was left untouched: open it once on a local disk, or choose another folder"
+        ) from error
+    finally:
+        conn.close()
 
 
 def _check_and_migrate(conn: sqlite3.Connection, index: Path) -> None:

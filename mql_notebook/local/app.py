@@ -31,6 +31,7 @@ from starlette.types import ASGIApp
 
 from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
+from ..status import COMPLETED, FAILED
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .jobs import IdempotencyConflict, Job, JobState
@@ -57,7 +58,7 @@ def create_app(emulator: Emulator) -> ASGIApp:
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
     )
     app.state.emulator = emulator
-    return FaultLayer(app, emulator)
+    return FaultLayer(app, decide=emulator.faults.decide, record=emulator.log.add)
 
 
 def error(
@@ -173,11 +174,11 @@ async def _content(request: Request) -> Response:
         return _not_found(video_id)
     job, index = found
     state = job.state(emulator.jobs.clock())
-    if state.status == "failed":
+    if state.status == FAILED:
         return error(
             409, "generation_failed", f"Generation {job.id} failed: there is no video to download."
         )
-    if state.status != "completed":
+    if state.status != COMPLETED:
         return error(
             409,
             "not_ready",
@@ -233,6 +234,9 @@ async def _read_json_object(request: Request) -> dict[str, Any] | Response:
     return body
 
 
+SHOWN_AS = frozenset({"duration", "n"})  # the generation object's seconds and n_variants
+
+
 def _generation(request: Request, job: Job) -> dict[str, Any]:
     emulator = _emulator(request)
     state: JobState = job.state(emulator.jobs.clock())
@@ -251,9 +255,12 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
         "aspect_ratio": options["aspect_ratio"],
         "n_variants": options["n"],
     }
+    # Every other field the request set (seed, a model's own), echoed as the job's own;
+    # duration and n are there already, as seconds and n_variants.
+    body.update({k: v for k, v in options.items() if k not in body and k not in SHOWN_AS})
     if emulator.progress:
         body["progress"] = state.progress
-    if state.status == "completed":
+    if state.status == COMPLETED:
         base = str(request.base_url).rstrip("/")
         storage = emulator.storage
 

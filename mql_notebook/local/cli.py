@@ -1,7 +1,7 @@
 """``mql-notebook serve``: the emulator in the foreground, for other programs and browsers.
 
     mql-notebook serve --port 8000 --pace 1
-    mql-notebook serve --fault create.rate_limit=0.2 --fault '*.latency=0.1' --seed 1
+    mql-notebook serve --fault create.rate_limit=0.2 --fault '*.latency=0.1' --fault-seed 1
     mql-notebook serve --script create=drop,ok,rate_limit --script job=fail
 
 Faults can also be changed while it runs: ``POST /_emulator/faults`` with a JSON object.
@@ -18,13 +18,13 @@ import threading
 import time
 from typing import Any
 
+from .._constants import ENV_API_KEY, ENV_BASE_URL
 from .._install import install_identity
-from ..client.settings import ENV_API_KEY, ENV_BASE_URL
 from .emulator import Emulator
 from .faults import ENDPOINT_KINDS, TARGETS, parse_fault_spec
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
 from .model_args import ENV_MODELS, EXAMPLE, SYNTAX, parse_model_spec, served_models
-from .server import bind_socket, make_server, serve_both, url_for
+from .serving import bind_socket, make_server, serve_both, url_for
 from .sigterm import Terminated, raise_on_sigterm
 from .storage import DEFAULT_SIGNED_URL_TTL, STORAGE_MODES, make_storage
 from .vocabulary import VOCABULARIES
@@ -71,7 +71,11 @@ def add_serve_parser(
         help="the status words to speak (default: %(default)s)",
     )
     parser.add_argument(
-        "--seed", type=int, default=None, help="seed for reproducible fault injection"
+        "--fault-seed",
+        type=int,
+        default=None,
+        help="seed for reproducible fault injection (not a video's seed: that is the create "
+        "request's seed field)",
     )
     parser.add_argument(
         "--fault",
@@ -171,7 +175,7 @@ def run_serve(args: argparse.Namespace) -> int:
             ),
             models=served_models(args.models, os.environ),
         )
-        emulator.faults.reseed(args.seed)
+        emulator.faults.reseed(args.fault_seed)
         for target, key, value in args.fault:
             emulator.faults.set(target, **{key: value})
         for target, entries in args.script:

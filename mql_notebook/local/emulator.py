@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from typing import Any
 
 from .._constants import KEY_PREFIX
@@ -17,7 +18,7 @@ from .model_args import SYNTAX, parse_model_specs
 from .models import Catalogue, ModelsLike
 from .requestlog import RequestLog
 from .storage import SignedStorage
-from .videos import DEFAULT_MAX_VIDEO_BYTES, VideoStore
+from .videos import DEFAULT_MAX_VIDEO_BYTES, Video, VideoStore
 from .vocabulary import VocabularyLike, resolve_vocabulary
 
 
@@ -91,6 +92,15 @@ class Emulator:
         if self.api_key is not None:
             return key == self.api_key
         return key.startswith(KEY_PREFIX) and len(key) > len(KEY_PREFIX)
+
+    def video(self, video_id: str) -> Future[Video] | None:
+        """The video of a job id or variant id (rendered again if the cache let it go), or None
+        when no live job has it."""
+        found = self.jobs.find_video(video_id)
+        if found is None:
+            return None
+        job, index = found
+        return self.videos.get(job.specs[index])
 
     def settings(self) -> dict[str, Any]:
         vocabulary = self.vocabulary if isinstance(self.vocabulary, str) else dict(self.words)

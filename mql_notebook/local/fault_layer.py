@@ -20,7 +20,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -28,8 +28,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from .faults import Fault
 from .requestlog import RequestRecord
 
-if TYPE_CHECKING:
-    from .emulator import Emulator
+DecideFault = Callable[[str], Fault | None]
+"""The fault for the next request to an endpoint, or None (``Faults.decide``)."""
+Record = Callable[[RequestRecord], None]
+"""Where each request's record goes (``RequestLog.add``)."""
 
 TRANSPORT_KEY = "mql_notebook.transport"
 ADMIN_PREFIX = "/_emulator"
@@ -77,12 +79,16 @@ def classify(method: str, path: str) -> str | None:
 
 
 class FaultLayer:
-    """``storage=True``: the layer of the storage origin, logging to its own log, headers kept."""
+    """Around ``app``: asks ``decide`` what to inject for each API request, hands ``record`` what
+    happened. ``keep_headers``: records carry the headers and query (the storage origin's do)."""
 
-    def __init__(self, app: ASGIApp, emulator: Emulator, *, storage: bool = False):
+    def __init__(
+        self, app: ASGIApp, *, decide: DecideFault, record: Record, keep_headers: bool = False
+    ):
         self.app = app
-        self.emulator = emulator
-        self.storage = storage
+        self.decide = decide
+        self.record = record
+        self.keep_headers = keep_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -105,9 +111,8 @@ class FaultLayer:
                 labels.append(f"job:{state['job_fault']}")
             raw_headers = dict(scope.get("headers") or [])
             idempotency_key = raw_headers.get(b"idempotency-key")
-            kept = _decoded(scope.get("headers") or []) if self.storage else None
-            request_log = self.emulator.storage_log if self.storage else self.emulator.log
-            request_log.add(
+            kept = _decoded(scope.get("headers") or []) if self.keep_headers else None
+            self.record(
                 RequestRecord(
                     method=method,
                     path=path,
@@ -140,7 +145,7 @@ class FaultLayer:
                     log()
             await send(message)
 
-        fault = self.emulator.faults.decide(endpoint) if endpoint else None
+        fault = self.decide(endpoint) if endpoint else None
         try:
             if fault is not None and fault.latency:
                 labels.append(f"latency:{fault.latency:g}")

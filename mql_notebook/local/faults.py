@@ -4,8 +4,9 @@ Four endpoints can misbehave ("create", "status", "content", and "storage", the 
 URLs of ``LocalServer(storage="redirect")``), each with its own
 settings (:class:`EndpointFaults`), and jobs can fail or stall (:class:`JobFaults`).
 Probabilities are drawn from one ``random.Random`` per endpoint, seeded from the
-``seed``: with the same seed and the same requests to an endpoint, the same faults happen,
-whatever the interleaving with the other endpoints.
+``fault_seed``: with the same fault seed and the same requests to an endpoint, the same faults
+happen, whatever the interleaving with the other endpoints. (It is not the create request's
+``seed``, which picks what a video looks like.)
 
 Besides probabilities, a script queues one-shot faults for the next requests
 (``faults.script("create", ["drop", "ok", "rate_limit:3"])``) or the next jobs
@@ -112,7 +113,7 @@ class Faults:
 
     def __init__(
         self,
-        seed: int | str | None = None,
+        fault_seed: int | str | None = None,
         *,
         create: EndpointFaults | Mapping[str, Any] | None = None,
         status: EndpointFaults | Mapping[str, Any] | None = None,
@@ -128,16 +129,16 @@ class Faults:
         self.job = job if isinstance(job, JobFaults) else JobFaults(**dict(job or {}))
         self._scripts: dict[str, deque[str]] = {target: deque() for target in TARGETS}
         self.outages = Outages()
-        self.reseed(seed)
+        self.reseed(fault_seed)
 
     # -- configuration -------------------------------------------------------------
 
-    def reseed(self, seed: int | str | None) -> None:
-        """Restart every endpoint's random sequence from ``seed`` (None: unpredictable)."""
+    def reseed(self, fault_seed: int | str | None) -> None:
+        """Restart every endpoint's random sequence from ``fault_seed`` (None: unpredictable)."""
         with self._lock:
-            self.seed = seed
+            self.fault_seed = fault_seed
             self._rngs = {
-                target: random.Random(None if seed is None else f"{seed}:{target}")
+                target: random.Random(None if fault_seed is None else f"{fault_seed}:{target}")
                 for target in TARGETS
             }
 
@@ -185,7 +186,7 @@ class Faults:
             return {target: list(queue) for target, queue in self._scripts.items() if queue}
 
     def reset(self) -> None:
-        """No faults at all (the seed is kept, its sequences restarted)."""
+        """No faults at all (the fault seed is kept, its sequences restarted)."""
         with self._lock:
             for endpoint in ENDPOINTS:
                 setattr(self, endpoint, EndpointFaults())
@@ -193,32 +194,35 @@ class Faults:
             for queue in self._scripts.values():
                 queue.clear()
             self.outages.clear()
-            self.reseed(self.seed)
+            self.reseed(self.fault_seed)
 
     def update(self, config: Mapping[str, Any]) -> None:
         """Apply the JSON shape of ``to_dict()``; keys left out are left alone.
 
-        ``{"reset": true, "seed": 1, "create": {"rate_limit": 0.2}, "job": {"fail": 0.5},
-        "script": {"create": ["drop"]}}`` -- ``reset`` happens first, ``seed`` next.
+        ``{"reset": true, "fault_seed": 1, "create": {"rate_limit": 0.2}, "job": {"fail": 0.5},
+        "script": {"create": ["drop"]}}`` -- ``reset`` happens first, ``fault_seed`` next.
         """
         if not isinstance(config, Mapping):
             raise ValueError("fault settings must be a JSON object")
-        unknown = set(config) - set(TARGETS) - {"*", "seed", "reset", "script", "outage"}
+        unknown = set(config) - set(TARGETS) - {"*", "fault_seed", "reset", "script", "outage"}
         if unknown:
+            renamed = " (the fault injection's seed is fault_seed)" if "seed" in unknown else ""
             raise ValueError(
-                f"unknown fault settings {sorted(unknown)}; "
-                f"use {', '.join(TARGETS)}, '*', seed, reset, script, outage"
+                f"unknown fault settings {sorted(unknown)}{renamed}; "
+                f"use {', '.join(TARGETS)}, '*', fault_seed, reset, script, outage"
             )
         with self._lock:
             if config.get("reset"):
                 self.reset()
-            if "seed" in config:
-                seed = config["seed"]
-                if (seed is not None and not isinstance(seed, (int, str))) or isinstance(
-                    seed, bool
-                ):
-                    raise ValueError(f"seed must be an int, a string or null, not {seed!r}")
-                self.reseed(seed)
+            if "fault_seed" in config:
+                fault_seed = config["fault_seed"]
+                if (
+                    fault_seed is not None and not isinstance(fault_seed, (int, str))
+                ) or isinstance(fault_seed, bool):
+                    raise ValueError(
+                        f"fault_seed must be an int, a string or null, not {fault_seed!r}"
+                    )
+                self.reseed(fault_seed)
             for target in ("*", *TARGETS):
                 if target in config:
                     settings = config[target]
@@ -237,7 +241,7 @@ class Faults:
 
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
-            out: dict[str, Any] = {"seed": self.seed}
+            out: dict[str, Any] = {"fault_seed": self.fault_seed}
             for target in TARGETS:
                 config = getattr(self, target)
                 out[target] = {name: getattr(config, name) for name in _field_names(config)}
@@ -262,7 +266,7 @@ class Faults:
             if target in TARGETS
         }
         changed = {k: v for k, v in changed.items() if v}
-        return f"Faults(seed={self.seed!r}, {changed}, script={self.scripted()})"
+        return f"Faults(fault_seed={self.fault_seed!r}, {changed}, script={self.scripted()})"
 
     # -- decisions -----------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..status import COMPLETED, FAILED, PENDING, PROCESSING
 from .render import RenderSpec
 from .videos import Video, VideoStore
 
@@ -57,7 +58,7 @@ class Job:
         fraction = elapsed / self.pace if self.pace > 0 else 1.0
         if self.fate == "fail" and fraction >= FAIL_AT:
             return JobState(
-                "failed",
+                FAILED,
                 _progress(FAIL_AT),
                 {
                     "code": "generation_failed",
@@ -67,17 +68,17 @@ class Job:
         if self.fate == "stall":
             fraction = min(fraction, STALL_AT)
             if fraction < PENDING_SHARE:
-                return JobState("pending", 0)
-            return JobState("processing", _progress(fraction))
+                return JobState(PENDING, 0)
+            return JobState(PROCESSING, _progress(fraction))
         if fraction < PENDING_SHARE and self.pace > 0:
-            return JobState("pending", 0)
+            return JobState(PENDING, 0)
         if fraction < 1.0:
-            return JobState("processing", _progress(fraction))
+            return JobState(PROCESSING, _progress(fraction))
         if not self._renders_done():
-            return JobState("processing", 99)
+            return JobState(PROCESSING, 99)
         if self.render_error is not None:
-            return JobState("failed", 99, {"code": "render_failed", "message": self.render_error})
-        return JobState("completed", 100)
+            return JobState(FAILED, 99, {"code": "render_failed", "message": self.render_error})
+        return JobState(COMPLETED, 100)
 
     def _renders_done(self) -> bool:
         if self.rendered:
@@ -174,6 +175,7 @@ class JobStore:
                     duration=request["duration"],
                     resolution=request["resolution"],
                     variant=i,
+                    seed=request.get("seed"),
                 )
                 for i in range(n)
             ]
@@ -242,7 +244,7 @@ class JobStore:
     def _evict_one(self) -> None:
         now = self.clock()
         for job in self._jobs.values():
-            if job.state(now).status in ("completed", "failed"):
+            if job.state(now).status in (COMPLETED, FAILED):
                 self._remove(job.id)
                 return
         self._remove(next(iter(self._jobs)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..options import validate_model_id
+from ..request import validate_model_id
 from .models import DEFAULT_CATALOGUE, SORA, ModelSpec
 from .resolution import MAX_SHORT_SIDE, MIN_SHORT_SIDE, renderable
 

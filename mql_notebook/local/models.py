@@ -9,18 +9,21 @@ support ``400`` naming the option (``param``) and the values it does support.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..options import (
+from ..request import (
     ASPECT_RATIOS,
+    BY_NAME,
     DURATIONS,
     MAX_PROMPT_CHARS,
     MAX_VARIANTS,
     MODELS,
+    OPTIONS,
     RESOLUTIONS,
+    check_option,
     validate_model_id,
     validate_prompt,
 )
@@ -36,6 +39,16 @@ class ModelSpec:
     resolutions: tuple[str, ...] = RESOLUTIONS
     max_variants: int = MAX_VARIANTS
     default_resolution: str = "480p"
+
+    def allowed(self, option: str) -> Sequence[Any] | None:
+        """The values this model takes for a declared option, or None for a field it leaves open."""
+        listed: dict[str, Sequence[Any]] = {
+            "aspect_ratio": self.aspect_ratios,
+            "duration": self.durations,
+            "resolution": self.resolutions,
+            "n": range(1, self.max_variants + 1),
+        }
+        return listed.get(option)
 
     def __post_init__(self) -> None:
         # The emulator renders every video: only sizes and shapes it can draw.
@@ -100,27 +113,22 @@ class Catalogue:
         if spec is None:
             raise ModelNotFound(model, self)
         if "prompt" not in body:
-            allowed = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
-            raise InvalidRequestError("prompt", None, allowed, reason="prompt is required")
-        prompt = validate_prompt(body["prompt"])
-        aspect_ratio = _pick(body, "aspect_ratio", spec.aspect_ratios, model)
-        duration = _pick(body, "duration", spec.durations, model, "whole seconds, an int")
-        resolution = _pick(
-            body, "resolution", spec.resolutions, model, default=spec.default_resolution
-        )
-        n = 1 if body.get("n") is None else body["n"]
-        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= spec.max_variants:
-            raise InvalidRequestError(
-                "n", n, f"an int from 1 to {spec.max_variants} for model {model!r}"
-            )
-        return {
-            "model": model,
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "n": n,
-            "resolution": resolution,
-        }
+            wanted = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
+            raise InvalidRequestError("prompt", None, wanted, reason="prompt is required")
+        checked: dict[str, Any] = {"model": model, "prompt": validate_prompt(body["prompt"])}
+        # Every declared option: the model's values (its first, or its default, when unset),
+        # or for a field the model spec does not list (seed) the client's own check.
+        for option in OPTIONS:
+            allowed = spec.allowed(option.name)
+            value = body.get(option.name)
+            if allowed is not None:
+                default = spec.default_resolution if option.name == "resolution" else None
+                checked[option.name] = _pick(option.name, value, allowed, model, default=default)
+            elif value is not None:
+                checked[option.name] = check_option(option, model, value)
+        # A model's own fields (prompt_optimizer, ...): kept as sent, echoed by the job.
+        checked.update({k: v for k, v in body.items() if k not in checked and k not in BY_NAME})
+        return checked
 
     def served(self) -> list[str]:
         return [m for m in self.models if m not in self.retired]
@@ -162,22 +170,19 @@ class ModelRetired(ModelUnavailable):
 
 
 def _pick(
-    body: Mapping[str, Any],
-    field: str,
-    allowed: tuple[Any, ...],
-    model: str,
-    note: str = "",
-    *,
-    default: Any = None,
+    field: str, value: Any, allowed: Sequence[Any], model: str, *, default: Any = None
 ) -> Any:
-    if field not in body or body[field] is None:
+    if value is None:
         return allowed[0] if default is None else default
-    value = body[field]
     ok = type(value) is type(allowed[0]) and value in allowed  # no True for 1, no 5.0 for 5
     if not ok:
-        values = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in allowed)
-        extra = f" ({note})" if note else ""
-        raise InvalidRequestError(field, value, f"one of {values}{extra} for model {model!r}")
+        if isinstance(allowed, range):
+            what = f"an int from {allowed.start} to {allowed.stop - 1}"
+        else:
+            values = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in allowed)
+            note = " (whole seconds, an int)" if field == "duration" else ""
+            what = f"one of {values}{note}"
+        raise InvalidRequestError(field, value, f"{what} for model {model!r}")
     return value
 
 

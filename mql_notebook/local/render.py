@@ -2,7 +2,10 @@
 
 Everything the video looks like comes from one SHA-256 of the prompt and options (the
 "render key"): palette, stripe pattern, scroll direction and the paths of the moving discs.
-Same request, same bytes; a different prompt or variant, a visibly different video.
+Same request, same bytes; a different prompt or variant, a visibly different video. A
+request's ``seed`` (Veo, Runway and Kling take one) joins the key: the same seed gives the
+same video again, another seed another palette and motion; without one the key is what it
+always was.
 
 Speed matters (5 s of 480p must render in well under half a second on 2 cores), so
 frames are built directly in the encoder's own pixel format (YUV 4:2:0): the pieces are
@@ -28,7 +31,7 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..options import (
+from ..request import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_DURATION,
     DEFAULT_MODEL,
@@ -57,11 +60,25 @@ class RenderSpec:
     duration: int = DEFAULT_DURATION
     resolution: str = DEFAULT_RESOLUTION
     variant: int = 0
+    seed: int | None = None
+    """The request's ``seed``; None (no seed) renders as before seeds existed."""
+
+    def __post_init__(self) -> None:
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int)
+        ):
+            raise TypeError(f"seed must be an int or None, not {self.seed!r}")
 
     @property
     def key(self) -> str:
-        """Hex SHA-256 of every field: the cache key and the seed of the video's look."""
-        text = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        """Hex SHA-256 of every field: the cache key and what the video's look is drawn from.
+
+        An unseeded spec leaves ``seed`` out, so its key (and its video) is the one it had before.
+        """
+        fields = asdict(self)
+        if self.seed is None:
+            del fields["seed"]
+        text = json.dumps(fields, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @property
@@ -249,6 +266,8 @@ class _Scene:
         ]
         if self.spec.variant:
             parts.append(f"variant {self.spec.variant}")
+        if self.spec.seed is not None:
+            parts.append(f"seed {self.spec.seed}")
         parts.append(self.spec.key[:8])
         while len(parts) > 1 and small.getlength(" · ".join(parts)) > w - 2 * margin:
             parts.pop(0)  # a narrow frame drops the banner first

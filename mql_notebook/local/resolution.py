@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ..options import RESOLUTIONS
-from ..options import frame_size as documented_frame_size
+from ..request import RESOLUTIONS
+from ..request import frame_size as documented_frame_size
 
 MIN_SHORT_SIDE = 144
 MAX_SHORT_SIDE = 2160
@@ -31,7 +31,7 @@ def renderable(resolution: str) -> bool:
 
 
 def frame_size(aspect_ratio: str, resolution: str) -> tuple[int, int]:
-    """(width, height) in pixels, both even: the documented names as ``options.frame_size``."""
+    """(width, height) in pixels, both even: the documented names as ``request.frame_size``."""
     if resolution in RESOLUTIONS:
         return documented_frame_size(aspect_ratio, resolution)
     short = short_side(resolution)

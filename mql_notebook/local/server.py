@@ -4,120 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
-import logging
 import os
-import socket
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import uvicorn
 
-from .app import create_app
 from .emulator import Emulator
-from .fault_layer import TransportH11Protocol
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
 from .model_args import models_from_environ
 from .models import ModelsLike
 from .requestlog import RequestRecord
-from .storage import DEFAULT_SIGNED_URL_TTL, SignedStorage, create_storage_app, make_storage
+from .serving import bind_socket, make_server, quiet_uvicorn_loggers, serve_both, url_for
+from .storage import DEFAULT_SIGNED_URL_TTL, SignedStorage, make_storage
 from .videos import DEFAULT_MAX_VIDEO_BYTES
 from .vocabulary import VocabularyLike
 
 PACE_ENV = "MQL_LOCAL_PACE"
 START_TIMEOUT = 10.0
-_UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, calling back once it accepts connections."""
-
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        on_started: Callable[[], None] | None = None,
-        *,
-        signals: bool = True,
-    ):
-        super().__init__(config)
-        self._on_started = on_started
-        self._signals = signals
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # The storage origin runs beside the API's server, which alone handles Ctrl-C.
-        if self._signals:
-            with super().capture_signals():
-                yield
-        else:
-            yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started and self._on_started is not None:
-            self._on_started()
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening-ready socket on ``host:port`` (port 0: a free one, known before serving starts)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
-    # listening socket says TCP; without it every answer waits ~40 ms for a delayed ACK (Nagle).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
-
-
-def url_for(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def make_server(
-    emulator: Emulator,
-    *,
-    quiet: bool,
-    on_started: Callable[[], None] | None = None,
-    storage: bool = False,
-) -> uvicorn.Server:
-    """A uvicorn server for ``emulator`` (``storage``: for its storage origin); ``quiet`` leaves
-    logging alone and logs nothing (for notebooks and tests)."""
-    config = uvicorn.Config(
-        create_storage_app(emulator) if storage else create_app(emulator),
-        http=TransportH11Protocol,
-        lifespan="off",
-        log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
-        access_log=not quiet,
-        timeout_graceful_shutdown=2,
-        server_header=False,
-    )
-    return _Server(config, on_started, signals=not storage)
-
-
-async def serve_both(
-    api: uvicorn.Server,
-    api_socket: socket.socket,
-    storage: uvicorn.Server | None,
-    storage_socket: socket.socket | None,
-) -> None:
-    """Serve the API and, when there is one, the storage origin on the same loop; one stops both."""
-    if storage is None or storage_socket is None:
-        await api.serve(sockets=[api_socket])
-        return
-    storage_task = asyncio.ensure_future(storage.serve(sockets=[storage_socket]))
-    try:
-        await api.serve(sockets=[api_socket])
-    finally:
-        storage.should_exit = True
-        await storage_task
 
 
 class LocalServer:
@@ -131,7 +37,8 @@ class LocalServer:
     ``pace``: seconds from create to completed (0: as soon as the video is rendered).
     ``vocabulary``: the status dialect (see ``VOCABULARIES``), settable at runtime.
     ``progress``: False for status objects without a ``progress`` field; settable at runtime.
-    ``seed``: seeds the fault injection (``faults``), for reproducible faults.
+    ``fault_seed``: seeds the fault injection (``faults``), for reproducible faults (a create
+    request's own ``seed`` is another thing: it picks what the video looks like).
     ``api_key``: accept only this key (by default any key starting ``mql_``).
     ``ttl``, ``max_jobs``, ``max_video_bytes``: the memory bounds.
     ``storage``: where the video bytes live. ``"api"`` (default): the content endpoint serves
@@ -149,7 +56,7 @@ class LocalServer:
         pace: float = DEFAULT_PACE,
         *,
         vocabulary: VocabularyLike = "api",
-        seed: int | str | None = None,
+        fault_seed: int | str | None = None,
         api_key: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -183,8 +90,8 @@ class LocalServer:
             models=models,
             retired_models=retired_models,
         )
-        if seed is not None:
-            self.emulator.faults.reseed(seed)
+        if fault_seed is not None:
+            self.emulator.faults.reseed(fault_seed)
         self.host = host
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -198,7 +105,7 @@ class LocalServer:
         with self._lock:
             if self._thread is not None:
                 return self
-            _quiet_uvicorn_loggers()
+            quiet_uvicorn_loggers()
             sock = bind_socket(self.host, self.port)
             store = self.emulator.storage
             store_sock = bind_socket(self.host, 0) if store is not None else None
@@ -363,14 +270,6 @@ class LocalServer:
                 f"{self.count(**criteria)} of {n} requests matching {criteria} after {timeout} s"
             )
         return self.requests
-
-
-def _quiet_uvicorn_loggers() -> None:
-    """A server in a notebook or a test must not print access lines or startup chatter."""
-    for name in _UVICORN_LOGGERS:
-        logger = logging.getLogger(name)
-        if logger.level == logging.NOTSET:
-            logger.setLevel(logging.WARNING)
 
 
 # -- the process-wide server -------------------------------------------------------------

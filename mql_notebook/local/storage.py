@@ -1,4 +1,5 @@
-"""The emulator's storage origin: video bytes at signed URLs on a second loopback port.
+"""The emulator's storage origin, its settings and signing: video bytes at signed URLs on a
+second loopback port (its routes are in :mod:`.storage_app`).
 
 Real video APIs often keep the file on storage (S3, GCS, a CDN) on another origin: the
 content endpoint redirects to a signed URL (``storage="redirect"``), or the completed
@@ -13,36 +14,17 @@ request storage receives is logged with its headers, so a test can prove no key 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import math
 import secrets
 import threading
 import time
-from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp
-
-from .fault_layer import FaultLayer
-from .video_response import video_response
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
 
 STORAGE_MODES = ("api", "redirect", "download_url")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 DEFAULT_SIGNED_URL_TTL = 300.0
-
-_XML_ERROR = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-    "<Message>{message}</Message><Resource>/blob/{resource}</Resource></Error>\n"
-)
 
 
 class SignedStorage:
@@ -111,56 +93,3 @@ def make_storage(
     return SignedStorage(
         storage, ttl=signed_url_ttl, chunked=storage_chunked, redirect_status=redirect_status
     )
-
-
-def create_storage_app(emulator: Emulator) -> ASGIApp:
-    """The storage origin as an ASGI app: ``GET /blob/<id>``, behind the fault layer."""
-    app = Starlette(routes=[Route("/blob/{id}", _blob, methods=["GET"])])
-    app.state.emulator = emulator
-    return FaultLayer(app, emulator, storage=True)
-
-
-async def _blob(request: Request) -> Response:
-    emulator: Emulator = request.app.state.emulator
-    storage = emulator.storage
-    video_id = request.path_params["id"]
-    request.state.generation_id = video_id
-    if storage is None:
-        return _xml_error(404, "NoSuchBucket", "This emulator serves no storage.", video_id)
-    params = request.query_params
-    problem = storage.check(video_id, params.get("expires"), params.get("sig"), time.time())
-    if problem == "expired":
-        return _xml_error(403, "AccessDenied", "Request has expired", video_id)
-    if problem is not None:
-        return _xml_error(
-            403,
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided.",
-            video_id,
-        )
-    detour = _detour(request, storage.detour)
-    if detour is not None:
-        return RedirectResponse(detour, status_code=storage.redirect_status)
-    found = emulator.jobs.find_video(video_id)
-    if found is None:
-        return _xml_error(404, "NoSuchKey", "The specified key does not exist.", video_id)
-    job, index = found
-    video = await asyncio.wrap_future(emulator.videos.get(job.specs[index]))
-    return video_response(request.headers, video, video_id, chunked=storage.chunked)
-
-
-def _detour(request: Request, detour: str | int | None) -> str | None:
-    """Where a misbehaving storage sends this request instead of answering it, if anywhere."""
-    if detour == "loop":
-        return str(request.url)
-    if detour == "ftp":
-        return f"ftp://{request.url.hostname}/blob/{request.path_params['id']}"
-    hop = request.query_params.get("hop", "0")
-    if isinstance(detour, int) and hop.isdigit() and int(hop) < detour:
-        return str(request.url.include_query_params(hop=int(hop) + 1))
-    return None
-
-
-def _xml_error(status: int, code: str, message: str, video_id: str) -> Response:
-    body = _XML_ERROR.format(code=code, message=message, resource=quote(video_id, safe=""))
-    return Response(body, status_code=status, media_type="application/xml")

@@ -11,54 +11,53 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-STATES: tuple[str, ...] = ("pending", "processing", "completed", "failed")
+from ..status import COMPLETED, FAILED, PENDING, PROCESSING
 
+STATES: tuple[str, ...] = (PENDING, PROCESSING, COMPLETED, FAILED)
+
+# Each dialect: the job's state (status.py's word) -> the word the JSON carries. The values are
+# other products' words, spelled out on purpose.
 _DIALECTS: dict[str, dict[str, str]] = {
     # The API page: pending -> processing -> completed.
-    "api": {
-        "pending": "pending",
-        "processing": "processing",
-        "completed": "completed",
-        "failed": "failed",
-    },
+    "api": {state: state for state in STATES},
     # Metriqual's TypeScript SDK, and OpenAI's own video API.
     "typescript": {
-        "pending": "queued",
-        "processing": "in_progress",
-        "completed": "completed",
-        "failed": "failed",
+        PENDING: "queued",
+        PROCESSING: "in_progress",
+        COMPLETED: "completed",
+        FAILED: "failed",
     },
     "openai": {
-        "pending": "queued",
-        "processing": "in_progress",
-        "completed": "completed",
-        "failed": "failed",
+        PENDING: "queued",
+        PROCESSING: "in_progress",
+        COMPLETED: "completed",
+        FAILED: "failed",
     },
     # What Metriqual's Python SDK also accepts as done / failed.
     "python": {
-        "pending": "pending",
-        "processing": "processing",
-        "completed": "succeeded",
-        "failed": "error",
+        PENDING: "pending",
+        PROCESSING: "processing",
+        COMPLETED: "succeeded",
+        FAILED: "error",
     },
     "success": {
-        "pending": "submitted",
-        "processing": "running",
-        "completed": "success",
-        "failed": "failure",
+        PENDING: "submitted",
+        PROCESSING: "running",
+        COMPLETED: "success",
+        FAILED: "failure",
     },
     # Gateways that shout: the client must compare case-insensitively.
     "shouting": {
-        "pending": "PENDING",
-        "processing": "PROCESSING",
-        "completed": "COMPLETED",
-        "failed": "FAILED",
+        PENDING: "PENDING",
+        PROCESSING: "PROCESSING",
+        COMPLETED: "COMPLETED",
+        FAILED: "FAILED",
     },
     "shouting-typescript": {
-        "pending": "QUEUED",
-        "processing": "IN_PROGRESS",
-        "completed": "COMPLETED",
-        "failed": "FAILED",
+        PENDING: "QUEUED",
+        PROCESSING: "IN_PROGRESS",
+        COMPLETED: "COMPLETED",
+        FAILED: "FAILED",
     },
 }
 

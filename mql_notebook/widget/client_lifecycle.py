@@ -58,6 +58,6 @@ def widget_library(client: Any, library: LibraryChoice) -> Library | None:
 def widget_client(given: Any, library: Library | None) -> AsyncMQL:
     """The async client the widget polls with: the one given, else one of its own that records
     into the widget's library (``False``: none, whatever ``MQL_LIBRARY`` says)."""
-    from ..client import AsyncMQL, as_async_client  # here: the client imports the widget lazily
+    from ..client import AsyncMQL, as_async_client
 
     return AsyncMQL(library=library or False) if given is None else as_async_client(given)

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import ConfigurationError
 from ..library import Entry, Library
 from ..library.entry import origin_of
-from ..options import DEFAULT_ASPECT_RATIO, DEFAULT_DURATION, DEFAULT_MODEL
+from ..request import DEFAULT_ASPECT_RATIO, DEFAULT_DURATION, DEFAULT_MODEL
 from ..status import COMPLETED, PENDING, PROCESSING, TERMINAL
 from .run import Run
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets as t
 
+from ..errors import LibraryError
 from .history import HISTORY_PAGE, check_origin, merge, read_entries, resumed_run
 from .run import REQUEST_FIELDS, Run
 
@@ -96,6 +97,14 @@ class LibraryHistory(t.HasTraits):
         """Read the library's latest runs now (a user's call: blocking is theirs to choose)."""
         if self._library is not None and not self.own_runs_only:
             self._apply_history(*read_entries(self._library, self._history_limit))
+
+    def _read_first_history(self) -> None:
+        """The strip at construction: a library that cannot be read now leaves it empty (a run
+        then says why the library is off for it)."""
+        try:
+            self._read_history()
+        except LibraryError as exc:
+            log.warning("the widget could not read the library: %s", exc)
 
     def _read_history_soon(self) -> None:
         """The same from the loop: the index is read in a worker thread."""

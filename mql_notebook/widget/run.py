@@ -23,12 +23,13 @@ from ..client.settings import scrub_key
 from ..errors import (
     APIConnectionError,
     GenerationFailedError,
+    LibraryError,
     MQLError,
     RateLimitError,
     ServerError,
     WaitTimeoutError,
 )
-from ..options import validate_generation_request
+from ..request import validate_generation_request
 from ..status import CANCELLED, COMPLETED, FAILED, PROCESSING
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class Run:
 
     def check(self, extra_models: tuple[str, ...] = ()) -> dict[str, Any]:
         """The request's JSON body; InvalidRequestError (naming the field) before any request."""
-        return validate_generation_request(**self.request, extra_models=extra_models)
+        return validate_generation_request(**self.request)
 
     @property
     def finished(self) -> bool:
@@ -199,9 +200,16 @@ async def carry_out(
             _observe(run, generation)
             on_change(run)
 
+        library_note = ""
         if create:
             key = run.idempotency_key or None
-            generation = await api.video.create(**run.request, idempotency_key=key)
+            try:
+                generation = await api.video.create(**run.request, idempotency_key=key)
+            except LibraryError as exc:  # refused before the POST: nothing was sent
+                api, library_note = api.without_library(), library_off_note(exc, api_key)
+                run.note = library_note
+                on_change(run)
+                generation = await api.video.create(**run.request, idempotency_key=key)
             run.generation_id = generation.id
             observe(generation)
             # wait() from the Generation: its state was just reported, hear only what changes.
@@ -221,7 +229,7 @@ async def carry_out(
             )
             on_change(run)
             videos.append(await api.video.download(generation, variant=i))
-        run.videos, run.status, run.note, run.error = videos, COMPLETED, "", ""
+        run.videos, run.status, run.note, run.error = videos, COMPLETED, library_note, ""
         await _learn_files(run, api)
     except asyncio.CancelledError:
         outside = not cancel_requested()
@@ -252,6 +260,11 @@ def record_end(run: Run, exc: BaseException | None, *, api_key: object = None) -
             _stopped(run, "")  # the job itself may be fine: say so and offer a resume
     run.reconnecting, run.expected_end = "", None
     run.finished_at = time.time()
+
+
+def library_off_note(exc: LibraryError, api_key: object = None) -> str:
+    """Why this run is not in the library (it still runs, and its video still plays)."""
+    return f"The library is off for this run: {error_text(exc, api_key)}"
 
 
 def api_key_of(client: Any) -> object:

@@ -28,7 +28,7 @@ from ..client.protocol import new_idempotency_key
 from ..client.sinks import write_atomically
 from ..errors import InvalidRequestError
 from ..library import FROM_ENVIRONMENT, LibraryChoice
-from ..options import (
+from ..request import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_DURATION,
     DEFAULT_MODEL,
@@ -193,7 +193,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         )
         self.on_msg(self._on_view_message)
         self._fallback = StaticFallback(f"mql-static-{self.model_id}")  # shown by _ipython_display_
-        self._read_history()  # a bounded read (HISTORY_PAGE rows) of the local index
+        self._read_first_history()  # a bounded read (HISTORY_PAGE rows) of the local index
 
     # ---- Python API ----
 

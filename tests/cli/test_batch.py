@@ -76,7 +76,7 @@ def test_a_batch_killed_and_run_again_creates_each_job_once(
     ("bad_line", "said"),
     [
         ('{"prompt": "a fox", "duration": 7}', "duration"),
-        ('{"prompt": "a fox", "colour": "red"}', "'colour'"),
+        ('{"prompt": "a fox", "durtion": 5}', "'durtion'"),
         ('{"prompt": "a fox", ', "not valid JSON"),
         ('{"duration": 5}', '"prompt"'),
         ('{"prompt": "a fox", "model": "sora 9!"}', "model"),

@@ -50,7 +50,7 @@ class Video:
 
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
-    return local_server(pace=0.4, seed=7)
+    return local_server(pace=0.4, fault_seed=7)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ async def test_create_and_download_to_a_path_is_atomic(
     "options",
     [
         {"model": "sora 2"},  # malformed; a well-formed unknown id is sent (test_open_models)
-        {"model": None},
+        {"model": ""},
         {"prompt": None},
         {"prompt": ""},
         {"prompt": "   \n"},

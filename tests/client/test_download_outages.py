@@ -48,12 +48,12 @@ def outage_on_first_bytes(
 
 @pytest.fixture
 def server(local_server) -> LocalServer:
-    return local_server(pace=0.2, seed=21)
+    return local_server(pace=0.2, fault_seed=21)
 
 
 @pytest.fixture(scope="module")
 def redirecting() -> Iterator[LocalServer]:
-    with LocalServer(pace=0.2, storage="redirect", seed=22) as server:
+    with LocalServer(pace=0.2, storage="redirect", fault_seed=22) as server:
         yield server
 
 

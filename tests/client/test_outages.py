@@ -62,7 +62,7 @@ class Recorder:
 
 @pytest.fixture
 def server(local_server) -> LocalServer:
-    return local_server(pace=2.0, seed=11)
+    return local_server(pace=2.0, fault_seed=11)
 
 
 def test_sync_create_and_download_rides_out_a_15s_503_outage(

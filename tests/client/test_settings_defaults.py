@@ -17,7 +17,7 @@ STATUS_PATH = "/v1/videos/generations/video_missing"
 @pytest.fixture
 def always_busy(local_server) -> LocalServer:
     """Every status request answers 429 with a short Retry-After: each attempt is counted."""
-    server = local_server(pace=0.2, seed=5)
+    server = local_server(pace=0.2, fault_seed=5)
     server.faults.set("status", rate_limit=1.0, retry_after=0.01)
     return server
 

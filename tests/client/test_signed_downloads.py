@@ -40,13 +40,13 @@ class Client:
 
 @pytest.fixture(scope="module")
 def redirecting():
-    with LocalServer(pace=0, storage="redirect", storage_chunked=True, seed=3) as server:
+    with LocalServer(pace=0, storage="redirect", storage_chunked=True, fault_seed=3) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def download_url_only():
-    with LocalServer(pace=0, storage="download_url", seed=4) as server:
+    with LocalServer(pace=0, storage="download_url", fault_seed=4) as server:
         yield server
 
 

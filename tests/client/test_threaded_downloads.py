@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mql_notebook import AsyncMQL
-from mql_notebook.client.download import download_into
+from mql_notebook.client.download import Download, fresh_links
 from mql_notebook.client.recording import HashingPathSink
 
 KEY = "mql_threaded_download_key"
@@ -123,6 +123,10 @@ async def test_the_library_sink_hashes_what_the_writer_thread_wrote(tmp_path: Pa
         server.release.set()
         async with AsyncMQL(KEY, server.url) as client:
             sink = HashingPathSink(tmp_path / "v.mp4")
-            await download_into(client.video, "video_lib", "video_lib", sink, None)
+            links = fresh_links("video_lib", "video_lib", client.video.get_status)
+            download = Download(
+                client.transport, client.settings, sink, "video_lib", "video_lib", links, None
+            )
+            await download.save()
         assert (tmp_path / "v.mp4").stat().st_size == TOTAL
         assert sink.sha256 == hashlib.sha256(bytes(TOTAL)).hexdigest()

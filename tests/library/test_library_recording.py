@@ -31,7 +31,7 @@ CREATE = "/v1/videos/generations"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
-    with LocalServer(pace=0.3, seed=1) as running:
+    with LocalServer(pace=0.3, fault_seed=1) as running:
         yield running
 
 
@@ -296,7 +296,7 @@ async def test_a_download_of_a_job_made_elsewhere_gets_an_entry(
 async def test_a_video_served_from_signed_storage_lands_in_the_library(
     tmp_path: Path, storage: str
 ) -> None:
-    with LocalServer(pace=0, storage=storage, seed=5) as storage_server:
+    with LocalServer(pace=0, storage=storage, fault_seed=5) as storage_server:
         library = Library(tmp_path / "lib")
         async with AsyncMQL(api_key=KEY, base_url=storage_server.url, library=library) as client:
             generation = await client.video.create_and_wait(prompt="a lantern festival")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mql_notebook.local import LocalServer, RenderSpec, render_mp4
-from mql_notebook.options import ASPECT_RATIOS, DURATIONS, RESOLUTIONS, frame_size
+from mql_notebook.request import ASPECT_RATIOS, DURATIONS, RESOLUTIONS, frame_size
 from tests.local.http_calls import client_for, create, video, wait_terminal
 from tests.local.mp4 import frame_count, frames, probe, top_level_boxes
 

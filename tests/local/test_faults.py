@@ -130,11 +130,11 @@ def _statuses(url: str, n: int = 24) -> list[int]:
         return [post(client).status_code for _ in range(n)]
 
 
-def test_faults_are_reproducible_with_a_seed():
+def test_faults_are_reproducible_with_a_fault_seed():
     settings = {"create": {"rate_limit": 0.3, "server_error": 0.2, "overloaded": 0.1}}
     with (
-        LocalServer(pace=0, seed=42, faults=settings) as a,
-        LocalServer(pace=0, seed=42, faults=settings) as b,
+        LocalServer(pace=0, fault_seed=42, faults=settings) as a,
+        LocalServer(pace=0, fault_seed=42, faults=settings) as b,
     ):
         first, second = _statuses(a.url), _statuses(b.url)
         assert first == second
@@ -145,9 +145,9 @@ def test_faults_are_reproducible_with_a_seed():
         assert _statuses(a.url) != first
 
 
-def test_the_seed_sequence_of_one_endpoint_ignores_the_others():
+def test_the_fault_seed_sequence_of_one_endpoint_ignores_the_others():
     with (
-        LocalServer(pace=0, seed=5, faults={"create": {"rate_limit": 0.5}}) as server,
+        LocalServer(pace=0, fault_seed=5, faults={"create": {"rate_limit": 0.5}}) as server,
         client_for(server.url) as client,
     ):
         plain = [post(client).status_code for _ in range(12)]
@@ -254,13 +254,13 @@ def test_faults_over_http(server, client):
     configured = admin.post(
         "/faults",
         json={
-            "seed": 1,
+            "fault_seed": 1,
             "create": {"rate_limit": 1, "retry_after": 4},
             "script": {"status": ["drop"]},
         },
     )
     assert configured.status_code == 200
-    assert configured.json()["create"]["rate_limit"] == 1.0 and configured.json()["seed"] == 1
+    assert configured.json()["create"]["rate_limit"] == 1.0 and configured.json()["fault_seed"] == 1
     assert configured.json()["script"] == {"status": ["drop"]}
     assert post(client).headers["retry-after"] == "4"
     assert admin.get("/faults").json()["create"]["retry_after"] == 4
@@ -317,7 +317,7 @@ def test_bad_fault_settings_are_refused(action):
 
 
 def test_faults_from_python_in_every_form():
-    faults = Faults(seed=1, create={"rate_limit": 0.1}, job={"stall": 0.5})
+    faults = Faults(fault_seed=1, create={"rate_limit": 0.1}, job={"stall": 0.5})
     faults.apply("*.latency=0.25")
     faults.status.server_error = 0.5
     snapshot = faults.to_dict()
@@ -325,4 +325,15 @@ def test_faults_from_python_in_every_form():
     assert {snapshot[e]["latency"] for e in ("create", "status", "content")} == {0.25}
     assert snapshot["status"]["server_error"] == 0.5
     faults.reset()
-    assert not faults.active and faults.seed == 1
+    assert not faults.active and faults.fault_seed == 1
+
+
+def test_the_fault_seed_is_fault_seed_not_seed():
+    # "seed" is a create request's field (what the video looks like): the faults JSON refuses it
+    # and names the setting meant.
+    faults = Faults()
+    with pytest.raises(ValueError, match="fault_seed"):
+        faults.update({"seed": 3})
+    faults.update({"fault_seed": 3})
+    assert faults.fault_seed == 3 and faults.to_dict()["fault_seed"] == 3
+    assert "seed" not in faults.to_dict()

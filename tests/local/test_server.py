@@ -269,7 +269,9 @@ def _stop_serve(process: subprocess.Popen[str]) -> None:
 
 
 def test_serve_answers_the_seed_curl_request_and_serves_the_mp4():
-    process, url = _start_serve("--pace", "1", "--seed", "1", "--script", "create=rate_limit:3")
+    process, url = _start_serve(
+        "--pace", "1", "--fault-seed", "1", "--script", "create=rate_limit:3"
+    )
     try:
         # The seed page's cURL example, as cURL sends it.
         headers = {"Authorization": "Bearer mql_your_key", "Content-Type": "application/json"}

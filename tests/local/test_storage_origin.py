@@ -26,7 +26,7 @@ def completed(api: httpx.Client, **body: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def server():
-    with LocalServer(pace=0, storage="redirect", storage_chunked=True, seed=5) as server:
+    with LocalServer(pace=0, storage="redirect", storage_chunked=True, fault_seed=5) as server:
         yield server
 
 

@@ -516,7 +516,12 @@ CASES: list[tuple[str, Callable[[Ctx], Any], type[BaseException] | None, str]] =
     # -- emulator --
     ("emulator negative pace", lambda c: LocalServer(pace=-1), ValueError, "pace"),
     ("emulator key not like a key", lambda c: LocalServer(api_key="sk-123"), ValueError, "mql_"),
-    ("emulator seed of a wrong type", lambda c: Faults().update({"seed": [1]}), ValueError, "seed"),
+    (
+        "emulator fault seed of a wrong type",
+        lambda c: Faults().update({"fault_seed": [1]}),
+        ValueError,
+        "fault_seed",
+    ),
     (
         "emulator settings of a wrong type",
         lambda c: c.server.emulator.update_settings({"max_jobs": "9"}),
@@ -547,7 +552,7 @@ async def _cli_variant(ctx: Ctx) -> None:
 
 @pytest.fixture
 def server(local_server) -> LocalServer:
-    return local_server(pace=0.2, seed=5)
+    return local_server(pace=0.2, fault_seed=5)
 
 
 @pytest.mark.parametrize("name,action,expected,needle", CASES, ids=[c[0] for c in CASES])

@@ -35,7 +35,7 @@ def execute(kc, code: str, timeout: float = 60) -> str:
 
 
 def test_restart_mid_generation_then_resume_and_wait_get_the_same_video() -> None:
-    with LocalServer(pace=4, seed=1) as server:
+    with LocalServer(pace=4, fault_seed=1) as server:
         setup = (
             f"from mql_notebook import VideoWidget, MQL, AsyncMQL\nimport hashlib\n"
             f"client = AsyncMQL(api_key={KEY!r}, base_url={server.url!r})\n"

@@ -79,7 +79,9 @@ def debug_logs():
 
 @pytest.fixture
 def server(local_server) -> LocalServer:
-    return local_server(pace=0.3, seed=3, api_key=CANARY)  # the canary is the only key it accepts
+    return local_server(
+        pace=0.3, fault_seed=3, api_key=CANARY
+    )  # the canary is the only key it accepts
 
 
 def closed_port_url() -> str:

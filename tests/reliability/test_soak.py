@@ -131,7 +131,7 @@ async def test_soak_with_faults_on_every_endpoint(tmp_path: Path) -> None:
     loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
     process = psutil.Process()
 
-    with LocalServer(pace=0.2, seed=SEED, faults=FAULTS) as server:
+    with LocalServer(pace=0.2, fault_seed=SEED, faults=FAULTS) as server:
         client = new_client(server.url)
         sem = asyncio.Semaphore(CONCURRENCY)
         started = time.monotonic()
@@ -169,7 +169,7 @@ async def test_soak_with_faults_on_every_endpoint(tmp_path: Path) -> None:
         p.name for p in tmp_path.iterdir() if not p.name.endswith(".mp4") or p.name.startswith(".")
     )
     figures = {
-        "seed": SEED,
+        "fault_seed": SEED,
         "faults": FAULTS,
         "client_generations": len(outcomes),
         "client_outcomes": dict(by_outcome),

@@ -21,7 +21,7 @@ PROMPT = "A lighthouse beam sweeping over a stormy sea"
 
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
-    return local_server(pace=0.4, seed=12)
+    return local_server(pace=0.4, fault_seed=12)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from mql_notebook.widget.static_fallback import fallback_html, poster_jpeg, vide
 HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
 
 
-EMULATOR = {"pace": 0.3, "seed": 5}
+EMULATOR = {"pace": 0.3, "fault_seed": 5}
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from mql_notebook.widget.video_widget import VideoWidget
 async def test_a_run_with_progress_tells_the_view_when_it_should_end(
     local_server, api_key: str, poll_timing: PollTiming
 ) -> None:
-    emulator = local_server(pace=1.5, seed=3)
+    emulator = local_server(pace=1.5, fault_seed=3)
     client = AsyncMQL(api_key=api_key, base_url=emulator.url, poll_timing=poll_timing)
     w = VideoWidget("a lantern on a lake", client=client)
     ends: list[tuple[float, float | None, str]] = []

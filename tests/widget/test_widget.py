@@ -26,7 +26,7 @@ PROMPT = "A paper boat drifting down a rainy street"
 
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
-    return local_server(pace=0.4, seed=11)
+    return local_server(pace=0.4, fault_seed=11)
 
 
 @pytest.fixture
@@ -395,7 +395,7 @@ async def test_closing_a_widget_closes_the_client_it_built_itself(emulator, monk
     w = VideoWidget(PROMPT)
     await w.generate()
     own = w._async_client()
-    pool = own._pools.get()
+    pool = own.transport.pool()
     assert not pool.is_closed
     w.close()
     for _ in range(50):
@@ -408,7 +408,7 @@ async def test_closing_a_widget_closes_the_client_it_built_itself(emulator, monk
 async def test_closing_a_widget_leaves_a_client_it_was_given_open(client, emulator) -> None:
     w = VideoWidget(PROMPT, client=client)
     await w.generate()
-    pool = client._pools.get()
+    pool = client.transport.pool()
     w.close()
     await asyncio.sleep(0.1)
     assert not pool.is_closed

@@ -25,7 +25,7 @@ PROMPTS = ["A lighthouse in a storm", "A cat on a piano", "Rain on a tin roof"]
 
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
-    return local_server(pace=0.3, seed=5)
+    return local_server(pace=0.3, fault_seed=5)
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def holding(w):
 def test_a_fresh_kernel_has_the_runs_of_an_earlier_one_plays_them_from_disk_and_resumes(
     tmp_path: Path,
 ) -> None:
-    with LocalServer(pace=1, seed=9, api_key=KEY) as server:
+    with LocalServer(pace=1, fault_seed=9, api_key=KEY) as server:
         with kernel(tmp_path, server) as kc:
             execute(
                 kc,
@@ -148,7 +148,7 @@ print(json.dumps({"growth": after - before, "video": len(w.video),
 
 
 def test_sixteen_runs_of_20_s_1080p_keep_only_the_shown_runs_videos(tmp_path: Path) -> None:
-    with LocalServer(pace=0.3, seed=4, api_key=KEY) as server:
+    with LocalServer(pace=0.3, fault_seed=4, api_key=KEY) as server:
         with kernel(tmp_path, server) as kc:
             bounded = result(kc, MEASURE, timeout=300)
         # The same without a library: every run keeps its videos (the measure can see growth).

@@ -13,7 +13,7 @@ import pytest
 from mql_notebook import AsyncMQL, InvalidRequestError
 from mql_notebook.generation import Generation
 from mql_notebook.local import LocalServer
-from mql_notebook.options import RESOLUTIONS
+from mql_notebook.request import RESOLUTIONS
 from mql_notebook.widget.video_widget import VideoWidget
 
 PROMPT = "A hot air balloon rising over a misty valley"
@@ -21,7 +21,7 @@ PROMPT = "A hot air balloon rising over a misty valley"
 
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
-    return local_server(pace=0.4, seed=13)
+    return local_server(pace=0.4, fault_seed=13)
 
 
 @pytest.fixture
