@@ -42,6 +42,14 @@ def _port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def _cmdline(process: psutil.Process) -> str:
+    """A process's command line; empty for one that has just ended (a zombie, or gone)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def _alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -153,9 +161,9 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
             for p in psutil.process_iter(["cmdline"])
             if "demo" in (p.info["cmdline"] or []) and f"{port}" in (p.info["cmdline"] or [])
         ]
-        (server,) = [p for p in demo_process.children() if "jupyterlab" in p.cmdline()]
+        (server,) = [p for p in demo_process.children() if "jupyterlab" in _cmdline(p)]
         deadline = time.monotonic() + 60
-        while not (kernels := [p for p in server.children() if kernel_id in " ".join(p.cmdline())]):
+        while not (kernels := [p for p in server.children() if kernel_id in _cmdline(p)]):
             assert time.monotonic() < deadline, "the kernel did not start"
             time.sleep(0.2)
         while not _listening(kernels[0]):  # up and serving, as a user's kernel would be
