@@ -4,6 +4,7 @@ traceback, no "Shut down this Jupyter server (y/[n])?"), and the demo exits 130 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -172,9 +173,13 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         yield Demo(session, port, tmp_path, demo_process.pid, server.pid, kernels[0].pid)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
-        for process in psutil.process_iter(["cmdline"]):  # nothing of this test outlives it
-            if str(tmp_path) in " ".join(process.info["cmdline"] or []):
-                process.kill()
+        # Nothing of this test outlives it: the server runs in the demo's folder, kernels name
+        # their connection file in it.
+        for process in psutil.process_iter(["cmdline", "cwd"]):
+            where = f"{process.info['cwd'] or ''}/ {' '.join(process.info['cmdline'] or [])}"
+            if str(tmp_path) in where and process.pid != os.getpid():
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
 
 
 def test_one_ctrl_c_in_the_terminal_stops_jupyterlab_and_its_kernels(demo: Demo) -> None:
