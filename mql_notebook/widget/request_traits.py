@@ -39,8 +39,10 @@ def option_trait(spec: Field) -> t.TraitType[Any, Any]:
     trait: t.TraitType[Any, Any]
     if spec.type is str:
         trait = t.Unicode(spec.default or "", help=help_text)
+    elif spec.default is None:
+        trait = t.Int(None, allow_none=True, help=help_text)
     else:
-        trait = t.Int(spec.default, allow_none=spec.default is None, help=help_text)
+        trait = t.Int(spec.default, help=help_text)
     return trait.tag(sync=True, input=True)
 
 
