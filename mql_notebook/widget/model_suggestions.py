@@ -35,8 +35,8 @@ EMULATOR_TIMEOUT = 1.0  # seconds: a loopback answer is immediate or there is no
 
 def base_url_of(client: Any) -> str:
     """The server a widget's client talks to (or would, built from the environment)."""
-    settings = getattr(client, "settings", None)
-    if settings is not None:
+    if client is not None:
+        settings = getattr(client, "settings", None)
         return str(getattr(settings, "base_url", "") or "")
     return os.environ.get(ENV_BASE_URL, "").strip()
 

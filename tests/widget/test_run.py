@@ -24,11 +24,6 @@ def emulator(local_server) -> LocalServer:
     return local_server(pace=0.4, seed=12)
 
 
-@pytest.fixture
-def client(fast_client: AsyncMQL) -> AsyncMQL:
-    return fast_client
-
-
 def new_run(prompt: str = PROMPT, **options) -> Run:
     chosen = {"aspect_ratio": "16:9", "duration": 5, "n": 1} | options
     return Run(prompt=prompt, model="sora", options=chosen)

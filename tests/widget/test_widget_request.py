@@ -14,6 +14,7 @@ from mql_notebook.local import LocalServer
 from mql_notebook.request import KNOWN_MODELS, OPTION_NAMES
 from mql_notebook.widget import Gallery, VideoWidget
 from mql_notebook.widget.model_suggestions import emulator_models
+from tests.widget.support import quiet
 
 PROMPT = "A paper lantern drifting over a dark lake"
 
@@ -21,16 +22,6 @@ PROMPT = "A paper lantern drifting over a dark lake"
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
     return local_server(pace=0.3, seed=21)
-
-
-@pytest.fixture
-def client(fast_client: AsyncMQL) -> AsyncMQL:
-    return fast_client
-
-
-def quiet(widget: VideoWidget) -> VideoWidget:
-    widget.send = lambda *a, **k: None  # type: ignore[method-assign]  # no view attached
-    return widget
 
 
 def sent_request(emulator: LocalServer, generation_id: str) -> dict:

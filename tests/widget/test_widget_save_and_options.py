@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from mql_notebook import AsyncMQL, InvalidRequestError
+from mql_notebook import InvalidRequestError
 from mql_notebook.generation import Generation
 from mql_notebook.local import LocalServer
 from mql_notebook.request import RESOLUTIONS
 from mql_notebook.widget.video_widget import VideoWidget
+from tests.widget.support import quiet
 
 PROMPT = "A hot air balloon rising over a misty valley"
 
@@ -22,16 +23,6 @@ PROMPT = "A hot air balloon rising over a misty valley"
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
     return local_server(pace=0.4, seed=13)
-
-
-@pytest.fixture
-def client(fast_client: AsyncMQL) -> AsyncMQL:
-    return fast_client
-
-
-def quiet(widget: VideoWidget) -> VideoWidget:
-    widget.send = lambda *a, **k: None  # type: ignore[method-assign]  # no view attached
-    return widget
 
 
 async def test_save_writes_0644_under_a_022_umask_and_leaves_no_temporary_on_failure(
