@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -57,6 +58,41 @@ def test_the_joined_modules_parse_and_import_nothing(tmp_path: Path) -> None:
             ["node", "--check", str(copy)], capture_output=True, text=True, timeout=30
         )
         assert result.returncode == 0, result.stderr
+
+
+COUNTDOWN = """
+import { nextCountdown, countdownText } from "./widget.js";
+let c = { key: "", end: null, late: false };
+const seen = [];
+for (const [now, estimate] of [[0, 10], [1, 10.5], [2, 12], [3, 6], [4, 30], [5, 6]]) {
+  c = nextCountdown(c, "run-1", estimate);
+  seen.push(countdownText(c, now));
+}
+c = nextCountdown(c, "run-2", 40);  // a new run starts afresh
+seen.push(countdownText(c, 6));
+console.log(JSON.stringify(seen));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_badge_countdown_never_goes_back_up_within_a_run() -> None:
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", COUNTDOWN],
+        cwd=JS,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "about 10 s left",
+        "about 9 s left",  # 0.5 s later: ignored, still counting down
+        "about 8 s left",  # 2 s later: the same
+        "about 3 s left",  # sooner: taken at once
+        "taking longer than expected",  # 24 s later: said, not counted up
+        "about 1 s left",  # back before the countdown's end
+        "about 34 s left",
+    ]
 
 
 def test_the_widget_loads_the_repositorys_frontend_in_a_checkout() -> None:
