@@ -11,7 +11,7 @@ connection's buffer). The body can be sent again (a retry) as often as needed.
 from __future__ import annotations
 
 import asyncio
-import base64
+import binascii
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -70,12 +70,24 @@ def parent_of(images: Mapping[str, Any], parent: Any) -> tuple[str | None, float
     return None, None
 
 
+def base64_of(data: bytes, piece: int = 3 * (1 << 16)) -> bytearray:
+    """``data`` in base64, made piece by piece into one buffer of the final size: binascii's
+    own encoder allocates twice the input while it works (20 MB more for a 10 MB image)."""
+    out = bytearray((len(data) + 2) // 3 * 4)
+    view, at = memoryview(data), 0
+    for start in range(0, len(data), piece):  # a multiple of 3: no padding until the end
+        encoded = binascii.b2a_base64(view[start : start + piece], newline=False)
+        out[at : at + len(encoded)] = encoded
+        at += len(encoded)
+    return out
+
+
 class ImageBody:
     """A JSON body with data-URL images spliced in; sent (async-iterated) any number of times.
 
     Only async-iterable: httpx takes a sync iterable as a body for its sync client only."""
 
-    def __init__(self, parts: list[bytes]) -> None:
+    def __init__(self, parts: list[bytes | bytearray]) -> None:
         self._parts = parts
         self.length = sum(len(p) for p in parts)
 
@@ -113,10 +125,10 @@ def build_image_body(body: Mapping[str, Any]) -> ImageBody:
         else:
             plain[name] = value
     text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    parts: list[bytes] = []
+    parts: list[bytes | bytearray] = []
     for marker, image in images.items():
         before, _, text = text.partition(marker)
         parts += [before.encode(), f'"{image.data_url_prefix()}'.encode()]
-        parts += [base64.b64encode(image.data), b'"']  # base64 needs no JSON escaping
+        parts += [base64_of(image.data), b'"']  # base64 needs no JSON escaping
     parts.append(text.encode())
     return ImageBody(parts)

@@ -185,7 +185,7 @@ def parse_aspect(aspect_ratio: str) -> tuple[int, int]:
     return int(wide), int(tall)
 
 
-def chunks(data: bytes, size: int = 1 << 20) -> Iterator[bytes]:
+def chunks(data: bytes | bytearray, size: int = 1 << 20) -> Iterator[bytes]:
     """``data`` in pieces of ``size`` bytes (a request body sent without joining it)."""
     view = memoryview(data)
     for start in range(0, len(view), size):
@@ -350,4 +350,4 @@ def _shown(value: Any) -> str:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size / 1000:.0f} kB"

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from mql_notebook import AsyncMQL, BadRequestError, InvalidRequestError, MQL, frame_of
+from mql_notebook import MQL, AsyncMQL, BadRequestError, InvalidRequestError, frame_of
 from tests.images import jpeg, mean_difference, picture, png
 
 PROMPT = "A paper boat drifting across a pond at dawn"
@@ -95,7 +95,7 @@ def test_a_too_large_image_is_refused_before_sending(emulator, tmp_path: Path) -
         assert "max_image_bytes" in str(error.value)
         # A gateway with a lower limit: the client's max_image_bytes says so.
     with client(emulator, tmp_path, max_image_bytes=10_000) as small:
-        with pytest.raises(InvalidRequestError, match="over the limit of 0.0 MB"):
+        with pytest.raises(InvalidRequestError, match="over the limit of 10 kB"):
             small.video.create(model="sora", prompt=PROMPT, first_frame_image=picture(*SIZE))
         assert small.library.entries() == []  # nothing recorded: nothing was sent
     assert len(emulator.requests) == before
@@ -133,14 +133,22 @@ def test_fit_crops_or_pads_to_the_videos_aspect(emulator, tmp_path: Path) -> Non
             )
             echoed = mql.video.get_status(created.id).raw["first_frame_image"]
             shapes[fit, aspect] = (echoed["width"], echoed["height"])
-    assert shapes == {("crop", "16:9"): (600, 338), ("pad", "16:9"): (1067, 600), ("crop", "9:16"): (338, 600)}
+    assert shapes == {
+        ("crop", "16:9"): (600, 338),
+        ("pad", "16:9"): (1067, 600),
+        ("crop", "9:16"): (338, 600),
+    }
 
 
 def test_padding_keeps_the_whole_picture_between_black_bars(emulator, tmp_path: Path) -> None:
     square = picture(480, 480)
     with client(emulator, tmp_path) as mql:
         video = mql.video.create_and_download(
-            model="sora", prompt=PROMPT, first_frame_image=square, fit="pad", dest=tmp_path / "v.mp4"
+            model="sora",
+            prompt=PROMPT,
+            first_frame_image=square,
+            fit="pad",
+            dest=tmp_path / "v.mp4",
         )
     first = frame_of(video, 0).to_numpy()
     left = (SIZE[0] - 480) // 2

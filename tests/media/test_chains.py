@@ -32,7 +32,10 @@ def test_three_runs_chained_from_each_last_frame_join_into_one(emulator, tmp_pat
             last = chain[-1].frame()  # the last frame, decoded from the library's file
             assert last.entry_key == chain[-1].key and last.time == pytest.approx(5 - 1 / 24)
             mql.video.create_and_download(
-                model="sora", prompt=f"{PROMPT}, part {step + 2}", duration=5, first_frame_image=last
+                model="sora",
+                prompt=f"{PROMPT}, part {step + 2}",
+                duration=5,
+                first_frame_image=last,
             )
             newest = mql.library.entries(limit=1)[0]
             assert newest.parent == chain[-1].key  # the library knows what it was made from
