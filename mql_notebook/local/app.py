@@ -126,6 +126,8 @@ async def _create(request: Request) -> Response:
     body = await _read_json_object(request, max_create_bytes(emulator.catalogue.max_image_bytes))
     if isinstance(body, Response):
         return body
+    if request.state.body_bytes > MAX_BODY_BYTES and not any(body.get(n) for n in IMAGE_NAMES):
+        return error(413, "body_too_large", f"The request body is over {MAX_BODY_BYTES} bytes.")
     try:
         if any(body.get(name) for name in IMAGE_NAMES):  # decoded and sniffed: ms per MB
             options = await asyncio.to_thread(emulator.catalogue.validate, body)
@@ -220,6 +222,7 @@ async def _read_json_object(
         raw += chunk
         if len(raw) > limit:
             return error(413, "body_too_large", f"The request body is over {limit} bytes.")
+    request.state.body_bytes = len(raw)
     try:
         body = json.loads(bytes(raw))
     except (ValueError, RecursionError) as err:

@@ -119,8 +119,8 @@ class Catalogue:
         if spec is None:
             raise ModelNotFound(model, self)
         if "prompt" not in body:
-            allowed = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
-            raise InvalidRequestError("prompt", None, allowed, reason="prompt is required")
+            wanted = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
+            raise InvalidRequestError("prompt", None, wanted, reason="prompt is required")
         checked: dict[str, Any] = {"model": model, "prompt": validate_prompt(body["prompt"])}
         # Every declared option: the model's values (its first, or its default, when unset),
         # or for a field the model spec does not list (seed) the client's own check.
