@@ -246,7 +246,9 @@ def _from_array(array: Any, name: str, max_bytes: int) -> EncodedImage:
     return from_pil(Image.fromarray(array), name=name, max_bytes=max_bytes)
 
 
-def _fitted(image: EncodedImage, name: str, fit: str, aspect_ratio: str, max_bytes: int):
+def _fitted(
+    image: EncodedImage, name: str, fit: str, aspect_ratio: str, max_bytes: int
+) -> EncodedImage:
     box = fit_box(image.width, image.height, aspect_ratio)
     if box is None:
         return image

@@ -14,7 +14,14 @@ import httpx
 import pytest
 from PIL import Image
 
-from mql_notebook import MQL, AsyncMQL, BadRequestError, InvalidRequestError, frame_of
+from mql_notebook import (
+    MQL,
+    APIConnectionError,
+    AsyncMQL,
+    BadRequestError,
+    InvalidRequestError,
+    frame_of,
+)
 from tests.images import jpeg, mean_difference, picture, png
 
 PROMPT = "A paper boat drifting across a pond at dawn"
@@ -252,3 +259,24 @@ async def test_encoding_runs_off_the_event_loop(emulator, tmp_path: Path) -> Non
         )
         ticks.cancel()
     assert gaps and max(gaps) < 0.25, f"the loop stalled {max(gaps):.3f} s"
+
+
+def test_a_lost_create_with_an_image_is_sent_again_as_the_same_job(
+    emulator, tmp_path: Path
+) -> None:
+    """The library's copy is what was sent: resent with the same key, it is the same body."""
+    emulator.faults.script("create", ["drop"])  # the job is made, its answer lost
+    prompt = "A lost answer, then a resume"
+    with client(emulator, tmp_path) as mql:
+        with pytest.raises(APIConnectionError):
+            mql.video.create(model="sora", prompt=prompt, first_frame_image=picture(*SIZE, hue=5))
+        (lost,) = mql.library.entries()
+        assert lost.id is None and "first_frame_image" in lost.request
+        (resumed,) = mql.video.resume_pending(resend_unanswered=True)
+    assert resumed.outcome == "completed", resumed.message
+    assert emulator.count("POST", "/v1/videos/generations") == 2
+    made = [job for job in emulator.emulator.jobs.jobs() if job.request["prompt"] == prompt]
+    assert [job.id for job in made] == [resumed.entry.id]  # one job: the key was honoured
+    assert (
+        resumed.entry.images["first_frame_image"].sha256 == lost.images["first_frame_image"].sha256
+    )
