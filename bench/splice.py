@@ -19,6 +19,7 @@ HEADINGS = {
     "import": "## 4.",
     "notebook": "## 5.",
     "render": "## 6.",
+    "images": "## 7.",
 }
 _HEADING = re.compile(r"^## (?!How to reproduce)", re.M)
 _STAMP = "_Measured by `"

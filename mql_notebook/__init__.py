@@ -30,6 +30,8 @@ from .request import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 if TYPE_CHECKING:  # what type checkers and editors see; at run time these load on first use
     from .client import MQL, AsyncMQL, PollTiming, RetryPolicy
     from .library import Entry, Library
+    from .media.concat import concat
+    from .media.frames import Frame, frame_of, frame_of_async
     from .widget import Gallery, VideoWidget
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "DownloadError",
     "DownloadTooLargeError",
     "Entry",
+    "Frame",
     "Gallery",
     "Generation",
     "GenerationFailedError",
@@ -67,6 +70,9 @@ __all__ = [
     "VideoWidget",
     "WaitTimeoutError",
     "__version__",
+    "concat",
+    "frame_of",
+    "frame_of_async",
 ]
 
 
@@ -83,6 +89,10 @@ _LAZY = {
     "Gallery": ".widget",
     "Library": ".library",
     "Entry": ".library",
+    "Frame": ".media.frames",
+    "frame_of": ".media.frames",
+    "frame_of_async": ".media.frames",
+    "concat": ".media.concat",
 }
 
 

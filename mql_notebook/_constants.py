@@ -38,6 +38,8 @@ DEFAULT_OUTAGE_JITTER = 0.25
 # then resumes with Range: a deploy's or an overload's 5-60 s costs the outage, not the video.
 DEFAULT_DOWNLOAD_OUTAGE_BUDGET = 120.0
 DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024**3
+# An image given as a first or last frame (MiniMax: under 20 MB); max_image_bytes= on the client.
+DEFAULT_MAX_IMAGE_BYTES = 20_000_000
 
 # ---- when a wait looks at a job (client/poller.py: PollTiming, PollPlanner) ----
 DEFAULT_POLL_FIRST_DELAY = 0.25  # the first look comes soon: short jobs, instant failures show

@@ -10,6 +10,9 @@ here, naming the place (the widget's places: tests/widget/test_widget_fields.py)
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import io
 import json
 import os
 import subprocess
@@ -27,14 +30,35 @@ from mql_notebook.cli.local_daemon import state_path, stop_daemon
 from mql_notebook.cli.option_args import options_from_args
 from mql_notebook.errors import InvalidRequestError
 from mql_notebook.local.models import Catalogue
-from mql_notebook.request import OPTIONS, Field, typescript, validate_generation_request
+from mql_notebook.request import (
+    OPTIONS,
+    VALUE_OPTIONS,
+    Field,
+    typescript,
+    validate_generation_request,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = "A paper boat drifting across a pond at dawn"
 
 
+def _png(width: int = 32, height: int = 18) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 90, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+SAMPLE_PNG = _png()
+SAMPLE_SHA = hashlib.sha256(SAMPLE_PNG).hexdigest()
+
+
 def sample(field: Field) -> Any:
-    """A value of the field that Sora accepts and that is not its default."""
+    """A value of the field that Sora accepts and that is not its default (an image field:
+    a small 16:9 PNG as a data URL, which works on the command line and in a batch file too)."""
+    if field.is_image:
+        return "data:image/png;base64," + base64.b64encode(SAMPLE_PNG).decode()
     values = [v for v in field.documented_values() if v != field.default]
     if values:
         return values[-1]
@@ -64,8 +88,14 @@ def test_the_client_sends_it_and_the_library_keeps_it(field: Field, emulator, tm
     with MQL(base_url=emulator.url, api_key="mql_fields", library=tmp_path / "lib") as client:
         created = client.video.create(model="sora", prompt=PROMPT, **{field.name: value})
         echoed = client.video.get_status(created.id).raw  # the job as the emulator made it
-        assert echoed[ECHOED_AS.get(field.name, field.name)] == value
         (entry,) = client.library.entries()
+        if field.is_image:  # echoed as what it held; kept in the library's images/, not options
+            assert echoed[field.name]["sha256"] == SAMPLE_SHA
+            assert entry.images[field.name].sha256 == SAMPLE_SHA
+            assert entry.images[field.name].path.read_bytes() == SAMPLE_PNG
+            assert field.name not in entry.options
+            return
+        assert echoed[ECHOED_AS.get(field.name, field.name)] == value
         assert entry.options[field.name] == value
 
 
@@ -85,7 +115,10 @@ def test_the_checks_refuse_a_bad_value_before_sending(field: Field) -> None:
 def test_the_emulator_checks_and_keeps_it(field: Field) -> None:
     catalogue = Catalogue()
     checked = catalogue.validate({"model": "sora", "prompt": PROMPT, field.name: sample(field)})
-    assert checked[field.name] == sample(field)
+    if field.is_image:  # kept decoded, for the render
+        assert checked[field.name].sha256 == SAMPLE_SHA
+    else:
+        assert checked[field.name] == sample(field)
     with pytest.raises(InvalidRequestError):
         catalogue.validate({"model": "sora", "prompt": PROMPT, field.name: not_allowed(field)})
 
@@ -114,7 +147,7 @@ def test_the_views_types_are_generated_from_the_declaration() -> None:
     assert committed == typescript.declarations(), (
         "js/request.d.ts is stale: run python -m mql_notebook.request.typescript > js/request.d.ts"
     )
-    for field in OPTIONS:
+    for field in VALUE_OPTIONS:  # the image fields are the image control's to declare
         assert f"  {field.name}: " in committed
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..client.settings import resolve_model
 from ..errors import ConfigurationError
+from ..media.images import FITS
 from ..request import BY_NAME, MODELS, OPTIONS, Field
 
 
@@ -40,10 +41,17 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
         help=f"model id (default: $MQL_MODEL, else {MODELS[0]}): documented "
         f"{', '.join(MODELS)}, or any the gateway routes (e.g. veo-3)",
     )
-    for spec in OPTIONS:
+    for spec in OPTIONS:  # an image field takes a path or URL: the client encodes a path
         parser.add_argument(
             spec.flag, dest=spec.name, type=spec.type, metavar=spec.metavar, help=documented(spec)
         )
+    parser.add_argument(
+        "--fit",
+        choices=FITS,
+        default=None,
+        help="reshape --first-frame-image / --last-frame-image to the video's aspect: crop "
+        "about the centre, or pad with black bars (not sent; default: send them as they are)",
+    )
     parser.add_argument(
         "--field",
         dest="fields",
@@ -76,6 +84,8 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         if options.get(name) is not None and name in BY_NAME:
             raise ConfigurationError(f"--field {name}=... repeats {BY_NAME[name].flag}: give one")
         options[name] = value
+    if getattr(args, "fit", None) is not None:  # a create keyword, never sent
+        options["fit"] = args.fit
     return options
 
 

@@ -18,6 +18,7 @@ from .poller import PollTiming
 from .retry import RetryPolicy
 from .settings import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_IMAGE_BYTES,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     LOCAL_BASE_URL,
@@ -40,6 +41,7 @@ class AsyncMQL:
     ``poll_timing`` tune the delays. Every default is in ``mql_notebook/_constants.py``.
     ``model`` is the model a create uses when it names none (``MQL_MODEL``, else "sora").
     ``library`` (a ``Library``, a folder, True or False) records every generation there.
+    ``max_image_bytes`` (default 20 MB) is the largest first or last frame a create sends.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class AsyncMQL:
         max_retries: int | None = None,
         wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
         extra_models: tuple[str, ...] | list[str] = (),
         poll_timing: PollTiming | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -66,6 +69,7 @@ class AsyncMQL:
             max_retries=max_retries,
             wait_timeout=wait_timeout,
             max_download_bytes=max_download_bytes,
+            max_image_bytes=max_image_bytes,
             extra_models=extra_models,
             poll_timing=poll_timing,
             retry_policy=retry_policy,

@@ -13,6 +13,7 @@ class Operation:
     description: str  # what was being done, for error messages
     idempotent: bool = True
     json: dict[str, Any] | None = None
+    content: Any = None  # a body sent as it is instead of json (client/images.py: ImageBody)
     headers: dict[str, str] | None = None
     generation_id: str | None = None
     model: str | None = None  # on create: a 404/410 about it is a ModelUnavailableError

@@ -33,6 +33,7 @@ from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
 from ..library.files import copy_into, on_video_thread, read_video
 from ..library.posters import poster_jpeg_from_file
+from ..request import IMAGE_NAMES
 from ..status import FAILED
 from .settings import Settings
 from .sinks import PathSink, Sink
@@ -73,8 +74,17 @@ class Recorder:
         self._looks: dict[str, tuple[float, float]] = {}
         self._kinds: dict[str, tuple[str, int | None, str | None, int]] = {}
 
-    async def before_create(self, body: dict[str, Any], idempotency_key: str) -> Entry:
-        """Raises if it cannot record: better no video than a paid one nobody can find."""
+    async def before_create(
+        self,
+        body: dict[str, Any],
+        idempotency_key: str,
+        *,
+        parent: tuple[str | None, float | None] = (None, None),
+    ) -> Entry:
+        """Raises if it cannot record: better no video than a paid one nobody can find.
+
+        The input images go into the library's ``images/`` (one copy per distinct image);
+        ``parent`` is the entry (and its frame's time) the run was made from."""
         return await asyncio.to_thread(
             self.library.record_request,
             prompt=body.get("prompt"),
@@ -83,6 +93,9 @@ class Recorder:
             origin=self.origin,
             origin_kind=self.origin_kind,
             idempotency_key=idempotency_key,
+            images={k: v for k, v in body.items() if k in IMAGE_NAMES},
+            parent=parent[0],
+            parent_time=parent[1],
         )
 
     async def answered(self, entry: Entry, generation: Generation) -> None:

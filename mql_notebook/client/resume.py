@@ -129,11 +129,14 @@ async def resume_entry(
                     "answered; resend_unanswered=True sends it again with the same key (no second "
                     "job only if the server honours Idempotency-Key)",
                 )
-            options = {k: v for k, v in entry.options.items() if k in OPTION_NAMES}
+            # The declared options as recorded, and the images as the library's copies of what
+            # was sent (the same bytes: the same body, which the Idempotency-Key requires).
+            options = {k: v for k, v in entry.request.items() if k in OPTION_NAMES}
             created = await video.create(
                 entry.model or "",
                 entry.prompt,
                 idempotency_key=entry.idempotency_key,
+                parent=entry.parent,
                 **options,
             )
             generation_id = created.id

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from .._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_IMAGE_BYTES,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     ENV_API_KEY,
@@ -56,6 +57,8 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    # The largest image a create sends as a first or last frame (the gateway's limit).
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     extra_models: tuple[str, ...] = ()  # more models for the widget's model box to suggest
     # The model of a create that names none, and where it came from (argument, environment
     # or default): a default nobody chose that the gateway no longer serves says how to set it.
@@ -85,6 +88,7 @@ def resolve_settings(
     max_retries: int | None = None,
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     extra_models: tuple[str, ...] | list[str] = (),
     poll_timing: PollTiming | None = None,
     retry_policy: RetryPolicy | None = None,
@@ -126,14 +130,12 @@ def resolve_settings(
     for name, value in (("timeout", timeout), ("wait_timeout", wait_timeout)):
         if not isinstance(value, (int, float)) or value <= 0:
             raise ConfigurationError(f"{name} must be a number of seconds > 0, not {value!r}")
-    if (
-        isinstance(max_download_bytes, bool)
-        or not isinstance(max_download_bytes, int)
-        or max_download_bytes < 0
+    for name, size in (
+        ("max_download_bytes", max_download_bytes),
+        ("max_image_bytes", max_image_bytes),
     ):
-        raise ConfigurationError(
-            f"max_download_bytes must be an int >= 0 (bytes), not {max_download_bytes!r}"
-        )
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ConfigurationError(f"{name} must be an int >= 0 (bytes), not {size!r}")
     default_model, model_source = resolve_model(model, env)
     return Settings(
         api_key=key,
@@ -143,6 +145,7 @@ def resolve_settings(
         timeout=float(timeout),
         wait_timeout=float(wait_timeout),
         max_download_bytes=int(max_download_bytes),
+        max_image_bytes=int(max_image_bytes),
         extra_models=tuple(extra_models),
         poll_timing=poll_timing or PollTiming(),
         retry_policy=policy,

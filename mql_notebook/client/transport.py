@@ -61,7 +61,9 @@ class Transport:
         """Send with retries as the policy allows; returns a 2xx response or raises a typed error."""
         policy = policy or self.settings.retry_policy
         pool = self._pools.get()
-        request = pool.build_request(op.method, op.path, json=op.json, headers=op.headers)
+        request = pool.build_request(
+            op.method, op.path, json=op.json, content=op.content, headers=op.headers
+        )
         attempt = 0
         while True:
             started = time.monotonic()

@@ -62,31 +62,55 @@ class AsyncVideo:
         prompt: str | None = None,
         *positional: Any,
         idempotency_key: str | None = None,
+        fit: str | None = None,
+        parent: Any = None,
         **options: Any,
     ) -> Generation:
         """Start a generation job (billed). Every option is checked before anything is sent.
 
         ``create(model, prompt, aspect_ratio, duration, n)`` as the API page calls it; every
         option of the request's declaration (``mql_notebook.request.OPTIONS``: aspect_ratio,
-        duration, n, resolution, seed, ...) may be given by name, and one left as None is not
-        sent. ``model`` None is the client's default model (``MQL_MODEL``, else "sora").
+        duration, n, resolution, seed, first_frame_image, last_frame_image, ...) may be given
+        by name, and one left as None is not sent. ``model`` None is the client's default
+        model (``MQL_MODEL``, else "sora").
+
+        ``first_frame_image`` / ``last_frame_image``: a path, bytes, a PIL image, a numpy array,
+        a ``Frame`` (``entry.frame()``) or a data URL, encoded (in a worker thread) and sent as
+        a data URL; an http(s) URL as given. ``fit="crop"`` or ``"pad"`` reshapes them to the
+        request's aspect first. ``parent`` (an Entry or its key) is recorded as the run this one
+        was made from; a ``Frame`` of a library entry says so by itself. Neither is sent.
         """
+        from .images import image_body, parent_of, prepare_images, split_images
+
         chosen = model if model is not None else self._settings.model
-        body = validate_generation_request(
-            model=chosen, prompt=prompt, **gather_options(positional, options)
+        gathered = gather_options(positional, options)
+        given_images = split_images(gathered)  # checked last: reading them is the slow part
+        body = validate_generation_request(model=chosen, prompt=prompt, **gathered)
+        images = await prepare_images(
+            given_images,
+            model=body["model"],
+            aspect_ratio=body.get("aspect_ratio"),
+            fit=fit,
+            max_bytes=self._settings.max_image_bytes,
         )
+        del given_images
+        body.update(images)
+        made_from = parent_of(images, parent)
+        content = await image_body(body)  # None without images: httpx encodes the JSON
         key = idempotency_key or protocol.new_idempotency_key()
         op = Operation(
             "POST",
             protocol.CREATE_PATH,
             "creating a generation",
             idempotent=False,
-            json=body,
-            headers={"Idempotency-Key": key},
+            json=body if content is None else None,
+            content=content,
+            headers={"Idempotency-Key": key, **(content.headers if content else {})},
             model=body["model"],
         )
         recorder = self._recorder
-        entry = await recorder.before_create(body, key) if recorder else None
+        entry = await recorder.before_create(body, key, parent=made_from) if recorder else None
+        del body, images  # the images' bytes: only their base64 in the body is kept from here
         try:
             response = await self._transport.send(op)
             generation = protocol.parse_generation(

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._constants import LEARNED_DURATION_SAMPLES
 from .._origins import origin_of as origin_of  # widget/history.py reads it here
+from ..request import IMAGE_NAMES
 from ..status import COMPLETED, is_terminal
+from .images import InputImage
+
+if TYPE_CHECKING:
+    from ..media.frames import Frame
 
 EMULATOR = "emulator"  # origin_kind of a job made by an in-process emulator (base_url="local")
 
@@ -22,7 +27,9 @@ class Entry:
     ``id`` is None until the server answered the create; ``key`` is the library's own stable
     name for the entry from before the request left. ``files``, ``sizes``, ``sha256`` and
     ``posters`` are indexed by variant (``files[0]`` is the first video), None where that
-    variant has not been downloaded (yet).
+    variant has not been downloaded (yet). ``images`` are the input images by field
+    (``images["first_frame_image"].path``: the library's copy); ``parent`` is the key of the
+    entry whose frame this run was made from (``parent_time``: that frame's time), or None.
     """
 
     key: str
@@ -42,6 +49,40 @@ class Entry:
     posters: tuple[Path | None, ...] = ()
     origin_kind: str | None = None
     answered_at: float | None = None
+    images: dict[str, InputImage] = field(default_factory=dict)
+    parent: str | None = None
+    parent_time: float | None = None
+
+    def frame(self, t: float | None = None, *, variant: int = 0) -> Frame:
+        """The frame of this entry's video shown at ``t`` seconds (the last when None), decoded
+        exactly from its file; give it as ``first_frame_image=`` to chain a run from it (the new
+        run records this entry as its parent). Blocks: ``await entry.frame_async()`` on a loop.
+        Raises ValueError when the video is not downloaded."""
+        from ..media.frames import frame_of
+
+        return frame_of(self._video_of(variant), t, entry_key=self.key)
+
+    async def frame_async(self, t: float | None = None, *, variant: int = 0) -> Frame:
+        """``frame`` in a worker thread."""
+        from ..media.frames import frame_of_async
+
+        return await frame_of_async(self._video_of(variant), t, entry_key=self.key)
+
+    def _video_of(self, variant: int) -> Path:
+        path = self.files[variant] if 0 <= variant < len(self.files) else None
+        if path is None:
+            raise ValueError(
+                f"entry {self.id or self.key} has no video {variant + 1} in the library "
+                f"(status {self.status}): download it first"
+            )
+        return path
+
+    @property
+    def request(self) -> dict[str, Any]:
+        """The create's arguments to make this run again: ``mql.video.create(**entry.request)``
+        (the images as the library's copies of what was sent, or their URLs)."""
+        images = {name: image.source for name, image in self.images.items()}
+        return {"model": self.model, "prompt": self.prompt, **self.options, **images}
 
     @property
     def answered(self) -> bool:
@@ -85,11 +126,20 @@ class Entry:
             "sizes": list(self.sizes),
             "sha256": list(self.sha256),
             "posters": [None if p is None else str(p) for p in self.posters],
+            "images": {name: image.to_dict() for name, image in self.images.items()},
+            "parent": self.parent,
+            "parent_time": self.parent_time,
         }
 
 
-def entry_from_row(folder: Path, row: tuple[Any, ...], file_rows: list[tuple[Any, ...]]) -> Entry:
-    """An Entry from a row of ``entries`` and its rows of ``files`` (variant, name, size, sha256, poster)."""
+def entry_from_row(
+    folder: Path,
+    row: tuple[Any, ...],
+    file_rows: list[tuple[Any, ...]],
+    images: dict[str, InputImage] | None = None,
+) -> Entry:
+    """An Entry from a row of ``entries``, its rows of ``files`` (variant, name, size, sha256,
+    poster) and its input images."""
     key, gid, status, prompt, model, options, created, finished, error, origin, idem = row[:11]
     count = max((f[0] for f in file_rows), default=-1) + 1
     paths: list[Path | None] = [None] * count
@@ -118,12 +168,16 @@ def entry_from_row(folder: Path, row: tuple[Any, ...], file_rows: list[tuple[Any
         posters=tuple(posters),
         origin_kind=row[11],
         answered_at=row[12],
+        images=images or {},
+        parent=row[13],
+        parent_time=row[14],
     )
 
 
 def options_of(body: dict[str, Any]) -> dict[str, Any]:
-    """The options of a create request body, besides its prompt and model."""
-    return {k: v for k, v in body.items() if k not in ("prompt", "model")}
+    """The options of a create request body, besides its prompt, model and images (which the
+    library keeps apart: ``Entry.images``)."""
+    return {k: v for k, v in body.items() if k not in ("prompt", "model", *IMAGE_NAMES)}
 
 
 def create_was_refused(status_code: int | None) -> bool:

@@ -22,6 +22,7 @@ from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .._constants import LIBRARY_OFF as OFF
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, is_terminal
 from . import files
+from . import images as input_images
 from .entry import Entry, entry_from_row, expected_from
 from .index import IndexedFolder
 
@@ -29,7 +30,7 @@ T = TypeVar("T")
 
 _ENTRY_COLUMNS = (
     "key, id, status, prompt, model, options, created_at, finished_at, error, origin, "
-    "idempotency_key, origin_kind, answered_at"
+    "idempotency_key, origin_kind, answered_at, parent_key, parent_time"
 )
 # Entry.finished in SQL, so that a large library of finished work is not read for pending().
 _NOT_FINISHED = (
@@ -167,7 +168,11 @@ class Library(IndexedFolder):
                 chunk,
             ):
                 by_key.setdefault(f[0], []).append(f[1:])
-        return [entry_from_row(self.path, row, by_key.get(row[0], [])) for row in rows]
+        pictures = input_images.read_rows(conn, self.path, keys)
+        return [
+            entry_from_row(self.path, row, by_key.get(row[0], []), pictures.get(row[0]))
+            for row in rows
+        ]
 
     # -- recording (the client calls these; a batch or CLI may too) -------------------
 
@@ -180,8 +185,15 @@ class Library(IndexedFolder):
         origin: str | None,
         idempotency_key: str,
         origin_kind: str | None = None,
+        images: dict[str, Any] | None = None,
+        parent: str | None = None,
+        parent_time: float | None = None,
     ) -> Entry:
-        """Before a create leaves: the request and its key. The same key again is the same entry."""
+        """Before a create leaves: the request and its key. The same key again is the same entry.
+
+        ``images`` (field -> EncodedImage or URL) are kept in ``images/``, one copy per distinct
+        image; ``parent`` is the entry (key or id) whose frame the run was made from.
+        """
 
         def insert(conn: sqlite3.Connection) -> str:
             found = conn.execute(
@@ -191,9 +203,16 @@ class Library(IndexedFolder):
             if found:
                 return str(found[0])
             key = uuid.uuid4().hex
+            parent_key = parent
+            if parent is not None:  # an id is stored as its entry's key
+                row = conn.execute(
+                    "SELECT key FROM entries WHERE key = ? OR id = ? LIMIT 1", (parent, parent)
+                ).fetchone()
+                parent_key = row[0] if row else parent
             conn.execute(
                 "INSERT INTO entries (key, status, prompt, model, options, origin, origin_kind, "
-                "idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "idempotency_key, created_at, parent_key, parent_time) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     PENDING,
@@ -204,10 +223,16 @@ class Library(IndexedFolder):
                     origin_kind,
                     idempotency_key,
                     time.time(),
+                    parent_key,
+                    parent_time,
                 ),
             )
+            input_images.insert_rows(conn, key, image_rows)
             return key
 
+        if images:
+            self._folder()  # the folder exists from here on; the copies go in before the row
+        image_rows = input_images.store_all(self.path, images or {})
         key = self._write("recording a request", insert)
         entry = self.get(key)
         assert entry is not None
@@ -319,13 +344,16 @@ class Library(IndexedFolder):
         entry = self.get(id_or_key)
         if entry is None:
             return False
-        self._write(
-            "deleting an entry",
-            lambda c: (
-                c.execute("DELETE FROM files WHERE entry_key = ?", (entry.key,)),
-                c.execute("DELETE FROM entries WHERE key = ?", (entry.key,)),
-            ),
-        )
+        copies = [i.path.name for i in entry.images.values() if i.path is not None]
+
+        def remove(c: sqlite3.Connection) -> list[str]:
+            c.execute("DELETE FROM files WHERE entry_key = ?", (entry.key,))
+            c.execute("DELETE FROM input_images WHERE entry_key = ?", (entry.key,))
+            c.execute("DELETE FROM entries WHERE key = ?", (entry.key,))
+            return input_images.unused(c, copies)  # an image other runs share stays
+
+        for name in self._write("deleting an entry", remove):
+            input_images.remove_unused(self.path, name)
         for path in (*entry.files, *entry.posters):
             if path is not None:
                 files.remove_quietly(path)

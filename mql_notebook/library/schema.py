@@ -71,9 +71,29 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX durations_by_kind ON durations (origin, model, duration, resolution, n)",
     ),
+    # 3: the images a run was made from (a copy in images/ named by its SHA-256, or the URL
+    # sent), and the run it was made from (a frame of its video): its parent.
+    (
+        """CREATE TABLE input_images (
+            entry_key TEXT NOT NULL REFERENCES entries (key) ON DELETE CASCADE,
+            field TEXT NOT NULL,
+            sha256 TEXT,
+            name TEXT,
+            url TEXT,
+            mime TEXT,
+            width INTEGER,
+            height INTEGER,
+            size INTEGER,
+            PRIMARY KEY (entry_key, field)
+        )""",
+        "CREATE INDEX input_images_by_name ON input_images (name)",
+        "ALTER TABLE entries ADD COLUMN parent_key TEXT",
+        "ALTER TABLE entries ADD COLUMN parent_time REAL",
+        "CREATE INDEX entries_by_parent ON entries (parent_key)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-TABLES = frozenset({"entries", "files", "durations"})
+TABLES = frozenset({"entries", "files", "durations", "input_images"})
 
 T = TypeVar("T")
 

@@ -31,15 +31,22 @@ from starlette.types import ASGIApp
 
 from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
+from ..request import IMAGE_NAMES
 from ..status import COMPLETED, FAILED
 from .emulator import Emulator
 from .fault_layer import FaultLayer
+from .images import ImageRef
 from .jobs import IdempotencyConflict, Job, JobState
 from .models import ModelUnavailable
 from .resolution import frame_size
 from .video_response import video_response
 
 MAX_BODY_BYTES = 256 * 1024  # a 4,000-character prompt fits many times over
+
+
+def max_create_bytes(max_image_bytes: int) -> int:
+    """A create's body may also carry a first and a last frame, each base64 (4/3 its size)."""
+    return MAX_BODY_BYTES + 2 * (max_image_bytes * 4 // 3 + 64)
 
 
 def create_app(emulator: Emulator) -> ASGIApp:
@@ -117,11 +124,16 @@ async def _create(request: Request) -> Response:
     if isinstance(key, Response):
         return key
     emulator = _emulator(request)
-    body = await _read_json_object(request)
+    body = await _read_json_object(request, max_create_bytes(emulator.catalogue.max_image_bytes))
     if isinstance(body, Response):
         return body
+    if request.state.body_bytes > MAX_BODY_BYTES and not any(body.get(n) for n in IMAGE_NAMES):
+        return error(413, "body_too_large", f"The request body is over {MAX_BODY_BYTES} bytes.")
     try:
-        options = emulator.catalogue.validate(body)
+        if any(body.get(name) for name in IMAGE_NAMES):  # decoded and sniffed: ms per MB
+            options = await asyncio.to_thread(emulator.catalogue.validate, body)
+        else:
+            options = emulator.catalogue.validate(body)
     except InvalidRequestError as err:
         return error(400, f"invalid_{err.field}", str(err), param=err.field)
     except ModelUnavailable as err:
@@ -200,15 +212,18 @@ def _not_found(job_id: str) -> JSONResponse:
     return error(404, "not_found", f"No generation {job_id!r} (unknown, or it expired).")
 
 
-async def _read_json_object(request: Request) -> dict[str, Any] | Response:
+async def _read_json_object(
+    request: Request, limit: int = MAX_BODY_BYTES
+) -> dict[str, Any] | Response:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return error(413, "body_too_large", f"The request body is over {MAX_BODY_BYTES} bytes.")
+    if declared.isdigit() and int(declared) > limit:
+        return error(413, "body_too_large", f"The request body is over {limit} bytes.")
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            return error(413, "body_too_large", f"The request body is over {MAX_BODY_BYTES} bytes.")
+        if len(raw) > limit:
+            return error(413, "body_too_large", f"The request body is over {limit} bytes.")
+    request.state.body_bytes = len(raw)
     try:
         body = json.loads(bytes(raw))
     except (ValueError, RecursionError) as err:
@@ -258,6 +273,9 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
     # Every other field the request set (seed, a model's own), echoed as the job's own;
     # duration and n are there already, as seconds and n_variants.
     body.update({k: v for k, v in options.items() if k not in body and k not in SHOWN_AS})
+    for name, value in body.items():  # an image as what it held, not its bytes again
+        if isinstance(value, ImageRef):
+            body[name] = value.echo()
     if emulator.progress:
         body["progress"] = state.progress
     if state.status == COMPLETED:

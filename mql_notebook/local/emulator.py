@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
-from .._constants import KEY_PREFIX
+from .._constants import DEFAULT_MAX_IMAGE_BYTES, KEY_PREFIX
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL, JobStore
 from .model_args import SYNTAX, parse_model_specs
@@ -38,13 +38,14 @@ class Emulator:
         models: ModelsLike | None = None,
         retired_models: Iterable[str] = (),
         progress: bool = True,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ):
         if api_key is not None and (
             not isinstance(api_key, str) or not api_key.startswith(KEY_PREFIX)
         ):
             raise ValueError(f"api_key must start with {KEY_PREFIX!r}, as Metriqual keys do")
         self.api_key = api_key
-        self.catalogue = Catalogue(models, retired_models)
+        self.catalogue = Catalogue(models, retired_models, max_image_bytes=max_image_bytes)
         self.pace = pace
         self.vocabulary = vocabulary
         # False: status objects carry no ``progress`` field (some gateways send none).
@@ -113,6 +114,7 @@ class Emulator:
             "fixed_api_key": self.api_key is not None,
             "models": list(self.catalogue.models),
             "retired_models": list(self.catalogue.retired),
+            "max_image_bytes": self.catalogue.max_image_bytes,
         }
 
     def update_settings(self, values: Mapping[str, Any]) -> None:
@@ -154,7 +156,9 @@ class Emulator:
 
     def retire_models(self, models: Iterable[str]) -> None:
         """From now on these models answer ``410 model_retired`` (replaces the earlier list)."""
-        self.catalogue = Catalogue(self.catalogue.models, models)
+        self.catalogue = Catalogue(
+            self.catalogue.models, models, max_image_bytes=self.catalogue.max_image_bytes
+        )
 
     def close(self) -> None:
         self.videos.close()

@@ -176,6 +176,8 @@ class JobStore:
                     resolution=request["resolution"],
                     variant=i,
                     seed=request.get("seed"),
+                    first_frame=request.get("first_frame_image"),
+                    last_frame=request.get("last_frame_image"),
                 )
                 for i in range(n)
             ]

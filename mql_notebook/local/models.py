@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._constants import DEFAULT_MAX_IMAGE_BYTES
 from ..errors import InvalidRequestError
 from ..request import (
     ASPECT_RATIOS,
@@ -27,6 +28,7 @@ from ..request import (
     validate_model_id,
     validate_prompt,
 )
+from .images import check_shape, read_image
 from .resolution import renderable
 
 
@@ -95,9 +97,16 @@ ModelsLike = Iterable[str] | Mapping[str, ModelSpec | Mapping[str, Any] | None]
 class Catalogue:
     """The served models (name -> ModelSpec) and the retired names."""
 
-    def __init__(self, models: ModelsLike | None = None, retired: Iterable[str] = ()):
+    def __init__(
+        self,
+        models: ModelsLike | None = None,
+        retired: Iterable[str] = (),
+        *,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+    ):
         self.models = _resolve(DEFAULT_CATALOGUE if models is None else models)
         self.retired = tuple(dict.fromkeys(validate_model_id(m) for m in _names(retired)))
+        self.max_image_bytes = max_image_bytes  # a first or last frame larger answers 400
 
     def validate(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The request's options with the model's defaults filled in.
@@ -124,6 +133,12 @@ class Catalogue:
             if allowed is not None:
                 default = spec.default_resolution if option.name == "resolution" else None
                 checked[option.name] = _pick(option.name, value, allowed, model, default=default)
+            elif value is not None and option.is_image:  # a local path is refused here
+                image = read_image(
+                    option.name, check_option(option, model, value), self.max_image_bytes
+                )
+                check_shape(option.name, image, checked["aspect_ratio"])
+                checked[option.name] = image
             elif value is not None:
                 checked[option.name] = check_option(option, model, value)
         # A model's own fields (prompt_optimizer, ...): kept as sent, echoed by the job.

@@ -24,8 +24,9 @@ import math
 import os
 import random
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
@@ -49,6 +50,10 @@ KEYFRAME_SECONDS = 2  # a keyframe every 2 s keeps seeking in a <video> element 
 ENCODER_THREADS = 2
 BANNER = "mql-notebook local emulator"
 
+if TYPE_CHECKING:
+    from .images import ImageRef
+    from .render_image import ImageScene
+
 
 @dataclass(frozen=True)
 class RenderSpec:
@@ -62,6 +67,10 @@ class RenderSpec:
     variant: int = 0
     seed: int | None = None
     """The request's ``seed``; None (no seed) renders as before seeds existed."""
+    first_frame: ImageRef | None = None
+    """The request's ``first_frame_image``: frame 0 is this image, then a slow zoom
+    (render_image.py); with ``last_frame`` the video ends on that one."""
+    last_frame: ImageRef | None = None
 
     def __post_init__(self) -> None:
         if self.seed is not None and (
@@ -73,12 +82,16 @@ class RenderSpec:
     def key(self) -> str:
         """Hex SHA-256 of every field: the cache key and what the video's look is drawn from.
 
-        An unseeded spec leaves ``seed`` out, so its key (and its video) is the one it had before.
+        An unseeded spec leaves ``seed`` out, so its key (and its video) is the one it had before;
+        so does one without images, whose images join the key by their SHA-256.
         """
-        fields = asdict(self)
-        if self.seed is None:
-            del fields["seed"]
-        text = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("seed", "first_frame", "last_frame"):
+            if values[name] is None:
+                del values[name]
+            elif name != "seed":
+                values[name] = values[name].sha256
+        text = json.dumps(values, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @property
@@ -92,7 +105,13 @@ class RenderSpec:
 
 def render_mp4(spec: RenderSpec) -> bytes:
     """Render ``spec`` to the bytes of a faststart MP4 (H.264, yuv420p, 24 fps)."""
-    scene = _Scene(spec)
+    scene: _Scene | ImageScene
+    if spec.first_frame is not None or spec.last_frame is not None:
+        from .render_image import ImageScene
+
+        scene = ImageScene(spec.size, spec.frame_count, spec.key, spec.first_frame, spec.last_frame)
+    else:
+        scene = _Scene(spec)
     # PyAV cannot write +faststart into a BytesIO (the muxer rewrites the file to move
     # the moov atom to the front), hence a temporary file.
     fd, path = tempfile.mkstemp(prefix="mql-render-", suffix=".mp4")
@@ -105,7 +124,7 @@ def render_mp4(spec: RenderSpec) -> bytes:
         os.unlink(path)
 
 
-def _encode(scene: _Scene, path: str) -> None:
+def _encode(scene: _Scene | ImageScene, path: str) -> None:
     width, height = scene.width, scene.height
     with av.open(
         path,

@@ -11,6 +11,7 @@ from typing import Any
 
 import uvicorn
 
+from .._constants import DEFAULT_MAX_IMAGE_BYTES
 from .emulator import Emulator
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
@@ -71,10 +72,12 @@ class LocalServer:
         models: ModelsLike | None = None,
         retired_models: Iterable[str] = (),
         progress: bool = True,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ):
         self.emulator = Emulator(
             pace=pace,
             progress=progress,
+            max_image_bytes=max_image_bytes,
             vocabulary=vocabulary,
             api_key=api_key,
             faults=faults,

@@ -12,12 +12,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import InvalidRequestError
+from ..media.images import DATA_URL, EncodedImage
 from .fields import BY_NAME, MAX_MODEL_ID_CHARS, MAX_OPEN_TEXT, MAX_PROMPT_CHARS, MODELS, Field
 
 # A model id as gateways spell them ("veo-3", "models/veo-3.0-generate",
 # "fal-ai/kling-video/v2.1", "owner/model:version", "@cf/...").
 _MODEL_ID = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._:/@-]*")
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+MAX_URL_CHARS = 4096
+IMAGE_ALLOWED = (
+    "an http(s) URL or a data:image/...;base64 URL (the client encodes a path, bytes, a PIL "
+    "image, a numpy array or a frame into one; a local path cannot be sent as it is)"
+)
 
 
 def validate_generation_request(*, model: Any, prompt: Any, **options: Any) -> dict[str, Any]:
@@ -86,6 +94,8 @@ def check_json_value(name: str, value: Any) -> Any:
 
 def check_option(spec: Field, model: str, value: Any) -> Any:
     """``value`` if ``model`` may take it for ``spec``, else InvalidRequestError."""
+    if spec.is_image:
+        return check_image(spec.name, value)
     allowed = spec.documented.get(model)
     if spec.type is int:
         if not _is_int(value) or (allowed is not None and value not in allowed):
@@ -103,6 +113,31 @@ def check_option(spec: Field, model: str, value: Any) -> Any:
             value,
             f"a short string such as {_example(spec)!r} "
             "(the gateway decides which values this model supports)",
+        )
+    return value
+
+
+def check_image(name: str, value: Any) -> Any:
+    """An image field's value as it may be sent: an ``EncodedImage`` (the client's), an http(s)
+    URL, or a well-formed ``data:image/...;base64,`` URL; anything else (a local path, say) is
+    refused, as the real API refuses it."""
+    if isinstance(value, EncodedImage):
+        return value
+    if not isinstance(value, str):
+        raise InvalidRequestError(
+            name, value, IMAGE_ALLOWED, reason=f"{name} cannot be sent as a {type(value).__name__}"
+        )
+    if value[:5].lower() == "data:":
+        match = DATA_URL.match(value)
+        rest = value[match.end() :] if match else ""
+        if match is None or not rest or len(rest) % 4 or not _BASE64.fullmatch(rest):
+            raise InvalidRequestError(
+                name, value, IMAGE_ALLOWED, reason=f"{name} is not a well-formed data:image URL"
+            )
+        return value
+    if len(value) > MAX_URL_CHARS or not _HTTP_URL.fullmatch(value):
+        raise InvalidRequestError(
+            name, value, IMAGE_ALLOWED, reason=f"{name}={value[:80]!r} is not an http(s) URL"
         )
     return value
 

@@ -42,6 +42,10 @@ DEFAULT_VARIANTS = 1
 DEFAULT_RESOLUTION = "480p"  # what the emulator renders when the request leaves it out
 
 Control = Literal["text", "number", "select"]
+# "value": a JSON value sent as it is; "image": an image the client encodes before sending (a
+# path, bytes, a PIL image, an array -> a data URL; an http(s) URL as given), kept in the
+# library's images/ folder and shown on cards as a thumbnail, never as text.
+Kind = Literal["value", "image"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,12 @@ class Field:
     control: Control = "text"
     metavar: str | None = None  # the CLI's placeholder (--duration SECONDS)
     unset_label: str = ""  # a select's entry for "not sent" ("auto (server default)")
+    kind: Kind = "value"
+
+    @property
+    def is_image(self) -> bool:
+        """An image field: encoded before sending, shown as a thumbnail (see ``Kind``)."""
+        return self.kind == "image"
 
     @property
     def flag(self) -> str:
@@ -92,7 +102,9 @@ class Field:
 
     def describe(self, value: Any) -> str:
         """How a card shows the value ("" for one that is unset)."""
-        return "" if value is None or value == "" else self.show.format(value)
+        if self.is_image or value is None or value == "":
+            return ""
+        return self.show.format(value)
 
 
 def _for_documented(values: Sequence[Any]) -> dict[str, Sequence[Any]]:
@@ -153,17 +165,38 @@ OPTIONS: tuple[Field, ...] = (
         control="number",
         metavar="INT",
     ),
+    Field(
+        "first_frame_image",
+        str,
+        "First frame",
+        "An image the video starts from: a path, an http(s) URL or a data:image URL "
+        "(in Python also bytes, a PIL image, a numpy array or a run's frame())",
+        kind="image",
+        metavar="PATH|URL",
+    ),
+    Field(
+        "last_frame_image",
+        str,
+        "Last frame",
+        "An image the video ends on (for models that take one), given as the first frame is",
+        kind="image",
+        metavar="PATH|URL",
+    ),
 )
 
 OPTION_NAMES: tuple[str, ...] = tuple(f.name for f in OPTIONS)
 # What a person chooses for a run: the prompt, the model and every option.
 REQUEST_NAMES: tuple[str, ...] = ("prompt", "model", *OPTION_NAMES)
 BY_NAME: dict[str, Field] = {f.name: f for f in OPTIONS}
+# The fields sent as JSON values (the widget's form controls today) and the image fields.
+VALUE_OPTIONS: tuple[Field, ...] = tuple(f for f in OPTIONS if not f.is_image)
+IMAGE_OPTIONS: tuple[Field, ...] = tuple(f for f in OPTIONS if f.is_image)
+IMAGE_NAMES: tuple[str, ...] = tuple(f.name for f in IMAGE_OPTIONS)
 
 
 def widget_defaults() -> dict[str, Any]:
-    """Each option's starting value in the widget: its default, or its unset value."""
-    return {f.name: f.unset if f.default is None else f.default for f in OPTIONS}
+    """Each value option's starting value in the widget: its default, or its unset value."""
+    return {f.name: f.unset if f.default is None else f.default for f in VALUE_OPTIONS}
 
 
 def describe(model: str | None, options: Mapping[str, Any]) -> list[str]:

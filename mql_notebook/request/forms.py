@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .fields import KNOWN_MODELS, MAX_PROMPT_CHARS, OPTIONS, Field
+from .fields import IMAGE_OPTIONS, KNOWN_MODELS, MAX_PROMPT_CHARS, VALUE_OPTIONS, Field
 
 
 def form_field(spec: Field) -> dict[str, Any]:
@@ -36,5 +36,9 @@ def form_choices(models: Iterable[str] = ()) -> dict[str, Any]:
     return {
         "models": suggested,
         "max_prompt_chars": MAX_PROMPT_CHARS,
-        "fields": [form_field(spec) for spec in OPTIONS],
+        "fields": [form_field(spec) for spec in VALUE_OPTIONS],
+        # The image fields, for the view's image control (a field of its own, not a text box).
+        "images": [
+            {"name": spec.name, "label": spec.label, "help": spec.help} for spec in IMAGE_OPTIONS
+        ],
     }

@@ -6,7 +6,7 @@ the committed file is what this prints, so the view's type check follows every n
 
 from __future__ import annotations
 
-from .fields import OPTIONS
+from .fields import VALUE_OPTIONS
 
 _HEADER = """\
 // Generated from mql_notebook/request/fields.py by
@@ -16,9 +16,12 @@ _HEADER = """\
 
 
 def declarations() -> str:
-    """The text of js/request.d.ts."""
+    """The text of js/request.d.ts: the value options (the image fields are no input traits
+    of the view yet: its image control will declare how it holds them)."""
     lines = [_HEADER, "/** The option names of a create request, in the API's order. */"]
-    lines.append("export type OptionName = " + " | ".join(f'"{f.name}"' for f in OPTIONS) + ";")
+    lines.append(
+        "export type OptionName = " + " | ".join(f'"{f.name}"' for f in VALUE_OPTIONS) + ";"
+    )
     lines += [
         "",
         "/** The view writes these (bound two-way to its controls); generate() checks them. */",
@@ -29,7 +32,7 @@ def declarations() -> str:
         "  /** Free text: any well-formed model id. */",
         "  model: string;",
     ]
-    for spec in OPTIONS:
+    for spec in VALUE_OPTIONS:
         unset = '""' if spec.type is str else "null"
         kind = (
             "string"

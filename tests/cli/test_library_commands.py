@@ -29,6 +29,9 @@ ENTRY_KEYS = [
     "sizes",
     "sha256",
     "posters",
+    "images",
+    "parent",
+    "parent_time",
 ]
 
 
