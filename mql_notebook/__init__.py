@@ -9,6 +9,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     ConfigurationError,
     DownloadError,
     DownloadTooLargeError,
@@ -30,6 +31,7 @@ from .request import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 if TYPE_CHECKING:  # what type checkers and editors see; at run time these load on first use
     from .client import MQL, AsyncMQL, PollTiming, RetryPolicy
     from .library import Entry, Library
+    from .money import Budget, Estimate, PriceTable
     from .widget import Gallery, VideoWidget
 
 __all__ = [
@@ -45,10 +47,13 @@ __all__ = [
     "AsyncMQL",
     "AuthenticationError",
     "BadRequestError",
+    "Budget",
+    "BudgetExceededError",
     "ConfigurationError",
     "DownloadError",
     "DownloadTooLargeError",
     "Entry",
+    "Estimate",
     "Gallery",
     "Generation",
     "GenerationFailedError",
@@ -61,6 +66,7 @@ __all__ = [
     "NotFoundError",
     "NotReadyError",
     "PollTiming",
+    "PriceTable",
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
@@ -83,6 +89,9 @@ _LAZY = {
     "Gallery": ".widget",
     "Library": ".library",
     "Entry": ".library",
+    "Budget": ".money",
+    "Estimate": ".money",
+    "PriceTable": ".money",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from .._constants import LEARNED_DURATION_SAMPLES
 from .._origins import origin_of as origin_of  # widget/history.py reads it here
+from ..money import format_amount
 from ..status import COMPLETED, is_terminal
 
 EMULATOR = "emulator"  # origin_kind of a job made by an in-process emulator (base_url="local")
@@ -42,6 +43,13 @@ class Entry:
     posters: tuple[Path | None, ...] = ()
     origin_kind: str | None = None
     answered_at: float | None = None
+    # Money: what the create was estimated to cost before it was sent, what the server said it
+    # cost (None when it did not), their currency, and whether it counts against budgets
+    # (False once given back: a refused create, a failed job the server billed nothing for).
+    estimate: float | None = None
+    cost: float | None = None
+    currency: str | None = None
+    counted: bool = False
 
     @property
     def answered(self) -> bool:
@@ -57,6 +65,21 @@ class Entry:
     def n(self) -> int:
         value = self.options.get("n")
         return value if isinstance(value, int) and value > 0 else 1
+
+    @property
+    def spent(self) -> float | None:
+        """What it cost: the server's reported cost, else the estimate, else None (unknown)."""
+        return self.cost if self.cost is not None else self.estimate
+
+    def cost_text(self) -> str:
+        """For a gallery card: ``$0.50``, ``~$0.50`` (an estimate), ``$0.00 (given back)``, or
+        ``cost unknown``."""
+        if self.spent is None:
+            return "cost unknown"
+        text = format_amount(self.spent, self.currency)
+        if self.cost is None:
+            text = "~" + text
+        return text if self.counted or self.cost else f"{text} (not charged)"
 
     @property
     def finished(self) -> bool:
@@ -85,6 +108,10 @@ class Entry:
             "sizes": list(self.sizes),
             "sha256": list(self.sha256),
             "posters": [None if p is None else str(p) for p in self.posters],
+            "estimate": self.estimate,
+            "cost": self.cost,
+            "currency": self.currency,
+            "counted": self.counted,
         }
 
 
@@ -118,6 +145,10 @@ def entry_from_row(folder: Path, row: tuple[Any, ...], file_rows: list[tuple[Any
         posters=tuple(posters),
         origin_kind=row[11],
         answered_at=row[12],
+        estimate=row[15],
+        cost=row[16],
+        currency=row[17],
+        counted=row[13] is not None and row[18] is None,
     )
 
 

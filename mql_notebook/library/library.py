@@ -17,19 +17,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._constants import DEFAULT_LIBRARY_FOLDER as DEFAULT_FOLDER
-from .._constants import ENV_LIBRARY, LEARNED_DURATION_SAMPLES, LIBRARY_STALE_PART_AGE
+from .._constants import ENV_LIBRARY, LIBRARY_STALE_PART_AGE
 from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .._constants import LIBRARY_OFF as OFF
+from ..money import Budget, Estimate
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, is_terminal
 from . import files
-from .entry import Entry, entry_from_row, expected_from
-from .index import IndexedFolder
+from .durations import LearnedDurations
+from .entry import Entry, entry_from_row
+from .reservations import RELEASE_SQL, charge_values, check_budgets
+from .spending import Spending
 
 T = TypeVar("T")
 
 _ENTRY_COLUMNS = (
     "key, id, status, prompt, model, options, created_at, finished_at, error, origin, "
-    "idempotency_key, origin_kind, answered_at"
+    "idempotency_key, origin_kind, answered_at, videos, seconds, estimate, cost, currency, "
+    "released_at"
 )
 # Entry.finished in SQL, so that a large library of finished work is not read for pending().
 _NOT_FINISHED = (
@@ -45,7 +49,7 @@ def default_path(environ: dict[str, str] | None = None) -> Path:
     return Path(value if value and value.lower() != OFF else DEFAULT_FOLDER)
 
 
-class Library(IndexedFolder):
+class Library(Spending, LearnedDurations):
     """The product's memory: ``Library(path=None)`` is the folder ``path``, else ``MQL_LIBRARY``,
     else ``./mql-videos``. Inside: ``library.sqlite3`` and one ``<id>.mp4`` (``<id>-2.mp4``...)
     and ``<id>.jpg`` poster per video.
@@ -171,20 +175,41 @@ class Library(IndexedFolder):
         origin: str | None,
         idempotency_key: str,
         origin_kind: str | None = None,
+        charge: Estimate | None = None,
+        budget: Budget | None = None,
+        run: str | None = None,
     ) -> Entry:
-        """Before a create leaves: the request and its key. The same key again is the same entry."""
+        """Before a create leaves: the request and its key. The same key again is the same entry.
+
+        ``charge`` (the create's estimate: videos, seconds, amount) is reserved against the
+        library's budget and ``budget`` (a client's own, counting the entries of its ``run``)
+        in this same transaction: BudgetExceededError, and nothing recorded, if it does not fit
+        (reservations.py). A key seen before holds its reservation already, unless it was
+        given back (a refused create sent again), when it is taken again.
+        """
 
         def insert(conn: sqlite3.Connection) -> str:
+            now = time.time()
             found = conn.execute(
-                "SELECT key FROM entries WHERE idempotency_key = ? AND origin IS ?",
+                "SELECT key, released_at FROM entries WHERE idempotency_key = ? AND origin IS ?",
                 (idempotency_key, origin),
             ).fetchone()
+            if found and (found[1] is None or charge is None):
+                return str(found[0])
+            if charge is not None:
+                check_budgets(conn, charge, own=budget, run=run, now=now)
             if found:
+                conn.execute(
+                    "UPDATE entries SET released_at = NULL, videos = ?, seconds = ?, estimate = ?, "
+                    "currency = ?, run = ? WHERE key = ?",
+                    (*charge_values(charge), run, found[0]),
+                )
                 return str(found[0])
             key = uuid.uuid4().hex
             conn.execute(
                 "INSERT INTO entries (key, status, prompt, model, options, origin, origin_kind, "
-                "idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "idempotency_key, created_at, videos, seconds, estimate, currency, run) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     PENDING,
@@ -194,7 +219,9 @@ class Library(IndexedFolder):
                     origin,
                     origin_kind,
                     idempotency_key,
-                    time.time(),
+                    now,
+                    *charge_values(charge),
+                    run,
                 ),
             )
             return key
@@ -214,10 +241,12 @@ class Library(IndexedFolder):
             if other:  # already known (downloaded by id before): keep one entry
                 conn.execute("DELETE FROM entries WHERE key = ? AND id IS NULL", (key,))
                 return
+            now = time.time()
             conn.execute(
                 "UPDATE entries SET id = ?, status = ?, answered_at = ?, error = NULL, "
-                "finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE key = ?",
-                (generation_id, status, time.time(), is_terminal(status), time.time(), key),
+                f"finished_at = CASE WHEN ? THEN ? ELSE finished_at END, {RELEASE_SQL} "
+                "WHERE key = ?",
+                (generation_id, status, now, is_terminal(status), now, status, now, key),
             )
 
         self._write("recording a create's answer", update)
@@ -238,9 +267,9 @@ class Library(IndexedFolder):
                 now = time.time()
                 conn.execute(
                     "UPDATE entries SET status = ?, error = COALESCE(?, error), "
-                    "finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE NULL END "
-                    "WHERE key = ?",
-                    (status, error, is_terminal(status), now, key),
+                    "finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE NULL END, "
+                    f"{RELEASE_SQL} WHERE key = ?",
+                    (status, error, is_terminal(status), now, status, now, key),
                 )
             return str(before)
 
@@ -329,38 +358,3 @@ class Library(IndexedFolder):
         """
         self._folder()
         return files.remove_stale_parts(self.path, time.time() - older_than)
-
-    # -- learned durations ----------------------------------------------------------
-
-    def record_duration(
-        self,
-        origin: str,
-        model: str,
-        duration: int | None,
-        resolution: str | None,
-        n: int,
-        seconds: float,
-    ) -> None:
-        """How long one job of this kind took from create to completed."""
-        self._write(
-            "recording a duration",
-            lambda c: c.execute(
-                "INSERT INTO durations (origin, model, duration, resolution, n, seconds, "
-                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (origin, model, duration, resolution, n, float(seconds), time.time()),
-            ),
-        )
-
-    def expected_duration(
-        self, origin: str, model: str, duration: int | None, resolution: str | None, n: int = 1
-    ) -> float | None:
-        """Seconds a job of this kind is expected to take (median of the latest), or None if unknown."""
-        rows = self._read(
-            "reading durations",
-            lambda c: c.execute(
-                "SELECT seconds FROM durations WHERE origin = ? AND model = ? AND duration IS ? "
-                "AND resolution IS ? AND n = ? ORDER BY recorded_at DESC, rowid DESC LIMIT ?",
-                (origin, model, duration, resolution, n, LEARNED_DURATION_SAMPLES),
-            ).fetchall(),
-        )
-        return expected_from([r[0] for r in rows])
