@@ -140,6 +140,22 @@ def add_serve_parser(
         action="store_true",
         help="storage sends bodies chunked, with no Content-Length",
     )
+    parser.add_argument(
+        "--billing",
+        type=_json_object,
+        default=None,
+        metavar="JSON",
+        help="a cost in every answer, e.g. '{\"per_second\": 0.1}' (also per_video, currency, "
+        "style: usage|cost, when: completed|always, bill_failed) (default: none)",
+    )
+    parser.add_argument(
+        "--plan",
+        type=_json_object,
+        default=None,
+        metavar="JSON",
+        help="what GET /v1/user/subscription-status says, e.g. "
+        '\'{"tier": "pro", "limits": {"videos": 100}}\' (default: unlimited)',
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     return parser
 
@@ -159,6 +175,8 @@ def run_serve(args: argparse.Namespace) -> int:
                 storage_chunked=args.storage_chunked,
                 redirect_status=302,
             ),
+            billing=args.billing,
+            plan=args.plan,
         )
         emulator.faults.reseed(args.fault_seed)
         for target, key, value in args.fault:
@@ -319,6 +337,16 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: seconds must be >= 0")
+    return value
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a JSON object")
     return value
 
 
