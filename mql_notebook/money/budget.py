@@ -184,17 +184,12 @@ def refusal_text(
     asking = describe_size(asked.videos, asked.seconds)
     if asked.amount is not None:
         asking += f", {format_amount(asked.amount, currency)}"
-    used, remaining = [], []
-    for name in over:
-        if name == "videos":
-            used.append(f"{spent.videos} video{'' if spent.videos == 1 else 's'}")
-            remaining.append(f"{left.videos} left")
-        elif name == "seconds":
-            used.append(f"{spent.seconds:g} s")
-            remaining.append(f"{left.seconds:g} s left")
-        else:
-            used.append(format_amount(spent.amount, currency))
-            remaining.append(f"{format_amount(left.amount, currency)} left")
+    plural = "" if spent.videos == 1 else "s"
+    shown = {
+        "videos": (f"{spent.videos} video{plural}", f"{left.videos}"),
+        "seconds": (f"{spent.seconds:g} s", f"{left.seconds:g} s"),
+        "amount": (format_amount(spent.amount, currency), format_amount(left.amount, currency)),
+    }
     if scope == LIBRARY:
         wait = {"day": ", or wait until tomorrow", "month": ", or wait until next month", None: ""}
         how = RAISE_LIBRARY.format(what=over[0], wait=wait[budget.per])
@@ -204,7 +199,8 @@ def refusal_text(
         how = "give it a larger budget= (or --budget-* on the command line)"
         whose = "this client's own budget="
         by = "used by its runs"
+    counts = "; ".join(f"{shown[n][0]} {by}{when}, {shown[n][1]} left" for n in over)
     return (
         f"refused before sending: this create ({asking}) would go over {whose} of "
-        f"{budget.text(currency)}: {', '.join(used)} {by}{when}, {', '.join(remaining)}; {how}"
+        f"{budget.text(currency)}: {counts}; {how}"
     )

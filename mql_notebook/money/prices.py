@@ -161,6 +161,8 @@ def format_amount(amount: float | None, currency: str | None) -> str:
     """``$1.25``, ``€0.40``, ``12.5 credits``; ``unknown`` for None."""
     if amount is None:
         return "unknown"
+    if not math.isfinite(amount):
+        return "unlimited"
     code = (currency or "").strip()
     symbol = _SYMBOLS.get(code.upper())
     if symbol:

@@ -29,6 +29,10 @@ ENTRY_KEYS = [
     "sizes",
     "sha256",
     "posters",
+    "estimate",
+    "cost",
+    "currency",
+    "counted",
 ]
 
 
