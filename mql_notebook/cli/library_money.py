@@ -126,11 +126,13 @@ def run_spent(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 _cost(total["cost"], currency, total["estimated"], total["unpriced"]),
             ],
         )
-        if total["estimated"] or total["unpriced"]:
-            print(
-                "~: estimated from the price table (the server reported no cost); ?: some had no price",
-                file=out,
-            )
+        notes = []
+        if total["estimated"]:
+            notes.append("~: estimated from the price table (the server reported no cost)")
+        if total["unpriced"]:
+            notes.append("?: some had no price (no price table, or the model is not in it)")
+        if notes:
+            print("; ".join(notes), file=out)
     if status is not None:
         print(_budget_line(status, currency), file=out)
     return EXIT_OK
