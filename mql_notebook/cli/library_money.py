@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from ..client.spending import left_text
 from ..library import INDEX_NAME, BudgetStatus, Library
-from ..money import format_amount, read_prices
+from ..money import PriceTable, format_amount, read_prices
 from .console import print_table
 
 EXIT_OK = 0
@@ -80,7 +80,7 @@ def run_spent(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     status = library.budget_status() if exists else None
     prices = library.prices() if exists else None
     currency = next((r.currency for r in rows if r.currency), prices.currency if prices else None)
-    total = {
+    total: dict[str, Any] = {
         "videos": sum(r.videos for r in rows),
         "seconds": sum(r.seconds for r in rows),
         "cost": round(sum(r.cost for r in rows), 10),
@@ -174,6 +174,7 @@ def run_prices(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             file=err,
         )
         return EXIT_OK
+    table: PriceTable | None
     if args.file is not None:
         table = library.set_prices(read_prices(args.file, source=str(args.file)))
         print(f"stored the price table of {args.file} in {library.path}", file=err)

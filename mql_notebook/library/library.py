@@ -26,7 +26,7 @@ from . import files
 from .durations import LearnedDurations
 from .entry import Entry, entry_from_row
 from .reservations import RELEASE_SQL, charge_values, check_budgets
-from .spending import Spending
+from .spending import LibraryMoney
 
 T = TypeVar("T")
 
@@ -49,13 +49,14 @@ def default_path(environ: dict[str, str] | None = None) -> Path:
     return Path(value if value and value.lower() != OFF else DEFAULT_FOLDER)
 
 
-class Library(Spending, LearnedDurations):
+class Library(LibraryMoney, LearnedDurations):
     """The product's memory: ``Library(path=None)`` is the folder ``path``, else ``MQL_LIBRARY``,
     else ``./mql-videos``. Inside: ``library.sqlite3`` and one ``<id>.mp4`` (``<id>-2.mp4``...)
     and ``<id>.jpg`` poster per video.
 
     Read it with ``entries()``, ``get(id)``, ``pending()``; ``delete(id)`` removes an entry and its
-    files (never the remote job). Nothing is opened until first used.
+    files (never the remote job). Money (spending.py): ``set_budget``, ``budget_status``,
+    ``set_prices``, ``prices``, ``spent``, ``spent_today``. Nothing is opened until first used.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:

@@ -60,7 +60,7 @@ class BudgetStatus:
     since: float  # the period's start (Unix time)
 
 
-class Spending(IndexedFolder):
+class LibraryMoney(IndexedFolder):
     """The library's budget, price table and spending (see the module's docstring)."""
 
     # -- the budget ----------------------------------------------------------------

@@ -25,7 +25,7 @@ class PlanStatus:
         """What is left of ``resource`` ("unlimited" when the plan sets no number), as the SDK's
         ``get_remaining_quota``."""
         limit = self.limits.get(resource)
-        if not _is_number(limit):
+        if not isinstance(limit, (int, float)) or isinstance(limit, bool):
             return UNLIMITED
         used = self.usage.get(resource, 0)
         return max(0, limit - (used if _is_number(used) else 0))
@@ -37,7 +37,7 @@ class PlanStatus:
 
     def at_limit(self, resource: str) -> bool:
         left = self.remaining(resource)
-        return left != UNLIMITED and left <= 0
+        return not isinstance(left, str) and left <= 0
 
     def text(self) -> str:
         """``plan pro: videos 7 of 10 left, video_seconds unlimited``."""
