@@ -18,7 +18,7 @@ from .prices import PriceTable, format_amount
 
 NO_PRICES = (
     "costs are unknown: no price table (give prices=..., set MQL_PRICES to JSON or a file, or "
-    "store one with `mql-notebook library prices FILE`)"
+    "store one in the library: mql-notebook library prices FILE)"
 )
 
 
