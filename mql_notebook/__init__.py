@@ -9,6 +9,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     ConfigurationError,
     DownloadError,
     DownloadTooLargeError,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time these load 
     from .library import Entry, Library
     from .media.concat import concat
     from .media.frames import Frame, frame_of, frame_of_async
+    from .money import Budget, Estimate, PriceTable
     from .widget import Gallery, VideoWidget
 
 __all__ = [
@@ -47,10 +49,13 @@ __all__ = [
     "AsyncMQL",
     "AuthenticationError",
     "BadRequestError",
+    "Budget",
+    "BudgetExceededError",
     "ConfigurationError",
     "DownloadError",
     "DownloadTooLargeError",
     "Entry",
+    "Estimate",
     "Frame",
     "Gallery",
     "Generation",
@@ -64,6 +69,7 @@ __all__ = [
     "NotFoundError",
     "NotReadyError",
     "PollTiming",
+    "PriceTable",
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
@@ -93,6 +99,9 @@ _LAZY = {
     "frame_of": ".media.frames",
     "frame_of_async": ".media.frames",
     "concat": ".media.concat",
+    "Budget": ".money",
+    "Estimate": ".money",
+    "PriceTable": ".money",
 }
 
 

@@ -63,3 +63,11 @@ LIBRARY_STALE_PART_AGE = 3600.0  # seconds untouched before a crash's .part file
 LEARNED_DURATION_SAMPLES = 5  # expected_duration: the median of this many latest jobs
 RESUME_CONCURRENCY = 8  # jobs resume_pending waits for at once
 RESUME_PROBE_TIMEOUT = 3.0  # seconds to learn whether an emulator of another process still runs
+
+# ---- money (mql_notebook/money) ----
+# A price table (JSON, or the path of a JSON file); none by default (costs unknown).
+ENV_PRICES = "MQL_PRICES"
+# A batch on a terminal asks before starting when its estimate is above this amount (in the
+# price table's currency), or, when its cost is unknown, when it makes more than this many videos.
+BATCH_CONFIRM_AMOUNT = 10.0
+BATCH_CONFIRM_VIDEOS = 20

@@ -7,6 +7,8 @@ The whole tree (``except MQLError`` catches everything the package raises on pur
     MQLError
     ├── InvalidRequestError (also ValueError)  an option refused here, before anything is sent
     ├── ConfigurationError                     no key, a malformed base URL, ...
+    ├── BudgetExceededError                    a create refused here, before it was sent: it
+    │                                          would go over a budget (``spent``, ``left``)
     ├── APIError                               the API answered with an error status
     │   ├── BadRequestError                    400 (``param`` names the field)
     │   ├── AuthenticationError                401, 403
@@ -56,6 +58,26 @@ class InvalidRequestError(MQLError, ValueError):
 
 class ConfigurationError(MQLError):
     """The client cannot be built as configured (no key, a malformed base URL, ...)."""
+
+
+class BudgetExceededError(MQLError):
+    """A create was refused before it was sent: it would go over a budget.
+
+    Not an ``InvalidRequestError``: the request itself is fine, and the same one may go
+    through tomorrow or once the budget is raised. ``budget`` is the budget it would break
+    (a ``mql_notebook.money.Budget``), ``spent`` and ``left`` what that budget's period has
+    used and has left (``mql_notebook.money.Spent``), ``asked`` what this create would add,
+    and ``scope`` whose budget it is: ``"library"`` (every client recording into it) or
+    ``"client"`` (this client's, widget's or batch's own ``budget=``).
+    """
+
+    def __init__(self, message: str, *, budget: Any, spent: Any, left: Any, asked: Any, scope: str):
+        self.budget = budget
+        self.spent = spent
+        self.left = left
+        self.asked = asked
+        self.scope = scope
+        super().__init__(message)
 
 
 class APIError(MQLError):

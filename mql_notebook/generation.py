@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .money import Cost, cost_from
 from .status import CANCELLED, COMPLETED, FAILED, Status, is_terminal, normalize_status
 
 # The official Python SDK falls back to these when a gateway names the id differently.
@@ -120,6 +121,11 @@ class Generation(Mapping[str, Any]):
             return float(value) if value is not None and not isinstance(value, bool) else None
         except (TypeError, ValueError):
             return None
+
+    @property
+    def cost(self) -> Cost | None:
+        """What the server says the job cost (its ``usage`` or ``cost`` object), or None."""
+        return cost_from(self.raw)
 
     @property
     def variant_ids(self) -> list[str]:

@@ -33,7 +33,8 @@ class LocalServers:
 
 def as_new(server: LocalServer, *, pace: float, fault_seed: int | str | None) -> None:
     """No faults or outages, the fault sequences restarted from the first fault seed, an empty request
-    log, and the pace, vocabulary and served models it started with (a test may have changed them)."""
+    log, and the pace, vocabulary, served models, billing and plan it started with (a test may have
+    changed them)."""
     server.faults.reseed(fault_seed)
     server.faults.reset()
     server.clear_requests()
@@ -41,3 +42,5 @@ def as_new(server: LocalServer, *, pace: float, fault_seed: int | str | None) ->
     server.vocabulary = "api"
     server.progress = True
     server.retire_models([])
+    server.billing = None
+    server.set_plan(None)

@@ -17,6 +17,7 @@ PACKAGES = [
     "mql_notebook.cli",
     "mql_notebook.local",
     "mql_notebook.library",
+    "mql_notebook.money",
 ]
 PUBLIC = [
     (package, name) for package in PACKAGES for name in importlib.import_module(package).__all__

@@ -18,16 +18,24 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
-from ..errors import ConfigurationError, GenerationFailedError, LibraryError, MQLError
+from ..errors import (
+    BudgetExceededError,
+    ConfigurationError,
+    GenerationFailedError,
+    LibraryError,
+    MQLError,
+)
 from ..generation import Generation
 from ..library import ENV_LIBRARY, Entry, Library
 from ..library.library import OFF
 from .batch_file import BatchFileError, BatchLine, parse_batch
+from .batch_money import Declined, add_money_options, announce, budget_from_args
 from .batch_progress import LineResult, StatusDisplay, Tally, summary_lines
 from .option_args import add_generation_options, model_from_args, options_from_args
 
 if TYPE_CHECKING:
     from ..client import AsyncMQL
+    from ..money import Budget
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -78,6 +86,7 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "move or rename FILE and still resume",
     )
     parser.add_argument("--no-library", action="store_true", help=argparse.SUPPRESS)
+    add_money_options(parser)
     parser.set_defaults(command_main=run_batch_command)
 
 
@@ -112,7 +121,12 @@ def run_batch_command(
         return EXIT_OK
     library = Library(args.library)
     try:
-        tally = asyncio.run(_run(lines, library, args.concurrency, StatusDisplay(err), err))
+        budget = budget_from_args(args)
+        run = _run(lines, library, args.concurrency, StatusDisplay(err), err, budget, args.yes)
+        tally = asyncio.run(run)
+    except Declined:
+        print("mql-notebook batch: not started; nothing was sent", file=err)
+        return EXIT_OK
     except KeyboardInterrupt:
         print(
             "\ninterrupted; jobs already created keep running: run the same command again to "
@@ -144,14 +158,20 @@ def plan_line(entry: Entry | None) -> Plan:
 
 
 async def _run(
-    lines: list[BatchLine], library: Library, concurrency: int, display: StatusDisplay, err: TextIO
+    lines: list[BatchLine],
+    library: Library,
+    concurrency: int,
+    display: StatusDisplay,
+    err: TextIO,
+    budget: Budget | None = None,
+    yes: bool = False,
 ) -> Tally:
     from ..client import AsyncMQL
     from .commands import mark_emulator
     from .library_commands import client_target
 
     base_url, key = client_target()  # MQL_BASE_URL=local: the background emulator, shared
-    async with AsyncMQL(base_url=base_url, api_key=key, library=library) as client:
+    async with AsyncMQL(base_url=base_url, api_key=key, library=library, budget=budget) as client:
         assert client.recorder is not None
         if client.settings.in_process_emulator:  # no background emulator on this system
             print(
@@ -165,6 +185,8 @@ async def _run(
         origin = client.recorder.origin
         known = await asyncio.to_thread(_entries_by_key, library, origin)
         await asyncio.to_thread(library.remove_stale_parts)  # half-written by a killed run
+        to_create = [line for line in lines if plan_line(known.get(line.key)) == "create"]
+        await announce(client, to_create, own=budget, yes=yes, err=err)  # may ask first
         tally = Tally(total=len(lines))
         # A job holds its slot while the server works on it; its download then overlaps the
         # next job's (bounded too, so memory stays bounded).
@@ -220,6 +242,8 @@ async def _wait_for(
             )
             generation_id = generation.id
         return await video.wait(generation_id)
+    except BudgetExceededError as error:  # refused before it was sent
+        return LineResult(line.number, "refused", None, str(error), False)
     except GenerationFailedError as error:
         return LineResult(line.number, "failed", generation_id, str(error), created)
     except MQLError as error:

@@ -1,8 +1,8 @@
 """What a batch shows while it runs and when it ends: counts, an ETA, a summary.
 
 ``Tally`` and the text functions are plain (no I/O, no clock of their own); ``StatusDisplay``
-writes them: one status line rewritten with ``\\r`` on a terminal, a plain line every
-``interval`` seconds otherwise (a log, CI), so a long batch never floods a file.
+writes them: a rich progress bar on a terminal, a plain line every ``interval`` seconds
+otherwise (a log, CI), so a long batch never floods a file.
 """
 
 from __future__ import annotations
@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, TextIO
 
-Outcome = Literal["completed", "already", "failed", "unfinished"]
+from .console import RichBar, is_terminal
+
+Outcome = Literal["completed", "already", "failed", "unfinished", "refused"]
 
 
 @dataclass(frozen=True)
 class LineResult:
     """What became of one line: ``completed`` (now), ``already`` (by an earlier run), ``failed``
-    (the job failed or was cancelled), ``unfinished`` (an error stopped it; a re-run resumes)."""
+    (the job failed or was cancelled), ``unfinished`` (an error stopped it; a re-run resumes),
+    ``refused`` (a budget refused it before it was sent; a re-run sends it if the budget allows)."""
 
     number: int
     outcome: Outcome
@@ -34,6 +37,7 @@ class Tally:
     already: int = 0  # completed by an earlier run
     failed: int = 0
     unfinished: int = 0
+    refused: int = 0  # by a budget, before anything was sent
     results: list[LineResult] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -54,6 +58,8 @@ class Tally:
             self.already += 1
         elif result.outcome == "failed":
             self.failed += 1
+        elif result.outcome == "refused":
+            self.refused += 1
         else:
             self.unfinished += 1
         self.results.append(result)
@@ -81,7 +87,7 @@ def clock(seconds: float | None) -> str:
 
 
 def status_text(tally: Tally, elapsed: float) -> str:
-    finished_now = tally.done + tally.failed + tally.unfinished
+    finished_now = tally.done + tally.failed + tally.unfinished + tally.refused
     eta = eta_seconds(tally.left, finished_now, elapsed)
     parts = [f"{tally.done + tally.already}/{tally.total} done"]
     if tally.already:
@@ -89,6 +95,8 @@ def status_text(tally: Tally, elapsed: float) -> str:
     parts += [f"{tally.running} running", f"{tally.waiting} waiting", f"{tally.failed} failed"]
     if tally.unfinished:
         parts.append(f"{tally.unfinished} unfinished")
+    if tally.refused:
+        parts.append(f"{tally.refused} refused by a budget")
     parts.append(f"{clock(elapsed)} elapsed, ETA {clock(eta)}")
     return " | ".join(parts)
 
@@ -96,16 +104,18 @@ def status_text(tally: Tally, elapsed: float) -> str:
 def summary_lines(tally: Tally, *, library: str, most: int = 20) -> list[str]:
     """The end of a batch: the counts, then each line that did not complete, by number."""
     created = sum(1 for r in tally.results if r.created)
+    refused = f", {tally.refused} refused by a budget (not sent)" if tally.refused else ""
     lines = [
         f"{tally.total} line(s): {tally.done + tally.already} completed "
         f"({tally.already} by an earlier run), {tally.failed} failed, {tally.unfinished} "
-        f"unfinished; {created} create(s) sent by this run; videos in {library}"
+        f"unfinished{refused}; {created} create(s) sent by this run; videos in {library}"
     ]
     problems = sorted(
-        (r for r in tally.results if r.outcome in ("failed", "unfinished")), key=lambda r: r.number
+        (r for r in tally.results if r.outcome in ("failed", "unfinished", "refused")),
+        key=lambda r: r.number,
     )
     for result in problems[:most]:
-        what = "failed" if result.outcome == "failed" else "unfinished"
+        what = result.outcome
         gid = f" ({result.generation_id})" if result.generation_id else ""
         lines.append(f"  line {result.number}{gid} {what}: {result.message}")
     if len(problems) > most:
@@ -113,6 +123,11 @@ def summary_lines(tally: Tally, *, library: str, most: int = 20) -> list[str]:
     if tally.unfinished:
         lines.append(
             "Run the same command again to resume: lines already created are not created again."
+        )
+    if tally.refused:
+        lines.append(
+            "Lines refused by a budget were not sent: once the budget allows (raise it, or wait "
+            "for its next day or month), run the same command again to send them."
         )
     if tally.failed:
         lines.append(
@@ -123,28 +138,27 @@ def summary_lines(tally: Tally, *, library: str, most: int = 20) -> list[str]:
 
 
 class StatusDisplay:
-    """The live status of a batch on ``stream`` (stderr)."""
+    """The live status of a batch on ``stream`` (stderr): a rich progress bar of the lines on a
+    terminal, a plain ``status_text`` line every ``interval`` seconds otherwise."""
 
     def __init__(self, stream: TextIO, *, interval: float | None = None) -> None:
         self.stream = stream
-        try:
-            self.live = stream.isatty()
-        except (AttributeError, ValueError):
-            self.live = False
+        self.live = is_terminal(stream)
         self.interval = interval if interval is not None else (0.5 if self.live else 10.0)
-        self._width = 0
+        self._bar: RichBar | None = None
 
     def show(self, tally: Tally, elapsed: float) -> None:
-        text = status_text(tally, elapsed)
-        if self.live:
-            padding = " " * max(0, self._width - len(text))  # rub out a longer previous line
-            self.stream.write("\r" + text + padding)
-            self._width = len(text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+        if not self.live:
+            self.stream.write(status_text(tally, elapsed) + "\n")
+            self.stream.flush()
+            return
+        if self._bar is None:
+            self._bar = RichBar(self.stream, total=tally.total)
+        ended = tally.done + tally.already + tally.failed + tally.unfinished + tally.refused
+        parts = status_text(tally, elapsed).split(" | ")
+        self._bar.update(completed=ended, description=parts[0], detail=" | ".join(parts[1:]))
 
     def close(self) -> None:
-        if self.live and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -17,6 +17,7 @@ from ..client.sync_client import as_async_client
 from ..errors import (
     APIConnectionError,
     APIError,
+    BudgetExceededError,
     ConfigurationError,
     DownloadError,
     GenerationFailedError,
@@ -26,7 +27,9 @@ from ..errors import (
     WaitTimeoutError,
 )
 from ..generation import Generation
+from ..library import ENV_LIBRARY, FROM_ENVIRONMENT, Library, resolve_library
 from . import local_daemon
+from .console import RichBar, is_terminal
 from .messages import error_message, interrupted_message
 from .option_args import add_generation_options, options_from_args
 
@@ -38,6 +41,7 @@ EXIT_API = 3
 EXIT_CONNECTION = 4
 EXIT_FAILED = 5
 EXIT_TIMEOUT = 6
+EXIT_BUDGET = 7  # refused before sending: it would go over a budget
 EXIT_INTERRUPTED = 130
 
 
@@ -62,7 +66,18 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         default=None,
         help="seconds to wait before giving up (the job keeps its id)",
     )
-    gen.set_defaults(run=run_generate)
+    gen.add_argument(
+        "--library",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"record it in this library (default: ${ENV_LIBRARY}, else ./mql-videos): every "
+        "paid generation is kept",
+    )
+    gen.add_argument(
+        "--no-library", action="store_true", help="record nothing (no budget is kept then)"
+    )
+    gen.set_defaults(run=run_generate, library_of=generate_library)
 
     status = subparsers.add_parser(
         "status", help="show a generation's status", description="Show a generation's status."
@@ -104,7 +119,9 @@ def run_client_command(
         base_url, local = _base_url(os.environ)
         # The background emulator takes any mql_ key: a user's real one never goes to it.
         key = LOOPBACK_PLACEHOLDER_KEY if local and base_url else None
-        with MQL(base_url=base_url, api_key=key) as client:
+        library_of = getattr(args, "library_of", None)  # generate: the default library
+        extra = {"library": library_of(args)} if library_of else {}
+        with MQL(base_url=base_url, api_key=key, **extra) as client:
             if local:
                 mark_emulator(client)
             base_url = client.settings.base_url
@@ -141,11 +158,21 @@ def _base_url(environ: Mapping[str, str]) -> tuple[str | None, bool]:
     return local_daemon.local_daemon_url(environ), True
 
 
+def generate_library(args: argparse.Namespace) -> Library | bool:
+    """generate's library: --no-library, --library DIR, else MQL_LIBRARY, else ./mql-videos."""
+    if args.no_library:
+        return False
+    if args.library is not None:
+        return Library(args.library)
+    return resolve_library(FROM_ENVIRONMENT, on_by_default=True) or False
+
+
 def run_generate(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = ProgressLine(err)
-    generation = client.video.create(
-        model=args.model, prompt=args.prompt, **options_from_args(args)
-    )
+    options = options_from_args(args)
+    estimate = client.video.estimate(args.model, args.prompt, **options)
+    print(f"estimate: {estimate.text()}", file=err)
+    generation = client.video.create(model=args.model, prompt=args.prompt, **options)
     args.created_id = generation.id  # named if the user presses Ctrl-C
     print(f"generation {generation.id} created", file=err)
     progress.update(generation)
@@ -190,38 +217,41 @@ def run_download(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO
 
 
 class ProgressLine:
-    """A live one-line progress bar on a terminal; one line per change otherwise (logs, CI)."""
+    """A live progress bar on a terminal (rich); one plain line per change otherwise (logs, CI)."""
 
     WIDTH = 24
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.live = stream.isatty()
+        self.live = is_terminal(stream)
         self.started = time.monotonic()
-        self._last = ""
+        self._bar: RichBar | None = None
         self._last_logged: tuple[str, int] | None = None
 
     def update(self, generation: Generation) -> None:
         progress = generation.progress
-        filled = round((progress or 0) / 100 * self.WIDTH)
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        pct = f"{progress:3.0f}%" if progress is not None else "  ?%"
-        line = f"[{bar}] {pct} {generation.raw_status or generation.status} {time.monotonic() - self.started:5.1f}s"
+        status = generation.raw_status or generation.status
+        elapsed = time.monotonic() - self.started
         if self.live:
-            self.stream.write("\r" + line)
-            self.stream.flush()
-        else:
-            # Not a terminal (a log, CI): a line per status change and per tenth of progress.
-            step = (generation.raw_status, int((progress or 0) // 10))
-            if step != self._last_logged:
-                print(line, file=self.stream)
-                self._last_logged = step
-        self._last = line
+            if self._bar is None:
+                self._bar = RichBar(self.stream, total=100)
+            eta = generation.eta_seconds
+            detail = f"{elapsed:5.1f}s" + (f", about {eta:.0f}s left" if eta is not None else "")
+            self._bar.update(completed=progress or 0, description=status, detail=detail)
+            return
+        # Not a terminal (a log, CI): a line per status change and per tenth of progress.
+        step = (generation.raw_status, int((progress or 0) // 10))
+        if step != self._last_logged:
+            filled = round((progress or 0) / 100 * self.WIDTH)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            pct = f"{progress:3.0f}%" if progress is not None else "  ?%"
+            print(f"[{bar}] {pct} {status} {elapsed:5.1f}s", file=self.stream)
+            self._last_logged = step
 
     def close(self) -> None:
-        if self.live and self._last:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def _output_paths(output: Path | None, generation: Generation) -> list[Path]:
@@ -248,6 +278,8 @@ def _describe(generation: Generation) -> str:
 
 
 def _exit_code(exc: MQLError) -> int:
+    if isinstance(exc, BudgetExceededError):
+        return EXIT_BUDGET
     if isinstance(exc, (InvalidRequestError, ConfigurationError)):
         return EXIT_USAGE
     if isinstance(exc, WaitTimeoutError):

@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 from ..errors import ConfigurationError, LibraryError, MQLError
 from ..library import ENV_LIBRARY, INDEX_NAME, Entry, Library
+from .console import is_terminal, print_table
+from .library_money import add_money_parsers
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -79,6 +81,7 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     delete.add_argument("id", help="a generation id (or an entry's key)")
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
     delete.set_defaults(command_main=run_delete)
+    add_money_parsers(commands, folder, _guarded)
 
 
 def _open(args: argparse.Namespace) -> Library | None:
@@ -120,6 +123,22 @@ def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not entries:
         where = Library(args.library).path
         print(f"no entries in {where}", file=err)
+        return EXIT_OK
+    if is_terminal(out):  # rich's table, with each entry's cost
+        rows = [
+            [
+                e.id or f"(unanswered {e.key[:8]})",
+                e.status,
+                _when(e.created_at),
+                e.model or "-",
+                e.cost_text(),
+                (e.prompt or "").replace("\n", " "),
+            ]
+            for e in entries
+        ]
+        print_table(
+            out, ["ID", "STATUS", "CREATED", "MODEL", "COST", "PROMPT"], rows, right=("COST",)
+        )
         return EXIT_OK
     print(f"{'ID':<40} {'STATUS':<10} {'CREATED':<16} {'MODEL':<14} PROMPT", file=out)
     for entry in entries:

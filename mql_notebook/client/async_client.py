@@ -9,11 +9,14 @@ and ``client.video``, which is handed each of them.
 from __future__ import annotations
 
 import copy
+import os
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ..errors import ConfigurationError
 from ..library import FROM_ENVIRONMENT, LibraryChoice, resolve_library
+from ..money import Budget, PlanStatus, PriceTable
 from .poller import PollTiming
 from .retry import RetryPolicy
 from .settings import (
@@ -31,6 +34,12 @@ from .videos import AsyncVideo
 if TYPE_CHECKING:
     from .recording import Recorder
 
+NEEDS_LIBRARY = (
+    "budget= needs a library: the library reserves each create against the budget before it "
+    "is sent, so that no process goes over it; give library=True (./mql-videos), a folder or a "
+    "Library, or set MQL_LIBRARY"
+)
+
 
 class AsyncMQL:
     """Async client for the Metriqual video API.
@@ -42,6 +51,11 @@ class AsyncMQL:
     ``model`` is the model a create uses when it names none (``MQL_MODEL``, else "sora").
     ``library`` (a ``Library``, a folder, True or False) records every generation there.
     ``max_image_bytes`` (default 20 MB) is the largest first or last frame a create sends.
+    ``prices`` (a ``PriceTable``, a dict, JSON or a file; default ``MQL_PRICES``, else the
+    library's) estimates each create's cost before it is sent (``video.estimate``).
+    ``budget`` (a ``Budget`` or a dict: videos, seconds, amount, per) caps what this client
+    makes; it needs a library, which reserves each create against it (and against the
+    library's own budget) before sending: ``BudgetExceededError`` when it would go over.
     """
 
     def __init__(
@@ -60,6 +74,8 @@ class AsyncMQL:
         retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         library: LibraryChoice = FROM_ENVIRONMENT,
+        prices: PriceTable | dict[str, Any] | str | os.PathLike[str] | bool | None = None,
+        budget: Budget | dict[str, Any] | None = None,
     ) -> None:
         self.settings: Settings = resolve_settings(
             api_key,
@@ -73,11 +89,15 @@ class AsyncMQL:
             extra_models=extra_models,
             poll_timing=poll_timing,
             retry_policy=retry_policy,
+            prices=prices,
+            budget=budget,
         )
         self.transport = Transport(self.settings, transport)  # every request goes through it
         # The library records every generation (client/recording.py): a Library, a folder, True
         # for the default one; unset, only when MQL_LIBRARY is set.
         self.library = resolve_library(library)
+        if self.settings.budget is not None and self.library is None:
+            raise ConfigurationError(NEEDS_LIBRARY)
         self.recorder: Recorder | None = None
         if self.library:
             from .recording import Recorder  # with the download machinery: loaded when used
@@ -89,11 +109,22 @@ class AsyncMQL:
 
     def without_library(self) -> AsyncMQL:
         """This client (its settings, its connections) recording nothing: how the widget still
-        makes a run whose library refused the request before anything was sent."""
+        makes a run whose library refused the request before anything was sent. A client with
+        its own budget= cannot: the library is what keeps it."""
+        if self.settings.budget is not None:
+            raise ConfigurationError(NEEDS_LIBRARY + " (its library could not be used)")
         other = copy.copy(self)
         other.library, other.recorder = None, None
         other.video = AsyncVideo(other.transport, other.settings, None, client_of=other._client_of)
         return other
+
+    async def subscription_status(self) -> PlanStatus | None:
+        """The gateway's plan limits and usage (``GET /v1/user/subscription-status``, read as
+        its SDK's subscription.py reads it): ``tier``, ``limits``, ``usage`` and ``left`` (what
+        remains of each limit, or "unlimited"); None when the server has no such route."""
+        from .spending import subscription_status
+
+        return await subscription_status(self.transport)
 
     @property
     def retry_policy(self) -> RetryPolicy:

@@ -2,8 +2,12 @@
 
 1. ``before_create``: the request and its Idempotency-Key, before the POST leaves (a crash
    mid-POST leaves a trace to resume from);
-2. ``answered`` / ``create_failed``: the id, or why there is none;
-3. ``observed``: each status change (and, for jobs created here, how long they took);
+   and its estimate (videos, seconds, cost), reserved against the library's budget and the
+   client's own in the same transaction (BudgetExceededError: nothing is sent);
+2. ``answered`` / ``create_failed``: the id, or why there is none (a refused create gives its
+   reservation back);
+3. ``observed``: each status change (and, for jobs created here, how long they took), and the
+   cost the server reports (``usage`` / ``cost``), which counts instead of the estimate;
 4. ``library_sink`` / ``record_download``: every video is downloaded into the library first
    (atomically, with its size and SHA-256; ``AsyncVideo.download`` runs the download into the
    sink given here), then ``hand_over`` gives it to the caller: bytes, a hard link (or copy)
@@ -21,6 +25,7 @@ import logging
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -33,6 +38,7 @@ from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
 from ..library.files import copy_into, on_video_thread, read_video
 from ..library.posters import poster_jpeg_from_file
+from ..money import Cost, estimate
 from ..request import IMAGE_NAMES
 from ..status import FAILED
 from .settings import Settings
@@ -73,6 +79,12 @@ class Recorder:
         # For jobs created by this client: (created_at, last look) and their kind, to learn durations.
         self._looks: dict[str, tuple[float, float]] = {}
         self._kinds: dict[str, tuple[str, int | None, str | None, int]] = {}
+        # Money: the client's own price table (else the library's) and budget; the run its
+        # entries count under for that budget; the cost last recorded per job.
+        self.prices = settings.prices
+        self.budget = settings.budget
+        self.run = uuid.uuid4().hex
+        self._costs: dict[str, Cost] = {}
 
     async def before_create(
         self,
@@ -81,24 +93,42 @@ class Recorder:
         *,
         parent: tuple[str | None, float | None] = (None, None),
     ) -> Entry:
-        """Raises if it cannot record: better no video than a paid one nobody can find.
+        """Raises if it cannot record: better no video than a paid one nobody can find; raises
+        BudgetExceededError if the create's estimate does not fit in the library's budget or
+        this client's own (checked and reserved in the transaction that records it).
 
         The input images go into the library's ``images/`` (one copy per distinct image);
         ``parent`` is the entry (and its frame's time) the run was made from."""
-        return await asyncio.to_thread(
-            self.library.record_request,
-            prompt=body.get("prompt"),
-            model=body.get("model"),
-            options=options_of(body),
-            origin=self.origin,
-            origin_kind=self.origin_kind,
-            idempotency_key=idempotency_key,
-            images={k: v for k, v in body.items() if k in IMAGE_NAMES},
-            parent=parent[0],
-            parent_time=parent[1],
-        )
+
+        def record() -> Entry:
+            charge = estimate(body, self.prices or self.library.prices())
+            return self.library.record_request(
+                prompt=body.get("prompt"),
+                model=body.get("model"),
+                options=options_of(body),
+                origin=self.origin,
+                origin_kind=self.origin_kind,
+                idempotency_key=idempotency_key,
+                images={k: v for k, v in body.items() if k in IMAGE_NAMES},
+                parent=parent[0],
+                parent_time=parent[1],
+                charge=charge,
+                budget=self.budget,
+                run=self.run,
+            )
+
+        return await asyncio.to_thread(record)
+
+    async def record_cost(self, id_or_key: str, generation: Generation) -> None:
+        """The cost the server's answer reports, if any and new: it counts instead of the estimate."""
+        cost = generation.cost
+        if cost is None or self._costs.get(generation.id) == cost:
+            return
+        self._costs[generation.id] = cost
+        await self._quietly("a cost", self.library.record_cost, id_or_key, cost)
 
     async def answered(self, entry: Entry, generation: Generation) -> None:
+        await self.record_cost(entry.key, generation)  # first: a billed failure keeps its charge
         await self._quietly(
             "the create's answer",
             self.library.record_answer,
@@ -141,8 +171,10 @@ class Recorder:
         if looks is not None:
             self._looks[gid] = (looks[0], now)
         if self._last_status.get(gid) == status:
+            await self.record_cost(gid, generation)  # a cost may come in a later look
             return
         self._last_status[gid] = status
+        await self.record_cost(gid, generation)  # before the status (see answered)
         error = (generation.error_message or status) if generation.failed else None
         await self._quietly("a status", self.library.record_status, gid, status, error=error)
         if generation.completed and looks is not None:

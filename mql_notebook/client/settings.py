@@ -21,6 +21,7 @@ from .._constants import (
     ENV_API_KEY,
     ENV_BASE_URL,
     ENV_MODEL,
+    ENV_PRICES,
     KEY_PREFIX,
     LOCAL_API_KEY,
     LOCAL_BASE_URL,
@@ -28,6 +29,7 @@ from .._constants import (
 )
 from .._origins import is_loopback
 from ..errors import APIError, ConfigurationError, InvalidRequestError, ModelUnavailableError
+from ..money import Budget, PriceTable, budget_from, read_prices
 from ..request import DEFAULT_MODEL, validate_model_id
 from .poller import PollTiming
 from .retry import RetryPolicy
@@ -69,6 +71,10 @@ class Settings:
     # base_url="local": base_url is this process's in-process emulator, whose jobs end with the
     # process (the library marks them, so that a resume elsewhere knows).
     in_process_emulator: bool = False
+    # Money: the price table estimates come from (prices=, else MQL_PRICES; None: the library's,
+    # if it stores one, else costs are unknown), and this client's own budget= (its runs only).
+    prices: PriceTable | None = None
+    budget: Budget | None = None
 
     @property
     def max_retries(self) -> int:
@@ -92,6 +98,8 @@ def resolve_settings(
     extra_models: tuple[str, ...] | list[str] = (),
     poll_timing: PollTiming | None = None,
     retry_policy: RetryPolicy | None = None,
+    prices: object = None,
+    budget: object = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
     """Resolve the settings; base URL ``"local"`` starts or reuses the in-process emulator.
@@ -150,7 +158,20 @@ def resolve_settings(
         poll_timing=poll_timing or PollTiming(),
         retry_policy=policy,
         in_process_emulator=in_process_emulator,
+        prices=resolve_prices(prices, env),
+        budget=budget_from(budget),
     )
+
+
+def resolve_prices(prices: object, env: Mapping[str, str]) -> PriceTable | None:
+    """``prices=`` (a PriceTable, a dict, JSON text or a file; False: none), else ``MQL_PRICES``
+    (JSON or a file), else None: the library's table if it keeps one, else costs are unknown."""
+    if prices is False:
+        return None
+    if prices is not None:
+        return read_prices(prices, source="prices=")
+    value = env.get(ENV_PRICES, "").strip()
+    return read_prices(value, source=ENV_PRICES) if value else None
 
 
 def resolve_model(model: str | None, env: Mapping[str, str]) -> tuple[str, ModelSource]:

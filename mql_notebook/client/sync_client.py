@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..library import Library
+from ..money import PlanStatus
 from .async_client import AsyncMQL
 from .loops import SyncRunner
 from .settings import LOCAL_BASE_URL, Settings
@@ -44,6 +45,8 @@ class Video:
     create_and_wait = _blocking(AsyncVideo.create_and_wait)
     create_and_download = _blocking(AsyncVideo.create_and_download)
     resume_pending = _blocking(AsyncVideo.resume_pending)
+    estimate = _blocking(AsyncVideo.estimate)
+    spending = _blocking(AsyncVideo.spending)
 
 
 class MQL:
@@ -72,6 +75,10 @@ class MQL:
     @property
     def library(self) -> Library | None:
         return self.aio.library
+
+    def subscription_status(self) -> PlanStatus | None:
+        """The gateway's plan (``AsyncMQL.subscription_status``), run to completion."""
+        return self._runner.run(self.aio.subscription_status())
 
     def __repr__(self) -> str:
         return f"MQL(base_url={self.settings.base_url!r})"

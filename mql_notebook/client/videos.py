@@ -1,5 +1,5 @@
 """``client.video``: the seed's calls (create, get_status, download, create_and_wait,
-create_and_download) plus ``wait`` and ``resume_pending``.
+create_and_download) plus ``wait``, ``resume_pending``, ``estimate`` and ``spending``.
 
 Each method builds its requests (``Operation``), sends them through the client's ``Transport``
 and hands decisions to plain functions: options checks, the wire format (protocol), the poll
@@ -26,9 +26,11 @@ from .retry import RetryPolicy
 from .settings import with_default_model_hint
 
 if TYPE_CHECKING:
+    from ..money import Estimate
     from .recording import Recorder
     from .resume import ClientFactory, Resumed
     from .settings import Settings
+    from .spending import Spending
     from .transport import Transport
 
 Destination = str | os.PathLike[str] | IO[bytes] | None
@@ -125,6 +127,34 @@ class AsyncVideo:
         if recorder and entry:
             await recorder.answered(entry, generation)
         return generation
+
+    async def estimate(
+        self,
+        model: str | None = None,
+        prompt: str | None = None,
+        *positional: Any,
+        idempotency_key: str | None = None,
+        fit: str | None = None,
+        parent: Any = None,
+        **options: Any,
+    ) -> Estimate:
+        """What ``create`` with the same arguments is expected to cost, sending nothing: from
+        ``prices=`` / ``MQL_PRICES``, else the library's price table; ``amount`` None (and a
+        ``note`` saying why) when no table prices it. The request is checked as create checks
+        it, images aside (they change no price, and are read only when sent)."""
+        from .spending import estimate_create
+
+        del idempotency_key, fit, parent  # create's own keywords: they change no price
+
+        return await estimate_create(
+            self._settings, self._recorder, model, prompt, positional, options
+        )
+
+    async def spending(self) -> Spending:
+        """What the library spent today, its budget and what is left (``Spending.text()``)."""
+        from .spending import spending
+
+        return await spending(self._settings, self._recorder)
 
     async def get_status(self, generation_id: str | Generation) -> Generation:
         """The job's current state (``status["status"]`` is normalised: pending ... completed)."""

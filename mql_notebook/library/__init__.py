@@ -8,6 +8,9 @@
 - ``lockfile``: the lock file that serialises the index where the rollback journal is used;
 - ``files``: file names from server ids, kept inside the folder, atomic writes;
 - ``posters``: a JPEG poster frame per video (when PyAV is installed);
+- ``spending`` / ``reservations``: the budget and price table kept here, what was spent, and
+  the reservation a create takes in the transaction that records it;
+- ``durations``: how long jobs of each kind took (the poller's first guess);
 - ``choice``: which library a client records into (``library=``, ``MQL_LIBRARY``).
 """
 
@@ -16,6 +19,7 @@ from .choice import FROM_ENVIRONMENT, LibraryChoice, resolve_library
 from .entry import Entry
 from .library import DEFAULT_FOLDER, ENV_LIBRARY, Library
 from .schema import SCHEMA_VERSION
+from .spending import BudgetStatus, SpentRow
 
 __all__ = [
     "DEFAULT_FOLDER",
@@ -23,8 +27,10 @@ __all__ = [
     "FROM_ENVIRONMENT",
     "INDEX_NAME",
     "SCHEMA_VERSION",
+    "BudgetStatus",
     "Entry",
     "Library",
     "LibraryChoice",
+    "SpentRow",
     "resolve_library",
 ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._constants import LEARNED_DURATION_SAMPLES
 from .._origins import origin_of as origin_of  # widget/history.py reads it here
+from ..money import format_amount
 from ..request import IMAGE_NAMES
 from ..status import COMPLETED, is_terminal
 from .images import InputImage
@@ -49,6 +50,13 @@ class Entry:
     posters: tuple[Path | None, ...] = ()
     origin_kind: str | None = None
     answered_at: float | None = None
+    # Money: what the create was estimated to cost before it was sent, what the server said it
+    # cost (None when it did not), their currency, and whether it counts against budgets
+    # (False once given back: a refused create, a failed job the server billed nothing for).
+    estimate: float | None = None
+    cost: float | None = None
+    currency: str | None = None
+    counted: bool = False
     images: dict[str, InputImage] = field(default_factory=dict)
     parent: str | None = None
     parent_time: float | None = None
@@ -100,6 +108,21 @@ class Entry:
         return value if isinstance(value, int) and value > 0 else 1
 
     @property
+    def spent(self) -> float | None:
+        """What it cost: the server's reported cost, else the estimate, else None (unknown)."""
+        return self.cost if self.cost is not None else self.estimate
+
+    def cost_text(self) -> str:
+        """For a gallery card: ``$0.50``, ``~$0.50`` (an estimate), ``$0.00 (given back)``, or
+        ``cost unknown``."""
+        if self.spent is None:
+            return "cost unknown"
+        text = format_amount(self.spent, self.currency)
+        if self.cost is None:
+            text = "~" + text
+        return text if self.counted or self.cost else f"{text} (not charged)"
+
+    @property
     def finished(self) -> bool:
         """Nothing left to do: it failed or was cancelled, or it completed and a video is here."""
         if self.status == COMPLETED:
@@ -129,6 +152,10 @@ class Entry:
             "images": {name: image.to_dict() for name, image in self.images.items()},
             "parent": self.parent,
             "parent_time": self.parent_time,
+            "estimate": self.estimate,
+            "cost": self.cost,
+            "currency": self.currency,
+            "counted": self.counted,
         }
 
 
@@ -171,6 +198,10 @@ def entry_from_row(
         images=images or {},
         parent=row[13],
         parent_time=row[14],
+        estimate=row[17],
+        cost=row[18],
+        currency=row[19],
+        counted=row[15] is not None and row[20] is None,
     )
 
 

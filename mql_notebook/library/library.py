@@ -17,20 +17,24 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._constants import DEFAULT_LIBRARY_FOLDER as DEFAULT_FOLDER
-from .._constants import ENV_LIBRARY, LEARNED_DURATION_SAMPLES, LIBRARY_STALE_PART_AGE
+from .._constants import ENV_LIBRARY, LIBRARY_STALE_PART_AGE
 from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .._constants import LIBRARY_OFF as OFF
+from ..money import Budget, Estimate
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, is_terminal
 from . import files
 from . import images as input_images
-from .entry import Entry, entry_from_row, expected_from
-from .index import IndexedFolder
+from .durations import LearnedDurations
+from .entry import Entry, entry_from_row
+from .reservations import RELEASE_SQL, charge_values, check_budgets
+from .spending import LibraryMoney
 
 T = TypeVar("T")
 
 _ENTRY_COLUMNS = (
     "key, id, status, prompt, model, options, created_at, finished_at, error, origin, "
-    "idempotency_key, origin_kind, answered_at, parent_key, parent_time"
+    "idempotency_key, origin_kind, answered_at, parent_key, parent_time, videos, seconds, "
+    "estimate, cost, currency, released_at"
 )
 # Entry.finished in SQL, so that a large library of finished work is not read for pending().
 _NOT_FINISHED = (
@@ -46,13 +50,14 @@ def default_path(environ: dict[str, str] | None = None) -> Path:
     return Path(value if value and value.lower() != OFF else DEFAULT_FOLDER)
 
 
-class Library(IndexedFolder):
+class Library(LibraryMoney, LearnedDurations):
     """The product's memory: ``Library(path=None)`` is the folder ``path``, else ``MQL_LIBRARY``,
     else ``./mql-videos``. Inside: ``library.sqlite3`` and one ``<id>.mp4`` (``<id>-2.mp4``...)
     and ``<id>.jpg`` poster per video.
 
     Read it with ``entries()``, ``get(id)``, ``pending()``; ``delete(id)`` removes an entry and its
-    files (never the remote job). Nothing is opened until first used.
+    files (never the remote job). Money (spending.py): ``set_budget``, ``budget_status``,
+    ``set_prices``, ``prices``, ``spent``, ``spent_today``. Nothing is opened until first used.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
@@ -188,19 +193,38 @@ class Library(IndexedFolder):
         images: dict[str, Any] | None = None,
         parent: str | None = None,
         parent_time: float | None = None,
+        charge: Estimate | None = None,
+        budget: Budget | None = None,
+        run: str | None = None,
     ) -> Entry:
         """Before a create leaves: the request and its key. The same key again is the same entry.
 
         ``images`` (field -> EncodedImage or URL) are kept in ``images/``, one copy per distinct
         image; ``parent`` is the entry (key or id) whose frame the run was made from.
+
+        ``charge`` (the create's estimate: videos, seconds, amount) is reserved against the
+        library's budget and ``budget`` (a client's own, counting the entries of its ``run``)
+        in this same transaction: BudgetExceededError, and nothing recorded, if it does not fit
+        (reservations.py). A key seen before holds its reservation already, unless it was
+        given back (a refused create sent again), when it is taken again.
         """
 
         def insert(conn: sqlite3.Connection) -> str:
+            now = time.time()
             found = conn.execute(
-                "SELECT key FROM entries WHERE idempotency_key = ? AND origin IS ?",
+                "SELECT key, released_at FROM entries WHERE idempotency_key = ? AND origin IS ?",
                 (idempotency_key, origin),
             ).fetchone()
+            if found and (found[1] is None or charge is None):
+                return str(found[0])
+            if charge is not None:
+                check_budgets(conn, charge, own=budget, run=run, now=now)
             if found:
+                conn.execute(
+                    "UPDATE entries SET released_at = NULL, videos = ?, seconds = ?, estimate = ?, "
+                    "currency = ?, run = ? WHERE key = ?",
+                    (*charge_values(charge), run, found[0]),
+                )
                 return str(found[0])
             key = uuid.uuid4().hex
             parent_key = parent
@@ -211,8 +235,9 @@ class Library(IndexedFolder):
                 parent_key = row[0] if row else parent
             conn.execute(
                 "INSERT INTO entries (key, status, prompt, model, options, origin, origin_kind, "
-                "idempotency_key, created_at, parent_key, parent_time) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "idempotency_key, created_at, parent_key, parent_time, videos, seconds, estimate, "
+                "currency, run) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     PENDING,
@@ -222,9 +247,11 @@ class Library(IndexedFolder):
                     origin,
                     origin_kind,
                     idempotency_key,
-                    time.time(),
+                    now,
                     parent_key,
                     parent_time,
+                    *charge_values(charge),
+                    run,
                 ),
             )
             input_images.insert_rows(conn, key, image_rows)
@@ -248,10 +275,12 @@ class Library(IndexedFolder):
             if other:  # already known (downloaded by id before): keep one entry
                 conn.execute("DELETE FROM entries WHERE key = ? AND id IS NULL", (key,))
                 return
+            now = time.time()
             conn.execute(
                 "UPDATE entries SET id = ?, status = ?, answered_at = ?, error = NULL, "
-                "finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE key = ?",
-                (generation_id, status, time.time(), is_terminal(status), time.time(), key),
+                f"finished_at = CASE WHEN ? THEN ? ELSE finished_at END, {RELEASE_SQL} "
+                "WHERE key = ?",
+                (generation_id, status, now, is_terminal(status), now, status, now, key),
             )
 
         self._write("recording a create's answer", update)
@@ -272,9 +301,9 @@ class Library(IndexedFolder):
                 now = time.time()
                 conn.execute(
                     "UPDATE entries SET status = ?, error = COALESCE(?, error), "
-                    "finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE NULL END "
-                    "WHERE key = ?",
-                    (status, error, is_terminal(status), now, key),
+                    "finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE NULL END, "
+                    f"{RELEASE_SQL} WHERE key = ?",
+                    (status, error, is_terminal(status), now, status, now, key),
                 )
             return str(before)
 
@@ -366,38 +395,3 @@ class Library(IndexedFolder):
         """
         self._folder()
         return files.remove_stale_parts(self.path, time.time() - older_than)
-
-    # -- learned durations ----------------------------------------------------------
-
-    def record_duration(
-        self,
-        origin: str,
-        model: str,
-        duration: int | None,
-        resolution: str | None,
-        n: int,
-        seconds: float,
-    ) -> None:
-        """How long one job of this kind took from create to completed."""
-        self._write(
-            "recording a duration",
-            lambda c: c.execute(
-                "INSERT INTO durations (origin, model, duration, resolution, n, seconds, "
-                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (origin, model, duration, resolution, n, float(seconds), time.time()),
-            ),
-        )
-
-    def expected_duration(
-        self, origin: str, model: str, duration: int | None, resolution: str | None, n: int = 1
-    ) -> float | None:
-        """Seconds a job of this kind is expected to take (median of the latest), or None if unknown."""
-        rows = self._read(
-            "reading durations",
-            lambda c: c.execute(
-                "SELECT seconds FROM durations WHERE origin = ? AND model = ? AND duration IS ? "
-                "AND resolution IS ? AND n = ? ORDER BY recorded_at DESC, rowid DESC LIMIT ?",
-                (origin, model, duration, resolution, n, LEARNED_DURATION_SAMPLES),
-            ).fetchall(),
-        )
-        return expected_from([r[0] for r in rows])

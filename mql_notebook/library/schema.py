@@ -91,9 +91,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE entries ADD COLUMN parent_time REAL",
         "CREATE INDEX entries_by_parent ON entries (parent_key)",
     ),
+    # 4: money. What each create counts against budgets (videos, seconds of video, its
+    # estimate; NULL for entries made before: they count for nothing), the cost the server
+    # reported, which client's run made it (a client's own budget=), when its reservation was
+    # given back (a refused or unbilled failed job); the library's budget and price table.
+    (
+        "ALTER TABLE entries ADD COLUMN videos INTEGER",
+        "ALTER TABLE entries ADD COLUMN seconds REAL",
+        "ALTER TABLE entries ADD COLUMN estimate REAL",
+        "ALTER TABLE entries ADD COLUMN cost REAL",
+        "ALTER TABLE entries ADD COLUMN currency TEXT",
+        "ALTER TABLE entries ADD COLUMN run TEXT",
+        "ALTER TABLE entries ADD COLUMN released_at REAL",
+        "CREATE INDEX entries_by_run ON entries (run)",
+        """CREATE TABLE library_settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            set_at REAL NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-TABLES = frozenset({"entries", "files", "durations", "input_images"})
+TABLES = frozenset({"entries", "files", "durations", "input_images", "library_settings"})
 
 T = TypeVar("T")
 

@@ -4,12 +4,13 @@ API (``Authorization: Bearer mql_...`` required):
   POST /v1/videos/generations          create a job, answer its generation object
   GET  /v1/videos/generations/{id}     the job's generation object
   GET  /v1/videos/{id}/content         the MP4 (job id = first variant; variant ids from ``generations``)
+  GET  /v1/user/subscription-status    the plan: tier, limits, usage (this key's), features
 
 Admin (no key; for a server started in another process, e.g. by ``mql-notebook serve``):
   GET    /_emulator                    settings and counters
   GET    /_emulator/requests           the request log; DELETE clears it
   GET    /_emulator/faults             fault settings; POST applies JSON; DELETE resets
-  GET    /_emulator/settings           pace, vocabulary, ttl, max_jobs; POST changes them
+  GET    /_emulator/settings           pace, vocabulary, ttl, max_jobs, billing, plan; POST changes them
 
 Every error is JSON ``{"error": {"message", "code"[, "param"]}}``; bad input never gets a 500.
 The served models and their options come from the emulator's catalogue (``local.models``):
@@ -55,6 +56,7 @@ def create_app(emulator: Emulator) -> ASGIApp:
         Route("/v1/videos/generations", _create, methods=["POST"]),
         Route("/v1/videos/generations/{id}", _status, methods=["GET"]),
         Route("/v1/videos/{id}/content", _content, methods=["GET"]),
+        Route("/v1/user/subscription-status", _subscription_status, methods=["GET"]),
         Route("/_emulator", _admin_summary, methods=["GET"]),
         Route("/_emulator/requests", _admin_requests, methods=["GET", "DELETE"]),
         Route("/_emulator/faults", _admin_faults, methods=["GET", "POST", "DELETE"]),
@@ -158,6 +160,8 @@ async def _create(request: Request) -> Response:
             param="Idempotency-Key",
         )
     request.state.generation_id = job.id
+    if created:
+        emulator.plan.record(key, options)
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return JSONResponse(_generation(request, job), headers=headers)
 
@@ -172,6 +176,13 @@ async def _status(request: Request) -> Response:
     if job is None:
         return _not_found(job_id)
     return JSONResponse(_generation(request, job))
+
+
+async def _subscription_status(request: Request) -> Response:
+    key = _check_key(request)
+    if isinstance(key, Response):
+        return key
+    return JSONResponse(_emulator(request).plan.status(key))
 
 
 async def _content(request: Request) -> Response:
@@ -295,6 +306,8 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
             ]
     if state.error is not None:
         body["error"] = dict(state.error)
+    if emulator.billing is not None:
+        body.update(emulator.billing.fields(options, state.status))
     return body
 
 

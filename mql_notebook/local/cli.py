@@ -154,6 +154,22 @@ def add_serve_parser(
         help=f"serve this model too, e.g. {EXAMPLE} (repeatable; what it leaves out is Sora's; "
         f"also from {ENV_MODELS}, specs separated by spaces or ';')",
     )
+    parser.add_argument(
+        "--billing",
+        type=_json_object,
+        default=None,
+        metavar="JSON",
+        help="a cost in every answer, e.g. '{\"per_second\": 0.1}' (also per_video, currency, "
+        "style: usage|cost, when: completed|always, bill_failed) (default: none)",
+    )
+    parser.add_argument(
+        "--plan",
+        type=_json_object,
+        default=None,
+        metavar="JSON",
+        help="what GET /v1/user/subscription-status says, e.g. "
+        '\'{"tier": "pro", "limits": {"videos": 100}}\' (default: unlimited)',
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     return parser
 
@@ -174,6 +190,8 @@ def run_serve(args: argparse.Namespace) -> int:
                 redirect_status=302,
             ),
             models=served_models(args.models, os.environ),
+            billing=args.billing,
+            plan=args.plan,
         )
         emulator.faults.reseed(args.fault_seed)
         for target, key, value in args.fault:
@@ -339,6 +357,16 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: seconds must be >= 0")
+    return value
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a JSON object")
     return value
 
 

@@ -12,6 +12,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from .._constants import DEFAULT_MAX_IMAGE_BYTES, KEY_PREFIX
+from .billing import Billing, Plan, billing_from
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL, JobStore
 from .model_args import SYNTAX, parse_model_specs
@@ -39,6 +40,8 @@ class Emulator:
         retired_models: Iterable[str] = (),
         progress: bool = True,
         max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+        billing: Billing | Mapping[str, Any] | None = None,
+        plan: Mapping[str, Any] | None = None,
     ):
         if api_key is not None and (
             not isinstance(api_key, str) or not api_key.startswith(KEY_PREFIX)
@@ -62,6 +65,10 @@ class Emulator:
         # Where the video bytes live: None for the API itself, else a second (storage) origin.
         self.storage = storage
         self.storage_log = RequestLog()
+        # Money: a cost in each answer (None: none, as on the API page) and the plan's status.
+        self.billing = billing_from(billing)
+        self.plan = Plan()
+        self.plan.set(plan)
 
     @property
     def pace(self) -> float:
@@ -115,15 +122,30 @@ class Emulator:
             "models": list(self.catalogue.models),
             "retired_models": list(self.catalogue.retired),
             "max_image_bytes": self.catalogue.max_image_bytes,
+            "billing": None if self.billing is None else self.billing.to_dict(),
+            "plan": self.plan.settings(),
         }
 
     def update_settings(self, values: Mapping[str, Any]) -> None:
-        known = {"pace", "vocabulary", "ttl", "max_jobs", "retired_models", "add_models"}
+        known = {
+            "pace",
+            "vocabulary",
+            "ttl",
+            "max_jobs",
+            "retired_models",
+            "add_models",
+            "billing",
+            "plan",
+        }
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown settings {sorted(unknown)}; use {', '.join(sorted(known))}")
         if "add_models" in values:  # served from now on (an added name replaces its options)
             self.add_models(values["add_models"])
+        if "billing" in values:
+            self.billing = billing_from(values["billing"])
+        if "plan" in values:
+            self.plan.set(values["plan"])
         if "retired_models" in values:
             retired = values["retired_models"]
             if isinstance(retired, str) or not isinstance(retired, list):

@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from .._constants import DEFAULT_MAX_IMAGE_BYTES
+from .billing import Billing
 from .emulator import Emulator
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
@@ -50,6 +51,10 @@ class LocalServer:
     Content-Length. ``storage_requests`` logs what storage received, headers included.
     ``models``, ``retired_models``: the served models (names or ``{name: ModelSpec | dict}``;
     default ``local.models.DEFAULT_CATALOGUE``) and those that answer ``410 model_retired``.
+    ``billing``: a cost in each answer (``{"per_second": 0.1, "style": "usage"|"cost", "when":
+    "completed"|"always", "currency", "per_video", "bill_failed"}``; default none), settable.
+    ``plan``: what ``GET /v1/user/subscription-status`` says (``{"tier", "limits", "features"}``;
+    usage counts what each key created; default unlimited).
     """
 
     def __init__(
@@ -73,11 +78,15 @@ class LocalServer:
         retired_models: Iterable[str] = (),
         progress: bool = True,
         max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+        billing: Billing | Mapping[str, Any] | None = None,
+        plan: Mapping[str, Any] | None = None,
     ):
         self.emulator = Emulator(
             pace=pace,
             progress=progress,
             max_image_bytes=max_image_bytes,
+            billing=billing,
+            plan=plan,
             vocabulary=vocabulary,
             api_key=api_key,
             faults=faults,
@@ -230,6 +239,19 @@ class LocalServer:
     def retire_models(self, models: Iterable[str]) -> None:
         """From now on these answer ``410 model_retired`` (replaces the earlier list)."""
         self.emulator.retire_models(models)
+
+    @property
+    def billing(self) -> Billing | None:
+        """The cost each answer reports (None: no cost in answers); settable with a dict."""
+        return self.emulator.billing
+
+    @billing.setter
+    def billing(self, value: Billing | Mapping[str, Any] | None) -> None:
+        self.emulator.update_settings({"billing": value})
+
+    def set_plan(self, plan: Mapping[str, Any] | None) -> None:
+        """What subscription-status answers from now on (None: unlimited); usage is kept."""
+        self.emulator.plan.set(plan)
 
     # -- the request log -----------------------------------------------------------
 

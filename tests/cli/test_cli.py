@@ -52,7 +52,8 @@ def test_generate_writes_a_playable_mp4_of_the_requested_duration(tmp_path: Path
         assert stream.codec_context.name == "h264"
         assert stream.height > stream.width  # 9:16
         assert float(container.duration / av.time_base) == pytest.approx(5.0, abs=0.05)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["flower.mp4"]
+    # Every paid generation is kept: in the default library, ./mql-videos, as batch does.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flower.mp4", "mql-videos"]
 
 
 def test_status_and_download_of_an_existing_job(tmp_path: Path) -> None:
@@ -97,7 +98,10 @@ def test_bad_input_fails_clearly_with_a_nonzero_code(
     assert result.returncode == code, result.stderr
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
-    assert list(tmp_path.iterdir()) == []
+    if args[0] != "generate" or code == 2:  # refused here, or no create: nothing written
+        assert list(tmp_path.iterdir()) == []
+    else:  # sent and refused by the server: the library keeps the attempt, counted as nothing
+        assert [p.name for p in tmp_path.iterdir()] == ["mql-videos"]
 
 
 def test_unreachable_server_fails_with_code_4(tmp_path: Path) -> None:

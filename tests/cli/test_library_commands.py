@@ -32,6 +32,10 @@ ENTRY_KEYS = [
     "images",
     "parent",
     "parent_time",
+    "estimate",
+    "cost",
+    "currency",
+    "counted",
 ]
 
 
