@@ -42,6 +42,8 @@ export interface Choices {
   max_prompt_chars: number;
   /** One per option of the request, in the API's order: the view builds a control for each. */
   fields: FormField[];
+  /** The image fields (first_frame_image, last_frame_image): the view's image controls. */
+  images: { name: string; label: string; help: string }[];
 }
 
 /** One entry of the history strip: Run.to_json() in mql_notebook/widget/run.py. */

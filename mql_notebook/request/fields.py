@@ -192,6 +192,7 @@ BY_NAME: dict[str, Field] = {f.name: f for f in OPTIONS}
 VALUE_OPTIONS: tuple[Field, ...] = tuple(f for f in OPTIONS if not f.is_image)
 IMAGE_OPTIONS: tuple[Field, ...] = tuple(f for f in OPTIONS if f.is_image)
 IMAGE_NAMES: tuple[str, ...] = tuple(f.name for f in IMAGE_OPTIONS)
+VALUE_NAMES: tuple[str, ...] = tuple(f.name for f in VALUE_OPTIONS)
 
 
 def widget_defaults() -> dict[str, Any]:

@@ -31,10 +31,10 @@ import anywidget
 import traitlets as t
 
 from ..library import Entry, Library
-from ..request import REQUEST_NAMES, describe
+from ..request import describe
 from . import frontend, transfer
 from .history import entry_options
-from .request_traits import unset_options, view_updates
+from .request_traits import INPUT_NAMES, unset_options, view_updates
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -53,7 +53,7 @@ Page = tuple[str, int, int, list[dict[str, Any]]]  # query, offset, total, cards
 
 class LinkedWidget(Protocol):
     """What the gallery uses of the VideoWidget it fills (``Gallery(widget=w)``): its library,
-    its request traits (``REQUEST_NAMES``, set by "Use this prompt"), and its ``running`` trait
+    its request traits (``INPUT_NAMES``, set by "Use this prompt"), and its ``running`` trait
     (a run that ends is a new card)."""
 
     @property
@@ -91,13 +91,13 @@ def card_of(entry: Entry) -> dict[str, Any]:
 
 
 def prompt_settings(entry: Entry, model: str) -> dict[str, Any]:
-    """The whole request of ``entry`` as a widget's inputs (``REQUEST_NAMES``): its prompt, its
+    """The whole request of ``entry`` as a widget's inputs (``INPUT_NAMES``): its prompt, its
     model (else ``model``, the widget's) and every declared option, the seed too; one the entry
     does not carry is its default, or unset."""
     model = entry.model or model
     request = {"prompt": entry.prompt or "", "model": model}
     settings = request | unset_options() | entry_options(model, entry.options)
-    return {name: settings[name] for name in REQUEST_NAMES}
+    return {name: settings[name] for name in INPUT_NAMES}
 
 
 def _page_bounds(offset: Any, size: int) -> int:
@@ -248,7 +248,7 @@ class Gallery(anywidget.AnyWidget):
         widget = self.widget
         settings = prompt_settings(entry, str(getattr(widget, "model", "") or ""))
         with widget.hold_sync():
-            for name, value in settings.items():  # the model first: REQUEST_NAMES' order
+            for name, value in settings.items():  # the model first: INPUT_NAMES' order
                 if widget.has_trait(name):
                     setattr(widget, name, value)
         return settings

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import ConfigurationError, InvalidRequestError
 from ..library import Entry, Library
 from ..library.entry import origin_of
-from ..request import DEFAULT_MODEL, OPTIONS, check_option
+from ..request import DEFAULT_MODEL, VALUE_OPTIONS, check_option
 from ..status import COMPLETED, PENDING, PROCESSING, TERMINAL
 from .run import Run
 
@@ -66,7 +66,7 @@ def entry_options(model: str, stored: Mapping[str, Any]) -> dict[str, Any]:
     with a request they can send.
     """
     options: dict[str, Any] = {}
-    for spec in OPTIONS:
+    for spec in VALUE_OPTIONS:
         value = stored.get(spec.name)
         try:
             options[spec.name] = check_option(spec, model, value)

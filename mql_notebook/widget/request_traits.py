@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets as t
 
-from ..request import BY_NAME, DEFAULT_MODEL, OPTIONS, Field, suggest_option, widget_defaults
+from ..request import DEFAULT_MODEL, VALUE_OPTIONS, Field, suggest_option, widget_defaults
+
+# The value options are traits; the image fields are held by the widget's image control.
+BY_NAME = {spec.name: spec for spec in VALUE_OPTIONS}
+INPUT_NAMES: tuple[str, ...] = ("prompt", "model", *BY_NAME)  # in the request's order
 
 __all__ = [
     "RequestTraits",
@@ -57,11 +61,11 @@ def _namespace() -> dict[str, Any]:
             DEFAULT_MODEL,
             help="The model id: any well-formed one; the box suggests choices['models'].",
         ).tag(sync=True, input=True),
-        **{spec.name: option_trait(spec) for spec in OPTIONS},
+        **{spec.name: option_trait(spec) for spec in VALUE_OPTIONS},
     }
 
 
-if TYPE_CHECKING:  # the type checker sees a class; at run time it is made from OPTIONS
+if TYPE_CHECKING:  # the type checker sees a class; at run time it is made from VALUE_OPTIONS
 
     class RequestTraits(t.HasTraits):
         prompt: str
@@ -110,4 +114,4 @@ def option_values(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def unset_options() -> dict[str, Any]:
     """Every option unset: what restoring a request that does not name it sets."""
-    return {spec.name: spec.unset for spec in OPTIONS}
+    return {spec.name: spec.unset for spec in VALUE_OPTIONS}

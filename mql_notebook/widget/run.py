@@ -29,7 +29,7 @@ from ..errors import (
     ServerError,
     WaitTimeoutError,
 )
-from ..request import OPTION_NAMES, describe, validate_generation_request
+from ..request import VALUE_NAMES, describe, validate_generation_request
 from ..status import CANCELLED, COMPLETED, FAILED, PROCESSING
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ STOPPED_NOTE = "Polling stopped; the remote job may still run."
 
 def chosen(values: Mapping[str, Any]) -> dict[str, Any]:
     """The options of ``values`` that are set (None and "" are "not chosen": not sent)."""
-    return {n: values[n] for n in OPTION_NAMES if n in values and values[n] not in (None, "")}
+    return {n: values[n] for n in VALUE_NAMES if n in values and values[n] not in (None, "")}
 
 
 @dataclass(eq=False, kw_only=True)
@@ -131,7 +131,7 @@ class Run:
         values = (
             source.options
             if isinstance(source, Run)
-            else {name: getattr(source, name) for name in OPTION_NAMES}
+            else {name: getattr(source, name) for name in VALUE_NAMES}
         )
         return cls(
             prompt=source.prompt,

@@ -27,7 +27,7 @@ from ..client.protocol import new_idempotency_key
 from ..client.sinks import write_atomically
 from ..errors import InvalidRequestError
 from ..library import FROM_ENVIRONMENT, LibraryChoice
-from ..request import OPTIONS, form_choices
+from ..request import VALUE_OPTIONS, form_choices
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
 from . import frontend
 from .client_lifecycle import close_when_done, default_model, widget_client, widget_library
@@ -278,7 +278,7 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
     def _model_changed(self, change: Any) -> None:
         """A documented model that does not take an option's value gets its first value
         (veo-3's 8 s, then sora: 5 s), so the controls keep a request the model accepts."""
-        for spec in OPTIONS:
+        for spec in VALUE_OPTIONS:
             allowed = spec.documented.get(change.new)
             value = getattr(self, spec.name)
             if allowed and value not in (None, "") and value not in allowed:

@@ -18,7 +18,7 @@ import anywidget
 import pytest
 import traitlets as t
 
-from mql_notebook.request import OPTIONS, form_field
+from mql_notebook.request import OPTIONS, VALUE_OPTIONS, form_field
 from mql_notebook.request.typescript import declarations
 from mql_notebook.widget import VideoWidget, transfer
 from mql_notebook.widget.video_widget import VIEW_MESSAGES
@@ -47,7 +47,7 @@ def test_the_committed_request_types_are_generated_from_the_declaration() -> Non
     assert set(_interface("InputTraits", REQUEST)) == {
         "prompt",
         "model",
-        *(f.name for f in OPTIONS),
+        *(f.name for f in VALUE_OPTIONS),
     }
 
 

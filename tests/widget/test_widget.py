@@ -18,9 +18,9 @@ from mql_notebook import AsyncMQL, InvalidRequestError
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.local import LocalServer
-from mql_notebook.request import OPTION_NAMES, REQUEST_NAMES
+from mql_notebook.request import VALUE_NAMES
 from mql_notebook.widget.history_view import LibraryHistory
-from mql_notebook.widget.request_traits import RequestTraits, tagged
+from mql_notebook.widget.request_traits import INPUT_NAMES, RequestTraits, tagged
 from mql_notebook.widget.video_widget import VideoWidget
 
 PROMPT = "A paper boat drifting down a rainy street"
@@ -108,7 +108,7 @@ def test_constructor_refuses_unknown_keywords_and_bad_options() -> None:
     )
     assert w.status == "idle" and w.video is None and w.videos == [] and w.history == []
     fields = {f["name"]: f for f in w.choices["fields"]}
-    assert list(fields) == list(OPTION_NAMES)
+    assert list(fields) == list(VALUE_NAMES)
     assert fields["duration"]["suggested"] == [5, 10, 15, 20] and fields["n"]["max"] == 16
     assert w.seed is None and VideoWidget("x", seed=7).seed == 7
     with pytest.raises(InvalidRequestError, match="seed"):
@@ -124,7 +124,7 @@ def test_every_public_trait_is_documented_synced_and_tagged() -> None:
         or name in RequestTraits.__dict__  # the request's, made from its declaration
     }
     inputs, outputs = tagged(VideoWidget, "input"), tagged(VideoWidget, "output")
-    assert set(inputs) == set(REQUEST_NAMES) and not set(inputs) & set(outputs)
+    assert set(inputs) == set(INPUT_NAMES) and not set(inputs) & set(outputs)
     assert set(own) == set(inputs) | set(outputs)
     for name, trait in own.items():
         assert trait.metadata.get("sync") is True, name

@@ -11,7 +11,7 @@ import pytest
 from mql_notebook import AsyncMQL
 from mql_notebook.library import Library
 from mql_notebook.local import LocalServer
-from mql_notebook.request import KNOWN_MODELS, OPTION_NAMES
+from mql_notebook.request import KNOWN_MODELS, VALUE_NAMES
 from mql_notebook.widget import Gallery, VideoWidget
 from mql_notebook.widget.model_suggestions import emulator_models
 from tests.widget.support import quiet
@@ -68,7 +68,7 @@ async def test_a_gallery_card_shows_the_seed_and_use_this_prompt_restores_it(
 
 def test_every_declared_option_is_a_keyword_and_a_tagged_trait() -> None:
     w = VideoWidget("x", seed=12, resolution="720p", n=2)
-    for name in OPTION_NAMES:
+    for name in VALUE_NAMES:
         assert w.trait_metadata(name, "input") is True, name
     assert (w.seed, w.resolution, w.n) == (12, "720p", 2)
     w.set_state({"seed": 5, "status": "completed"})  # the view may write inputs, not outputs
