@@ -140,13 +140,14 @@ class OutageTiming:
 def is_transient(error: BaseException) -> bool:
     """Whether a failed status look is an outage to ride out (vs. an answer that ends the wait).
 
-    Connection errors, timeouts, 408, 429, every 5xx and 529 are; 401/403/404 and the rest
-    are not: waiting would not change them.
+    Connection errors, timeouts, 408, 429, every 5xx and 529 are; 401/403/404, the rest, and a
+    final answer whatever its status (a 429 about money: ``refusals``) are not: waiting would
+    not change them.
     """
     if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, APIError):
-        return is_transient_status(error.status_code)
+        return not error.final and is_transient_status(error.status_code)
     return False
 
 

@@ -24,6 +24,7 @@ from .operation import Operation
 from .poller import poll_until_done
 from .retry import RetryPolicy
 from .settings import with_default_model_hint
+from .slot_wait import send_when_free
 
 if TYPE_CHECKING:
     from .recording import Recorder
@@ -62,9 +63,19 @@ class AsyncVideo:
         prompt: str | None = None,
         *positional: Any,
         idempotency_key: str | None = None,
+        slot_timeout: float | None = None,
+        on_update: UpdateCallback | None = None,
         **options: Any,
     ) -> Generation:
         """Start a generation job (billed). Every option is checked before anything is sent.
+
+        While the gateway is full (it answers 429, or 503: nothing was made) the same request
+        (the same Idempotency-Key) goes again, as ``Retry-After`` asks or every few seconds, for
+        up to ``slot_timeout`` seconds (None: the client's ``slot_timeout``, by default its
+        ``wait_timeout``; 0: not at all); ``on_update`` then hears a Generation with no id whose
+        ``waiting_for_slot`` is the server's reason, and the created job once it is made. An
+        answer that means "never" (``BillingError``: arrears, a depleted pack, a spend cap, a
+        balance, 402; ``ContentRefusedError``: moderation) is raised after that one request.
 
         ``create(model, prompt, aspect_ratio, duration, n)`` as the API page calls it; every
         option of the request's declaration (``mql_notebook.request.OPTIONS``: aspect_ratio,
@@ -87,8 +98,11 @@ class AsyncVideo:
         )
         recorder = self._recorder
         entry = await recorder.before_create(body, key) if recorder else None
+        deadline = self._settings.slot_deadline if slot_timeout is None else slot_timeout
         try:
-            response = await self._transport.send(op)
+            response, _ = await send_when_free(
+                self._transport, self._settings, op, timeout=deadline, on_update=on_update
+            )
             generation = protocol.parse_generation(
                 response.status_code, response.content, operation=op.description
             )
@@ -100,6 +114,7 @@ class AsyncVideo:
             raise
         if recorder and entry:
             await recorder.answered(entry, generation)
+        await call(on_update, generation)
         return generation
 
     async def get_status(self, generation_id: str | Generation) -> Generation:
@@ -236,10 +251,10 @@ class AsyncVideo:
     ) -> Generation:
         """Create a job and wait for it; errors after the create carry its id, so nothing is lost.
 
-        The options are ``create``'s.
+        The options are ``create``'s (``slot_timeout`` included: the wait for a free slot has
+        its own deadline; ``timeout`` is the job's, from when it exists).
         """
-        generation = await self.create(model, prompt, *positional, **options)
-        await call(on_update, generation)
+        generation = await self.create(model, prompt, *positional, on_update=on_update, **options)
         return await self.wait(generation, timeout=timeout, on_update=on_update)
 
     async def create_and_download(

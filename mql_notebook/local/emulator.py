@@ -14,6 +14,7 @@ from typing import Any
 from .._constants import KEY_PREFIX
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL, JobStore
+from .limits import Limits
 from .models import Catalogue, ModelsLike
 from .requestlog import RequestLog
 from .storage import SignedStorage
@@ -37,6 +38,7 @@ class Emulator:
         models: ModelsLike | None = None,
         retired_models: Iterable[str] = (),
         progress: bool = True,
+        limits: Limits | None = None,
     ):
         if api_key is not None and (
             not isinstance(api_key, str) or not api_key.startswith(KEY_PREFIX)
@@ -54,6 +56,8 @@ class Emulator:
             self.faults = Faults()
             if faults:
                 self.faults.update(faults)
+        # Concurrency cap, content lag, final answers, moderation (local/limits.py).
+        self.limits = limits or Limits()
         self.videos = VideoStore(max_video_bytes, workers=render_workers)
         self.jobs = JobStore(self.videos, ttl=ttl, max_jobs=max_jobs)
         self.log = RequestLog()
@@ -112,15 +116,18 @@ class Emulator:
             "fixed_api_key": self.api_key is not None,
             "models": list(self.catalogue.models),
             "retired_models": list(self.catalogue.retired),
+            **self.limits.to_dict(),
         }
 
     def update_settings(self, values: Mapping[str, Any]) -> None:
-        unknown = set(values) - {"pace", "vocabulary", "ttl", "max_jobs", "retired_models"}
+        limits = set(self.limits.to_dict())
+        unknown = set(values) - {"pace", "vocabulary", "ttl", "max_jobs", "retired_models"} - limits
         if unknown:
             raise ValueError(
                 f"unknown settings {sorted(unknown)}; "
-                "use pace, vocabulary, ttl, max_jobs, retired_models"
+                f"use pace, vocabulary, ttl, max_jobs, retired_models, {', '.join(sorted(limits))}"
             )
+        self.limits.update(values)
         if "retired_models" in values:
             retired = values["retired_models"]
             if isinstance(retired, str) or not isinstance(retired, list):

@@ -14,6 +14,7 @@ import uvicorn
 from .emulator import Emulator
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
+from .limits import Limits
 from .models import ModelsLike
 from .requestlog import RequestRecord
 from .serving import bind_socket, make_server, quiet_uvicorn_loggers, serve_both, url_for
@@ -46,6 +47,8 @@ class LocalServer:
     an XML body). ``"download_url"``: the content endpoint answers 404 and the completed
     object's ``download_url`` is the signed URL. ``storage_chunked``: storage sends no
     Content-Length. ``storage_requests`` logs what storage received, headers included.
+    ``concurrency_cap``, ``content_lag``, ``final_answer``, ``moderation``: limits, lags and
+    refusals of real gateways (``local.limits``; ``server.limits`` changes them while serving).
     ``models``, ``retired_models``: the served models (names or ``{name: ModelSpec | dict}``;
     default ``local.models.DEFAULT_CATALOGUE``) and those that answer ``410 model_retired``.
     """
@@ -70,6 +73,10 @@ class LocalServer:
         models: ModelsLike | None = None,
         retired_models: Iterable[str] = (),
         progress: bool = True,
+        concurrency_cap: int | None = None,
+        content_lag: float = 0.0,
+        final_answer: str | None = None,
+        moderation: Mapping[str, str] | None = None,
     ):
         self.emulator = Emulator(
             pace=pace,
@@ -88,6 +95,12 @@ class LocalServer:
             ),
             models=models,
             retired_models=retired_models,
+            limits=Limits(
+                concurrency=concurrency_cap,
+                content_lag=content_lag,
+                final=final_answer,
+                moderation=moderation,
+            ),
         )
         if fault_seed is not None:
             self.emulator.faults.reseed(fault_seed)
@@ -192,6 +205,11 @@ class LocalServer:
         return f"LocalServer({where}, pace={self.pace:g}, vocabulary={self.vocabulary!r})"
 
     # -- settings ------------------------------------------------------------------
+
+    @property
+    def limits(self) -> Limits:
+        """Concurrency cap, content lag, final answers, moderation (``local.limits``)."""
+        return self.emulator.limits
 
     @property
     def faults(self) -> Faults:
