@@ -212,17 +212,18 @@ class AsyncVideo:
         With a library, the video goes into it first, then to ``dest``.
         """
         # Loaded on the first download: a lighter import.
-        from .download import Download, fresh_links, variant_id
+        from .download import Download, fresh_links, known_completed, variant_id
         from .sinks import make_sink
 
         video_id = await variant_id(generation_id, variant, self.get_status)
         target = make_sink(dest, video_id)  # refuses a bad dest before anything is fetched
         gid = protocol.id_of(generation_id)
         links = fresh_links(generation_id, video_id, self.get_status)
+        completed = known_completed(generation_id, self.get_status)  # a 404 then: storage lag
 
         def into(sink: Any) -> Any:
             download = Download(
-                self._transport, self._settings, sink, video_id, gid, links, on_progress
+                self._transport, self._settings, sink, video_id, gid, links, on_progress, completed
             )
             return download.save()
 
