@@ -96,7 +96,7 @@ def test_sync_create_alone_waits_too_and_slot_timeout_zero_does_not(
         with pytest.raises(RateLimitError) as refused:
             client.video.create(model="sora", prompt=PROMPT, slot_timeout=0)
         assert creates(server) == before + 1  # one request, no wait
-        assert "concurrency_limit_exceeded" == refused.value.code
+        assert refused.value.code == "concurrency_limit_exceeded"
         with pytest.raises(
             RateLimitError, match=r"waited 1 s for a free slot; nothing was created"
         ):
