@@ -154,6 +154,14 @@ class ContentRefusedError(APIError):
     def __init__(self, message: str, *, stage: str | None = None, **kwargs: Any):
         self.stage = stage
         super().__init__(message, **kwargs)
+        # Said plainly: what refused it and which part, then the provider's own words.
+        what = {"input": "its input", "output": "its output"}.get(stage or "", "its content")
+        where = f" while {self.operation}" if self.operation else ""
+        ident = _ident(self.generation_id, self.operation)
+        Exception.__init__(
+            self,
+            f"refused by moderation ({what}, HTTP {self.status_code}){where}{ident}: {message}",
+        )
 
 
 class InvalidResponseError(MQLError):
