@@ -3,7 +3,8 @@
     python -m bench            # full run (polling jobs of 10, 17.3, 30 and 60 s; about 10 minutes)
     python -m bench --quick    # shorter jobs (10 and 17.3 s), fewer repetitions (about 4 minutes)
     python -m bench --only polling,download   # a subset (sections: polling, download,
-                                              # concurrency, import, render, notebook)
+                                              # concurrency, batch, limits, cpu, import,
+                                              # notebook, render)
 
 No benchmark reaches the internet: every server is on 127.0.0.1.
 """
@@ -21,7 +22,17 @@ from bench import splice
 from bench.common import ROOT, load, machine
 
 TARGET_SECONDS = 17.3  # issue 14, target 1: the job length the target names
-SECTIONS = ("polling", "download", "concurrency", "batch", "cpu", "import", "notebook", "render")
+SECTIONS = (
+    "polling",
+    "download",
+    "concurrency",
+    "batch",
+    "limits",
+    "cpu",
+    "import",
+    "notebook",
+    "render",
+)
 
 
 def fmt(x: float, digits: int = 2) -> str:
