@@ -157,10 +157,13 @@ class Download:
                 continue
             status, from_api = response.status_code, may_carry_credentials(url, self.api_url)
             if is_transient_status(status):  # 5xx, 408, 429 from the API or storage: an outage
+                error = self._error(url, response, head)
+                if getattr(error, "final", False):  # a 429 about money: waiting changes nothing
+                    raise error
                 retry_after = parse_retry_after(response.headers.get("retry-after"), time.time())
                 delay = self._outage_delay(f"HTTP {status}", retry_after)
                 if delay is None:
-                    raise self._error(url, response, head)
+                    raise error
                 await asyncio.sleep(delay)
             elif signed_url_expired(status, head, from_api=from_api):
                 refreshes += 1
