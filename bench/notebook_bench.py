@@ -157,7 +157,7 @@ from mql_notebook.widget.run import Run
 base = w.video
 pad = 50_000_000 - len(base)
 big = base + pad.to_bytes(4, "big") + b"free" + bytes(pad - 8)
-r = Run(prompt="big", model="sora", aspect_ratio="16:9", duration=5, n=1, status="completed", generation_id="big", videos=[big], finished_at=time.time())
+r = Run(prompt="big", model="sora", options={"aspect_ratio": "16:9", "duration": 5, "n": 1}, status="completed", generation_id="big", videos=[big], finished_at=time.time())
 w._runs.append(r)
 t_send = time.time() * 1000
 w._display(r)

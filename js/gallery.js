@@ -6,39 +6,21 @@
 // Text only ever goes in with textContent; render()'s cleanup removes every listener, stops every
 // video and revokes every object URL.
 
-// The traits and messages are declared in gallery_protocol.d.ts (types only: this file imports
-// nothing at run time), and `npm --prefix js run typecheck` checks this file against it.
+// The traits and messages are declared in gallery_protocol.d.ts, and `npm --prefix js run
+// typecheck` checks this file against it. Its one import, the helpers of shared.js, is joined in
+// front of it when the class is built (mql_notebook/widget/frontend.py): anywidget loads one module.
 
 /** @import { Render } from "@anywidget/types" */
 /** @import { Card, GalleryKernelMessage, GalleryTraits, GalleryViewMessage } from "./gallery_protocol" */
+/** @import { Listen } from "./shared.js" */
 /** @typedef {{ key: string, mime: string, size: number, parts: Uint8Array<ArrayBuffer>[] }} Incoming */
-/** @typedef {(target: EventTarget, type: string, fn: (e: any) => void) => void} Listen */
+import { cssAspect, formatSize, h, label, listenInto, toBytes, viewTools } from "./shared.js";
 
-/** @type {Record<string, string>} */
-const LABELS = { pending: "Queued", processing: "Generating", completed: "Completed", failed: "Failed", cancelled: "Cancelled" };
 const VIDEO_CACHE = 6; // object URLs of videos kept at once (each holds a whole file in memory)
 const FILTER_DELAY_MS = 250;
 
-/** An element; `text` goes in as textContent, the rest as attributes.
- * @param {string} tag @param {Record<string, string>} [attrs] @param {(Node | string)[]} [children] @returns {HTMLElement} */
-function h(tag, attrs = {}, children = []) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "text") el.textContent = value;
-    else if (name === "class") el.className = value;
-    else el.setAttribute(name, value);
-  }
-  el.append(...children);
-  return el;
-}
-
 /** @param {string} text @param {string} cls @param {Record<string, string>} [attrs] */
-const button = (text, cls, attrs = {}) =>
-  /** @type {HTMLButtonElement} */ (h("button", { type: "button", class: cls, text, ...attrs }));
-
-/** @param {number} bytes */
-const formatSize = (bytes) =>
-  !bytes ? "" : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1e3))} kB`;
+const button = (text, cls, attrs = {}) => h("button", { type: "button", class: cls, text, ...attrs });
 
 /** @param {number} seconds since the epoch, shown in the reader's time zone */
 function formatDate(seconds) {
@@ -50,22 +32,8 @@ function formatDate(seconds) {
 /** @param {number} t seconds */
 const formatTime = (t) => (Number.isFinite(t) ? `${Math.floor(t / 60)}:${(t % 60).toFixed(1).padStart(4, "0")}` : "0:00.0");
 
-/** "sora · 16:9 · 5 s · 1080p · ×2" @param {Card} card */
-function describeOptions(card) {
-  const o = card.options || {};
-  const n = typeof o["n"] === "number" && o["n"] > 1 ? `×${o["n"]}` : "";
-  return [card.model || "?", o["aspect_ratio"], o["duration"] ? `${o["duration"]} s` : "", o["resolution"], n].filter(Boolean).join(" · ");
-}
-
-/** "16:9" -> "16 / 9" for CSS aspect-ratio @param {Card} card */
-const cssAspect = (card) => String(card.options?.["aspect_ratio"] || "16:9").replace(/^(\d+):(\d+)$/, "$1 / $2");
-
-/** A binary buffer from the comm (DataView, ArrayBuffer or typed array) as bytes, not copied. */
-function toBytes(/** @type {ArrayBuffer | ArrayBufferView} */ buffer) {
-  // Comm buffers are never shared memory: a plain ArrayBuffer underneath, as Blob parts require.
-  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  return new Uint8Array(/** @type {ArrayBuffer} */ (buffer.buffer), buffer.byteOffset, buffer.byteLength);
-}
+/** The card's frame shape for CSS. @param {Card} card */
+const cardAspect = (card) => cssAspect(card.options?.["aspect_ratio"]);
 
 /** One card: poster (a button that plays), prompt, options, status, date and size, actions.
  * @param {Card} card @param {{ poster: string | undefined, picked: boolean, linked: boolean, confirming: boolean }} state */
@@ -73,15 +41,16 @@ function cardElement(card, { poster, picked, linked, confirming }) {
   const picture = h("div", { class: "mql-g-picture" }, [
     poster
       ? h("img", { class: "mql-g-poster", src: poster, alt: "" })
-      : h("span", { class: "mql-g-placeholder", text: card.has_video ? "▶" : LABELS[card.status] || card.status }),
+      : h("span", { class: "mql-g-placeholder", text: card.has_video ? "▶" : label(card.status) }),
   ]);
-  picture.style.aspectRatio = cssAspect(card);
+  picture.style.aspectRatio = cardAspect(card);
   const play = button("", "mql-g-play", { "data-action": "play", "aria-label": `Play: ${card.prompt}` });
   play.append(picture);
   play.disabled = !card.has_video;
   const pick = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", "data-action": "pick" }));
   pick.checked = picked;
   pick.disabled = !card.has_video;
+  /** @type {HTMLElement[]} */
   const actions = [h("label", { class: "mql-g-pick" }, [pick, h("span", { text: "Compare" })])];
   if (linked) actions.push(button("Use this prompt", "mql-g-use", { "data-action": "use" }));
   actions.push(
@@ -97,9 +66,9 @@ function cardElement(card, { poster, picked, linked, confirming }) {
   const item = h("li", { class: `mql-g-card${picked ? " mql-g-selected" : ""}`, "data-key": card.key, "data-status": card.status }, [
     play,
     h("p", { class: "mql-g-prompt", text: card.prompt || card.id || "(no prompt)", title: card.prompt }),
-    h("p", { class: "mql-g-options", text: describeOptions(card) }),
+    h("p", { class: "mql-g-options", text: card.summary }),
     h("p", { class: "mql-g-meta" }, [
-      h("span", { class: "mql-g-status", text: LABELS[card.status] || card.status }),
+      h("span", { class: "mql-g-status", text: label(card.status) }),
       h("span", { class: "mql-g-date", text: when.filter(Boolean).join(" · ") }),
     ]),
     h("div", { class: "mql-g-actions" }, actions),
@@ -178,24 +147,12 @@ function syncedControls(list, listen, onPlaying) {
 
 /** @type {Render<GalleryTraits>} */
 function render({ model, el }) {
-  /** @type {(() => void)[]} */
-  const cleanups = [];
-  /** A listener removed by a list of cleanups. @param {(() => void)[]} list @returns {Listen} */
-  const listenInto = (list) => (target, type, fn) => {
-    target.addEventListener(type, fn);
-    list.push(() => target.removeEventListener(type, fn));
-  };
-  const listen = listenInto(cleanups);
-  /** @param {`change:${keyof GalleryTraits}` | "msg:custom"} event @param {(...args: any[]) => void} fn */
-  const onModel = (event, fn) => {
-    model.on(event, fn);
-    cleanups.push(() => model.off(event, fn));
-  };
-  const send = (/** @type {GalleryViewMessage} */ content) => {
-    try {
-      model.send(content);
-    } catch {} // no kernel (a saved notebook opened without one): nothing to ask
-  };
+  const tools = viewTools(model);
+  const { cleanups, listen } = tools;
+  /** @type {(event: `change:${keyof GalleryTraits}` | "msg:custom", fn: (...args: any[]) => void) => void} */
+  const onModel = tools.onModel;
+  /** @type {(content: GalleryViewMessage) => void} */
+  const send = tools.send;
 
   // ---- object URLs: posters by key, the latest few videos by key ----
   /** @type {Map<string, string>} */ const posters = new Map();
@@ -302,11 +259,11 @@ function render({ model, el }) {
       video.muted = true; // several at once, and autoplay policies: sound is the reader's choice
       video.playsInline = true;
       video.controls = !many;
-      video.style.aspectRatio = cssAspect(card);
+      video.style.aspectRatio = cardAspect(card);
       staged.push(video);
       return h("figure", { class: "mql-g-pane" }, [
         video,
-        h("figcaption", {}, [h("span", { class: "mql-g-prompt", text: card.prompt }), h("span", { class: "mql-g-options", text: describeOptions(card) })]),
+        h("figcaption", {}, [h("span", { class: "mql-g-prompt", text: card.prompt }), h("span", { class: "mql-g-options", text: card.summary })]),
       ]);
     });
     const row = h("div", { class: `mql-g-videos${many ? " mql-g-many" : ""}` }, panes);

@@ -24,9 +24,11 @@ export interface Card {
   /** Bytes of every video of the entry. */
   size: number;
   videos: number;
+  /** The request as the card shows it: "sora · 16:9 · 5 s · seed 7" (request.describe). */
+  summary: string;
 }
 
-/** Every trait is Python's to write (Gallery.set_state drops the view's updates). */
+/** Every trait is Python's to write (each is tagged output: Gallery.set_state drops the view's updates). */
 export interface GalleryTraits {
   entries: Card[];
   total: number;

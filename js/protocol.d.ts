@@ -1,58 +1,64 @@
 // The Python <-> JS protocol of mql_notebook.VideoWidget, in one place: the model's traits
-// (mql_notebook/widget/video_widget.py) and every message both ways (view -> kernel below,
+// (mql_notebook/widget/video_widget.py; the input traits come from request.d.ts, generated from
+// the request's declaration) and every message both ways (view -> kernel below,
 // kernel -> view from mql_notebook/widget/transfer.py). widget.js is checked against it by
 // `npm --prefix js run typecheck` (tsc --checkJs; see tsconfig.json), and
 // tests/widget/test_js_types.py checks that the Python side declares the same names.
 // Types only: nothing here runs or ships in the wheel.
 
 import type { AnyModel } from "@anywidget/types";
+import type { InputTraits, OptionName } from "./request";
+
+export type { InputTraits, OptionName };
 
 /** What the shown run is doing; "idle" before the first run. */
 export type WidgetStatus = "idle" | "pending" | "processing" | "completed" | "failed" | "cancelled";
 
-/** What the API accepts, offered by the view's controls (VideoWidget.choices). */
+/** One option's form: request.form_field() in mql_notebook/request/forms.py. */
+export interface FormField {
+  name: OptionName;
+  type: "int" | "text";
+  label: string;
+  help: string;
+  /** "text": an input with suggestions; "number": a number input with suggestions and bounds;
+   * "select": the documented values (and "not chosen" when default is null). */
+  control: "text" | "number" | "select";
+  /** What the widget starts with; null: not chosen, not sent. */
+  default: string | number | null;
+  /** A select's entry for "not chosen". */
+  unset_label: string;
+  min: number | null;
+  max: number | null;
+  /** The values each documented model accepts. */
+  by_model: Record<string, (string | number)[]>;
+  /** Every documented model's values together. */
+  suggested: (string | number)[];
+}
+
+/** The view's form (VideoWidget.choices, request.form_choices). */
 export interface Choices {
-  /** Known models, suggested by the model box; any other id may be typed. */
+  /** Models to suggest in the model box (the emulator's, the library's, extra, known); any id may be typed. */
   models: string[];
-  /** The documented models' aspect ratios, suggested by the aspect box; another model's may be typed. */
-  aspect_ratios: string[];
-  /** The documented models' lengths in seconds, suggested by the length box (veo-3's 8 may be typed). */
-  durations: number[];
-  max_variants: number;
   max_prompt_chars: number;
-  /** Output resolutions; absent from older kernels (the control then hides). */
-  resolutions?: string[];
+  /** One per option of the request, in the API's order: the view builds a control for each. */
+  fields: FormField[];
 }
 
 /** One entry of the history strip: Run.to_json() in mql_notebook/widget/run.py. */
 export interface RunEntry {
   prompt: string;
   model: string;
-  aspect_ratio: string;
-  duration: number;
-  n: number;
-  resolution?: string;
+  /** The chosen options by name (one left to the server is absent). */
+  options: Partial<Record<OptionName, string | number>>;
+  /** The request as a card shows it: "sora · 16:9 · 5 s · seed 7" (request.describe). */
+  summary: string;
   status: WidgetStatus;
   generation_id: string;
   error: string;
+  reconnecting: string;
   started_at: number;
   finished_at: number | null;
   variant_count: number;
-}
-
-/** The view writes these (bound two-way to its controls); generate() checks them. */
-export interface InputTraits {
-  prompt: string;
-  /** Free text: any well-formed model id. */
-  model: string;
-  /** Free text, "W:H": the documented models' are checked by the kernel, others by the gateway. */
-  aspect_ratio: string;
-  /** Whole seconds > 0 (the view sends nothing else); checked as aspect_ratio is. */
-  duration: number;
-  /** How many videos from one prompt. */
-  n: number;
-  /** One of choices.resolutions, or "" for the server's default. */
-  resolution: string;
 }
 
 /** Python writes these; updates from the view are dropped (VideoWidget.set_state). */

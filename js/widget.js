@@ -1,5 +1,7 @@
-// The view of mql_notebook.VideoWidget: one hand-written ES module, loaded by anywidget as
-// text (no bundler, so it imports nothing at run time; the JSDoc imports are types only).
+// The view of mql_notebook.VideoWidget: a hand-written ES module (no bundler). Its one import,
+// the helpers of shared.js, is joined in front of it when the class is built (widget/frontend.py),
+// so anywidget loads one module; the JSDoc imports are types only. The option controls are
+// built from choices.fields (the request's declaration, request/forms.py): no code per option.
 //
 // The traits it reads and writes and the messages both ways are declared in protocol.d.ts,
 // the one description of the Python<->JS protocol; `npm --prefix js run typecheck`
@@ -10,48 +12,19 @@
 // the observer, and revokes every object URL.
 
 /** @import { Render } from "@anywidget/types" */
-/** @import { Choices, KernelMessage, VideoBegin, ViewMessage, WidgetStatus, WidgetTraits } from "./protocol" */
+/** @import { Choices, KernelMessage, VideoBegin, ViewMessage, WidgetTraits } from "./protocol" */
+/** @import { OptionName } from "./request" */
 /** @typedef {{ begin: VideoBegin, key: string, parts: Uint8Array<ArrayBuffer>[][] }} Incoming chunks per video */
+/** @import { Control } from "./controls.js" */
+/** @typedef {{ key: string, end: number | null, late: boolean }} Countdown */
+import { buildControl, fillControl, readControl } from "./controls.js";
+import { cssAspect, fillOptions, formatSize, h, label, listenInto, onModelInto, toBytes, viewTools } from "./shared.js";
 
-/** @type {(keyof WidgetTraits)[]} */
-const INPUTS = ["prompt", "model", "aspect_ratio", "duration", "n", "resolution"];
 /** @type {(keyof WidgetTraits)[]} */
 const OUTPUTS = ["status", "running", "progress", "error", "note", "generation_id", "started_at",
   "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting", "expected_end"];
-/** @type {Record<WidgetStatus, string>} */
-const LABELS = { idle: "Ready", pending: "Queued", processing: "Generating", completed: "Completed",
-  failed: "Failed", cancelled: "Cancelled" };
+const LATER_BY = 3; // s: a new estimate this much later than the countdown says "taking longer"
 let views = 0; // numbers the ids (a datalist's) that must be unique in the page
-
-/**
- * Build an element; `text` goes in as textContent, everything else as attributes.
- * @template {keyof HTMLElementTagNameMap} T
- * @param {T} tag @param {Record<string, string>} [attrs] @param {(Node | string)[]} [children]
- * @returns {HTMLElementTagNameMap[T]}
- */
-function h(tag, attrs = {}, children = []) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === "text") el.textContent = value;
-    else if (name === "class") el.className = value;
-    else el.setAttribute(name, value);
-  }
-  el.append(...children);
-  return el;
-}
-
-/** An <option>, its value and label set as properties (never markup). @param {string} value @param {string} label */
-function option(value, label) {
-  const el = document.createElement("option");
-  el.value = value;
-  el.textContent = label;
-  return el;
-}
-
-/** @param {HTMLSelectElement | HTMLDataListElement} list @param {[string, string][]} options value, label */
-function fillOptions(list, options) {
-  list.replaceChildren(...options.map(([value, label]) => option(value, label)));
-}
 
 /** @param {number} seconds */
 function formatElapsed(seconds) {
@@ -61,55 +34,37 @@ function formatElapsed(seconds) {
 
 /** The badge's countdown to the expected end (Unix s): never negative, "almost done" once past.
  * @param {number | null | undefined} expectedEnd @param {number} now */
-function formatLeft(expectedEnd, now) {
+export function formatLeft(expectedEnd, now) {
   if (typeof expectedEnd !== "number") return "";
   const s = Math.ceil(expectedEnd - now);
   if (s <= 0) return "almost done";
   return s < 90 ? `about ${s} s left` : `about ${Math.round(s / 60)} min left`;
 }
 
-/** @param {number} bytes */
-function formatSize(bytes) {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1e3))} kB`;
+/** The countdown after a new estimate: within one run (`key`) its end only moves earlier; an
+ * estimate more than LATER_BY s later than it makes it "late" (the badge then says so instead
+ * of counting up), until an estimate is back at or before the end.
+ * @param {Countdown} prev @param {string} key @param {number | null | undefined} estimate @returns {Countdown} */
+export function nextCountdown(prev, key, estimate) {
+  if (prev.key !== key) return { key, end: typeof estimate === "number" ? estimate : null, late: false };
+  if (typeof estimate !== "number") return prev;
+  if (prev.end === null || estimate <= prev.end) return { key, end: estimate, late: false };
+  return estimate > prev.end + LATER_BY ? { ...prev, late: true } : prev;
 }
 
-/** @param {string} ratio "16:9" -> "16 / 9" for CSS aspect-ratio */
-function cssAspect(ratio) {
-  const m = /^(\d+):(\d+)$/.exec(ratio || "");
-  return m ? `${m[1]} / ${m[2]}` : "16 / 9";
+/** @param {Countdown} countdown @param {number} now */
+export function countdownText(countdown, now) {
+  return countdown.late ? "taking longer than expected" : formatLeft(countdown.end, now);
 }
-
-/** A binary buffer from the comm (DataView, ArrayBuffer or typed array) as bytes, not copied. */
-function toBytes(/** @type {ArrayBuffer | ArrayBufferView} */ buffer) {
-  // Comm buffers are never shared memory: a plain ArrayBuffer underneath, as Blob parts require.
-  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  return new Uint8Array(/** @type {ArrayBuffer} */ (buffer.buffer), buffer.byteOffset, buffer.byteLength);
-}
-
-/** @param {WidgetStatus | string} status */
-const label = (status) => LABELS[/** @type {WidgetStatus} */ (status)] ?? status;
 
 /** @type {Render<WidgetTraits>} */
 function render({ model, el }) {
-  /** @type {(() => void)[]} */
-  const cleanups = [];
-  /**
-   * @template {keyof HTMLElementEventMap} E
-   * @param {HTMLElement} target @param {E} type @param {(event: HTMLElementEventMap[E]) => void} fn
-   */
-  const listen = (target, type, fn) => {
-    target.addEventListener(type, fn);
-    cleanups.push(() => target.removeEventListener(type, fn));
-  };
-  /** @param {`change:${keyof WidgetTraits}` | "msg:custom"} event @param {(...args: any[]) => void} fn */
-  const onModel = (event, fn) => {
-    model.on(event, fn);
-    cleanups.push(() => model.off(event, fn));
-  };
-  /** @param {ViewMessage} content */
-  const send = (content) => {
-    try { model.send(content); } catch { /* no kernel (a saved notebook opened without one) */ }
-  };
+  const tools = viewTools(model);
+  const { cleanups, listen } = tools;
+  /** @type {(event: `change:${keyof WidgetTraits}` | "msg:custom", fn: (...args: any[]) => void) => void} */
+  const onModel = tools.onModel;
+  /** @type {(content: ViewMessage) => void} */
+  const send = tools.send;
   /** @template {keyof WidgetTraits} K @param {K} name @returns {WidgetTraits[K] | undefined} */
   const get = (name) => model.get(name); // undefined for a trait an older kernel lacks
 
@@ -120,18 +75,8 @@ function render({ model, el }) {
   const modelBox = h("input", { class: "mql-model", type: "text", list: `${uid}-models`, "aria-label": "Model",
     autocomplete: "off", spellcheck: "false", placeholder: "model id" });
   const modelList = h("datalist", { id: `${uid}-models` });
-  // Aspect and length too: another model has values of its own (veo-3: 8 s), so free input
-  // that suggests the documented values; the kernel checks, and the gateway decides.
-  const aspectBox = h("input", { class: "mql-aspect", type: "text", list: `${uid}-aspects`,
-    "aria-label": "Aspect ratio", autocomplete: "off", spellcheck: "false", placeholder: "W:H" });
-  const aspectList = h("datalist", { id: `${uid}-aspects` });
-  const durationBox = h("input", { class: "mql-duration", type: "number", min: "1", step: "1",
-    list: `${uid}-durations`, "aria-label": "Duration in seconds" });
-  const durationList = h("datalist", { id: `${uid}-durations` });
-  const selects = {
-    n: h("select", { class: "mql-n", "aria-label": "Number of videos" }),
-    resolution: h("select", { class: "mql-resolution", "aria-label": "Resolution" }),
-  };
+  // One control per option of the request, built from choices.fields (see buildControl).
+  const options = h("div", { class: "mql-options" });
   const generate = h("button", { class: "mql-generate", type: "button", text: "Generate" });
   const cancel = h("button", { class: "mql-cancel", type: "button", text: "Cancel" });
   const badgeLabel = h("span", { class: "mql-badge-label" });
@@ -156,16 +101,12 @@ function render({ model, el }) {
     h("div", { class: "mql-history-head" }, [h("span", { class: "mql-history-title", text: "History" }), more]),
     historyList,
   ]);
-  const resolutionLabel = h("label", {}, [h("span", { text: "Resolution" }), selects.resolution]);
 
   const root = h("div", { class: "mql-video-widget", "data-status": "idle" }, [
     prompt,
     h("div", { class: "mql-controls" }, [
       h("label", { class: "mql-model-label" }, [h("span", { text: "Model" }), modelBox, modelList]),
-      h("label", {}, [h("span", { text: "Aspect" }), aspectBox, aspectList]),
-      h("label", {}, [h("span", { text: "Length (s)" }), durationBox, durationList]),
-      h("label", {}, [h("span", { text: "Videos" }), selects.n]),
-      resolutionLabel,
+      options,
       h("div", { class: "mql-actions" }, [generate, cancel]),
       badge,
     ]),
@@ -174,18 +115,33 @@ function render({ model, el }) {
   el.replaceChildren(root);
 
   // ---- inputs, two-way ----
+  /** @type {Control[]} */
+  let controls = [];
+  let builtFor = ""; // the fields the controls were built from (JSON): rebuilt only when they change
+  /** @type {(() => void)[]} */
+  let controlCleanups = [];
+  cleanups.push(() => controlCleanups.forEach((fn) => fn()));
+
   function renderChoices() {
     /** @type {Partial<Choices>} */
     const c = get("choices") ?? {};
     fillOptions(modelList, (c.models ?? []).map((m) => [m, m]));
-    fillOptions(aspectList, (c.aspect_ratios ?? []).map((a) => [a, a]));
-    fillOptions(durationList, (c.durations ?? []).map((d) => [String(d), `${d} s`]));
-    const max = c.max_variants || 1;
-    fillOptions(selects.n, Array.from({ length: max }, (_, i) => [String(i + 1), String(i + 1)]));
-    const resolutions = c.resolutions ?? [];
-    fillOptions(selects.resolution, [["", "auto (server default)"], ...resolutions.map((r) => /** @type {[string, string]} */ ([r, r]))]);
-    resolutionLabel.hidden = resolutions.length === 0; // a kernel that offers none: nothing to choose
     if (c.max_prompt_chars) prompt.maxLength = c.max_prompt_chars;
+    const fields = c.fields ?? [];
+    if (JSON.stringify(fields) !== builtFor) {
+      builtFor = JSON.stringify(fields);
+      controlCleanups.forEach((fn) => fn());
+      controlCleanups = [];
+      const listenControl = listenInto(controlCleanups);
+      const onTrait = onModelInto(model, controlCleanups);
+      controls = fields.map((field) => buildControl(field, uid));
+      for (const control of controls) {
+        onTrait(`change:${control.field.name}`, renderInputs);
+        listenControl(control.box, "change", () => commit(control));
+        listenControl(control.box, "keydown", (/** @type {KeyboardEvent} */ e) => e.stopPropagation());
+      }
+      options.replaceChildren(...controls.map((control) => control.wrap));
+    }
     renderInputs();
   }
   function renderInputs() {
@@ -193,12 +149,11 @@ function render({ model, el }) {
     if (prompt.value !== text) prompt.value = text;
     const id = get("model") ?? "";
     if (modelBox.value !== id) modelBox.value = id; // unequal only when the kernel changed it
-    const ratio = get("aspect_ratio") ?? "";
-    if (aspectBox.value !== ratio) aspectBox.value = ratio;
-    const seconds = get("duration");
-    if (durationBox.valueAsNumber !== seconds) durationBox.value = seconds == null ? "" : String(seconds);
-    for (const name of /** @type {const} */ (["n", "resolution"])) {
-      selects[name].value = String(get(name) ?? "");
+    for (const control of controls) {
+      const value = get(/** @type {OptionName} */ (control.field.name));
+      fillControl(control, id, value);
+      const shown = value === null || value === undefined ? "" : String(value);
+      if (control.box.value !== shown) control.box.value = shown;
     }
     renderButtons();
   }
@@ -207,11 +162,19 @@ function render({ model, el }) {
     model.set(name, value);
     model.save_changes();
   }
+  /** The control's value to its trait, or the kernel's value back into a box it does not fit.
+   * @param {Control} control */
+  function commit(control) {
+    const name = /** @type {OptionName} */ (control.field.name);
+    const value = readControl(control);
+    if (value === undefined) renderInputs();
+    else setInput(name, /** @type {never} */ (value));
+  }
   listen(prompt, "input", () => {
     setInput("prompt", prompt.value);
     renderButtons();
   });
-  listen(prompt, "keydown", (e) => {
+  listen(prompt, "keydown", (/** @type {KeyboardEvent} */ e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
       if (!generate.disabled) generate.click();
@@ -220,32 +183,19 @@ function render({ model, el }) {
   });
   listen(modelBox, "input", () => setInput("model", modelBox.value));
   listen(modelBox, "change", () => setInput("model", (modelBox.value = modelBox.value.trim()))); // pasted spaces
-  listen(modelBox, "keydown", (e) => e.stopPropagation());
-  listen(aspectBox, "change", () => setInput("aspect_ratio", (aspectBox.value = aspectBox.value.trim())));
-  listen(aspectBox, "keydown", (e) => e.stopPropagation());
-  listen(durationBox, "change", commitDuration);
-  listen(durationBox, "keydown", (e) => e.stopPropagation());
-  /** The typed length if it is whole seconds (the Python trait is an Int); else the kernel's back. */
-  function commitDuration() {
-    const seconds = durationBox.valueAsNumber;
-    if (Number.isInteger(seconds) && seconds > 0) setInput("duration", seconds);
-    else durationBox.value = String(get("duration") ?? "");
-  }
-  listen(selects.resolution, "change", () => setInput("resolution", selects.resolution.value));
-  listen(selects.n, "change", () => setInput("n", Number(selects.n.value)));
+  listen(modelBox, "keydown", (/** @type {KeyboardEvent} */ e) => e.stopPropagation());
 
   // ---- actions ----
   listen(generate, "click", () => {
     setInput("prompt", prompt.value); // the latest text is in the state before the request
     setInput("model", modelBox.value.trim());
-    setInput("aspect_ratio", aspectBox.value.trim());
-    commitDuration();
+    controls.forEach(commit);
     send({ kind: "generate" });
   });
   listen(cancel, "click", () => send({ kind: "cancel" }));
   listen(resume, "click", () => send({ kind: "resume" }));
   listen(more, "click", () => send({ kind: "more-history" })); // the library's older runs
-  listen(historyList, "click", (e) => {
+  listen(historyList, "click", (/** @type {MouseEvent} */ e) => {
     const button = e.target instanceof Element ? e.target.closest("button[data-index]") : null;
     if (button instanceof HTMLButtonElement && !button.disabled) send({ kind: "show", index: Number(button.dataset.index) });
   });
@@ -258,6 +208,8 @@ function render({ model, el }) {
     cancel.disabled = !running;
     cancel.hidden = !running;
   }
+  /** @type {Countdown} */
+  let countdown = { key: "", end: null, late: false };
   function renderBadge() {
     const running = !!get("running");
     const pct = get("progress");
@@ -271,7 +223,9 @@ function render({ model, el }) {
     const start = get("started_at");
     const end = get("finished_at");
     badgeElapsed.textContent = typeof start === "number" ? formatElapsed((end ?? Date.now() / 1000) - start) : "";
-    badgeLeft.textContent = running && !reconnecting ? formatLeft(get("expected_end"), Date.now() / 1000) : "";
+    countdown = nextCountdown(countdown, `${get("generation_id") || ""}@${start ?? ""}`, get("expected_end"));
+    badgeLeft.textContent = running && !reconnecting ? countdownText(countdown, Date.now() / 1000) : "";
+    root.dataset.late = String(countdown.late && running);
     bar.style.width = typeof pct === "number" ? `${pct}%` : "";
     progress.classList.toggle("mql-indeterminate", running && typeof pct !== "number");
   }
@@ -329,8 +283,7 @@ function render({ model, el }) {
     more.hidden = !get("more_history");
     historyList.replaceChildren(
       ...runs.map((run, i) => {
-        const options = [run.model, run.aspect_ratio, `${run.duration} s`, run.resolution, run.n > 1 ? `×${run.n}` : ""]
-          .filter(Boolean).join(" · ");
+        const options = run.summary ?? run.model;
         const status = label(run.status);
         const button = h("button", { type: "button", class: "mql-history-entry", "data-index": String(i), "data-status": run.status,
           title: `${run.prompt}\n${options}\n${status}${run.error ? `: ${run.error}` : ""}` }, [
@@ -418,7 +371,8 @@ function render({ model, el }) {
 
   onModel("msg:custom", onKernelMessage);
   onModel("change:choices", renderChoices);
-  for (const name of INPUTS) onModel(`change:${name}`, renderInputs);
+  onModel("change:prompt", renderInputs);
+  onModel("change:model", renderInputs);
   for (const name of OUTPUTS) onModel(`change:${name}`, renderStatus);
   renderChoices();
   renderStatus();

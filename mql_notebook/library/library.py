@@ -135,6 +135,15 @@ class Library(IndexedFolder):
         found = self._read("reading an entry", lambda c: self._entries(c, sql, [idempotency_key]))
         return found[0] if found else None
 
+    def models(self) -> list[str]:
+        """The distinct models of the entries, the most recently used first."""
+        sql = (
+            "SELECT model FROM entries WHERE model IS NOT NULL AND model != '' "
+            "GROUP BY model ORDER BY MAX(created_at) DESC"
+        )
+        rows = self._read("reading the models used", lambda c: c.execute(sql).fetchall())
+        return [row[0] for row in rows]
+
     def pending(self) -> list[Entry]:
         """Entries not finished: still running, never answered, or completed with no video here."""
         sql = (

@@ -31,13 +31,13 @@ from starlette.types import ASGIApp
 
 from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
-from ..request import frame_size
 from ..status import COMPLETED, FAILED
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .jobs import ConcurrencyCapReached, IdempotencyConflict, Job, JobState
 from .limits import Refusal
 from .models import ModelUnavailable
+from .resolution import frame_size
 from .video_response import video_response
 
 MAX_BODY_BYTES = 256 * 1024  # a 4,000-character prompt fits many times over

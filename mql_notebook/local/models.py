@@ -27,6 +27,7 @@ from ..request import (
     validate_model_id,
     validate_prompt,
 )
+from .resolution import renderable
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,11 @@ class ModelSpec:
             wide, _, tall = ratio.partition(":")
             if not (wide.isdigit() and tall.isdigit() and int(wide) > 0 and int(tall) > 0):
                 raise ValueError(f"aspect ratio {ratio!r} is not of the form W:H")
-        unknown = set(self.resolutions) - set(RESOLUTIONS)
+        unknown = [r for r in self.resolutions if not renderable(r)]
         if unknown:
-            raise ValueError(f"the emulator renders only {RESOLUTIONS}, not {sorted(unknown)}")
+            raise ValueError(
+                f"the emulator renders only <short side>p (768P, 1080p), not {unknown}"
+            )
         if self.default_resolution not in self.resolutions:
             object.__setattr__(self, "default_resolution", self.resolutions[0])
         if any(not isinstance(d, int) or d < 1 for d in self.durations):
@@ -110,8 +113,8 @@ class Catalogue:
         if spec is None:
             raise ModelNotFound(model, self)
         if "prompt" not in body:
-            allowed = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
-            raise InvalidRequestError("prompt", None, allowed, reason="prompt is required")
+            needed = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
+            raise InvalidRequestError("prompt", None, needed, reason="prompt is required")
         checked: dict[str, Any] = {"model": model, "prompt": validate_prompt(body["prompt"])}
         # Every declared option: the model's values (its first, or its default, when unset),
         # or for a field the model spec does not list (seed) the client's own check.
@@ -141,10 +144,14 @@ class ModelUnavailable(Exception):
     def __init__(self, model: str, catalogue: Catalogue):
         self.model = model
         served = ", ".join(catalogue.served()) or "none"
-        super().__init__(f"{self._what(model)} Models served here: {served}.")
+        super().__init__(f"{self._what(model)} (it serves {served}{self._hint(model)})")
 
     def _what(self, model: str) -> str:
-        return f"The model {model!r} does not exist or is not served here."
+        return f"the local emulator does not serve model {model!r}"
+
+    def _hint(self, model: str) -> str:
+        # One sentence: what is served, and how to add a model (model_args.py's two ways).
+        return f"; add it with MQL_LOCAL_MODELS={model} or `mql-notebook serve --model {model}`"
 
 
 class ModelNotFound(ModelUnavailable):
@@ -156,7 +163,10 @@ class ModelRetired(ModelUnavailable):
     code = "model_retired"
 
     def _what(self, model: str) -> str:
-        return f"The model {model!r} has been retired and is no longer served."
+        return f"model {model!r} has been retired and is no longer served"
+
+    def _hint(self, model: str) -> str:
+        return ""
 
 
 def _pick(

@@ -1,6 +1,10 @@
 """The notebook widget: ``VideoWidget`` (traits, public methods, message dispatch).
 
 - ``video_widget``: the anywidget class;
+- ``request_traits``: its input traits, made from the request's declaration, and the
+  input/output tags;
+- ``model_suggestions``: the models the model box suggests;
+- ``frontend``: each view's module and stylesheet, joined from js/;
 - ``run``: one history entry (``Run``) and ``carry_out``, the plain coroutine that takes it
   from the create to its videos, every failure turned into state;
 - ``run_task``: that coroutine as a cancellable task on the kernel's loop;

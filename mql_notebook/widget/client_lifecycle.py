@@ -8,6 +8,7 @@ environment is closed with the widget, once the cancelled poller has unwound.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
@@ -37,10 +38,15 @@ def close_when_done(client: AsyncMQL, task: asyncio.Future[Any] | None) -> None:
     closing.add_done_callback(_closing.discard)
 
 
-def extra_models(client: Any) -> tuple[str, ...]:
-    """Models a client admits beyond the documented ones (its ``extra_models`` setting)."""
+def default_model(client: Any) -> str:
+    """The model a widget starts with: the client's default (``MQL_MODEL``, else "sora"), or,
+    without a client, the one a client built from the environment would have."""
     settings = getattr(client, "settings", None)
-    return tuple(getattr(settings, "extra_models", ()) or ())
+    if settings is not None:
+        return str(settings.model)
+    from ..client.settings import resolve_model  # here: the client imports the widget lazily
+
+    return resolve_model(None, os.environ)[0]
 
 
 def widget_library(client: Any, library: LibraryChoice) -> Library | None:

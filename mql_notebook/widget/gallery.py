@@ -23,36 +23,49 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import anywidget
 import traitlets as t
 
 from ..library import Entry, Library
-from . import transfer
+from ..request import REQUEST_NAMES, describe
+from . import frontend, transfer
+from .history import entry_options
+from .request_traits import unset_options, view_updates
 
-if TYPE_CHECKING:
-    from .video_widget import VideoWidget
-
-__all__ = ["DEFAULT_PAGE_SIZE", "VIEW_MESSAGES", "Gallery", "card_of", "prompt_settings"]
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "VIEW_MESSAGES",
+    "Gallery",
+    "LinkedWidget",
+    "card_of",
+    "prompt_settings",
+]
 
 DEFAULT_PAGE_SIZE = 24
 MAX_PAGE_SIZE = 200
 POSTER_MIME = "image/jpeg"
-# The options a "Use this prompt" copies onto a VideoWidget, when it has that trait.
-WIDGET_OPTIONS = ("model", "aspect_ratio", "duration", "n", "resolution")
-VIEW_MESSAGES = ("page", "posters", "video", "use", "delete")  # typed in js/gallery_protocol.d.ts
 Page = tuple[str, int, int, list[dict[str, Any]]]  # query, offset, total, cards
-OUTPUT_TRAITS = ("entries", "total", "query", "offset", "page_size", "linked", "folder", "error")
 
 
-def _frontend_file(name: str) -> Path:
-    """The wheel ships js/ as mql_notebook/static/; an editable checkout reads js/ itself."""
-    package = Path(__file__).resolve().parents[1]
-    packaged = package / "static" / name
-    return packaged if packaged.is_file() else package.parent / "js" / name
+class LinkedWidget(Protocol):
+    """What the gallery uses of the VideoWidget it fills (``Gallery(widget=w)``): its library,
+    its request traits (``REQUEST_NAMES``, set by "Use this prompt"), and its ``running`` trait
+    (a run that ends is a new card)."""
+
+    @property
+    def library(self) -> Library | None: ...
+
+    def has_trait(self, name: str) -> bool: ...
+
+    def hold_sync(self) -> AbstractContextManager[object]: ...
+
+    def observe(self, handler: Callable[..., Any], names: Any = ...) -> None: ...
+
+    def unobserve(self, handler: Callable[..., Any], names: Any = ...) -> None: ...
 
 
 def card_of(entry: Entry) -> dict[str, Any]:
@@ -73,18 +86,18 @@ def card_of(entry: Entry) -> dict[str, Any]:
         "has_poster": bool(entry.posters and entry.posters[0] and entry.posters[0].is_file()),
         "size": sum(sizes),
         "videos": sum(1 for f in entry.files if f is not None),
+        "summary": " · ".join(describe(entry.model or "?", entry.options)),
     }
 
 
-def prompt_settings(entry: Entry, accepted: tuple[str, ...]) -> dict[str, Any]:
-    """The prompt and the options of ``entry`` that a widget with the traits ``accepted`` takes."""
-    settings: dict[str, Any] = {"prompt": entry.prompt or ""}
-    if entry.model and "model" in accepted:
-        settings["model"] = entry.model
-    for name in WIDGET_OPTIONS:
-        if name != "model" and name in accepted and entry.options.get(name) is not None:
-            settings[name] = entry.options[name]
-    return settings
+def prompt_settings(entry: Entry, model: str) -> dict[str, Any]:
+    """The whole request of ``entry`` as a widget's inputs (``REQUEST_NAMES``): its prompt, its
+    model (else ``model``, the widget's) and every declared option, the seed too; one the entry
+    does not carry is its default, or unset."""
+    model = entry.model or model
+    request = {"prompt": entry.prompt or "", "model": model}
+    settings = request | unset_options() | entry_options(model, entry.options)
+    return {name: settings[name] for name in REQUEST_NAMES}
 
 
 def _page_bounds(offset: Any, size: int) -> int:
@@ -106,32 +119,36 @@ class Gallery(anywidget.AnyWidget):
     library if it has one, else the default library.
     """
 
-    _esm = _frontend_file("gallery.js")
-    _css = _frontend_file("gallery.css")
+    _esm = frontend.GALLERY_ESM
+    _css = frontend.GALLERY_CSS
 
     entries = t.List(
         t.Dict(),
         help="The page shown, newest first: key, id, prompt, model, options, status, created_at, "
         "finished_at, error, has_video, has_poster, size (bytes), videos.",
-    ).tag(sync=True)
-    total = t.Int(0, help="How many entries match the filter in all.").tag(sync=True)
+    ).tag(sync=True, output=True)
+    total = t.Int(0, help="How many entries match the filter in all.").tag(sync=True, output=True)
     query = t.Unicode("", help="The filter: entries whose prompt or model contains it.").tag(
-        sync=True
+        sync=True, output=True
     )
     offset = t.Int(0, help="The index of the page's first entry among those matching.").tag(
-        sync=True
+        sync=True, output=True
     )
-    page_size = t.Int(DEFAULT_PAGE_SIZE, help="Cards per page.").tag(sync=True)
+    page_size = t.Int(DEFAULT_PAGE_SIZE, help="Cards per page.").tag(sync=True, output=True)
     linked = t.Bool(False, help="A VideoWidget is linked: cards offer 'Use this prompt'.").tag(
-        sync=True
+        sync=True, output=True
     )
-    folder = t.Unicode("", help="The library's folder, shown in the header.").tag(sync=True)
-    error = t.Unicode("", help="Why the last action failed, as plain text.").tag(sync=True)
+    folder = t.Unicode("", help="The library's folder, shown in the header.").tag(
+        sync=True, output=True
+    )
+    error = t.Unicode("", help="Why the last action failed, as plain text.").tag(
+        sync=True, output=True
+    )
 
     def __init__(
         self,
         library: Library | str | os.PathLike[str] | None = None,
-        widget: VideoWidget | None = None,
+        widget: LinkedWidget | None = None,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
@@ -184,27 +201,17 @@ class Gallery(anywidget.AnyWidget):
     # ---- ipywidgets plumbing ----
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
-        """Every trait is Python's to write: the view asks by message instead."""
-        super().set_state({k: v for k, v in sync_data.items() if k not in OUTPUT_TRAITS})
+        """Every trait is Python's to write (tagged output): the view asks by message instead."""
+        super().set_state(view_updates(type(self), sync_data))
 
     def _on_view_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
         """The view's asks. SQLite and files are read in a worker thread (a library locked by
         another process, a large video), never on the kernel's loop; traits and messages are
         written back on the loop."""
         kind = content.get("kind") if isinstance(content, Mapping) else None
-        key = str(content.get("key", "")) if kind else ""
-        if kind == "page":
-            self._in_background(self._page(content.get("query", ""), content.get("offset", 0)))
-        elif kind == "posters":
-            keys = content.get("keys")
-            keys = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
-            self._in_background(self._send_posters(keys))
-        elif kind == "video":
-            self._in_background(self._send_video(key))
-        elif kind == "use":
-            self._in_background(self._use(key))
-        elif kind == "delete":
-            self._in_background(self._delete(key))
+        handler = VIEW_MESSAGES.get(kind) if isinstance(kind, str) else None
+        if handler is not None:
+            self._in_background(handler(self, content))
 
     async def _page(self, query: Any, offset: Any) -> None:
         self._page_asked += 1
@@ -238,10 +245,12 @@ class Gallery(anywidget.AnyWidget):
     def _fill_widget(self, entry: Entry) -> dict[str, Any]:
         if self.widget is None:
             raise RuntimeError("no VideoWidget is linked: Gallery(widget=w)")
-        settings = prompt_settings(entry, tuple(self.widget.trait_names()))
-        with self.widget.hold_sync():
-            for name, value in settings.items():
-                setattr(self.widget, name, value)
+        widget = self.widget
+        settings = prompt_settings(entry, str(getattr(widget, "model", "") or ""))
+        with widget.hold_sync():
+            for name, value in settings.items():  # the model first: REQUEST_NAMES' order
+                if widget.has_trait(name):
+                    setattr(widget, name, value)
         return settings
 
     def _on_widget_status(self, change: Any) -> None:
@@ -312,14 +321,32 @@ class Gallery(anywidget.AnyWidget):
 
 
 def _library_for(
-    library: Library | str | os.PathLike[str] | None, widget: VideoWidget | None
+    library: Library | str | os.PathLike[str] | None, widget: LinkedWidget | None
 ) -> Library:
+    """The library given, else the linked widget's (its client's, when it was given one)."""
     if isinstance(library, Library):
         return library
     if library is not None:
         return Library(library)
-    for owner in (widget, getattr(widget, "_client_arg", None)):
-        found = getattr(owner, "library", None)
-        if isinstance(found, Library):
-            return found
-    return Library()
+    found = widget.library if widget is not None else None
+    return found if isinstance(found, Library) else Library()
+
+
+def _keys(content: Mapping[str, Any]) -> list[str]:
+    keys = content.get("keys")
+    return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
+
+
+def _key(content: Mapping[str, Any]) -> str:
+    return str(content.get("key", ""))
+
+
+# The view's asks (js/gallery_protocol.d.ts GalleryViewMessage): kind -> the work, run on the
+# kernel's loop with files and SQLite read in a worker thread.
+VIEW_MESSAGES: dict[str, Callable[[Gallery, Mapping[str, Any]], Any]] = {
+    "page": lambda g, c: g._page(c.get("query", ""), c.get("offset", 0)),
+    "posters": lambda g, c: g._send_posters(_keys(c)),
+    "video": lambda g, c: g._send_video(_key(c)),
+    "use": lambda g, c: g._use(_key(c)),
+    "delete": lambda g, c: g._delete(_key(c)),
+}

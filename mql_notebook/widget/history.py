@@ -12,18 +12,26 @@ refreshes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, InvalidRequestError
 from ..library import Entry, Library
 from ..library.entry import origin_of
-from ..request import DEFAULT_ASPECT_RATIO, DEFAULT_DURATION, DEFAULT_MODEL
+from ..request import DEFAULT_MODEL, OPTIONS, check_option
 from ..status import COMPLETED, PENDING, PROCESSING, TERMINAL
 from .run import Run
 
-__all__ = ["HISTORY_PAGE", "merge", "read_entries", "read_videos", "resumed_run", "run_from_entry"]
+__all__ = [
+    "HISTORY_PAGE",
+    "entry_options",
+    "merge",
+    "read_entries",
+    "read_videos",
+    "resumed_run",
+    "run_from_entry",
+]
 
 #: How many of the library's latest runs the strip shows at first, and how many more each
 #: "more-history" message (or ``load_more_history()``) adds.
@@ -50,21 +58,31 @@ def read_videos(files: Sequence[Path | None]) -> list[bytes]:
     return [Path(f).read_bytes() for f in files if f is not None]
 
 
-def run_from_entry(entry: Entry) -> Run:
-    """A history run for an entry this widget did not make (an earlier kernel, another widget).
+def entry_options(model: str, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Every declared option a stored request carries (the seed too), each as ``model`` takes it.
 
-    An option the entry does not know (a video downloaded by id) is the widget's default, so
-    that showing the run leaves the controls with a request they can send.
+    A value the declaration refuses (an older version's, a video downloaded by id) is the
+    option's default, or unset when it has none; so restoring it leaves the widget's controls
+    with a request they can send.
     """
-    options = entry.options
-    duration = options.get("duration")
+    options: dict[str, Any] = {}
+    for spec in OPTIONS:
+        value = stored.get(spec.name)
+        try:
+            options[spec.name] = check_option(spec, model, value)
+        except InvalidRequestError:
+            if spec.default is not None:
+                options[spec.name] = spec.default
+    return options
+
+
+def run_from_entry(entry: Entry) -> Run:
+    """A history run for an entry this widget did not make (an earlier kernel, another widget)."""
+    model = entry.model or DEFAULT_MODEL
     run = Run(
         prompt=entry.prompt or "",
-        model=entry.model or DEFAULT_MODEL,
-        aspect_ratio=str(options.get("aspect_ratio") or DEFAULT_ASPECT_RATIO),
-        duration=duration if isinstance(duration, int) and duration > 0 else DEFAULT_DURATION,
-        n=entry.n,
-        resolution=str(options.get("resolution") or ""),
+        model=model,
+        options=entry_options(model, entry.options),
         started_at=entry.created_at,
         created_at=entry.created_at,
         from_library=True,

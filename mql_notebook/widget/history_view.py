@@ -1,7 +1,8 @@
 """The widget's history strip on the library: reading it, merging it, paging it.
 
-A mixin of ``VideoWidget`` (video_widget.py) over its ``_library``, ``_runs``, ``_shown`` and
-traits; the plain decisions are in history.py. Reads the user asks for (``w.history``,
+A mixin of ``VideoWidget`` (video_widget.py): it owns ``_library``, ``_runs``, ``_shown`` and the
+strip's traits, and takes from the widget only the few typed hooks declared below (its client,
+the run its poller carries out, restoring its inputs); the plain decisions are in history.py. Reads the user asks for (``w.history``,
 ``load_more_history()``) block briefly on the local index (one bounded query); those the
 loop makes (after a run, on the view's "more-history") go to a worker thread.
 """
@@ -10,19 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import traitlets as t
 
 from ..errors import LibraryError
 from .history import HISTORY_PAGE, check_origin, merge, read_entries, resumed_run
-from .run import REQUEST_FIELDS, Run
+from .run import Run
 
 if TYPE_CHECKING:
+    from ..client import AsyncMQL
     from ..library import Entry, Library
 
 log = logging.getLogger("mql_notebook")
-HISTORY_TRAITS = ("runs", "shown_run", "more_history")  # outputs: Python writes them
 
 
 class LibraryHistory(t.HasTraits):
@@ -31,23 +34,34 @@ class LibraryHistory(t.HasTraits):
     runs = t.List(
         t.Dict(),
         help="The history strip: one dict per run (prompt, options, status, id, times, variant_count).",
-    ).tag(sync=True)
+    ).tag(sync=True, output=True)
     shown_run = t.Int(
         -1,
         help="The index in runs of the run whose state and videos are shown; -1 before the first run.",
-    ).tag(sync=True)
+    ).tag(sync=True, output=True)
     more_history = t.Bool(
         False, help="The library holds older runs than runs shows: 'more-history' loads them."
-    ).tag(sync=True)
+    ).tag(sync=True, output=True)
 
     #: How many of the library's latest runs the strip shows first, and how many more each
     #: "more-history" (the view's "Show older runs") or ``load_more_history()`` adds.
     history_page: int = HISTORY_PAGE
 
-    _async_client: Any
-    _running: Any  # VideoWidget's: the run task, its running trait, ipywidgets' hold_sync
+    # ---- what the widget provides (VideoWidget, an ipywidgets Widget) ----
     running: bool
-    hold_sync: Any
+    hold_sync: Callable[[], AbstractContextManager[object]]
+
+    def _async_client(self) -> AsyncMQL:
+        """The client resumes are checked against."""
+        raise NotImplementedError
+
+    def _busy_run(self) -> Run | None:
+        """The run the widget's poller carries out now, or None."""
+        raise NotImplementedError
+
+    def _restore_inputs(self, run: Run) -> None:
+        """Set the widget's inputs to ``run``'s request."""
+        raise NotImplementedError
 
     def _init_history(self, library: Library | None, own_runs_only: bool) -> None:
         self._library = library
@@ -81,11 +95,6 @@ class LibraryHistory(t.HasTraits):
             check_origin(replaced, self._async_client())
             self._restore_inputs(replaced)  # as showing it would: that history entry, resumed
         return run, replaced
-
-    def _restore_inputs(self, run: Run) -> None:
-        """The widget's inputs from a run of the strip (showing it, or resuming it)."""
-        for name in REQUEST_FIELDS:
-            setattr(self, name, getattr(run, name))
 
     # ---- the history on the library ----
 
@@ -129,8 +138,7 @@ class LibraryHistory(t.HasTraits):
         task.add_done_callback(self._refreshing.discard)
 
     def _apply_history(self, entries: list[Entry], more: bool) -> None:
-        busy = self._running.run if self._running and self.running else None
-        self._runs = merge(self._runs, entries, busy)
+        self._runs = merge(self._runs, entries, self._busy_run())
         with self.hold_sync():
             self.more_history = more
             self.runs = [r.to_json() for r in self._runs]

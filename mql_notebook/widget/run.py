@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from ..errors import (
     ServerError,
     WaitTimeoutError,
 )
-from ..request import validate_generation_request
+from ..request import OPTION_NAMES, describe, validate_generation_request
 from ..status import CANCELLED, COMPLETED, FAILED, PROCESSING
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IDLE",
-    "REQUEST_FIELDS",
     "STOPPED_NOTE",
     "Run",
     "api_key_of",
@@ -47,12 +46,15 @@ __all__ = [
 ]
 
 IDLE = "idle"
-# What a person chooses for a run: the widget's input traits, a Run's request fields.
-REQUEST_FIELDS = ("prompt", "model", "aspect_ratio", "duration", "n", "resolution")
 STOPPED_NOTE = "Polling stopped; the remote job may still run."
 
 
-@dataclass(eq=False)
+def chosen(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of ``values`` that are set (None and "" are "not chosen": not sent)."""
+    return {n: values[n] for n in OPTION_NAMES if n in values and values[n] not in (None, "")}
+
+
+@dataclass(eq=False, kw_only=True)
 class Run:
     """One press of Generate, or one resume: the request, its fate and its videos.
 
@@ -62,15 +64,14 @@ class Run:
     ``reconnecting`` is non-empty while the poller rides out an outage (the reason).
     ``expected_end``: when the job should complete (Unix seconds, from the progress rate or
     the library's learned duration), or None; the badge counts down to it.
-    ``resolution`` is "" when the request left it to the server.
+    ``options`` are the request's chosen options by name, as the declaration names them
+    (request/fields.py): one left to the server (a resolution, a seed) is absent.
+    Keyword-only: ``Run(prompt=..., model=..., options={...})``.
     """
 
     prompt: str
     model: str
-    aspect_ratio: str
-    duration: int
-    n: int
-    resolution: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
     status: str = "pending"
     generation_id: str = ""
     error: str = ""
@@ -124,34 +125,32 @@ class Run:
             return sum(len(v) for v in self.videos)
         return sum(f.stat().st_size for f in self.files if f is not None and f.exists())
 
-    @property
-    def options(self) -> dict[str, Any]:
-        """The request's options (``resolution`` only when one was chosen)."""
-        options: dict[str, Any] = {
-            "model": self.model,
-            "aspect_ratio": self.aspect_ratio,
-            "duration": self.duration,
-            "n": self.n,
-        }
-        if self.resolution:
-            options["resolution"] = self.resolution
-        return options
-
     @classmethod
     def from_inputs(cls, source: Any, generation_id: str = "") -> Run:
-        """A run with the prompt and options of ``source`` (a widget's inputs, or a known run)."""
+        """A run with the prompt, model and options of ``source`` (a widget, or a known run)."""
+        values = (
+            source.options
+            if isinstance(source, Run)
+            else {name: getattr(source, name) for name in OPTION_NAMES}
+        )
         return cls(
-            **{name: getattr(source, name) for name in REQUEST_FIELDS}, generation_id=generation_id
+            prompt=source.prompt,
+            model=source.model,
+            options=chosen(values),
+            generation_id=generation_id,
         )
 
     @property
     def request(self) -> dict[str, Any]:
-        """The create call's arguments; a resolution of "" is None: not sent, the server's."""
-        return {name: getattr(self, name) for name in REQUEST_FIELDS} | {
-            "resolution": self.resolution or None
-        }
+        """The create call's arguments: the prompt, the model and the chosen options."""
+        return {"prompt": self.prompt, "model": self.model, **self.options}
 
-    def check(self, extra_models: tuple[str, ...] = ()) -> dict[str, Any]:
+    @property
+    def summary(self) -> str:
+        """The request as a card shows it: "sora · 16:9 · 5 s · seed 7"."""
+        return " · ".join(describe(self.model, self.options))
+
+    def check(self) -> dict[str, Any]:
         """The request's JSON body; InvalidRequestError (naming the field) before any request."""
         return validate_generation_request(**self.request)
 
@@ -163,8 +162,9 @@ class Run:
         """What the view's history strip shows: everything but the video bytes."""
         return {
             "prompt": self.prompt,
-            **self.options,
-            "resolution": self.resolution,
+            "model": self.model,
+            "options": dict(self.options),
+            "summary": self.summary,
             "status": self.status,
             "generation_id": self.generation_id,
             "error": self.error,

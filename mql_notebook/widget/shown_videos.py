@@ -10,6 +10,7 @@ they exist nowhere else.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from ..library.files import read_video
@@ -20,11 +21,21 @@ from .run import Run
 GONE_NOTE = "The video could not be read from the library: {error}"
 
 
-class ShownVideos:
-    """Loads, holds, drops and sends the shown run's videos for one widget."""
+Send = Callable[..., Any]  # the widget's send(content, buffers=...)
 
-    def __init__(self, widget: Any) -> None:
-        self._widget = widget
+
+class ShownVideos:
+    """Loads, holds, drops and sends the shown run's videos for one widget.
+
+    It takes from the widget only what it uses: ``send`` (a custom message with buffers),
+    ``shown()`` (the run shown now, or None) and ``changed(run)`` (the run's state changed
+    here, e.g. its videos were read or its files are gone: mirror it into the traits).
+    """
+
+    def __init__(
+        self, *, send: Send, shown: Callable[[], Run | None], changed: Callable[[Run], None]
+    ) -> None:
+        self._send, self._shown, self._changed = send, shown, changed
         self._transfer = 0  # numbers the transfers, so the view drops an overtaken one
         self.loading: asyncio.Task[None] | None = None  # the read of the shown run's files
         self._loading_run: Run | None = None
@@ -36,7 +47,7 @@ class ShownVideos:
 
     def bytes_now(self) -> list[bytes]:
         """The shown run's videos, read from disk now if needed (a user's call: it may block)."""
-        run = self._widget._shown
+        run = self._shown()
         if run is None:
             return []
         if run.on_disk and not run.videos:
@@ -52,7 +63,7 @@ class ShownVideos:
             self._load_then_send(run)
             return
         self._transfer += 1
-        transfer.send_videos(self._widget.send, self._transfer, run)
+        transfer.send_videos(self._send, self._transfer, run)
 
     def _load_then_send(self, run: Run) -> None:
         try:
@@ -67,25 +78,23 @@ class ShownVideos:
         self.loading = loop.create_task(self._load(run))
 
     async def _load(self, run: Run) -> None:
-        widget = self._widget
         try:  # on the library's video thread, so the memory of one video is reused by the next
             videos = [await read_video(f) for f in run.files if f is not None]
         except OSError as error:
             self._gone(run, error)
-            if widget._shown is run:
+            if self._shown() is run:
                 self.send(run)  # no files now: clears the view's videos of the run before
             return
-        if widget._shown is not run:
+        if self._shown() is not run:
             return  # another run was shown meanwhile: do not hold this one's bytes
         if not run.videos:
             run.videos = videos
-        widget._sync(run)
+        self._changed(run)
         self.send(run)
-        widget._update_fallback()
 
     def _gone(self, run: Run, error: OSError) -> None:
         """A file deleted or unreadable: say so on the run; the strip and the rest stay."""
         run.note = GONE_NOTE.format(error=error.strerror or error)
         run.files = ()
-        if self._widget._shown is run:
-            self._widget._sync(run)
+        if self._shown() is run:
+            self._changed(run)

@@ -74,7 +74,7 @@ def send_videos(
         transfer,
         run.videos if run else [],
         generation_id=run.generation_id if run else "",
-        aspect_ratio=run.aspect_ratio if run else "",
+        aspect_ratio=str(run.options.get("aspect_ratio") or "") if run else "",
         chunk_bytes=chunk_bytes,
     )
     for content, buffers in messages:

@@ -6,18 +6,17 @@ the run of a generation, its task, the history on the library, the shown run's v
 transfer and the static fallback each live in a module beside it (see widget/__init__.py).
 The API key stays in the client object, which is no trait and is never sent.
 
-State lives in traits (inputs the view edits, outputs only Python writes); events are small
-messages with one discriminating key, ``kind``: generate, cancel, resume, show (with an
-``index``), more-history and request-videos from the view (``_on_view_message``), the video
-transfer from the kernel (transfer.py). The traits and messages are typed in one place,
-js/protocol.d.ts, which the view (js/widget.js) is type-checked against: change both together.
+State lives in traits (tagged input: the request's, made from its declaration; tagged output:
+only Python writes them); events are messages with one key, ``kind``, dispatched by
+``VIEW_MESSAGES``. Both are typed in js/protocol.d.ts (over the generated js/request.d.ts),
+which the view (js/widget.js) is type-checked against: change both together.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,19 +27,14 @@ from ..client.protocol import new_idempotency_key
 from ..client.sinks import write_atomically
 from ..errors import InvalidRequestError
 from ..library import FROM_ENVIRONMENT, LibraryChoice
-from ..request import (
-    DEFAULT_ASPECT_RATIO,
-    DEFAULT_DURATION,
-    DEFAULT_MODEL,
-    DEFAULT_VARIANTS,
-    MAX_VARIANTS,
-    form_choices,
-)
+from ..request import OPTIONS, form_choices
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
 from . import frontend
-from .client_lifecycle import close_when_done, extra_models, widget_client, widget_library
-from .history_view import HISTORY_TRAITS, LibraryHistory
-from .run import IDLE, REQUEST_FIELDS, Run, api_key_of, error_text
+from .client_lifecycle import close_when_done, default_model, widget_client, widget_library
+from .history_view import LibraryHistory
+from .model_suggestions import read_models, soon
+from .request_traits import RequestTraits, option_values, unset_options, view_updates
+from .run import IDLE, Run, api_key_of, chosen, error_text
 from .run_task import RunTask
 from .shown_videos import ShownVideos
 from .static_fallback import DEFAULT_MAX_BYTES, StaticFallback
@@ -48,27 +42,23 @@ from .static_fallback import DEFAULT_MAX_BYTES, StaticFallback
 if TYPE_CHECKING:
     from ..client import MQL, AsyncMQL
 
-__all__ = ["WIDGET_STATUSES", "Run", "VideoWidget"]
+__all__ = ["VIEW_MESSAGES", "WIDGET_STATUSES", "Run", "VideoWidget"]
 
 WIDGET_STATUSES = (IDLE, PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED)
-INPUT_TRAITS = REQUEST_FIELDS  # bound two-way to the view's controls
-# Written by Python only: set_state drops the view's updates to these.
-OUTPUT_TRAITS = (
-    *("status", "progress", "error", "note", "reconnecting", "generation_id", "started_at"),
-    *("finished_at", "running", "resumable", "variant_count", "choices", *HISTORY_TRAITS),
-    "expected_end",  # when the shown run should end: the badge's time left
-)
 _BUSY = "a generation is already running in this widget: await w.task or call w.cancel() first"
 
 
-class VideoWidget(LibraryHistory, anywidget.AnyWidget):
+class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
     """Generate a video from a prompt in a notebook cell and play it inline.
 
-    >>> w = VideoWidget("a red fox running through snow", duration=5)
+    >>> w = VideoWidget("a red fox running through snow", duration=5, seed=7)
     >>> w                      # shows the widget; press Generate, or:
     >>> run = await w.generate()
     >>> w.save("fox.mp4")
 
+    Every option of the request's declaration (``request.OPTIONS``: aspect_ratio, duration,
+    n, resolution, seed, ...) is a keyword and a trait bound to its control; an unknown
+    keyword is a TypeError. ``model`` defaults to the client's (``MQL_MODEL``, else "sora").
     ``client`` is an ``MQL`` or ``AsyncMQL``; without one the widget builds one from the
     environment as ``MQL()`` would (``MQL_BASE_URL=local`` uses the local emulator), recording
     into ``library``: ``Library()`` by default (``MQL_LIBRARY``, else ``./mql-videos``), a folder,
@@ -84,75 +74,52 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
     _esm = frontend.ESM
     _css = frontend.CSS
 
-    # ---- inputs: bound two-way to the view's controls; checked by generate() ----
-    prompt = t.Unicode("", help="The text the video is made from; bound to the prompt box.").tag(
-        sync=True
-    )
-    model = t.Unicode(DEFAULT_MODEL, help="The model to use: one of choices['models'].").tag(
-        sync=True
-    )
-    aspect_ratio = t.Unicode(
-        DEFAULT_ASPECT_RATIO,
-        help="Frame shape: '16:9', '9:16' or '1:1' for Sora; another model's as its gateway allows.",
-    ).tag(sync=True)
-    duration = t.Int(
-        DEFAULT_DURATION,
-        help="Length in whole seconds: 5, 10, 15 or 20 for Sora; another model's (veo-3: 8) "
-        "as its gateway allows.",
-    ).tag(sync=True)
-    n = t.Int(
-        DEFAULT_VARIANTS, help=f"How many videos to make from the prompt, 1 to {MAX_VARIANTS}."
-    ).tag(sync=True)
-    resolution = t.Unicode(
-        "", help="One of choices['resolutions'], or '' for the server's default (not sent)."
-    ).tag(sync=True)
+    # ---- inputs: prompt, model and every declared option (RequestTraits, request_traits.py) ----
 
-    # ---- outputs: written by Python only (updates from the view are dropped) ----
-    status = t.Unicode(IDLE, help="The shown run's state: " + ", ".join(WIDGET_STATUSES) + ".").tag(
-        sync=True
+    # ---- outputs: written by Python only (tagged output: set_state drops the view's updates) ----
+    status = t.Unicode(IDLE, help="The shown run's state: " + ", ".join(WIDGET_STATUSES)).tag(
+        sync=True, output=True
     )
-    progress = t.Float(
-        None, allow_none=True, help="The server's progress, 0 to 100, or None when unknown."
-    ).tag(sync=True)
-    error = t.Unicode(
-        "", help="Why the shown run failed, as plain text; empty when it did not."
-    ).tag(sync=True)
-    note = t.Unicode(
-        "",
-        help="A remark about the shown run, e.g. that polling stopped while the remote job may still run.",
-    ).tag(sync=True)
-    generation_id = t.Unicode(
-        "", help="The server's id of the shown run's job; VideoWidget.resume(id) reattaches to it."
-    ).tag(sync=True)
-    started_at = t.Float(
-        None, allow_none=True, help="When the shown run started (Unix s); the badge's elapsed time."
-    ).tag(sync=True)
-    finished_at = t.Float(
-        None,
-        allow_none=True,
-        help="When the shown run ended (Unix seconds), or None while it runs.",
-    ).tag(sync=True)
+    progress = t.Float(None, allow_none=True, help="The server's progress, 0 to 100, or None.").tag(
+        sync=True, output=True
+    )
+    error = t.Unicode("", help="Why the shown run failed, as plain text; else empty.").tag(
+        sync=True, output=True
+    )
+    note = t.Unicode("", help="A remark about the shown run, e.g. that polling stopped.").tag(
+        sync=True, output=True
+    )
+    generation_id = t.Unicode("", help="The server's id of the shown run's job (resume(id)).").tag(
+        sync=True, output=True
+    )
+    started_at = t.Float(None, allow_none=True, help="When the shown run started (Unix s).").tag(
+        sync=True, output=True
+    )
+    finished_at = t.Float(None, allow_none=True, help="When the shown run ended (Unix s)").tag(
+        sync=True, output=True
+    )
     expected_end = t.Float(
-        None, allow_none=True, help="When the shown run should end (Unix s), or None; the badge"
-    ).tag(sync=True)  # counts down to it (from the progress rate or the library's durations)
-    reconnecting = t.Unicode(
-        "", help="While the poller rides out an outage, the reason as plain text; else ''."
-    ).tag(sync=True)
-    running = t.Bool(
-        False, help="True while a poller task is live; Generate is disabled and Cancel enabled."
-    ).tag(sync=True)
-    resumable = t.Bool(
-        False,
-        help="Polling stopped but the remote job may still run: resuming can fetch its video.",
-    ).tag(sync=True)
-    variant_count = t.Int(
-        0, help="How many videos of the shown run the kernel holds (w.videos)."
-    ).tag(sync=True)
+        None, allow_none=True, help="When the shown run should end (Unix s)"
+    ).tag(
+        sync=True, output=True
+    )  # the badge counts down to it (from the progress rate or the library's learned durations)
+    reconnecting = t.Unicode("", help="While the poller rides out an outage, the reason.").tag(
+        sync=True, output=True
+    )
+    running = t.Bool(False, help="True while a poller task is live (Generate off, Cancel on).").tag(
+        sync=True, output=True
+    )
+    resumable = t.Bool(False, help="Polling stopped; the remote job may still run: resume().").tag(
+        sync=True, output=True
+    )
+    variant_count = t.Int(0, help="How many videos of the shown run the kernel holds.").tag(
+        sync=True, output=True
+    )
     # runs, shown_run and more_history: the history strip's traits, in history_view.py
     choices = t.Dict(
-        help="What the API accepts, offered by the view's controls: models, aspect_ratios, "
-        "durations, resolutions, max_variants, max_prompt_chars."
-    ).tag(sync=True)
+        help="The view's form (request.form_choices): the models to suggest, max_prompt_chars "
+        "and one description per option (fields), from which the view builds its controls."
+    ).tag(sync=True, output=True)
 
     # ---- a kernel-only setting (no trait: never synced) ----
     #: Videos up to this many bytes (all variants together) are embedded in the cell's static
@@ -164,36 +131,31 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         self,
         prompt: str = "",
         *,
-        model: str = DEFAULT_MODEL,
-        aspect_ratio: str = DEFAULT_ASPECT_RATIO,
-        duration: int = DEFAULT_DURATION,
-        n: int = DEFAULT_VARIANTS,
-        resolution: str = "",
+        model: str | None = None,
         client: MQL | AsyncMQL | None = None,
         library: LibraryChoice = FROM_ENVIRONMENT,
         own_runs_only: bool = False,
+        **options: Any,
     ) -> None:
+        values = option_values(options)  # TypeError for a keyword that is no declared option
         self._client_arg = client
         self._client: AsyncMQL | None = None
         self._init_history(widget_library(client, library), own_runs_only)
-        self._videos = ShownVideos(self)
-        models = extra_models(client)
+        self._videos = ShownVideos(
+            send=lambda content, buffers=None: self.send(content, buffers),
+            shown=lambda: self._shown,
+            changed=self._changed,
+        )
+        model = default_model(client) if model is None else model
         # Refuse a bad option now rather than at the first Generate; a blank prompt is fine here.
-        Run("x", model, aspect_ratio, duration, n, resolution).check(models)
+        Run(prompt="x", model=model, options=chosen(values)).check()
         if not isinstance(prompt, str):
             raise InvalidRequestError("prompt", prompt, "a string")
-        super().__init__(
-            prompt=prompt,
-            model=model,
-            aspect_ratio=aspect_ratio,
-            duration=duration,
-            n=n,
-            resolution=resolution,
-            choices=form_choices(models),
-        )
+        super().__init__(prompt=prompt, model=model, **values, choices=form_choices())
         self.on_msg(self._on_view_message)
         self._fallback = StaticFallback(f"mql-static-{self.model_id}")  # shown by _ipython_display_
         self._read_first_history()  # a bounded read (HISTORY_PAGE rows) of the local index
+        self._suggest_models()
 
     # ---- Python API ----
 
@@ -223,7 +185,7 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
             raise RuntimeError(_BUSY)
         run = Run.from_inputs(self)
         try:
-            run.check(extra_models(self._client_arg))
+            run.check()
         except InvalidRequestError as exc:
             self._refuse(exc)
             raise
@@ -298,27 +260,38 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
 
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply the view's updates to inputs only: outputs are Python's to write."""
-        super().set_state({k: v for k, v in sync_data.items() if k not in OUTPUT_TRAITS})
+        super().set_state(view_updates(type(self), sync_data))
 
     def _on_view_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
         kind = content.get("kind") if isinstance(content, Mapping) else None
+        handler = VIEW_MESSAGES.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            return
         try:
-            if kind == "generate":
-                self.generate()
-            elif kind == "cancel":
-                self.cancel()
-            elif kind == "resume":
-                self.reattach()
-            elif kind == "show":
-                self.show(int(content.get("index", -1)))
-            elif kind == "request-videos":
-                self._send_videos()
-            elif kind == "more-history":
-                self._more_history_asked()
+            handler(self, content)
         except InvalidRequestError:
             pass  # generate() already made it state
         except Exception as exc:
             self.error = error_text(exc, api_key_of(self._client))
+
+    @t.observe("model")
+    def _model_changed(self, change: Any) -> None:
+        """A documented model that does not take an option's value gets its first value
+        (veo-3's 8 s, then sora: 5 s), so the controls keep a request the model accepts."""
+        for spec in OPTIONS:
+            allowed = spec.documented.get(change.new)
+            value = getattr(self, spec.name)
+            if allowed and value not in (None, "") and value not in allowed:
+                setattr(self, spec.name, next(iter(allowed)))
+
+    def _suggest_models(self) -> None:
+        """The model box's suggestions: the emulator's, the library's, extra and known ids."""
+
+        def apply(models: list[str]) -> None:
+            self.choices = {**self.choices, **form_choices(models)}
+
+        client = self._client_arg or self._client
+        soon(lambda: read_models(client, self._library), apply, self._refreshing)
 
     # ---- the poller ----
 
@@ -383,6 +356,22 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
         if changed:
             self._send_videos()
 
+    def _busy_run(self) -> Run | None:
+        return self._running.run if self._running and self.running else None
+
+    def _restore_inputs(self, run: Run) -> None:
+        """The inputs from a run of the strip (showing it, or resuming it): every option, the
+        unset ones too; the model first, so its documented values do not overrule them."""
+        with self.hold_sync():
+            self.prompt, self.model = run.prompt, run.model
+            for name, value in (unset_options() | run.options).items():
+                setattr(self, name, value)
+
+    def _changed(self, run: Run) -> None:
+        """The shown run changed outside its poller (its videos read, its files gone)."""
+        self._sync(run)
+        self._update_fallback()
+
     def _sync(self, run: Run) -> None:
         with self.hold_sync():
             self.runs = [r.to_json() for r in self._runs]
@@ -398,3 +387,14 @@ class VideoWidget(LibraryHistory, anywidget.AnyWidget):
     def _send_videos(self) -> None:
         if self.comm is not None:  # no view yet: it asks with "request-videos" when it renders
             self._videos.send(self._shown)
+
+
+# The view's messages (js/protocol.d.ts ViewMessage): kind -> what the widget does.
+VIEW_MESSAGES: dict[str, Callable[[VideoWidget, Mapping[str, Any]], object]] = {
+    "generate": lambda w, _: w.generate(),
+    "cancel": lambda w, _: w.cancel(),
+    "resume": lambda w, _: w.reattach(),
+    "show": lambda w, content: w.show(int(content.get("index", -1))),
+    "request-videos": lambda w, _: w._send_videos(),
+    "more-history": lambda w, _: w._more_history_asked(),
+}

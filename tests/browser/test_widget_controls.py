@@ -1,6 +1,7 @@
-"""The widget's controls and layout in JupyterLab (Debian's Chromium): the free-text model box,
-the resolution choice, the "Reconnecting…" badge, the history strip that follows the shown run,
-and several videos sharing the widget's width.
+"""The widget's controls and layout in JupyterLab (Debian's Chromium): the free-text model box
+and its suggestions, the option controls built from the request's declaration (resolution,
+seed), the "Reconnecting…" badge and its countdown, the history strip that follows the shown
+run, and several videos sharing the widget's width.
 
 The kernel side is driven and read from the page, through the notebook's own kernel connection
 (``kernel_run``), as a person would from another cell. JupyterLab only: Notebook 7 runs the same
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from mql_notebook.local import LocalServer
+from mql_notebook.request import KNOWN_MODELS
 from tests.browser.jupyter_harness import (
     BROWSER_API_KEY,
     JupyterServer,
@@ -90,15 +92,19 @@ def wait_kernel(page: Any, expression: str, expected: str, timeout: float = 10.0
     assert got == expected, (expression, got)
 
 
-def test_a_model_id_the_widget_never_heard_of_can_be_typed(page: Any) -> None:
+def test_a_model_id_the_widget_never_heard_of_can_be_typed(
+    page: Any, emulator: LocalServer
+) -> None:
     from playwright.sync_api import expect
 
     box = page.locator(f"{WIDGET} input.mql-model")
-    suggestions = page.evaluate(
-        """() => { const box = document.querySelector('.mql-video-widget input.mql-model');
-                   return [...box.list.options].map((o) => o.value); }"""
-    )
-    assert suggestions == ["sora", "sora-1.0-turbo"]  # the known models, as suggestions only
+    served = list(emulator.emulator.catalogue.models)
+    suggested = """() => { const box = document.querySelector('.mql-video-widget input.mql-model');
+                           return [...box.list.options].map((o) => o.value); }"""
+    page.wait_for_function(f"() => ({suggested})().length >= {len(served)}", timeout=10_000)
+    suggestions = page.evaluate(suggested)
+    # The emulator's models first (the kernel's client talks to it), then the known ids.
+    assert suggestions[: len(served)] == served and set(KNOWN_MODELS) <= set(suggestions)
     box.fill("acme-video-<2>")
     wait_kernel(page, "w.model", "acme-video-<2>")
     # Back from the kernel: the box shows what Python set.
@@ -110,11 +116,9 @@ def test_the_resolution_choice_reaches_the_kernel(page: Any) -> None:
     from playwright.sync_api import expect
 
     select = page.locator(f"{WIDGET} select.mql-resolution")
-    if kernel_run(page, "print('resolutions' in w.choices)").strip() != "True":
-        expect(select).to_be_hidden()  # a kernel that offers no resolutions: no control
-        kernel_run(page, "w.choices = {**w.choices, 'resolutions': ['480p', '720p', '1080p']}")
-    expect(select).to_be_visible(timeout=10_000)
-    assert select.locator("option").all_inner_texts()[0] == "auto (server default)"
+    expect(select).to_be_visible(timeout=10_000)  # built from choices.fields
+    texts = select.locator("option").all_inner_texts()
+    assert texts == ["auto (server default)", "480p", "720p", "1080p"]
     assert select.input_value() == ""
     select.select_option("720p")
     wait_kernel(page, "w.resolution", "720p")
@@ -218,13 +222,76 @@ def test_another_models_length_and_aspect_are_typed_and_generated(page: Any) -> 
     )
     wait_kernel(
         page,
-        "(w.runs[-1]['model'], w.runs[-1]['duration'], w.runs[-1]['aspect_ratio'])",
+        "(w.runs[-1]['model'], w.runs[-1]['options']['duration'], w.runs[-1]['options']['aspect_ratio'])",
         "('veo-3', 8, '9:16')",
     )
     assert widget.locator(".mql-gallery figure").first.get_attribute("data-aspect") == "9:16"
     kernel_run(page, "w.model, w.duration, w.aspect_ratio = 'sora', 5, '16:9'")
     expect(duration).to_have_value("5", timeout=10_000)
     expect(aspect).to_have_value("16:9", timeout=10_000)
+
+
+def test_a_seed_typed_in_its_box_is_sent_with_generate(page: Any, emulator: LocalServer) -> None:
+    from playwright.sync_api import expect
+
+    widget = page.locator(WIDGET)
+    kernel_run(page, "w.prompt = 'A heron lands on a jetty'")
+    seed = widget.locator("input.mql-seed")
+    expect(seed).to_have_value("")  # unset by default: not sent
+    assert seed.get_attribute("type") == "number" and seed.get_attribute("min") == "0"
+    seed.fill("7")
+    runs_before = int(kernel_run(page, "print(len(w.runs))"))
+    widget.locator(".mql-generate").click()  # commits the box, then asks for the run
+    page.wait_for_selector(
+        f'{WIDGET} .mql-history-entry[data-index="{runs_before}"][aria-current="true"]',
+        timeout=JOB_TIMEOUT,
+    )
+    wait_kernel(page, "w.runs[-1]['options'].get('seed')", "7")
+    gid = kernel_run(page, "print(w.runs[-1]['generation_id'])").strip()
+    job = emulator.emulator.jobs.get(gid)
+    assert job is not None and job.request["seed"] == 7  # what the server received
+    assert "seed 7" in widget.locator(".mql-history-entry").last.inner_text()
+    page.wait_for_selector(f'{WIDGET}[data-running="false"]', timeout=JOB_TIMEOUT)
+    seed.fill("")  # an empty box: not chosen again
+    seed.dispatch_event("change")
+    wait_kernel(page, "w.seed", "None")
+
+
+# The badge's time left, read as seconds ("about 12 s left" -> 12), or its words.
+BADGE_LEFT = "() => document.querySelector('.mql-video-widget .mql-badge-left').textContent"
+
+
+def test_the_countdown_never_goes_back_up_within_a_run(page: Any) -> None:
+    """A later estimate within a run (progress slowed down) never makes the badge count up: a
+    little later is ignored, much later says "taking longer than expected"."""
+    import re
+
+    kernel_run(
+        page,
+        "import time\n"
+        "w.running, w.status, w.started_at = True, 'processing', time.time()\n"
+        "w.expected_end = time.time() + 20",
+    )
+    page.wait_for_function(f"() => /about \\d+ s left/.test(({BADGE_LEFT})())", timeout=10_000)
+
+    def seconds_left() -> int:
+        found = re.search(r"about (\d+) s left", page.evaluate(BADGE_LEFT))
+        assert found, page.evaluate(BADGE_LEFT)
+        return int(found[1])
+
+    first = seconds_left()
+    kernel_run(page, "w.expected_end = time.time() + 21.5")  # later, but within 3 s
+    page.wait_for_timeout(600)
+    assert seconds_left() <= first  # still counting down, not up
+    kernel_run(page, "w.expected_end = time.time() + 8")  # sooner: taken at once
+    page.wait_for_function(f"() => /about [1-8] s left/.test(({BADGE_LEFT})())", timeout=10_000)
+    kernel_run(page, "w.expected_end = time.time() + 40")  # clearly later: said, not counted
+    page.wait_for_function(
+        f"() => ({BADGE_LEFT})() === 'taking longer than expected'", timeout=10_000
+    )
+    assert page.locator(WIDGET).get_attribute("data-late") == "true"
+    kernel_run(page, "w.running = False\nw.show(len(w.runs) - 1)")
+    page.wait_for_selector(f'{WIDGET}[data-running="false"][data-late="false"]', timeout=10_000)
 
 
 def test_no_widget_errors_in_the_console(page: Any) -> None:

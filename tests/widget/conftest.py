@@ -29,3 +29,9 @@ async def fast_client(emulator, api_key, poll_timing, retry_policy) -> AsyncIter
         api_key=api_key, base_url=emulator.url, poll_timing=poll_timing, retry_policy=retry_policy
     ) as client:
         yield client
+
+
+@pytest.fixture
+def client(fast_client: AsyncMQL) -> AsyncMQL:
+    """The module's fast client (a module may define its own ``client`` instead)."""
+    return fast_client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mql_notebook.widget import frontend
 from mql_notebook.widget import transfer as _transfer
 from mql_notebook.widget.frontend import frontend_file as _frontend_file
 from mql_notebook.widget.video_widget import VideoWidget
@@ -34,7 +36,7 @@ def test_no_markup_is_ever_built_from_strings() -> None:
 
 
 def test_render_returns_a_cleanup_that_undoes_everything() -> None:
-    source = (JS / "widget.js").read_text()
+    source = frontend.joined(*frontend.WIDGET_PARTS)  # the module anywidget loads
     assert re.search(r"export default \{ render \}", source)
     # Every listener and model callback is registered through helpers that record their removal.
     assert source.count("addEventListener(") == source.count("removeEventListener(") == 1
@@ -46,18 +48,77 @@ def test_render_returns_a_cleanup_that_undoes_everything() -> None:
     shutil.which("node") is None,
     reason="node is not installed; the module's syntax is checked where it is",
 )
-def test_the_module_parses(tmp_path: Path) -> None:
-    copy = tmp_path / "widget.mjs"
-    copy.write_text((JS / "widget.js").read_text())
+def test_the_joined_modules_parse_and_import_nothing(tmp_path: Path) -> None:
+    for name, parts in (("widget", frontend.WIDGET_PARTS), ("gallery", frontend.GALLERY_PARTS)):
+        source = frontend.joined(*parts)
+        assert not re.search(r"^import ", source, re.M), name  # one module, nothing to fetch
+        copy = tmp_path / f"{name}.mjs"
+        copy.write_text(source)
+        result = subprocess.run(
+            ["node", "--check", str(copy)], capture_output=True, text=True, timeout=30
+        )
+        assert result.returncode == 0, result.stderr
+
+
+COUNTDOWN = """
+import { nextCountdown, countdownText } from "./widget.js";
+let c = { key: "", end: null, late: false };
+const seen = [];
+for (const [now, estimate] of [[0, 10], [1, 10.5], [2, 12], [3, 6], [4, 30], [5, 6]]) {
+  c = nextCountdown(c, "run-1", estimate);
+  seen.push(countdownText(c, now));
+}
+c = nextCountdown(c, "run-2", 40);  // a new run starts afresh
+seen.push(countdownText(c, 6));
+console.log(JSON.stringify(seen));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_badge_countdown_never_goes_back_up_within_a_run() -> None:
     result = subprocess.run(
-        ["node", "--check", str(copy)], capture_output=True, text=True, timeout=30
+        ["node", "--input-type=module", "-e", COUNTDOWN],
+        cwd=JS,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "about 10 s left",
+        "about 9 s left",  # 0.5 s later: ignored, still counting down
+        "about 8 s left",  # 2 s later: the same
+        "about 3 s left",  # sooner: taken at once
+        "taking longer than expected",  # 24 s later: said, not counted up
+        "about 1 s left",  # back before the countdown's end
+        "about 34 s left",
+    ]
 
 
 def test_the_widget_loads_the_repositorys_frontend_in_a_checkout() -> None:
     assert _frontend_file("widget.js").read_text() == (JS / "widget.js").read_text()
-    assert VideoWidget("x").get_state()["_esm"] == (JS / "widget.js").read_text()
+    state = VideoWidget("x").get_state()
+    shared, widget = (JS / "shared.js").read_text(), (JS / "widget.js").read_text()
+    assert state["_esm"].startswith(shared) and "function render(" in state["_esm"]
+    assert widget.split("\nfunction render(")[1] in state["_esm"]
+    assert state["_css"].startswith((JS / "shared.css").read_text())
+    assert state["_css"].endswith((JS / "widget.css").read_text())
+
+
+def test_hot_reload_serves_a_joined_file_that_follows_its_parts(tmp_path: Path) -> None:
+    """ANYWIDGET_HMR=1 in a checkout: _esm is a file (anywidget reloads it when it changes),
+    rejoined from js/ whenever a part is saved (by a watchfiles thread, when installed)."""
+    code = (
+        "import os, time; os.environ['ANYWIDGET_HMR'] = '1'\n"
+        "from mql_notebook.widget import frontend as f\n"
+        "print(f.ESM)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    path = Path(run.stdout.strip())
+    assert path.name == "widget.js" and path.read_text() == frontend.joined(*frontend.WIDGET_PARTS)
 
 
 def test_chunks_are_at_most_8_mb_and_join_to_the_original() -> None:
@@ -109,9 +170,8 @@ def test_the_wheel_ships_the_frontend_and_the_widget_loads_it(tmp_path: Path) ->
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     with zipfile.ZipFile(wheel) as z:
-        assert z.read("mql_notebook/static/widget.js").decode() == (JS / "widget.js").read_text()
-        assert z.read("mql_notebook/static/widget.css").decode() == (JS / "widget.css").read_text()
-        for name in ("gallery.js", "gallery.css"):  # the Gallery's view
+        parts = {*frontend.WIDGET_PARTS, *frontend.GALLERY_PARTS}
+        for name in (*parts, "widget.css", "gallery.css", "shared.css"):  # both views' parts
             assert z.read(f"mql_notebook/static/{name}").decode() == (JS / name).read_text()
         z.extractall(tmp_path / "site")
     probe = (
@@ -127,4 +187,4 @@ def test_the_wheel_ships_the_frontend_and_the_widget_loads_it(tmp_path: Path) ->
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.startswith("// The view of mql_notebook.VideoWidget")
+    assert run.stdout.startswith("// What both views share")

@@ -23,7 +23,9 @@ from mql_notebook import MQL, AsyncMQL
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.library import Library
 from mql_notebook.local import LocalServer
-from mql_notebook.widget.gallery import OUTPUT_TRAITS, VIEW_MESSAGES, Gallery, card_of
+from mql_notebook.widget import frontend
+from mql_notebook.widget.gallery import VIEW_MESSAGES, Gallery, card_of
+from mql_notebook.widget.request_traits import tagged
 from mql_notebook.widget.video_widget import VideoWidget
 
 JS = Path(__file__).resolve().parents[2] / "js"
@@ -107,7 +109,7 @@ def test_the_view_cannot_write_the_page() -> None:
     g = Gallery(Library(Path(f"/tmp/mql-gallery-{uuid.uuid4().hex}")))
     g.set_state({"entries": [{"prompt": "forged"}], "query": "x", "total": 9})
     assert g.entries == [] and g.query == "" and g.total == 0
-    assert set(OUTPUT_TRAITS) <= set(g.keys)
+    assert set(tagged(Gallery, "output")) <= set(g.keys)
 
 
 def test_posters_and_videos_travel_as_binary_messages(filled: Library) -> None:
@@ -193,9 +195,9 @@ def test_a_page_of_thousands_is_one_small_query(tmp_path: Path) -> None:
 def test_the_view_is_the_repositorys_module_and_undoes_everything_it_sets_up(
     tmp_path: Path,
 ) -> None:
-    source = (JS / "gallery.js").read_text()
+    source = frontend.joined(*frontend.GALLERY_PARTS)  # shared.js, then gallery.js
     g = Gallery(Library(tmp_path / "empty"))
-    assert g.get_state()["_esm"] == source
+    assert g.get_state()["_esm"] == source and "function cardElement(" in source
     assert "export default { render }" in source
     # Listeners and model callbacks go through helpers that record their removal.
     assert source.count("addEventListener(") == source.count("removeEventListener(") == 1
@@ -222,7 +224,7 @@ def _declared(name: str) -> list[str]:
 def test_the_typed_protocol_declares_what_python_has(filled: Library) -> None:
     """js/gallery_protocol.d.ts, which tsc checks gallery.js against, matches the Python side."""
     own = set(Gallery.class_traits(sync=True)) - set(anywidget.AnyWidget.class_traits(sync=True))
-    assert set(_declared("GalleryTraits")) == own == set(OUTPUT_TRAITS)
+    assert set(_declared("GalleryTraits")) == own == set(tagged(Gallery, "output"))
     assert set(_declared("Card")) == set(card_of(filled.entries()[0]))
     assert _declared("GalleryViewMessage") == list(VIEW_MESSAGES)
 

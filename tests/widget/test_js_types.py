@@ -1,5 +1,6 @@
-"""The frontend's types: tsc checks js/widget.js against js/protocol.d.ts, and protocol.d.ts
-declares what the Python side really has (its traits, who writes them, its message kinds).
+"""The frontend's types: tsc checks js/*.js against js/protocol.d.ts (whose input traits are
+js/request.d.ts, generated from the request's declaration), and those declare what the Python
+side really has (its traits, who writes them, its message kinds, the form of each option).
 
 The tsc run needs ``npm ci --prefix js`` (``.ci/run`` does it); without js/node_modules it is
 skipped with the reason, and under ``CI=true`` it fails instead, so CI cannot pass by skipping.
@@ -17,19 +18,42 @@ import anywidget
 import pytest
 import traitlets as t
 
+from mql_notebook.request import OPTIONS, form_field
+from mql_notebook.request.typescript import declarations
 from mql_notebook.widget import VideoWidget, transfer
+from mql_notebook.widget.video_widget import VIEW_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "js"
 TSC = JS / "node_modules" / ".bin" / "tsc"
 PROTOCOL = (JS / "protocol.d.ts").read_text()
+REQUEST = (JS / "request.d.ts").read_text()
 
 
-def _interface(name: str) -> dict[str, str]:
-    """The fields of ``export interface name`` in protocol.d.ts: name -> declared type."""
-    match = re.search(rf"^export interface {name}\b[^{{]*\{{(.*?)^\}}", PROTOCOL, re.M | re.S)
-    assert match, f"protocol.d.ts declares no interface {name}"
+def _interface(name: str, text: str = PROTOCOL) -> dict[str, str]:
+    """The fields of ``export interface name`` in a .d.ts: name -> declared type."""
+    match = re.search(rf"^export interface {name}\b[^{{]*\{{(.*?)^\}}", text, re.M | re.S)
+    assert match, f"no interface {name} declared"
     return {m[1]: m[3] for m in re.finditer(r"^  (\w+)(\??): ([^;]+);", match[1], re.M)}
+
+
+def test_the_committed_request_types_are_generated_from_the_declaration() -> None:
+    """js/request.d.ts is `python -m mql_notebook.request.typescript`'s output: a new Field is a
+    new input trait that tsc checks the view against."""
+    assert declarations() == REQUEST, (
+        "js/request.d.ts is stale: python -m mql_notebook.request.typescript > js/request.d.ts"
+    )
+    assert "extends InputTraits" in PROTOCOL and 'from "./request"' in PROTOCOL
+    assert set(_interface("InputTraits", REQUEST)) == {
+        "prompt",
+        "model",
+        *(f.name for f in OPTIONS),
+    }
+
+
+def test_the_form_of_each_option_is_declared_for_the_view() -> None:
+    assert set(_interface("FormField")) == set(form_field(OPTIONS[0]))
+    assert set(_interface("Choices")) == set(VideoWidget("x").choices)
 
 
 def _union(name: str) -> list[str]:
@@ -72,7 +96,7 @@ def _ts_types(trait: t.TraitType[Any, Any]) -> tuple[str, ...]:
 
 
 def test_the_protocol_declares_every_trait_with_its_json_type() -> None:
-    declared = _interface("InputTraits") | _interface("OutputTraits")
+    declared = _interface("InputTraits", REQUEST) | _interface("OutputTraits")
     traits = _protocol_traits()
     assert sorted(declared) == sorted(traits)
     for name, trait in traits.items():
@@ -83,7 +107,7 @@ def test_the_protocol_declares_every_trait_with_its_json_type() -> None:
 FROM_VIEW = {
     "string": "typed in the view",
     "number": 3,
-    "number | null": 42.0,
+    "number | null": 42,
     "boolean": True,
     "WidgetStatus": "completed",
     "RunEntry[]": [{"prompt": "forged"}],
@@ -95,7 +119,7 @@ def test_the_view_can_write_the_input_traits_and_only_those() -> None:
     """OutputTraits are Python's: a view's update of one is dropped (VideoWidget.set_state)."""
     widget = VideoWidget("x")
     try:
-        for name, ts in _interface("InputTraits").items():
+        for name, ts in _interface("InputTraits", REQUEST).items():
             widget.set_state({name: FROM_VIEW[ts]})
             assert getattr(widget, name) == FROM_VIEW[ts], name
         for name, ts in _interface("OutputTraits").items():
@@ -133,6 +157,4 @@ def test_every_view_message_kind_is_handled_by_the_widget() -> None:
         "resume",
         "show",
     ]
-    python = "\n".join(p.read_text() for p in (ROOT / "mql_notebook" / "widget").glob("*.py"))
-    for kind in kinds:
-        assert f'"{kind}"' in python, f"no Python code handles {kind!r}"
+    assert sorted(VIEW_MESSAGES) == sorted(kinds)  # the widget's table of handlers

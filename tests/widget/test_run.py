@@ -24,14 +24,9 @@ def emulator(local_server) -> LocalServer:
     return local_server(pace=0.4, fault_seed=12)
 
 
-@pytest.fixture
-def client(fast_client: AsyncMQL) -> AsyncMQL:
-    return fast_client
-
-
 def new_run(prompt: str = PROMPT, **options) -> Run:
-    request = {"model": "sora", "aspect_ratio": "16:9", "duration": 5, "n": 1} | options
-    return Run(prompt=prompt, **request)
+    chosen = {"aspect_ratio": "16:9", "duration": 5, "n": 1} | options
+    return Run(prompt=prompt, model="sora", options=chosen)
 
 
 @dataclass
@@ -50,6 +45,14 @@ class Seen:
 
 def posts(server: LocalServer) -> int:
     return server.count("POST", "/v1/videos/generations")
+
+
+def test_a_run_is_made_by_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        Run("a prompt", "sora")  # type: ignore[misc]
+    run = Run(prompt="p", model="veo-3", options={"duration": 8, "seed": 7})
+    assert run.request == {"prompt": "p", "model": "veo-3", "duration": 8, "seed": 7}
+    assert run.to_json()["summary"] == "veo-3 · 8 s · seed 7"
 
 
 async def test_a_completed_run_holds_every_variant(client, emulator) -> None:
@@ -90,7 +93,7 @@ async def test_a_transient_error_leaves_it_resumable_and_a_resume_finishes_it(
     assert run.status == "failed" and run.resumable and run.videos == []
     assert STOPPED_NOTE in run.note and run.error
     emulator.faults.reset()
-    again = Run(**{**new_run().options, "prompt": "", "generation_id": run.generation_id})
+    again = Run(prompt="", model="sora", options=new_run().options, generation_id=run.generation_id)
     await carry_out(again, client, create=False)
     assert again.status == "completed" and again.video is not None
     assert again.prompt == PROMPT  # learned from the server's answer
@@ -112,7 +115,7 @@ async def test_a_cancel_asked_for_ends_the_run_as_cancelled(client, emulator) ->
 
 async def test_a_cancel_from_outside_propagates_once_the_run_records_it(client, emulator) -> None:
     run = new_run(f"{PROMPT} [[stall]]")
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # not the builtin on 3.10
         await asyncio.wait_for(carry_out(run, client, create=True), 0.3)
     assert run.status == "cancelled" and run.finished and run.resumable
 
@@ -132,11 +135,12 @@ async def test_a_client_that_cannot_be_built_is_the_runs_state(monkeypatch) -> N
 
 async def test_the_chosen_resolution_is_sent(client, emulator) -> None:
     run = new_run(f"{PROMPT} [[stall]]", resolution="720p")
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # not the builtin on 3.10
         await asyncio.wait_for(carry_out(run, client, create=True), 0.3)
     answer = await client.video.get_status(run.generation_id)
     assert answer["resolution"] == "720p" and answer["size"] == "1280x720"
-    assert run.options["resolution"] == run.to_json()["resolution"] == "720p"
+    assert run.options["resolution"] == run.to_json()["options"]["resolution"] == "720p"
+    assert run.to_json()["summary"] == "sora · 16:9 · 5 s · 720p"
 
 
 @pytest.mark.skipif(

@@ -18,8 +18,10 @@ from mql_notebook import AsyncMQL, InvalidRequestError
 from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.local import LocalServer
+from mql_notebook.request import OPTION_NAMES, REQUEST_NAMES
 from mql_notebook.widget.history_view import LibraryHistory
-from mql_notebook.widget.video_widget import INPUT_TRAITS, OUTPUT_TRAITS, VideoWidget
+from mql_notebook.widget.request_traits import RequestTraits, tagged
+from mql_notebook.widget.video_widget import VideoWidget
 
 PROMPT = "A paper boat drifting down a rainy street"
 
@@ -87,7 +89,9 @@ async def wait_until(predicate, timeout: float = 10.0) -> None:
 
 def test_constructor_refuses_unknown_keywords_and_bad_options() -> None:
     with pytest.raises(TypeError, match="colour"):
-        VideoWidget("x", colour="red")  # type: ignore[call-arg]
+        VideoWidget("x", colour="red")
+    with pytest.raises(TypeError, match="did you mean seed"):
+        VideoWidget("x", sed=7)
     with pytest.raises(InvalidRequestError, match="duration"):
         VideoWidget("x", duration=7)
     with pytest.raises(InvalidRequestError, match="aspect_ratio"):
@@ -103,16 +107,25 @@ def test_constructor_refuses_unknown_keywords_and_bad_options() -> None:
         2,
     )
     assert w.status == "idle" and w.video is None and w.videos == [] and w.history == []
-    assert w.choices["durations"] == [5, 10, 15, 20] and w.choices["max_variants"] == 4
+    fields = {f["name"]: f for f in w.choices["fields"]}
+    assert list(fields) == list(OPTION_NAMES)
+    assert fields["duration"]["suggested"] == [5, 10, 15, 20] and fields["n"]["max"] == 16
+    assert w.seed is None and VideoWidget("x", seed=7).seed == 7
+    with pytest.raises(InvalidRequestError, match="seed"):
+        VideoWidget("x", seed=-1)
 
 
-def test_every_public_trait_is_documented_and_synced() -> None:
+def test_every_public_trait_is_documented_synced_and_tagged() -> None:
     own = {
         name: trait
         for name, trait in VideoWidget.class_traits().items()
-        if name in VideoWidget.__dict__ or name in LibraryHistory.__dict__  # the strip's
+        if name in VideoWidget.__dict__
+        or name in LibraryHistory.__dict__  # the strip's
+        or name in RequestTraits.__dict__  # the request's, made from its declaration
     }
-    assert set(own) == set(INPUT_TRAITS) | set(OUTPUT_TRAITS)
+    inputs, outputs = tagged(VideoWidget, "input"), tagged(VideoWidget, "output")
+    assert set(inputs) == set(REQUEST_NAMES) and not set(inputs) & set(outputs)
+    assert set(own) == set(inputs) | set(outputs)
     for name, trait in own.items():
         assert trait.metadata.get("sync") is True, name
         assert len(trait.help) > 15, f"{name} has no help"
@@ -237,7 +250,7 @@ async def test_a_task_cancelled_from_outside_propagates_but_still_ends_as_state(
     client, emulator
 ) -> None:
     w = VideoWidget(f"{PROMPT} [[stall]]", client=client)
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # not the builtin on 3.10
         await asyncio.wait_for(w.generate(), 0.3)
     assert w.status == "cancelled" and not w.running and w.resumable
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from mql_notebook import AsyncMQL, InvalidRequestError
+from mql_notebook import InvalidRequestError
 from mql_notebook.generation import Generation
 from mql_notebook.local import LocalServer
 from mql_notebook.request import RESOLUTIONS
 from mql_notebook.widget.video_widget import VideoWidget
+from tests.widget.support import quiet
 
 PROMPT = "A hot air balloon rising over a misty valley"
 
@@ -22,16 +23,6 @@ PROMPT = "A hot air balloon rising over a misty valley"
 @pytest.fixture
 def emulator(local_server) -> LocalServer:
     return local_server(pace=0.4, fault_seed=13)
-
-
-@pytest.fixture
-def client(fast_client: AsyncMQL) -> AsyncMQL:
-    return fast_client
-
-
-def quiet(widget: VideoWidget) -> VideoWidget:
-    widget.send = lambda *a, **k: None  # type: ignore[method-assign]  # no view attached
-    return widget
 
 
 async def test_save_writes_0644_under_a_022_umask_and_leaves_no_temporary_on_failure(
@@ -57,7 +48,8 @@ async def test_save_writes_0644_under_a_022_umask_and_leaves_no_temporary_on_fai
 
 def test_resolution_is_an_option_checked_like_the_others() -> None:
     w = VideoWidget("x", resolution="720p")
-    assert w.resolution == "720p" and w.choices["resolutions"] == list(RESOLUTIONS)
+    resolution = next(f for f in w.choices["fields"] if f["name"] == "resolution")
+    assert w.resolution == "720p" and resolution["suggested"] == list(RESOLUTIONS)
     assert VideoWidget("x").resolution == ""  # the server's default: not sent
     with pytest.raises(InvalidRequestError, match="resolution"):
         VideoWidget("x", resolution="4k")
@@ -80,7 +72,8 @@ async def test_the_resolution_is_sent_stored_and_restored_by_show(client, emulat
     await task
     answer = await client.video.get_status(w.generation_id)
     assert answer["resolution"] == "1080p"
-    assert w.history[0].resolution == w.runs[0]["resolution"] == "1080p"
+    assert w.history[0].options["resolution"] == w.runs[0]["options"]["resolution"] == "1080p"
+    assert "resolution" not in w.runs[-1]["options"] or len(w.runs) == 1
     w.resolution = ""
     w.generate()
     while not w.generation_id or w.generation_id == answer.id:
