@@ -196,7 +196,7 @@ class GenerationFailedError(MQLError):
 
     def __init__(self, generation: Generation):
         self.generation = generation
-        self.generation_id = generation.id
+        self.generation_id: str | None = generation.id
         detail = generation.error_message or "no reason given"
         super().__init__(f"generation {generation.id} ended {generation.status}: {detail}")
 

@@ -34,7 +34,7 @@ from ..library import ENV_LIBRARY, Entry, Library
 from ..library.library import OFF
 from .batch_file import BatchFileError, BatchLine, parse_batch
 from .batch_plan import attempt_key, failed_message, latest_attempt, plan_line
-from .batch_progress import LineResult, StatusDisplay, Tally, summary_lines
+from .batch_progress import LineResult, Outcome, StatusDisplay, Tally, summary_lines
 from .option_args import add_generation_options, model_from_args, options_from_args
 
 if TYPE_CHECKING:
@@ -280,7 +280,9 @@ async def _carry(
                 await slots.give_back(was_running=False)
                 if isinstance(error, BillingError):
                     stopped.append(str(error))
-                outcome = "failed" if isinstance(error, ContentRefusedError) else "unfinished"
+                outcome: Outcome = (
+                    "failed" if isinstance(error, ContentRefusedError) else "unfinished"
+                )
                 return LineResult(line.number, outcome, None, str(error), True)
             await slots.accepted()
             generation_id, created = generation.id, True

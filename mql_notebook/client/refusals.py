@@ -168,9 +168,10 @@ def error_stage(body: Mapping[str, Any] | bytes | None) -> object:
 def _stage(named: object, message: str, from_code: Stage | None) -> Stage | None:
     if isinstance(named, str):
         lowered = named.strip().lower()
-        for stage in ("input", "output"):
-            if stage in lowered:
-                return stage  # type: ignore[return-value]
+        if "input" in lowered:
+            return "input"
+        if "output" in lowered:
+            return "output"
     if from_code is not None:
         return from_code
     if _OUTPUT_WORDS.search(message):

@@ -132,6 +132,7 @@ async def _create(request: Request) -> Response:
     if refusal is not None:
         return _refused(refusal)
     word, stage = limits.moderated(options["prompt"])
+    fate: str | None
     if stage == "output":  # rendered in full, then refused
         fate, reason = "refuse_output", word
     else:
