@@ -3,7 +3,8 @@
     python -m bench            # full run (polling jobs of 10, 17.3, 30 and 60 s; about 10 minutes)
     python -m bench --quick    # shorter jobs (10 and 17.3 s), fewer repetitions (about 4 minutes)
     python -m bench --only polling,download   # a subset (sections: polling, download,
-                                              # concurrency, import, render, notebook, images)
+                                              # concurrency, batch, limits, cpu, import,
+                                              # notebook, render, images)
 
 No benchmark reaches the internet: every server is on 127.0.0.1.
 """
@@ -26,6 +27,7 @@ SECTIONS = (
     "download",
     "concurrency",
     "batch",
+    "limits",
     "cpu",
     "import",
     "notebook",

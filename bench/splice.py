@@ -15,6 +15,7 @@ HEADINGS = {
     "download": "## 2.",
     "concurrency": "## 3.",
     "batch": "## Batch",
+    "limits": "## Limits",
     "cpu": "## Client CPU",
     "import": "## 4.",
     "notebook": "## 5.",

@@ -40,6 +40,19 @@ DEFAULT_DOWNLOAD_OUTAGE_BUDGET = 120.0
 DEFAULT_MAX_DOWNLOAD_BYTES = 4 * 1024**3
 # An image given as a first or last frame (MiniMax: under 20 MB); max_image_bytes= on the client.
 DEFAULT_MAX_IMAGE_BYTES = 20_000_000
+# Content answering 404 right after a completed status (storage not caught up yet) is asked
+# again for this many seconds from the first 404, then the download fails keeping the id.
+DEFAULT_CONTENT_LAG_GRACE = 30.0
+
+# ---- waiting for a free slot (client/slots.py) ----
+# A create answered 429 (a busy gateway, a rate limit) or 503 made nothing: it goes again,
+# with the same Idempotency-Key, until the slot wait's deadline (``slot_timeout``; None: the
+# client's wait_timeout). Without a Retry-After the tries come this soon, growing by the
+# backoff up to the max ("a few seconds"), less up to the jitter's share of each.
+DEFAULT_SLOT_FIRST_DELAY = 0.5
+DEFAULT_SLOT_BACKOFF = 2.0
+DEFAULT_SLOT_MAX_DELAY = 3.0
+DEFAULT_SLOT_JITTER = 0.2
 
 # ---- when a wait looks at a job (client/poller.py: PollTiming, PollPlanner) ----
 DEFAULT_POLL_FIRST_DELAY = 0.25  # the first look comes soon: short jobs, instant failures show

@@ -25,12 +25,25 @@ class Generation(Mapping[str, Any]):
     outage (the server unreachable, or answering 429/5xx): then it is a short reason such as
     ``"HTTP 503 from the server; trying again"``, and the rest is the last state seen.
 
+    ``gen.waiting_for_slot`` is None, except in the updates a create sends while the gateway is
+    full (it answered 429 or 503: nothing was made, the create goes again): then it is the
+    server's reason, such as ``"HTTP 429 concurrency_limit_exceeded: ...; trying again in 2 s"``;
+    such an update has no job yet (``id`` is ``""``, ``status`` pending).
+
     ``gen.expected_end`` is None, except in the updates a wait sends when it can tell when the
     job should end (from the progress rate, or how long such jobs took lately in the library):
     then it is that moment as a Unix time (``time.time()``); ``eta_seconds`` counts down to it.
     """
 
-    __slots__ = ("expected_end", "id", "raw", "raw_status", "reconnecting", "status")
+    __slots__ = (
+        "expected_end",
+        "id",
+        "raw",
+        "raw_status",
+        "reconnecting",
+        "status",
+        "waiting_for_slot",
+    )
 
     def __init__(self, raw: Mapping[str, Any], *, id: str):
         self.raw: dict[str, Any] = dict(raw)
@@ -38,13 +51,21 @@ class Generation(Mapping[str, Any]):
         self.raw_status: str = str(raw.get("status", ""))
         self.status: Status = normalize_status(raw.get("status"))
         self.reconnecting: str | None = None
+        self.waiting_for_slot: str | None = None
         self.expected_end: float | None = None
 
     def with_reconnecting(self, reason: str | None) -> Generation:
         """A copy of this state with ``reconnecting`` set to ``reason`` (None: a normal update)."""
         copy = Generation(self.raw, id=self.id)
         copy.reconnecting = reason
+        copy.waiting_for_slot = self.waiting_for_slot
         copy.expected_end = self.expected_end
+        return copy
+
+    def with_waiting_for_slot(self, reason: str | None) -> Generation:
+        """A copy of this state with ``waiting_for_slot`` set to ``reason`` (None: not waiting)."""
+        copy = self.with_reconnecting(self.reconnecting)
+        copy.waiting_for_slot = reason
         return copy
 
     def with_expected_end(self, at: float | None) -> Generation:
@@ -79,6 +100,8 @@ class Generation(Mapping[str, Any]):
     def __repr__(self) -> str:
         progress = "" if self.progress is None else f", progress={self.progress:g}"
         outage = "" if self.reconnecting is None else f", reconnecting={self.reconnecting!r}"
+        if self.waiting_for_slot is not None:
+            outage += f", waiting_for_slot={self.waiting_for_slot!r}"
         return f"Generation(id={self.id!r}, status={self.status!r}{progress}{outage})"
 
     @property

@@ -26,6 +26,9 @@ _SYNONYMS: dict[str, Status] = {
     "submitted": PENDING,
     "created": PENDING,
     "waiting": PENDING,
+    # Accepted but held back until a slot frees: Runway's THROTTLED, fal's IN_QUEUE.
+    "throttled": PENDING,
+    "in_queue": PENDING,
     "processing": PROCESSING,
     "in_progress": PROCESSING,
     "in-progress": PROCESSING,

@@ -33,8 +33,8 @@ class LocalServers:
 
 def as_new(server: LocalServer, *, pace: float, fault_seed: int | str | None) -> None:
     """No faults or outages, the fault sequences restarted from the first fault seed, an empty request
-    log, and the pace, vocabulary, served models, billing and plan it started with (a test may have
-    changed them)."""
+    log, no limits (local/limits.py), and the pace, vocabulary, served models, billing and plan
+    it started with (a test may have changed them)."""
     server.faults.reseed(fault_seed)
     server.faults.reset()
     server.clear_requests()
@@ -44,3 +44,7 @@ def as_new(server: LocalServer, *, pace: float, fault_seed: int | str | None) ->
     server.retire_models([])
     server.billing = None
     server.set_plan(None)
+    server.limits.update(
+        {"concurrency_cap": None, "content_lag": 0, "final_answer": None, "moderation": {}}
+    )
+    server.limits.concurrency_retry_after = 2.0

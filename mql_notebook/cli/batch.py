@@ -5,8 +5,11 @@ stable Idempotency-Key that the library keeps, so running the same FILE again fi
 line it already created: finished ones are skipped, running ones are waited for and
 downloaded, and only a line whose create was never answered (or was refused) is sent again,
 with the same key. One AsyncMQL (one connection pool) keeps at most ``--concurrency`` jobs
-on the server at once (a finished job's download overlaps the next job); the library's SQLite
-writes run in worker threads (client/recording.py).
+on the server at once (a finished job's download overlaps the next job), fewer while the
+gateway answers busy (429/503: its limit is learned, client/concurrency.py; such a line is
+sent again, never failed); a money answer (BillingError) stops every create not yet sent. A
+line that failed (moderation included) is not sent again unless ``--retry-failed``. The
+library's SQLite writes run in worker threads (client/recording.py).
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..errors import (
+    BillingError,
     BudgetExceededError,
     ConfigurationError,
+    ContentRefusedError,
     GenerationFailedError,
     LibraryError,
     MQLError,
@@ -30,11 +35,13 @@ from ..library import ENV_LIBRARY, Entry, Library
 from ..library.library import OFF
 from .batch_file import BatchFileError, BatchLine, parse_batch
 from .batch_money import Declined, add_money_options, announce, budget_from_args
-from .batch_progress import LineResult, StatusDisplay, Tally, summary_lines
+from .batch_plan import attempt_key, failed_message, latest_attempt, plan_line
+from .batch_progress import LineResult, Outcome, StatusDisplay, Tally, summary_lines
 from .option_args import add_generation_options, model_from_args, options_from_args
 
 if TYPE_CHECKING:
     from ..client import AsyncMQL
+    from ..client.concurrency import AdaptiveSlots
     from ..money import Budget
 
 EXIT_OK = 0
@@ -49,8 +56,6 @@ NEEDS_LIBRARY = (
     "batch needs the library: it is how a re-run knows which lines it already created, so "
     "that no line is ever paid twice; choose its folder with --library DIR instead"
 )
-
-Plan = Literal["create", "resume", "already", "failed"]
 
 
 def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,6 +89,12 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         default=None,
         help="the batch's identity for re-runs (default: FILE's absolute path); give one to "
         "move or rename FILE and still resume",
+    )
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="send again, as new (billed) jobs, the lines whose job failed or whose content "
+        "moderation refused; without it they stay failed",
     )
     parser.add_argument("--no-library", action="store_true", help=argparse.SUPPRESS)
     add_money_options(parser)
@@ -122,7 +133,17 @@ def run_batch_command(
     library = Library(args.library)
     try:
         budget = budget_from_args(args)
-        run = _run(lines, library, args.concurrency, StatusDisplay(err), err, budget, args.yes)
+        display = StatusDisplay(err)
+        run = _run(
+            lines,
+            library,
+            args.concurrency,
+            display,
+            err,
+            budget=budget,
+            yes=args.yes,
+            retry_failed=args.retry_failed,
+        )
         tally = asyncio.run(run)
     except Declined:
         print("mql-notebook batch: not started; nothing was sent", file=err)
@@ -146,27 +167,19 @@ def run_batch_command(
     return EXIT_OK if completed else EXIT_NOT_ALL_COMPLETED
 
 
-def plan_line(entry: Entry | None) -> Plan:
-    """What a line needs, from what the library knows of its key (None: never sent)."""
-    if entry is None or entry.id is None:
-        # Never sent, never answered, or refused with an error (no job was made): send it,
-        # with the same Idempotency-Key, so a server that did get it returns that same job.
-        return "create"
-    if entry.finished:
-        return "already" if entry.status == "completed" else "failed"
-    return "resume"  # running, or completed with its video not here yet
-
-
 async def _run(
     lines: list[BatchLine],
     library: Library,
     concurrency: int,
     display: StatusDisplay,
     err: TextIO,
+    *,
     budget: Budget | None = None,
     yes: bool = False,
+    retry_failed: bool = False,
 ) -> Tally:
     from ..client import AsyncMQL
+    from ..client.concurrency import AdaptiveSlots, ConcurrencyController
     from .commands import mark_emulator
     from .library_commands import client_target
 
@@ -188,66 +201,122 @@ async def _run(
         to_create = [line for line in lines if plan_line(known.get(line.key)) == "create"]
         await announce(client, to_create, own=budget, yes=yes, err=err)  # may ask first
         tally = Tally(total=len(lines))
-        # A job holds its slot while the server works on it; its download then overlaps the
-        # next job's (bounded too, so memory stays bounded).
-        jobs, downloads = asyncio.Semaphore(concurrency), asyncio.Semaphore(concurrency)
+        # A job holds its slot while the server works on it (fewer slots while the gateway
+        # answers busy); its download then overlaps the next job's (bounded too).
+        slots = AdaptiveSlots(ConcurrencyController(concurrency))
+        downloads = asyncio.Semaphore(concurrency)
+        stopped: list[str] = []  # a money answer: no more creates (each would get the same)
         started = time.monotonic()
 
         async def show_every_so_often() -> None:
             while True:
                 await asyncio.sleep(display.interval)
+                tally.at_once = slots.controller.allowed
                 display.show(tally, time.monotonic() - started)
 
         async def one(line: BatchLine) -> None:
-            entry = known.get(line.key)
-            plan = plan_line(entry)
+            attempt, entry = latest_attempt(known, line.key)
+            plan = plan_line(entry, retry_failed=retry_failed)
             if plan in ("already", "failed"):
                 assert entry is not None
                 if plan == "already":
                     known_result = LineResult(line.number, "already", entry.id, "")
                 else:
-                    error = entry.error or entry.status
-                    known_result = LineResult(line.number, "failed", entry.id, error)
+                    known_result = LineResult(
+                        line.number, "failed", entry.id, failed_message(entry)
+                    )
                 tally.finish(known_result, was_running=False)
                 return
-            async with jobs:
-                tally.start()
-                result = await _wait_for(client, line, entry if plan == "resume" else None)
+            if plan == "retry":  # a new job, under the next attempt's key
+                attempt, entry, plan = attempt + 1, None, "create"
+            result = await _carry(
+                client, slots, tally, line, attempt_key(line.key, attempt), entry, stopped
+            )
             if isinstance(result, Generation):
                 async with downloads:
                     result = await _download(client, library, line, result, plan == "create")
-            tally.finish(result)
+            tally.finish(result, was_running=not _never_sent(result))
 
         ticker = asyncio.create_task(show_every_so_often())
         try:
             await asyncio.gather(*(one(line) for line in lines))
         finally:
             ticker.cancel()
+            tally.at_once = slots.controller.allowed
             display.show(tally, time.monotonic() - started)
             display.close()
+        tally.decreases = slots.controller.decreases
         return tally
 
 
-async def _wait_for(
-    client: AsyncMQL, line: BatchLine, entry: Entry | None
+NOT_SENT = "not sent: "
+
+
+def _never_sent(result: LineResult) -> bool:
+    """A line a money answer stopped before its create (it never ran on this run)."""
+    return result.outcome == "unfinished" and result.message.startswith(NOT_SENT)
+
+
+async def _carry(
+    client: AsyncMQL,
+    slots: AdaptiveSlots,
+    tally: Tally,
+    line: BatchLine,
+    key: str,
+    entry: Entry | None,
+    stopped: list[str],
 ) -> Generation | LineResult:
-    """Create (or resume) one line's job and wait for it: its Generation once completed."""
-    video = client.video
-    generation_id = entry.id if entry is not None else None
-    created = generation_id is None
-    try:
-        if generation_id is None:
-            generation = await video.create(
-                line.model, line.prompt, idempotency_key=line.key, **line.options
-            )
-            generation_id = generation.id
-        return await video.wait(generation_id)
-    except BudgetExceededError as error:  # refused before it was sent
-        return LineResult(line.number, "refused", None, str(error), False)
-    except GenerationFailedError as error:
-        return LineResult(line.number, "failed", generation_id, str(error), created)
-    except MQLError as error:
-        return LineResult(line.number, "unfinished", generation_id, str(error), created)
+    """One line from a slot to its completed job: created (again after each busy answer, never
+    failed for one) or resumed, then waited for. Its Generation once completed."""
+    from ..client.slots import is_busy, slot_delay
+
+    video, timing = client.video, client.settings.slot_timing
+    busy_answers = 0
+    while True:
+        if stopped and entry is None:
+            return LineResult(line.number, "unfinished", None, NOT_SENT + stopped[0])
+        round_ = await slots.take()
+        if stopped and entry is None:  # stopped while this line waited for its slot
+            await slots.give_back(was_running=False)
+            return LineResult(line.number, "unfinished", None, NOT_SENT + stopped[0])
+        tally.start()
+        if entry is not None and entry.id is not None:  # running already: wait for it
+            generation_id, created = entry.id, False
+        else:
+            try:
+                generation = await video.create(
+                    line.model, line.prompt, idempotency_key=key, slot_timeout=0, **line.options
+                )
+            except BudgetExceededError as error:  # refused before it was sent
+                await slots.give_back(was_running=False)
+                return LineResult(line.number, "refused", None, str(error), False)
+            except MQLError as error:
+                if is_busy(error):  # nothing was made: back in the queue, later, fewer at once
+                    await slots.busy(round_)
+                    tally.requeue()
+                    busy_answers += 1
+                    retry_after = getattr(error, "retry_after", None)
+                    await asyncio.sleep(
+                        slot_delay(timing, busy_answers, retry_after, client.transport.rng.random())
+                    )
+                    continue
+                await slots.give_back(was_running=False)
+                if isinstance(error, BillingError):
+                    stopped.append(str(error))
+                outcome: Outcome = (
+                    "failed" if isinstance(error, ContentRefusedError) else "unfinished"
+                )
+                return LineResult(line.number, outcome, None, str(error), True)
+            await slots.accepted()
+            generation_id, created = generation.id, True
+        try:
+            return await video.wait(generation_id)
+        except GenerationFailedError as error:
+            return LineResult(line.number, "failed", generation_id, str(error), created)
+        except MQLError as error:
+            return LineResult(line.number, "unfinished", generation_id, str(error), created)
+        finally:
+            await slots.give_back(was_running=True)
 
 
 async def _download(

@@ -39,6 +39,9 @@ class Tally:
     unfinished: int = 0
     refused: int = 0  # by a budget, before anything was sent
     results: list[LineResult] = field(default_factory=list)
+    busy: int = 0  # creates answered busy (429/503) and sent again later
+    at_once: int | None = None  # jobs the batch lets run at once now (the learned limit)
+    decreases: int = 0  # times the learned limit went down
 
     def __post_init__(self) -> None:
         self.waiting = self.total
@@ -46,6 +49,12 @@ class Tally:
     def start(self) -> None:
         self.waiting -= 1
         self.running += 1
+
+    def requeue(self) -> None:
+        """A running line's create was answered busy: it waits again (nothing was made)."""
+        self.running -= 1
+        self.waiting += 1
+        self.busy += 1
 
     def finish(self, result: LineResult, *, was_running: bool = True) -> None:
         if was_running:
@@ -97,6 +106,8 @@ def status_text(tally: Tally, elapsed: float) -> str:
         parts.append(f"{tally.unfinished} unfinished")
     if tally.refused:
         parts.append(f"{tally.refused} refused by a budget")
+    if tally.busy and tally.at_once is not None:
+        parts.append(f"{tally.at_once} at once (the gateway's limit)")
     parts.append(f"{clock(elapsed)} elapsed, ETA {clock(eta)}")
     return " | ".join(parts)
 
@@ -110,6 +121,11 @@ def summary_lines(tally: Tally, *, library: str, most: int = 20) -> list[str]:
         f"({tally.already} by an earlier run), {tally.failed} failed, {tally.unfinished} "
         f"unfinished{refused}; {created} create(s) sent by this run; videos in {library}"
     ]
+    if tally.busy:
+        lines.append(
+            f"The gateway was full {tally.busy} time(s) (429/503; nothing was made): those creates "
+            f"went again later, {tally.at_once} at once at the end"
+        )
     problems = sorted(
         (r for r in tally.results if r.outcome in ("failed", "unfinished", "refused")),
         key=lambda r: r.number,
@@ -131,8 +147,8 @@ def summary_lines(tally: Tally, *, library: str, most: int = 20) -> list[str]:
         )
     if tally.failed:
         lines.append(
-            "A failed line stays failed on a re-run (its request is the same job); edit the "
-            "line to make it a new request."
+            "A failed line stays failed on a re-run (its request is the same job): "
+            "--retry-failed sends it again as a new job, or edit the line."
         )
     return lines
 

@@ -171,7 +171,8 @@ def run_generate(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO
     progress = ProgressLine(err)
     options = options_from_args(args)
     estimate = client.video.estimate(args.model, args.prompt, **options)
-    print(f"estimate: {estimate.text()}", file=err)
+    if estimate.known:  # one line per generate; "unknown" would be every run's noise
+        print(f"estimate: {estimate.text()}", file=err)
     generation = client.video.create(model=args.model, prompt=args.prompt, **options)
     args.created_id = generation.id  # named if the user presses Ctrl-C
     print(f"generation {generation.id} created", file=err)

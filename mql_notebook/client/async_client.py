@@ -28,6 +28,7 @@ from .settings import (
     Settings,
     resolve_settings,
 )
+from .slots import SlotTiming
 from .transport import Transport
 from .videos import AsyncVideo
 
@@ -47,7 +48,9 @@ class AsyncMQL:
     ``api_key`` and ``base_url`` default to ``MQL_API_KEY`` and ``MQL_BASE_URL``, then to
     https://api.metriqual.com; ``base_url="local"`` starts (or reuses) the in-process emulator.
     ``max_retries`` (default 4) is the retries of one request; ``retry_policy`` and
-    ``poll_timing`` tune the delays. Every default is in ``mql_notebook/_constants.py``.
+    ``poll_timing`` tune the delays. ``slot_timeout`` is how long a create waits for a free
+    slot while the gateway answers 429/503 (None: ``wait_timeout``; 0: not at all), spaced by
+    ``slot_timing``. Every default is in ``mql_notebook/_constants.py``.
     ``model`` is the model a create uses when it names none (``MQL_MODEL``, else "sora").
     ``library`` (a ``Library``, a folder, True or False) records every generation there.
     ``max_image_bytes`` (default 20 MB) is the largest first or last frame a create sends.
@@ -72,6 +75,8 @@ class AsyncMQL:
         extra_models: tuple[str, ...] | list[str] = (),
         poll_timing: PollTiming | None = None,
         retry_policy: RetryPolicy | None = None,
+        slot_timeout: float | None = None,
+        slot_timing: SlotTiming | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         library: LibraryChoice = FROM_ENVIRONMENT,
         prices: PriceTable | dict[str, Any] | str | os.PathLike[str] | bool | None = None,
@@ -91,6 +96,8 @@ class AsyncMQL:
             retry_policy=retry_policy,
             prices=prices,
             budget=budget,
+            slot_timeout=slot_timeout,
+            slot_timing=slot_timing,
         )
         self.transport = Transport(self.settings, transport)  # every request goes through it
         # The library records every generation (client/recording.py): a Library, a folder, True

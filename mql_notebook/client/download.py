@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -23,12 +23,17 @@ from ..errors import (
     APITimeoutError,
     DownloadError,
     DownloadTooLargeError,
-    InvalidRequestError,
     InvalidResponseError,
     MQLError,
 )
-from ..generation import Generation
 from . import protocol
+from .download_links import (  # noqa: F401 (re-exported)
+    Completed,
+    Links,
+    fresh_links,
+    known_completed,
+    variant_id,
+)
 from .download_rules import (  # noqa: F401 (re-exported)
     NOT_VIDEO_TYPES,
     expected_total,
@@ -61,52 +66,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("mql_notebook")
 
 ProgressCallback = Callable[[int, int | None], Any]
-StatusLook = Callable[[str], Awaitable[Generation]]  # AsyncVideo.get_status
-Links = Callable[[bool], Awaitable[object]]  # a download_url, asked anew when fresh=True
 
 MAX_LINK_REFRESHES = 3  # fresh signed URLs asked for in a row without a byte arriving
 
 
 # -- I/O -------------------------------------------------------------------------------------
-
-
-def fresh_links(generation: str | Generation, video_id: str, get_status: StatusLook) -> Links:
-    """Where a download asks for a link once the one it followed is gone: the ``download_url``
-    of ``generation`` (if it is a Generation that has one), else, or when ``fresh``, the one
-    ``get_status`` answers now; None when there is none (or the API cannot be asked)."""
-
-    async def link(fresh: bool) -> object:
-        known = generation
-        if fresh or not isinstance(known, Generation) or known.download_url is None:
-            try:
-                known = await get_status(protocol.id_of(generation))
-            except MQLError:
-                return None
-        return download_url_of(known, video_id)
-
-    return link
-
-
-async def variant_id(generation_id: str | Generation, variant: int, get_status: StatusLook) -> str:
-    """The id of video ``variant`` of the job (``get_status`` is asked only for variant > 0 of
-    a bare id)."""
-    if not isinstance(variant, int) or isinstance(variant, bool) or variant < 0:
-        raise InvalidRequestError(
-            "variant", variant, "an int >= 0 (the index of a video of an n > 1 job)"
-        )
-    if variant == 0:  # the job id downloads the first video
-        return protocol.id_of(generation_id)
-    generation = (
-        generation_id if isinstance(generation_id, Generation) else await get_status(generation_id)
-    )
-    ids = generation.variant_ids
-    if variant >= len(ids):
-        raise InvalidRequestError(
-            "variant",
-            variant,
-            f"an index below {len(ids)} (generation {generation.id} has {len(ids)} video(s))",
-        )
-    return ids[variant]
 
 
 class Download:
@@ -122,10 +86,14 @@ class Download:
         generation_id: str,
         links: Links,
         on_progress: ProgressCallback | None,
+        completed: Completed | None = None,
     ) -> None:
         self._settings = settings
         self._rng = transport.rng
         self._links = links
+        self._completed = completed
+        self._lag_since: float | None = None  # loop time of the first 404 of a completed job
+        self._lag_tries = 0
         self.video_id = video_id
         self.gid = generation_id
         self.sink = sink
@@ -189,10 +157,13 @@ class Download:
                 continue
             status, from_api = response.status_code, may_carry_credentials(url, self.api_url)
             if is_transient_status(status):  # 5xx, 408, 429 from the API or storage: an outage
+                error = self._error(url, response, head)
+                if getattr(error, "final", False):  # a 429 about money: waiting changes nothing
+                    raise error
                 retry_after = parse_retry_after(response.headers.get("retry-after"), time.time())
                 delay = self._outage_delay(f"HTTP {status}", retry_after)
                 if delay is None:
-                    raise self._error(url, response, head)
+                    raise error
                 await asyncio.sleep(delay)
             elif signed_url_expired(status, head, from_api=from_api):
                 refreshes += 1
@@ -202,13 +173,23 @@ class Download:
                     "signed URL for %s expired (%d); asking the API again", self.video_id, status
                 )
                 source = self.api_url
-            elif status == 404 and from_api and fallbacks <= MAX_LINK_REFRESHES:
-                # After an expired one, the generation the caller holds is stale: ask anew.
-                fallback = await self._fallback_url(fresh=fallbacks > 0)
+            elif (
+                status == 404
+                and from_api
+                and fallbacks <= MAX_LINK_REFRESHES
+                and (
+                    # After an expired one, the generation the caller holds is stale: ask anew.
+                    fallback := await self._fallback_url(fresh=fallbacks > 0)
+                )
+            ):
                 fallbacks += 1
-                if fallback is None:
-                    raise self._error(url, response, head)
                 source = fallback
+            elif status == 404 and self._completed is not None and await self._completed():
+                fallbacks += 1  # asked once more at most each time, while storage lags
+                delay = self._lag_delay()
+                if delay is None:
+                    raise self._still_missing(url, response, head)
+                await asyncio.sleep(delay)  # storage not caught up yet: the same source again
             else:
                 raise self._error(url, response, head)
 
@@ -234,6 +215,31 @@ class Download:
             "giving up" if delay is None else f"trying again in {delay:.2f} s",
         )
         return delay
+
+    def _lag_delay(self) -> float | None:
+        """Seconds until content is asked again while storage lags, or None once the grace is spent."""
+        now = asyncio.get_running_loop().time()
+        if self._lag_since is None:
+            self._lag_since = now
+        self._lag_tries += 1
+        return outage_retry_delay(
+            self._settings.poll_timing.outage,
+            self._lag_tries,
+            now - self._lag_since,
+            self._settings.retry_policy.content_lag_grace,
+            None,
+            self._rng.random(),
+        )
+
+    def _still_missing(self, url: httpx.URL, response: httpx.Response, head: bytes) -> MQLError:
+        """Content still 404 for a completed job once the grace is spent: the id is kept."""
+        waited = self._settings.retry_policy.content_lag_grace
+        return DownloadError(
+            f"downloading video {self.video_id}: generation {self.gid} completed but its "
+            f"video was still not found after {waited:g} s ({self._error(url, response, head)}); "
+            f"the job is kept: download({self.gid!r}) again later, or resume_pending()",
+            generation_id=self.gid,
+        )
 
     def _broken_off(self, exc: httpx.TransportError, source: httpx.URL) -> MQLError:
         """The error once a connection failure or a broken body can no longer be resumed."""
@@ -337,13 +343,3 @@ class Download:
             f"name; download({self.gid!r}) again to retry",
             generation_id=self.gid,
         )
-
-
-def download_url_of(generation: Generation, video_id: str) -> object:
-    """The ``download_url`` the generation gives for ``video_id`` (a variant's own, for n > 1)."""
-    if video_id == generation.id:
-        return generation.download_url
-    for entry in generation.raw.get("generations") or ():
-        if isinstance(entry, Mapping) and entry.get("id") == video_id:
-            return entry.get("download_url")
-    return None

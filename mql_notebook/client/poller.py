@@ -30,10 +30,11 @@ from .._constants import (
     DEFAULT_POLL_NEAR,
     DEFAULT_POLL_TRUSTED_ERROR,
 )
-from ..errors import GenerationFailedError, MQLError, WaitTimeoutError
+from ..errors import MQLError, WaitTimeoutError
 from ..generation import Generation
 from .callbacks import call
 from .expected import ExpectedEnd, delay_toward, gentle_interval
+from .refusals import failed_job_error
 from .retry import OutageTiming, is_transient, outage_cause, outage_delay, reconnecting_reason
 
 
@@ -311,7 +312,7 @@ async def poll_until_done(
         if generation.completed:
             return generation
         if generation.failed:
-            raise GenerationFailedError(generation)
+            raise failed_job_error(generation)
         if loop.time() >= deadline:
             raise WaitTimeoutError(generation, timeout)
 

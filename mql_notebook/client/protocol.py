@@ -15,6 +15,8 @@ from ..errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    BillingError,
+    ContentRefusedError,
     InvalidRequestError,
     InvalidResponseError,
     ModelUnavailableError,
@@ -25,6 +27,7 @@ from ..errors import (
 )
 from ..generation import Generation, generation_id_of
 from ..request import MODELS
+from .refusals import billing_refusal, content_refusal, error_stage
 from .retry import parse_retry_after
 
 CREATE_PATH = "/v1/videos/generations"
@@ -118,6 +121,8 @@ def error_from_response(
     """The typed error for a non-2xx answer, with the server's message as plain text.
 
     ``model`` is given for a create: a 404/410 about the model becomes ModelUnavailableError.
+    Money (arrears, a depleted pack, a spend cap, a balance, 402) is a BillingError and a
+    moderation refusal a ContentRefusedError, whatever the status (see ``refusals``): both final.
     """
     message, code, param = _error_message(content, headers.get("content-type", ""))
     kwargs: dict[str, Any] = {
@@ -132,6 +137,11 @@ def error_from_response(
         return ModelUnavailableError(
             model_unavailable_message(model, message, code), model=model, **kwargs
         )
+    if billing_refusal(status_code, code, message):
+        return BillingError(message, **kwargs)
+    stage = content_refusal(code, message, status_code=status_code, stage=error_stage(content))
+    if stage is not False:
+        return ContentRefusedError(message, stage=stage, **kwargs)
     if status_code == 429:
         return RateLimitError(message, **kwargs)
     cls = _ERROR_BY_STATUS.get(status_code)

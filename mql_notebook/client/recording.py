@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from .._files import link_or_copy, write_atomically
 from .._origins import origin_of
-from ..errors import APIError, DownloadError, LibraryError
+from ..errors import APIError, ContentRefusedError, DownloadError, LibraryError
 from ..generation import Generation
 from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
@@ -41,6 +41,7 @@ from ..library.posters import poster_jpeg_from_file
 from ..money import Cost, estimate
 from ..request import IMAGE_NAMES
 from ..status import FAILED
+from .refusals import refusal_note, refusal_of_failed_job
 from .settings import Settings
 from .sinks import PathSink, Sink
 
@@ -150,12 +151,13 @@ class Recorder:
         if entry.answered:  # the same Idempotency-Key again: its job exists; leave it as it is
             return
         if isinstance(error, APIError) and create_was_refused(error.status_code):
+            reason = (
+                refusal_note(error.stage, error.message)
+                if isinstance(error, ContentRefusedError)
+                else str(error)
+            )
             await self._quietly(
-                "a refused create",
-                self.library.record_status,
-                entry.key,
-                FAILED,
-                error=str(error),
+                "a refused create", self.library.record_status, entry.key, FAILED, error=reason
             )
         elif isinstance(error, Exception):
             note = (
@@ -175,7 +177,7 @@ class Recorder:
             return
         self._last_status[gid] = status
         await self.record_cost(gid, generation)  # before the status (see answered)
-        error = (generation.error_message or status) if generation.failed else None
+        error = failure_reason(generation) if generation.failed else None
         await self._quietly("a status", self.library.record_status, gid, status, error=error)
         if generation.completed and looks is not None:
             seconds = learned_duration(looks[0], now, looks[1])
@@ -263,6 +265,14 @@ class Recorder:
             await asyncio.to_thread(action, *args, **kwargs)
         except (LibraryError, sqlite3.Error, OSError) as error:
             log.warning("the library %s could not record %s: %s", self.library.path, what, error)
+
+
+def failure_reason(generation: Generation) -> str:
+    """What the library records for a job that ended failed: the server's reason, marked when
+    moderation refused it (so that a batch re-run does not send it again)."""
+    words = generation.error_message or generation.status
+    stage = refusal_of_failed_job(generation.raw.get("error"))
+    return words if stage is False else refusal_note(stage, words)
 
 
 async def hand_over(

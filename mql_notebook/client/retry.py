@@ -21,6 +21,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from .._constants import (
+    DEFAULT_CONTENT_LAG_GRACE,
     DEFAULT_DOWNLOAD_OUTAGE_BUDGET,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
@@ -54,6 +55,8 @@ class RetryPolicy:
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     # Downloads: seconds an outage (no byte arriving, every try failing) is ridden out.
     download_outage_budget: float = DEFAULT_DOWNLOAD_OUTAGE_BUDGET
+    # Content answering 404 for a job known completed (storage lag) is asked again this long.
+    content_lag_grace: float = DEFAULT_CONTENT_LAG_GRACE
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -140,13 +143,14 @@ class OutageTiming:
 def is_transient(error: BaseException) -> bool:
     """Whether a failed status look is an outage to ride out (vs. an answer that ends the wait).
 
-    Connection errors, timeouts, 408, 429, every 5xx and 529 are; 401/403/404 and the rest
-    are not: waiting would not change them.
+    Connection errors, timeouts, 408, 429, every 5xx and 529 are; 401/403/404, the rest, and a
+    final answer whatever its status (a 429 about money: ``refusals``) are not: waiting would
+    not change them.
     """
     if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, APIError):
-        return is_transient_status(error.status_code)
+        return not error.final and is_transient_status(error.status_code)
     return False
 
 

@@ -33,6 +33,7 @@ from ..money import Budget, PriceTable, budget_from, read_prices
 from ..request import DEFAULT_MODEL, validate_model_id
 from .poller import PollTiming
 from .retry import RetryPolicy
+from .slots import SlotTiming
 
 ModelSource = Literal["argument", "environment", "default"]
 
@@ -68,6 +69,10 @@ class Settings:
     model_source: ModelSource = "default"
     poll_timing: PollTiming = field(default_factory=PollTiming)
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    # A create answered 429/503 (nothing made) goes again for this long (None: wait_timeout),
+    # spaced by the slot timing (client/slots.py).
+    slot_timeout: float | None = None
+    slot_timing: SlotTiming = field(default_factory=SlotTiming)
     # base_url="local": base_url is this process's in-process emulator, whose jobs end with the
     # process (the library marks them, so that a resume elsewhere knows).
     in_process_emulator: bool = False
@@ -75,6 +80,11 @@ class Settings:
     # if it stores one, else costs are unknown), and this client's own budget= (its runs only).
     prices: PriceTable | None = None
     budget: Budget | None = None
+
+    @property
+    def slot_deadline(self) -> float:
+        """Seconds a create waits for a free slot: ``slot_timeout``, else the wait's deadline."""
+        return self.wait_timeout if self.slot_timeout is None else self.slot_timeout
 
     @property
     def max_retries(self) -> int:
@@ -100,6 +110,8 @@ def resolve_settings(
     retry_policy: RetryPolicy | None = None,
     prices: object = None,
     budget: object = None,
+    slot_timeout: float | None = None,
+    slot_timing: SlotTiming | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
     """Resolve the settings; base URL ``"local"`` starts or reuses the in-process emulator.
@@ -138,6 +150,19 @@ def resolve_settings(
     for name, value in (("timeout", timeout), ("wait_timeout", wait_timeout)):
         if not isinstance(value, (int, float)) or value <= 0:
             raise ConfigurationError(f"{name} must be a number of seconds > 0, not {value!r}")
+    if slot_timeout is not None and (
+        isinstance(slot_timeout, bool)
+        or not isinstance(slot_timeout, (int, float))
+        or slot_timeout < 0
+    ):
+        raise ConfigurationError(
+            f"slot_timeout must be a number of seconds >= 0 (0: no waiting for a slot), or None "
+            f"for the wait_timeout; not {slot_timeout!r}"
+        )
+    if slot_timing is not None and not isinstance(slot_timing, SlotTiming):
+        raise ConfigurationError(
+            f"slot_timing must be a SlotTiming, not {type(slot_timing).__name__}"
+        )
     for name, size in (
         ("max_download_bytes", max_download_bytes),
         ("max_image_bytes", max_image_bytes),
@@ -157,6 +182,8 @@ def resolve_settings(
         extra_models=tuple(extra_models),
         poll_timing=poll_timing or PollTiming(),
         retry_policy=policy,
+        slot_timeout=None if slot_timeout is None else float(slot_timeout),
+        slot_timing=slot_timing or SlotTiming(),
         in_process_emulator=in_process_emulator,
         prices=resolve_prices(prices, env),
         budget=budget_from(budget),

@@ -57,8 +57,14 @@ class Transport:
         """The running event loop's connection pool (made on first use)."""
         return self._pools.get()
 
-    async def send(self, op: Operation, *, policy: RetryPolicy | None = None) -> httpx.Response:
-        """Send with retries as the policy allows; returns a 2xx response or raises a typed error."""
+    async def send(
+        self, op: Operation, *, policy: RetryPolicy | None = None, retry_statuses: bool = True
+    ) -> httpx.Response:
+        """Send with retries as the policy allows; returns a 2xx response or raises a typed error.
+
+        ``retry_statuses=False``: an error status is raised at once (connections that were never
+        made are still retried): the caller has its own plan for them.
+        """
         policy = policy or self.settings.retry_policy
         pool = self._pools.get()
         request = pool.build_request(
@@ -88,25 +94,32 @@ class Transport:
                     return response
                 content = await response.aread()
                 await response.aclose()
-                delay = retry_after_status(
-                    policy,
-                    attempt,
+                error = protocol.error_from_response(
                     response.status_code,
                     response.headers,
-                    idempotent=op.idempotent,
+                    content,
+                    operation=op.description,
+                    generation_id=op.generation_id,
                     now=time.time(),
-                    rng=self.rng,
+                    model=op.model,
                 )
-                if delay is None:
-                    raise protocol.error_from_response(
+                # A final answer (money, moderation) is never sent again; a create's slot wait
+                # (retry_statuses=False) decides about 429/503 itself (client/slots.py).
+                delay = (
+                    None
+                    if error.final or not retry_statuses
+                    else retry_after_status(
+                        policy,
+                        attempt,
                         response.status_code,
                         response.headers,
-                        content,
-                        operation=op.description,
-                        generation_id=op.generation_id,
+                        idempotent=op.idempotent,
                         now=time.time(),
-                        model=op.model,
+                        rng=self.rng,
                     )
+                )
+                if delay is None:
+                    raise error
             await asyncio.sleep(delay)
             attempt += 1
 

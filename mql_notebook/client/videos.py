@@ -24,6 +24,7 @@ from .operation import Operation
 from .poller import poll_until_done
 from .retry import RetryPolicy
 from .settings import with_default_model_hint
+from .slot_wait import send_when_free
 
 if TYPE_CHECKING:
     from ..money import Estimate
@@ -66,9 +67,19 @@ class AsyncVideo:
         idempotency_key: str | None = None,
         fit: str | None = None,
         parent: Any = None,
+        slot_timeout: float | None = None,
+        on_update: UpdateCallback | None = None,
         **options: Any,
     ) -> Generation:
         """Start a generation job (billed). Every option is checked before anything is sent.
+
+        While the gateway is full (it answers 429, or 503: nothing was made) the same request
+        (the same Idempotency-Key) goes again, as ``Retry-After`` asks or every few seconds, for
+        up to ``slot_timeout`` seconds (None: the client's ``slot_timeout``, by default its
+        ``wait_timeout``; 0: not at all); ``on_update`` then hears a Generation with no id whose
+        ``waiting_for_slot`` is the server's reason, and the created job once it is made. An
+        answer that means "never" (``BillingError``: arrears, a depleted pack, a spend cap, a
+        balance, 402; ``ContentRefusedError``: moderation) is raised after that one request.
 
         ``create(model, prompt, aspect_ratio, duration, n)`` as the API page calls it; every
         option of the request's declaration (``mql_notebook.request.OPTIONS``: aspect_ratio,
@@ -113,8 +124,11 @@ class AsyncVideo:
         recorder = self._recorder
         entry = await recorder.before_create(body, key, parent=made_from) if recorder else None
         del body, images  # the images' bytes: only their base64 in the body is kept from here
+        deadline = self._settings.slot_deadline if slot_timeout is None else slot_timeout
         try:
-            response = await self._transport.send(op)
+            response, _ = await send_when_free(
+                self._transport, self._settings, op, timeout=deadline, on_update=on_update
+            )
             generation = protocol.parse_generation(
                 response.status_code, response.content, operation=op.description
             )
@@ -126,6 +140,7 @@ class AsyncVideo:
             raise
         if recorder and entry:
             await recorder.answered(entry, generation)
+        await call(on_update, generation)
         return generation
 
     async def estimate(
@@ -136,6 +151,8 @@ class AsyncVideo:
         idempotency_key: str | None = None,
         fit: str | None = None,
         parent: Any = None,
+        slot_timeout: float | None = None,
+        on_update: UpdateCallback | None = None,
         **options: Any,
     ) -> Estimate:
         """What ``create`` with the same arguments is expected to cost, sending nothing: from
@@ -144,8 +161,7 @@ class AsyncVideo:
         it, images aside (they change no price, and are read only when sent)."""
         from .spending import estimate_create
 
-        del idempotency_key, fit, parent  # create's own keywords: they change no price
-
+        del idempotency_key, fit, parent, slot_timeout, on_update  # create's own: no price
         return await estimate_create(
             self._settings, self._recorder, model, prompt, positional, options
         )
@@ -251,17 +267,18 @@ class AsyncVideo:
         With a library, the video goes into it first, then to ``dest``.
         """
         # Loaded on the first download: a lighter import.
-        from .download import Download, fresh_links, variant_id
+        from .download import Download, fresh_links, known_completed, variant_id
         from .sinks import make_sink
 
         video_id = await variant_id(generation_id, variant, self.get_status)
         target = make_sink(dest, video_id)  # refuses a bad dest before anything is fetched
         gid = protocol.id_of(generation_id)
         links = fresh_links(generation_id, video_id, self.get_status)
+        completed = known_completed(generation_id, self.get_status)  # a 404 then: storage lag
 
         def into(sink: Any) -> Any:
             download = Download(
-                self._transport, self._settings, sink, video_id, gid, links, on_progress
+                self._transport, self._settings, sink, video_id, gid, links, on_progress, completed
             )
             return download.save()
 
@@ -290,10 +307,10 @@ class AsyncVideo:
     ) -> Generation:
         """Create a job and wait for it; errors after the create carry its id, so nothing is lost.
 
-        The options are ``create``'s.
+        The options are ``create``'s (``slot_timeout`` included: the wait for a free slot has
+        its own deadline; ``timeout`` is the job's, from when it exists).
         """
-        generation = await self.create(model, prompt, *positional, **options)
-        await call(on_update, generation)
+        generation = await self.create(model, prompt, *positional, on_update=on_update, **options)
         return await self.wait(generation, timeout=timeout, on_update=on_update)
 
     async def create_and_download(

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from ..media.frames import Frame
 
 EMULATOR = "emulator"  # origin_kind of a job made by an in-process emulator (base_url="local")
+# How an entry's error begins when moderation refused it (input or output): a batch re-run does
+# not send such a line again unless asked (``--retry-failed``).
+CONTENT_REFUSED_PREFIX = "refused by moderation"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,11 @@ class Entry:
     def answered(self) -> bool:
         """Whether the server answered the create (only then is there an id to resume)."""
         return self.id is not None
+
+    @property
+    def refused_for_content(self) -> bool:
+        """Whether moderation refused it (its input at the create, or its output after a render)."""
+        return (self.error or "").startswith(CONTENT_REFUSED_PREFIX)
 
     @property
     def video(self) -> Path | None:

@@ -37,7 +37,8 @@ from ..status import COMPLETED, FAILED
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .images import ImageRef
-from .jobs import IdempotencyConflict, Job, JobState
+from .jobs import ConcurrencyCapReached, IdempotencyConflict, Job, JobState
+from .limits import Refusal
 from .models import ModelUnavailable
 from .resolution import frame_size
 from .video_response import video_response
@@ -140,7 +141,16 @@ async def _create(request: Request) -> Response:
         return error(400, f"invalid_{err.field}", str(err), param=err.field)
     except ModelUnavailable as err:
         return error(err.status, err.code, str(err), param="model")
-    fate, reason = emulator.faults.decide_job(options["prompt"])
+    limits = emulator.limits
+    refusal = limits.refuse_create(options["prompt"])  # money, or the prompt's moderation
+    if refusal is not None:
+        return _refused(refusal)
+    word, stage = limits.moderated(options["prompt"])
+    fate: str | None
+    if stage == "output":  # rendered in full, then refused
+        fate, reason = "refuse_output", word
+    else:
+        fate, reason = emulator.faults.decide_job(options["prompt"])
     if fate is not None:
         request.state.job_fault = fate
     try:
@@ -151,7 +161,10 @@ async def _create(request: Request) -> Response:
             fate_reason=reason,
             api_key=key,
             idempotency_key=request.headers.get("idempotency-key"),
+            cap=limits.concurrency,
         )
+    except ConcurrencyCapReached as err:
+        return _refused(limits.busy(err.running))
     except IdempotencyConflict as err:
         return error(
             400,
@@ -208,6 +221,8 @@ async def _content(request: Request) -> Response:
             f"Generation {job.id} is {emulator.words[state.status]} ({state.progress}%): "
             "download it once its status is completed.",
         )
+    if emulator.limits.lagging(job.completed_for(emulator.jobs.clock())):
+        return error(404, "not_found", f"Video {video_id!r} is not in storage yet.")
     if emulator.storage is not None:  # the bytes live on the storage origin
         if emulator.storage.mode == "download_url":
             return _not_found(video_id)  # a gateway with no content route: see download_url
@@ -217,6 +232,11 @@ async def _content(request: Request) -> Response:
     # Usually already cached; rendered again (identically) if the cache let it go.
     video = await asyncio.wrap_future(emulator.videos.get(job.specs[index]))
     return video_response(request.headers, video, video_id)
+
+
+def _refused(refusal: Refusal) -> JSONResponse:
+    """A create that makes nothing: busy (429 with Retry-After), money, or input moderation."""
+    return JSONResponse(refusal.body(), status_code=refusal.status, headers=refusal.headers())
 
 
 def _not_found(job_id: str) -> JSONResponse:

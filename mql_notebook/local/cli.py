@@ -3,6 +3,7 @@
     mql-notebook serve --port 8000 --pace 1
     mql-notebook serve --fault create.rate_limit=0.2 --fault '*.latency=0.1' --fault-seed 1
     mql-notebook serve --script create=drop,ok,rate_limit --script job=fail
+    mql-notebook serve --concurrency-cap 2 --content-lag 5 --moderate dragon:output
 
 Faults can also be changed while it runs: ``POST /_emulator/faults`` with a JSON object.
 """
@@ -23,6 +24,7 @@ from .._install import install_identity
 from .emulator import Emulator
 from .faults import ENDPOINT_KINDS, TARGETS, parse_fault_spec
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
+from .limits_args import add_limit_arguments, describe, limits_from_args
 from .model_args import ENV_MODELS, EXAMPLE, SYNTAX, parse_model_spec, served_models
 from .serving import bind_socket, make_server, serve_both, url_for
 from .sigterm import Terminated, raise_on_sigterm
@@ -171,6 +173,7 @@ def add_serve_parser(
         '\'{"tier": "pro", "limits": {"videos": 100}}\' (default: unlimited)',
     )
     parser.add_argument("--quiet", action="store_true", help="no access log")
+    add_limit_arguments(parser)
     return parser
 
 
@@ -189,6 +192,7 @@ def run_serve(args: argparse.Namespace) -> int:
                 storage_chunked=args.storage_chunked,
                 redirect_status=302,
             ),
+            limits=limits_from_args(args),
             models=served_models(args.models, os.environ),
             billing=args.billing,
             plan=args.plan,
@@ -228,6 +232,8 @@ def run_serve(args: argparse.Namespace) -> int:
             )
         if emulator.faults.active:
             print(f"faults: {emulator.faults!r}", flush=True)
+        if describe(emulator.limits):
+            print(describe(emulator.limits), flush=True)
         if args.host not in ("127.0.0.1", "localhost", "::1"):
             # The /_emulator/ admin routes take no key: anyone who can reach the port can use them.
             print(

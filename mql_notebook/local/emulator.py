@@ -15,6 +15,7 @@ from .._constants import DEFAULT_MAX_IMAGE_BYTES, KEY_PREFIX
 from .billing import Billing, Plan, billing_from
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL, JobStore
+from .limits import Limits
 from .model_args import SYNTAX, parse_model_specs
 from .models import Catalogue, ModelsLike
 from .requestlog import RequestLog
@@ -42,6 +43,7 @@ class Emulator:
         max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
         billing: Billing | Mapping[str, Any] | None = None,
         plan: Mapping[str, Any] | None = None,
+        limits: Limits | None = None,
     ):
         if api_key is not None and (
             not isinstance(api_key, str) or not api_key.startswith(KEY_PREFIX)
@@ -59,6 +61,8 @@ class Emulator:
             self.faults = Faults()
             if faults:
                 self.faults.update(faults)
+        # Concurrency cap, content lag, final answers, moderation (local/limits.py).
+        self.limits = limits or Limits()
         self.videos = VideoStore(max_video_bytes, workers=render_workers)
         self.jobs = JobStore(self.videos, ttl=ttl, max_jobs=max_jobs)
         self.log = RequestLog()
@@ -124,9 +128,11 @@ class Emulator:
             "max_image_bytes": self.catalogue.max_image_bytes,
             "billing": None if self.billing is None else self.billing.to_dict(),
             "plan": self.plan.settings(),
+            **self.limits.to_dict(),
         }
 
     def update_settings(self, values: Mapping[str, Any]) -> None:
+        limits = set(self.limits.to_dict())
         known = {
             "pace",
             "vocabulary",
@@ -137,9 +143,12 @@ class Emulator:
             "billing",
             "plan",
         }
-        unknown = set(values) - known
+        unknown = set(values) - known - limits
         if unknown:
-            raise ValueError(f"unknown settings {sorted(unknown)}; use {', '.join(sorted(known))}")
+            raise ValueError(
+                f"unknown settings {sorted(unknown)}; use {', '.join(sorted(known | limits))}"
+            )
+        self.limits.update(values)
         if "add_models" in values:  # served from now on (an added name replaces its options)
             self.add_models(values["add_models"])
         if "billing" in values:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..status import COMPLETED, FAILED, PENDING, PROCESSING
+from .limits import output_refusal
 from .render import RenderSpec
 from .videos import Video, VideoStore
 
@@ -49,6 +50,8 @@ class Job:
     specs: list[RenderSpec]
     variant_ids: list[str]
     idempotency_key: str | None = None
+    api_key: str = ""
+    completed_at: float | None = None  # the store's clock when it was first seen completed
     renders: list[Future[Video]] = field(default_factory=list)
     render_error: str | None = None
     rendered: bool = False
@@ -65,6 +68,8 @@ class Job:
                     "message": f"The local emulator failed this job on purpose ({self.fate_reason}).",
                 },
             )
+        if self.fate == "refuse_output" and fraction >= 1.0:  # refused after a full render
+            return JobState(FAILED, 99, output_refusal(self.fate_reason))
         if self.fate == "stall":
             fraction = min(fraction, STALL_AT)
             if fraction < PENDING_SHARE:
@@ -78,12 +83,18 @@ class Job:
             return JobState(PROCESSING, 99)
         if self.render_error is not None:
             return JobState(FAILED, 99, {"code": "render_failed", "message": self.render_error})
+        if self.completed_at is None:
+            self.completed_at = now
         return JobState(COMPLETED, 100)
+
+    def completed_for(self, now: float) -> float | None:
+        """Seconds since the job was first seen completed, or None if it has not been."""
+        return None if self.completed_at is None else now - self.completed_at
 
     def _renders_done(self) -> bool:
         if self.rendered:
             return True
-        if self.fate is not None:
+        if self.fate is not None:  # fail, stall, refuse_output: it never renders
             return False
         if not all(f.done() for f in self.renders):
             return False
@@ -120,6 +131,14 @@ class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before with a different request body."""
 
 
+class ConcurrencyCapReached(Exception):
+    """The key already runs as many jobs as the cap allows; ``running`` says how many."""
+
+    def __init__(self, running: int):
+        self.running = running
+        super().__init__(f"{running} jobs running")
+
+
 class JobStore:
     """Every live job, by id and by variant id; thread-safe."""
 
@@ -153,8 +172,13 @@ class JobStore:
         fate_reason: str = "",
         api_key: str = "",
         idempotency_key: str | None = None,
+        cap: int | None = None,
     ) -> tuple[Job, bool]:
-        """(job, created): with an Idempotency-Key seen before (same key, same body), the earlier job and False."""
+        """(job, created): with an Idempotency-Key seen before (same key, same body), the earlier job and False.
+
+        ``cap``: at most this many jobs of ``api_key`` running at once, else ConcurrencyCapReached
+        (nothing made); a replay of an earlier job is answered whatever the cap.
+        """
         with self._lock:
             self._expire()
             if idempotency_key is not None:
@@ -163,6 +187,10 @@ class JobStore:
                     if earlier.request != request:
                         raise IdempotencyConflict(idempotency_key)
                     return earlier, False
+            if cap is not None:
+                running = self.running(api_key)
+                if running >= cap:
+                    raise ConcurrencyCapReached(running)
             while len(self._jobs) >= self.max_jobs:
                 self._evict_one()
             job_id = "video_" + uuid.uuid4().hex
@@ -193,6 +221,7 @@ class JobStore:
                 specs=specs,
                 variant_ids=variant_ids,
                 idempotency_key=idempotency_key,
+                api_key=api_key,
             )
             if fate is None:
                 job.renders = [self.videos.get(spec) for spec in specs]
@@ -202,6 +231,16 @@ class JobStore:
             if idempotency_key is not None:
                 self._idempotency[(api_key, idempotency_key)] = job_id
             return job, True
+
+    def running(self, api_key: str) -> int:
+        """How many jobs of ``api_key`` are neither completed nor failed (they hold its slots)."""
+        with self._lock:
+            now = self.clock()
+            return sum(
+                1
+                for job in self._jobs.values()
+                if job.api_key == api_key and job.state(now).status not in (COMPLETED, FAILED)
+            )
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:

@@ -16,6 +16,7 @@ from .billing import Billing
 from .emulator import Emulator
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
+from .limits import Limits
 from .model_args import models_from_environ
 from .models import ModelsLike
 from .requestlog import RequestRecord
@@ -49,6 +50,8 @@ class LocalServer:
     an XML body). ``"download_url"``: the content endpoint answers 404 and the completed
     object's ``download_url`` is the signed URL. ``storage_chunked``: storage sends no
     Content-Length. ``storage_requests`` logs what storage received, headers included.
+    ``concurrency_cap``, ``content_lag``, ``final_answer``, ``moderation``: limits, lags and
+    refusals of real gateways (``local.limits``; ``server.limits`` changes them while serving).
     ``models``, ``retired_models``: the served models (names or ``{name: ModelSpec | dict}``;
     default ``local.models.DEFAULT_CATALOGUE``) and those that answer ``410 model_retired``.
     ``billing``: a cost in each answer (``{"per_second": 0.1, "style": "usage"|"cost", "when":
@@ -80,6 +83,10 @@ class LocalServer:
         max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
         billing: Billing | Mapping[str, Any] | None = None,
         plan: Mapping[str, Any] | None = None,
+        concurrency_cap: int | None = None,
+        content_lag: float = 0.0,
+        final_answer: str | None = None,
+        moderation: Mapping[str, str] | None = None,
     ):
         self.emulator = Emulator(
             pace=pace,
@@ -101,6 +108,12 @@ class LocalServer:
             ),
             models=models,
             retired_models=retired_models,
+            limits=Limits(
+                concurrency=concurrency_cap,
+                content_lag=content_lag,
+                final=final_answer,
+                moderation=moderation,
+            ),
         )
         if fault_seed is not None:
             self.emulator.faults.reseed(fault_seed)
@@ -205,6 +218,11 @@ class LocalServer:
         return f"LocalServer({where}, pace={self.pace:g}, vocabulary={self.vocabulary!r})"
 
     # -- settings ------------------------------------------------------------------
+
+    @property
+    def limits(self) -> Limits:
+        """Concurrency cap, content lag, final answers, moderation (``local.limits``)."""
+        return self.emulator.limits
 
     @property
     def faults(self) -> Faults:

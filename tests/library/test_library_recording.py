@@ -251,7 +251,7 @@ async def test_a_refused_create_ends_failed_and_an_ambiguous_one_stays_resumable
     async with AsyncMQL(api_key=KEY, base_url=server.url, library=library, max_retries=0) as client:
         server.faults.script("create", ["rate_limit"])  # 429: the server did not process it
         with pytest.raises(RateLimitError):
-            await client.video.create(prompt="refused")
+            await client.video.create(prompt="refused", slot_timeout=0)
         server.faults.script("create", ["server_error:500"])  # it may have made the job
         with pytest.raises(ServerError):
             await client.video.create(prompt="ambiguous")
