@@ -14,11 +14,15 @@ The whole tree (``except MQLError`` catches everything the package raises on pur
     │   ├── ModelUnavailableError              404, 410 on create about the model
     │   ├── NotReadyError                      409, 425 (the video is not ready yet)
     │   ├── RateLimitError                     429 (``retry_after``)
-    │   └── ServerError                        5xx, 529
+    │   ├── ServerError                        5xx, 529
+    │   ├── BillingError                       final: arrears, depleted pack, spend cap, balance, 402
+    │   └── ContentRefusedError                final: moderation refused the input or the output
+    │       └── GenerationRefusedError         ... a job that ended failed for it (also below)
     ├── InvalidResponseError                   a 2xx answer that is not usable (HTML, no id)
     ├── APIConnectionError                     unreachable, or the connection dropped (``origin``)
     │   └── APITimeoutError                    no answer within the timeout
     ├── GenerationFailedError                  the job ended failed or cancelled (``generation``)
+    │   └── GenerationRefusedError             ... because moderation refused it (``stage``)
     ├── WaitTimeoutError (also TimeoutError)   the wait's deadline passed; the job may still finish
     ├── DownloadError                          a download could not be completed
     │   └── DownloadTooLargeError              above the client's ``max_download_bytes``
@@ -62,8 +66,11 @@ class APIError(MQLError):
     """The API answered with an error status.
 
     ``param`` is the request field the server blamed, if it named one; ``retry_after`` the
-    seconds it asked the client to wait (``Retry-After``), if any.
+    seconds it asked the client to wait (``Retry-After``), if any. ``final`` is True for an
+    answer that no retry or wait can change (money, moderation): it is raised after one request.
     """
+
+    final: bool = False
 
     def __init__(
         self,
@@ -125,6 +132,30 @@ class ServerError(APIError):
     """5xx or 529: the server (or a proxy in front of it) failed or is overloaded."""
 
 
+class BillingError(APIError):
+    """Money stops the request: an account in arrears, a depleted resource pack, a spend cap
+    reached, an insufficient balance, or 402. Final: it is not sent again (a retry would be
+    refused the same way until the account changes); the message is the server's.
+    """
+
+    final = True
+
+
+class ContentRefusedError(APIError):
+    """Moderation refused the content. Final: never sent again automatically.
+
+    ``stage`` is ``"input"`` (the prompt or an image was refused, usually before a render) or
+    ``"output"`` (the rendered video was refused, sometimes billed), or None when the server
+    does not say; the message is the provider's own words.
+    """
+
+    final = True
+
+    def __init__(self, message: str, *, stage: str | None = None, **kwargs: Any):
+        self.stage = stage
+        super().__init__(message, **kwargs)
+
+
 class InvalidResponseError(MQLError):
     """The server answered 2xx with something that is not a usable generation (HTML, no id, ...)."""
 
@@ -160,6 +191,30 @@ class GenerationFailedError(MQLError):
         self.generation_id = generation.id
         detail = generation.error_message or "no reason given"
         super().__init__(f"generation {generation.id} ended {generation.status}: {detail}")
+
+
+class GenerationRefusedError(GenerationFailedError, ContentRefusedError):
+    """The job ended failed because moderation refused its input or its output.
+
+    Both a ``GenerationFailedError`` (``generation``, ``generation_id``) and a
+    ``ContentRefusedError`` (``stage``, ``code``, ``final``); ``status_code`` is that of the
+    status answer that said so.
+    """
+
+    def __init__(self, generation: Generation, *, stage: str | None, status_code: int = 200):
+        reason = generation.error_message or "no reason given"
+        ContentRefusedError.__init__(
+            self,
+            reason,
+            stage=stage,
+            status_code=status_code,
+            code=generation.error_code,
+            generation_id=generation.id,
+        )
+        self.generation = generation
+        what = {"input": "its input", "output": "its output"}.get(stage or "", "its content")
+        text = f"generation {generation.id} was refused by moderation ({what}): {reason}"
+        Exception.__init__(self, text)
 
 
 class WaitTimeoutError(MQLError, TimeoutError):
