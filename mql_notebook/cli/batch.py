@@ -217,7 +217,8 @@ async def _wait_for(
                 line.model, line.prompt, idempotency_key=line.key, **line.options
             )
             generation_id = generation.id
-        return await video.wait(generation_id)
+            return await video.wait(generation)  # on the route it took
+        return await video.wait(generation_id, route=entry.route if entry else None)
     except GenerationFailedError as error:
         return LineResult(line.number, "failed", generation_id, str(error), created)
     except MQLError as error:

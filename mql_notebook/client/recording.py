@@ -28,7 +28,7 @@ from typing import IO, Any
 from .._files import link_or_copy, write_atomically
 from .._origins import origin_of
 from ..errors import APIError, DownloadError, LibraryError
-from ..generation import Generation
+from ..generation import GENERATIONS_ROUTE, Generation
 from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
 from ..library.files import copy_into, on_video_thread, read_video
@@ -73,7 +73,9 @@ class Recorder:
         self._looks: dict[str, tuple[float, float]] = {}
         self._kinds: dict[str, tuple[str, int | None, str | None, int]] = {}
 
-    async def before_create(self, body: dict[str, Any], idempotency_key: str) -> Entry:
+    async def before_create(
+        self, body: dict[str, Any], idempotency_key: str, route: str = GENERATIONS_ROUTE
+    ) -> Entry:
         """Raises if it cannot record: better no video than a paid one nobody can find."""
         return await asyncio.to_thread(
             self.library.record_request,
@@ -83,7 +85,17 @@ class Recorder:
             origin=self.origin,
             origin_kind=self.origin_kind,
             idempotency_key=idempotency_key,
+            route=route,
         )
+
+    async def route_of(self, generation_id: str) -> str | None:
+        """The route the library recorded for this job, or None when it does not know the job."""
+        try:
+            entry = await asyncio.to_thread(self.library.get, generation_id)
+        except (LibraryError, sqlite3.Error) as error:
+            log.warning("the library %s could not be read: %s", self.library.path, error)
+            return None
+        return entry.route if entry is not None and entry.id == generation_id else None
 
     async def answered(self, entry: Entry, generation: Generation) -> None:
         await self._quietly(

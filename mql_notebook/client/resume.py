@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from .._constants import LOCAL_API_KEY, RESUME_CONCURRENCY, RESUME_PROBE_TIMEOUT
 from .._origins import is_loopback
 from ..errors import ConfigurationError, GenerationFailedError, MQLError
+from ..generation import MINIMAX_ROUTE
 from ..library import Entry, Library
 from ..library.entry import EMULATOR
 from ..request import OPTION_NAMES
@@ -129,15 +130,20 @@ async def resume_entry(
                     "answered; resend_unanswered=True sends it again with the same key (no second "
                     "job only if the server honours Idempotency-Key)",
                 )
-            options = {k: v for k, v in entry.options.items() if k in OPTION_NAMES}
+            # A task sends its model's own fields again (its first frame); the generations
+            # route its declared options.
+            minimax = entry.route == MINIMAX_ROUTE
+            options = {k: v for k, v in entry.options.items() if minimax or k in OPTION_NAMES}
             created = await video.create(
                 entry.model or "",
                 entry.prompt,
                 idempotency_key=entry.idempotency_key,
+                route=entry.route,
                 **options,
             )
             generation_id = created.id
-        generation = await video.wait(generation_id, timeout=timeout)
+        # The route that made it: a MiniMax task is asked by its query route, no second task.
+        generation = await video.wait(generation_id, timeout=timeout, route=entry.route)
         for variant in range(len(generation.variant_ids)):
             await video.download(generation, variant=variant)
     except GenerationFailedError as error:

@@ -44,6 +44,12 @@ class Video:
     create_and_wait = _blocking(AsyncVideo.create_and_wait)
     create_and_download = _blocking(AsyncVideo.create_and_download)
     resume_pending = _blocking(AsyncVideo.resume_pending)
+    # The official SDK's MiniMax task calls (minimax_calls.py).
+    create_from_image = _blocking(AsyncVideo.create_from_image)
+    query_video_status = _blocking(AsyncVideo.query_video_status)
+    query_and_wait = _blocking(AsyncVideo.query_and_wait)
+    query_and_download = _blocking(AsyncVideo.query_and_download)
+    download_video = _blocking(AsyncVideo.download_video)
 
 
 class MQL:

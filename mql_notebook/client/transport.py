@@ -13,12 +13,13 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
 
 from .._origins import origin_of
-from ..errors import APIConnectionError, APITimeoutError
+from ..errors import APIConnectionError, APIError, APITimeoutError
 from . import protocol
 from .loops import PoolPerLoop, SyncRunner, ThreadedPool
 from .operation import Operation
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from .sinks import Sink
 
 log = logging.getLogger("mql_notebook")
+
+# The error a 2xx answer carries in its body, or None (MiniMax's base_resp: minimax.py).
+AnswerCheck = Callable[[bytes], "APIError | None"]
 
 
 class Transport:
@@ -57,8 +61,14 @@ class Transport:
         """The running event loop's connection pool (made on first use)."""
         return self._pools.get()
 
-    async def send(self, op: Operation, *, policy: RetryPolicy | None = None) -> httpx.Response:
-        """Send with retries as the policy allows; returns a 2xx response or raises a typed error."""
+    async def send(
+        self, op: Operation, *, policy: RetryPolicy | None = None, check: AnswerCheck | None = None
+    ) -> httpx.Response:
+        """Send with retries as the policy allows; returns a 2xx response or raises a typed error.
+
+        ``check`` reads a 2xx body for an error inside it (MiniMax's ``base_resp``): that error
+        is retried as its ``status_code`` would be (1002 like a 429), else raised.
+        """
         policy = policy or self.settings.retry_policy
         pool = self._pools.get()
         request = pool.build_request(op.method, op.path, json=op.json, headers=op.headers)
@@ -82,19 +92,26 @@ class Transport:
                     response.status_code,
                     time.monotonic() - started,
                 )
+                inside: APIError | None = None
                 if response.is_success:
-                    return response
+                    if check is None:
+                        return response
+                    inside = check(await response.aread())
+                    if inside is None:
+                        return response
                 content = await response.aread()
                 await response.aclose()
                 delay = retry_after_status(
                     policy,
                     attempt,
-                    response.status_code,
+                    response.status_code if inside is None else inside.status_code,
                     response.headers,
                     idempotent=op.idempotent,
                     now=time.time(),
                     rng=self.rng,
                 )
+                if delay is None and inside is not None:
+                    raise inside
                 if delay is None:
                     raise protocol.error_from_response(
                         response.status_code,

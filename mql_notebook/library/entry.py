@@ -10,6 +10,7 @@ from typing import Any
 
 from .._constants import LEARNED_DURATION_SAMPLES
 from .._origins import origin_of as origin_of  # widget/history.py reads it here
+from ..generation import GENERATIONS_ROUTE
 from ..status import COMPLETED, is_terminal
 
 EMULATOR = "emulator"  # origin_kind of a job made by an in-process emulator (base_url="local")
@@ -42,6 +43,7 @@ class Entry:
     posters: tuple[Path | None, ...] = ()
     origin_kind: str | None = None
     answered_at: float | None = None
+    route: str = GENERATIONS_ROUTE  # "minimax": a MiniMax task (its id is the task_id)
 
     @property
     def answered(self) -> bool:
@@ -81,6 +83,7 @@ class Entry:
             "origin": self.origin,
             "origin_kind": self.origin_kind,
             "idempotency_key": self.idempotency_key,
+            "route": self.route,
             "files": [None if f is None else str(f) for f in self.files],
             "sizes": list(self.sizes),
             "sha256": list(self.sha256),
@@ -118,6 +121,7 @@ def entry_from_row(folder: Path, row: tuple[Any, ...], file_rows: list[tuple[Any
         posters=tuple(posters),
         origin_kind=row[11],
         answered_at=row[12],
+        route=row[13] or GENERATIONS_ROUTE,
     )
 
 

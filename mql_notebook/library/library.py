@@ -20,6 +20,7 @@ from .._constants import DEFAULT_LIBRARY_FOLDER as DEFAULT_FOLDER
 from .._constants import ENV_LIBRARY, LEARNED_DURATION_SAMPLES, LIBRARY_STALE_PART_AGE
 from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .._constants import LIBRARY_OFF as OFF
+from ..generation import GENERATIONS_ROUTE
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, is_terminal
 from . import files
 from .entry import Entry, entry_from_row, expected_from
@@ -29,7 +30,7 @@ T = TypeVar("T")
 
 _ENTRY_COLUMNS = (
     "key, id, status, prompt, model, options, created_at, finished_at, error, origin, "
-    "idempotency_key, origin_kind, answered_at"
+    "idempotency_key, origin_kind, answered_at, route"
 )
 # Entry.finished in SQL, so that a large library of finished work is not read for pending().
 _NOT_FINISHED = (
@@ -171,8 +172,12 @@ class Library(IndexedFolder):
         origin: str | None,
         idempotency_key: str,
         origin_kind: str | None = None,
+        route: str | None = None,
     ) -> Entry:
-        """Before a create leaves: the request and its key. The same key again is the same entry."""
+        """Before a create leaves: the request and its key. The same key again is the same entry.
+
+        ``route``: the API route it is sent to ("minimax" for a MiniMax task; None: generations).
+        """
 
         def insert(conn: sqlite3.Connection) -> str:
             found = conn.execute(
@@ -184,7 +189,7 @@ class Library(IndexedFolder):
             key = uuid.uuid4().hex
             conn.execute(
                 "INSERT INTO entries (key, status, prompt, model, options, origin, origin_kind, "
-                "idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "idempotency_key, created_at, route) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     PENDING,
@@ -195,6 +200,7 @@ class Library(IndexedFolder):
                     origin_kind,
                     idempotency_key,
                     time.time(),
+                    None if route == GENERATIONS_ROUTE else route,
                 ),
             )
             return key

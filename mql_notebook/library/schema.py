@@ -71,6 +71,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX durations_by_kind ON durations (origin, model, duration, resolution, n)",
     ),
+    # 3: the route of the API the job lives on (NULL: /v1/videos/generations; "minimax": the
+    # MiniMax task route), so that a resume asks the route that made it.
+    ("ALTER TABLE entries ADD COLUMN route TEXT",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = frozenset({"entries", "files", "durations"})

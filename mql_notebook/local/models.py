@@ -38,6 +38,7 @@ class ModelSpec:
     resolutions: tuple[str, ...] = RESOLUTIONS
     max_variants: int = MAX_VARIANTS
     default_resolution: str = "480p"
+    task_route: bool = False  # also served by the MiniMax task route (minimax_app.py)
 
     def allowed(self, option: str) -> Sequence[Any] | None:
         """The values this model takes for a declared option, or None for a field it leaves open."""
@@ -57,15 +58,29 @@ class ModelSpec:
             wide, _, tall = ratio.partition(":")
             if not (wide.isdigit() and tall.isdigit() and int(wide) > 0 and int(tall) > 0):
                 raise ValueError(f"aspect ratio {ratio!r} is not of the form W:H")
-        unknown = set(self.resolutions) - set(RESOLUTIONS)
+        unknown = [r for r in self.resolutions if not _renderable(r)]
         if unknown:
-            raise ValueError(f"the emulator renders only {RESOLUTIONS}, not {sorted(unknown)}")
+            raise ValueError(
+                f"the emulator renders resolutions such as {RESOLUTIONS} or '768P' (a short side "
+                f"of {_SHORT_SIDES[0]} to {_SHORT_SIDES[1]} pixels), not {unknown}"
+            )
         if self.default_resolution not in self.resolutions:
             object.__setattr__(self, "default_resolution", self.resolutions[0])
         if any(not isinstance(d, int) or d < 1 for d in self.durations):
             raise ValueError("durations are whole seconds > 0")
         if self.max_variants < 1:
             raise ValueError("max_variants must be at least 1")
+
+
+_SHORT_SIDES = (144, 2160)
+
+
+def _renderable(resolution: object) -> bool:
+    """ "720p", "768P": a short side in pixels the renderer can draw."""
+    if not isinstance(resolution, str) or resolution[-1:] not in ("p", "P"):
+        return False
+    digits = resolution[:-1]
+    return digits.isdigit() and _SHORT_SIDES[0] <= int(digits) <= _SHORT_SIDES[1]
 
 
 SORA = ModelSpec()
@@ -83,6 +98,14 @@ DEFAULT_CATALOGUE: dict[str, ModelSpec] = {
         durations=(5, 10),
         resolutions=("720p", "1080p"),
         max_variants=1,
+    ),
+    # MiniMax's Hailuo: on /v1/videos/generations and on the MiniMax task route (capital P).
+    "MiniMax-Hailuo-2.3": ModelSpec(
+        aspect_ratios=("16:9",),
+        durations=(6, 10),
+        resolutions=("768P", "1080P"),
+        max_variants=1,
+        task_route=True,
     ),
 }
 
