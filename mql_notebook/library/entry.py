@@ -131,12 +131,15 @@ def options_of(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_was_refused(status_code: int | None) -> bool:
-    """Whether an error answer to a create means no job was made (a 4xx, or 503: not processed).
+    """Whether an error answer to a create means no job was made (a 4xx, or 503: not processed;
+    or an error inside a 2xx, as MiniMax's base_resp codes come: the answer names no job).
 
     After a 500, 502, 504 or 529 the server may have made the job before failing: the entry
     stays unanswered, to be resumed with its Idempotency-Key, not marked failed.
     """
-    return status_code is not None and (400 <= status_code < 500 or status_code == 503)
+    return status_code is not None and (
+        200 <= status_code < 300 or 400 <= status_code < 500 or status_code == 503
+    )
 
 
 def learned_duration(
