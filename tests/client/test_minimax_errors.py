@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mql_notebook import (
+    MQL,
     APIError,
     AsyncMQL,
     AuthenticationError,
@@ -19,7 +20,6 @@ from mql_notebook import (
     ContentRefusedError,
     GenerationRefusedError,
     Library,
-    MQL,
     RateLimitError,
 )
 from mql_notebook.client import minimax

@@ -201,7 +201,13 @@ async def test_create_and_download_with_an_image_goes_by_the_task_route(
     assert create.path == "/v1/videos/minimax/generations"
     task_id = create.generation_id
     assert task_id is not None and data == rendered(server, task_id)
-    assert seen[-1] == "Success" and set(seen) <= {"", "Preparing", "Queueing", "Processing", "Success"}
+    assert seen[-1] == "Success" and set(seen) <= {
+        "",
+        "Preparing",
+        "Queueing",
+        "Processing",
+        "Success",
+    }
     [entry] = library.entries()
     assert (entry.id, entry.route, entry.status) == (task_id, "minimax", "completed")
     assert entry.options["first_frame_image"] == IMAGE
