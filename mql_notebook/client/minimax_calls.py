@@ -20,16 +20,57 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ..generation import MINIMAX_ROUTE
 from .minimax import DEFAULT_MINIMAX_MODEL
 
 if TYPE_CHECKING:
-    from .videos import AsyncVideo
+    from ..generation import Generation
+    from .download import Links
+    from .tasks import TaskRoute
+
+Destination = str | os.PathLike[str] | IO[bytes] | None
 
 
-class VideoFile(dict):  # type: ignore[type-arg]
+class _Video(Protocol):
+    """What these calls use of ``AsyncVideo`` (the class they are mixed into)."""
+
+    tasks: TaskRoute
+
+    async def create(
+        self,
+        model: str | None = ...,
+        prompt: str | None = ...,
+        *positional: Any,
+        idempotency_key: str | None = ...,
+        route: str | None = ...,
+        **options: Any,
+    ) -> Generation: ...
+
+    async def wait(
+        self,
+        generation_id: str | Generation,
+        *,
+        timeout: float | None = ...,
+        on_update: Any = ...,
+        route: str | None = ...,
+        poll_interval: float | None = ...,
+    ) -> Generation: ...
+
+    async def _save(
+        self,
+        gid: str,
+        links: Links,
+        dest: Destination,
+        *,
+        variant: int = ...,
+        video_id: str | None = ...,
+        on_progress: Any = ...,
+    ) -> Any: ...
+
+
+class VideoFile(dict[str, Any]):
     """A MiniMax file object as the server answered it (``{"file": {...}, "base_resp": {...}}``,
     what the official SDK returns), plus ``video``: the bytes, or the path or file object that
     was given as ``dest``."""
@@ -48,7 +89,7 @@ class MiniMaxCalls:
     """The SDK's task calls (see the module); mixed into ``AsyncVideo``."""
 
     async def create_from_image(
-        self: AsyncVideo, *, model: str = DEFAULT_MINIMAX_MODEL, **kwargs: Any
+        self: _Video, *, model: str = DEFAULT_MINIMAX_MODEL, **kwargs: Any
     ) -> dict[str, Any]:
         """Start a MiniMax task (billed): ``POST /v1/videos/minimax/generations`` with
         ``{"model", **kwargs}`` (``first_frame_image``, ``prompt``, ``duration``,
@@ -59,7 +100,7 @@ class MiniMaxCalls:
         return dict(task.raw)
 
     async def query_video_status(
-        self: AsyncVideo, task_id: str, *, include_download_url: bool = False
+        self: _Video, task_id: str, *, include_download_url: bool = False
     ) -> dict[str, Any]:
         """The task as the server answers it: ``status`` (Preparing, Queueing, Processing,
         Success, Fail), ``file_id`` and ``video_width``/``video_height`` when done, and
@@ -68,7 +109,7 @@ class MiniMaxCalls:
         return dict(task.raw)
 
     async def query_and_wait(
-        self: AsyncVideo, task_id: str, *, poll_interval: float = 5.0, max_wait: float = 600.0
+        self: _Video, task_id: str, *, poll_interval: float = 5.0, max_wait: float = 600.0
     ) -> dict[str, Any]:
         """Wait until the task is Success and return it (with its ``download_url``)."""
         task = await self.wait(
@@ -77,12 +118,12 @@ class MiniMaxCalls:
         return dict(task.raw)
 
     async def query_and_download(
-        self: AsyncVideo,
+        self: _Video,
         task_id: str,
         *,
         poll_interval: float = 5.0,
         max_wait: float = 600.0,
-        dest: str | os.PathLike[str] | IO[bytes] | None = None,
+        dest: Destination = None,
         on_progress: Any = None,
     ) -> VideoFile:
         """Wait for the task, then ``download_video`` its file: the file object and the video."""
@@ -94,9 +135,9 @@ class MiniMaxCalls:
         return VideoFile(source.answer, video)
 
     async def download_video(
-        self: AsyncVideo,
+        self: _Video,
         file_id: str,
-        dest: str | os.PathLike[str] | IO[bytes] | None = None,
+        dest: Destination = None,
         *,
         on_progress: Any = None,
     ) -> VideoFile:

@@ -43,7 +43,7 @@ IMAGE_FIELDS = ("first_frame_image", "last_frame_image")
 MAX_TASK_BODY_BYTES = 30 * 1024 * 1024  # MiniMax takes images up to 20 MB (as base64: more)
 FILE_PREFIX = "file_"
 TASK_ROUTE = "minimax"
-_WORDS = {PROCESSING: "Processing", COMPLETED: "Success", FAILED: "Fail"}
+_WORDS: dict[str, str] = {PROCESSING: "Processing", COMPLETED: "Success", FAILED: "Fail"}
 
 
 def minimax_routes() -> list[Route]:
