@@ -23,7 +23,7 @@ from mql_notebook import MQL
 from mql_notebook.cli.batch import add_batch_parser
 from mql_notebook.cli.batch_file import parse_batch
 from mql_notebook.cli.commands import add_client_parsers
-from mql_notebook.cli.local_daemon import STATE_NAME, stop_daemon
+from mql_notebook.cli.local_daemon import state_path, stop_daemon
 from mql_notebook.cli.option_args import options_from_args
 from mql_notebook.errors import InvalidRequestError
 from mql_notebook.local.models import Catalogue
@@ -146,7 +146,7 @@ def test_generate_seed_from_the_command_line_reaches_the_job_and_the_library(
         (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]
         assert entry["options"]["seed"] == 42 and entry["status"] == "completed"
     finally:
-        stop_daemon(tmp_path / "runtime" / STATE_NAME)  # the background emulator it started
+        stop_daemon(state_path(tmp_path / "runtime"))  # the background emulator it started
 
 
 def test_a_models_own_fields_are_sent_as_given(emulator) -> None:

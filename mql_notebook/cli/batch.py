@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Literal, TextIO
 from ..errors import ConfigurationError, GenerationFailedError, LibraryError, MQLError
 from ..generation import Generation
 from ..library import ENV_LIBRARY, Entry, Library
-from ..library.entry import EMULATOR
 from ..library.library import OFF
 from .batch_file import BatchFileError, BatchLine, parse_batch
 from .batch_progress import LineResult, StatusDisplay, Tally, summary_lines
@@ -148,18 +147,21 @@ async def _run(
     lines: list[BatchLine], library: Library, concurrency: int, display: StatusDisplay, err: TextIO
 ) -> Tally:
     from ..client import AsyncMQL
+    from .commands import mark_emulator
     from .library_commands import client_target
 
     base_url, key = client_target()  # MQL_BASE_URL=local: the background emulator, shared
     async with AsyncMQL(base_url=base_url, api_key=key, library=library) as client:
         assert client.recorder is not None
-        if client.recorder.origin_kind == EMULATOR:  # no background emulator on this system
+        if client.settings.in_process_emulator:  # no background emulator on this system
             print(
                 "mql-notebook batch: the emulator runs inside this process: its jobs end with "
                 "it, so a re-run cannot resume them; run `mql-notebook serve` and point "
                 "MQL_BASE_URL at it to resume across runs",
                 file=err,
             )
+        if key is not None:  # the background emulator (MQL_BASE_URL=local)
+            mark_emulator(client)
         origin = client.recorder.origin
         known = await asyncio.to_thread(_entries_by_key, library, origin)
         await asyncio.to_thread(library.remove_stale_parts)  # half-written by a killed run

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from ..client import MQL
+from ..client import MQL, AsyncMQL
 from ..client.settings import ENV_BASE_URL, LOCAL_BASE_URL, LOOPBACK_PLACEHOLDER_KEY
+from ..client.sync_client import as_async_client
 from ..errors import (
     APIConnectionError,
     APIError,
@@ -107,6 +108,8 @@ def run_client_command(
         # The background emulator takes any mql_ key: a user's real one never goes to it.
         key = LOOPBACK_PLACEHOLDER_KEY if local and base_url else None
         with MQL(base_url=base_url, api_key=key) as client:
+            if local:
+                mark_emulator(client)
             base_url = client.settings.base_url
             return int(args.run(client, args, out, err))
     except KeyboardInterrupt:
@@ -119,6 +122,16 @@ def run_client_command(
         )
         print(f"error: {message}", file=err)
         return _exit_code(exc)
+
+
+def mark_emulator(client: MQL | AsyncMQL) -> None:
+    """A library records the jobs of MQL_BASE_URL=local as an emulator's (``origin_kind``
+    "emulator"), whether the emulator runs in the background or in this process."""
+    from ..library.entry import EMULATOR
+
+    recorder = as_async_client(client).recorder
+    if recorder is not None:
+        recorder.origin_kind = EMULATOR
 
 
 def _route_argument(parser: argparse.ArgumentParser) -> None:

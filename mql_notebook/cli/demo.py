@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
 
 from ..client.settings import ENV_API_KEY, ENV_BASE_URL, LOCAL_BASE_URL
+from .jupyter_process import run_until_stopped
 
 QUICKSTART = "quickstart.ipynb"
 # The quickstart's last line points to the other two: the demo folder gets all three.
@@ -28,7 +28,8 @@ def add_demo_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         "--dir",
         type=Path,
         default=Path("mql-notebook-demo"),
-        help="folder for the notebooks (created; a notebook already there is kept)",
+        help="folder for the notebooks (default: mql-notebook-demo in the current folder; "
+        "created; a notebook already there is kept)",
     )
     demo.add_argument(
         "--no-browser",
@@ -69,7 +70,8 @@ def run_demo(args: argparse.Namespace) -> int:
         command.append(
             "--allow-root"
         )  # containers and CI often run as root; Jupyter refuses it otherwise
-    return subprocess.call(command, cwd=folder, env=env)
+    print(f"the demo's notebooks are in {folder.resolve()}", file=sys.stderr)
+    return run_until_stopped(command, cwd=folder, env=env)
 
 
 def shipped_notebook(name: str) -> bytes:

@@ -149,6 +149,7 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 @_guarded
 def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..client import MQL
+    from .commands import mark_emulator
 
     library = _open(args)
     if library is None:
@@ -161,6 +162,8 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(f"resuming {len(pending)} unfinished entr{'y' if len(pending) == 1 else 'ies'}", file=err)
     base_url, key = client_target()  # MQL_BASE_URL=local: the background emulator, shared
     with MQL(base_url=base_url, api_key=key, library=library) as client:
+        if key is not None:  # the background emulator (MQL_BASE_URL=local)
+            mark_emulator(client)
         resumed = client.video.resume_pending(resend_unanswered=args.resend_unanswered)
     for item in resumed:
         if args.json:

@@ -3,8 +3,13 @@
 Each ``mql-notebook`` command is a process of its own, so the in-process emulator that Python's
 ``base_url="local"`` starts would forget its jobs when the command ends, and ``status ID`` after
 ``generate`` would answer 404. Instead the first command starts ``mql-notebook serve`` detached
-(its own session, output to a log file); serve records ``{url, pid}`` in a state file once it
-listens, and later commands find it there. It stops by itself after a while without a request.
+(its own session, output to a log file); serve records ``{url, pid}`` and which install it is
+(version, interpreter, package folder) in a state file once it listens, and later commands find
+it there. It stops by itself after a while without a request, or with ``mql-notebook local stop``.
+
+Each install has its own: the state, lock and log files are named after the install
+(``mql-notebook-local-<key>.json``, ``_install.install_key``), so a command from another virtual
+environment, checkout or version never silently uses an emulator running other code.
 
 Only the command line does this; ``base_url="local"`` in Python stays in-process.
 """
@@ -24,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from .._install import install_key
 from ..errors import APIConnectionError, ConfigurationError
 
 try:
@@ -31,11 +37,11 @@ try:
 except ImportError:  # Windows: no flock; the CLI falls back to the in-process emulator
     fcntl = None  # type: ignore[assignment]
 
-STATE_NAME = "mql-notebook-local.json"
-LOCK_NAME = "mql-notebook-local.lock"
-LOG_NAME = "mql-notebook-local.log"
+FILE_PREFIX = "mql-notebook-local"  # then -<install key>.json / .lock / .log
+LEGACY_STATE_NAME = "mql-notebook-local.json"  # before 0.1.1: no install recorded
 ENV_IDLE_EXIT = "MQL_LOCAL_IDLE_EXIT"
 ENV_PACE = "MQL_LOCAL_PACE"
+ENV_MODELS = "MQL_LOCAL_MODELS"  # as local.model_args.ENV_MODELS, without importing the extra
 DEFAULT_IDLE_EXIT = 600.0  # seconds without a request before the background emulator stops
 DEFAULT_PACE = 6.0  # as the in-process emulator (local.jobs.DEFAULT_PACE), without importing it
 START_TIMEOUT = 30.0  # importing PyAV and numpy on a busy machine takes a few seconds
@@ -57,15 +63,26 @@ def local_daemon_url(environ: Mapping[str, str] | None = None) -> str:
     pace = _seconds_from(env, ENV_PACE, DEFAULT_PACE)
     idle = _seconds_from(env, ENV_IDLE_EXIT, DEFAULT_IDLE_EXIT, positive=True)
     directory = state_dir(env)
-    state = directory / STATE_NAME
+    state = state_path(directory)
     found = running_daemon(state)
     if found is None:
-        with _exclusive(directory / LOCK_NAME):
+        with _exclusive(directory / f"{FILE_PREFIX}-{install_key()}.lock"):
             found = running_daemon(state) or _start(directory, state, pace=pace, idle=idle)
     url, settings = found
     if settings.get("pace") != pace:  # jobs created from now on take this command's pace
         _post_settings(url, {"pace": pace})
+    if env.get(ENV_MODELS, "").strip():  # the emulator parses them; a mistake ends this command
+        _add_models(url, env[ENV_MODELS])
     return url
+
+
+def state_path(directory: Path, key: str | None = None) -> Path:
+    """This install's state file in ``directory`` (``key``: another install's)."""
+    return directory / f"{FILE_PREFIX}-{key or install_key()}.json"
+
+
+def log_path(state: Path) -> Path:
+    return state.with_suffix(".log")
 
 
 def state_dir(environ: Mapping[str, str]) -> Path:
@@ -85,14 +102,23 @@ def state_dir(environ: Mapping[str, str]) -> Path:
     return folder
 
 
-def running_daemon(state: Path) -> tuple[str, dict[str, Any]] | None:
-    """``(url, settings)`` of the emulator the state file names, if its process lives and answers."""
+def read_state(state: Path) -> dict[str, Any] | None:
+    """The state file's record (``url``, ``pid``, and the install's identity), or None."""
     try:
         recorded = json.loads(state.read_text(encoding="utf-8"))
-        url, pid = str(recorded["url"]), int(recorded["pid"])
+        recorded["url"], recorded["pid"] = str(recorded["url"]), int(recorded["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _pid_alive(pid):
+    return recorded if isinstance(recorded, dict) else None
+
+
+def running_daemon(state: Path) -> tuple[str, dict[str, Any]] | None:
+    """``(url, settings)`` of the emulator the state file names, if its process lives and answers."""
+    recorded = read_state(state)
+    if recorded is None:
+        return None
+    url, pid = recorded["url"], recorded["pid"]
+    if not pid_alive(pid):
         return None
     settings = _probe(url)
     return (url, settings) if settings is not None else None
@@ -102,18 +128,20 @@ def stop_daemon(state: Path) -> int | None:
     """Stop the emulator the state file names (SIGTERM); its pid, or None if there was none."""
     import signal
 
-    try:
-        pid = int(json.loads(state.read_text(encoding="utf-8"))["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
+    recorded = read_state(state)
+    if recorded is None or not pid_alive(recorded["pid"]):
         return None
-    if not _pid_alive(pid):
-        return None
-    os.kill(pid, signal.SIGTERM)
-    return pid
+    os.kill(recorded["pid"], signal.SIGTERM)
+    return int(recorded["pid"])
+
+
+def recorded_states(directory: Path) -> list[Path]:
+    """Every emulator state file in ``directory``: this install's and others' (and a legacy one)."""
+    return sorted(directory.glob(f"{FILE_PREFIX}*.json"))
 
 
 def _start(directory: Path, state: Path, *, pace: float, idle: float) -> tuple[str, dict[str, Any]]:
-    log_path = directory / LOG_NAME
+    log = log_path(state)
     command = [
         sys.executable,
         "-m",
@@ -131,14 +159,15 @@ def _start(directory: Path, state: Path, *, pace: float, idle: float) -> tuple[s
         str(state),
         "--quiet",
     ]
-    # The emulator takes any mql_ key: it never needs the user's, so it never gets it.
-    env = {k: v for k, v in os.environ.items() if k != "MQL_API_KEY"}
-    with open(log_path, "wb") as log:
+    # The emulator takes any mql_ key: it never needs the user's, so it never gets it. Models
+    # come from each command (local_daemon_url), so a mistake in them is that command's error.
+    env = {k: v for k, v in os.environ.items() if k not in ("MQL_API_KEY", ENV_MODELS)}
+    with open(log, "wb") as log_file:
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
+            stdout=log_file,
+            stderr=log_file,
             env=env,
             cwd=directory,  # not the first command's folder, which the user may delete or unmount
             start_new_session=True,  # Ctrl-C in this terminal or its closing does not stop it
@@ -149,21 +178,12 @@ def _start(directory: Path, state: Path, *, pace: float, idle: float) -> tuple[s
         if process.poll() is not None:
             break
         found = running_daemon(state)
-        if found is not None and _recorded_pid(state) == process.pid:
+        if found is not None and (read_state(state) or {}).get("pid") == process.pid:
             return found
         time.sleep(0.05)  # a command-line process: nothing else waits on this thread
     if process.poll() is None:
         process.terminate()
-    raise APIConnectionError(
-        f"the local emulator did not start (see {log_path}): {_tail(log_path)}"
-    )
-
-
-def _recorded_pid(state: Path) -> int | None:
-    try:
-        return int(json.loads(state.read_text(encoding="utf-8"))["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    raise APIConnectionError(f"the local emulator did not start (see {log}): {_tail(log)}")
 
 
 def _probe(url: str) -> dict[str, Any] | None:
@@ -182,14 +202,33 @@ def _post_settings(url: str, values: dict[str, Any]) -> None:
         httpx.post(f"{url}/_emulator/settings", json=values, timeout=PROBE_TIMEOUT)
 
 
-def _pid_alive(pid: int) -> bool:
+def _add_models(url: str, specs: str) -> None:
+    try:
+        answer = httpx.post(
+            f"{url}/_emulator/settings", json={"add_models": specs}, timeout=PROBE_TIMEOUT
+        )
+    except httpx.HTTPError:
+        return  # the command's own request says what is wrong, with the URL
+    if answer.status_code == 400:
+        try:
+            message = answer.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = answer.text[:200]
+        raise ConfigurationError(f"{ENV_MODELS}={specs!r}: {message}")
+
+
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process now has that pid: not ours
         return False
-    return True
+    try:  # a zombie (ended, not yet reaped: no init reaps in some containers) is not alive
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 @contextlib.contextmanager

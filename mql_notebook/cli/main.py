@@ -11,6 +11,7 @@ from .batch import add_batch_parser
 from .commands import add_client_parsers, run_client_command
 from .demo import add_demo_parser
 from .library_commands import add_library_parser
+from .local_commands import add_local_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,12 +35,40 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_parser(subparsers)
     add_library_parser(subparsers)
     add_batch_parser(subparsers)
+    add_local_parser(subparsers)
     return parser
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """As ``parser.parse_args``, but an unknown argument is reported with the usage of the
+    (sub)command it was given to (``usage: mql-notebook generate ...``), not the top level's."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(args_list)
+    if unknown:
+        command_parser(parser, args, args_list, unknown[0]).error(
+            f"unrecognized arguments: {' '.join(unknown)}"
+        )
+    return args
+
+
+def command_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str], first_unknown: str
+) -> argparse.ArgumentParser:
+    """The innermost subcommand's parser named before ``first_unknown`` on the command line."""
+    position = argv.index(first_unknown) if first_unknown in argv else len(argv)
+    start = 0
+    while True:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        name = getattr(args, actions[0].dest, None) if actions else None
+        if name is None or name not in argv[start:position]:
+            return parser
+        start = argv.index(name, start) + 1
+        parser = actions[0].choices[name]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if getattr(args, "command_main", None):  # library, batch
+    args = parse_args(build_parser(), argv)
+    if getattr(args, "command_main", None):  # library, batch, local
         return int(args.command_main(args))
     if args.command == "serve":
         if getattr(args, "missing_extra", None):

@@ -12,10 +12,12 @@ from ..client.unreachable import reason
 from ..errors import (
     APIConnectionError,
     APITimeoutError,
+    ModelUnavailableError,
     MQLError,
     NotFoundError,
     WaitTimeoutError,
 )
+from .local_daemon import ENV_MODELS
 
 PROG = "mql-notebook"
 
@@ -28,6 +30,12 @@ def error_message(
         return wait_timeout_message(exc, output)
     if isinstance(exc, APIConnectionError) and base_url:
         return connection_message(exc, base_url)
+    if isinstance(exc, ModelUnavailableError) and exc.code == "model_not_found" and local:
+        return (
+            f"the local emulator does not serve model {exc.model!r}: set "
+            f"{ENV_MODELS}={shlex.quote(exc.model)} (or ID:DURATIONS:RESOLUTIONS such as "
+            "MiniMax-Hailuo-2.3:6,10:768P,1080P) and the next command adds it"
+        )
     if isinstance(exc, NotFoundError) and local:
         return (
             f"{exc} With MQL_BASE_URL=local, jobs live in a background emulator that forgets "

@@ -31,7 +31,6 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from ..errors import InvalidRequestError
-from ..request import frame_size
 from ..status import COMPLETED, FAILED
 from .api_common import MAX_BODY_BYTES, check_key, emulator_of, error, read_json_object
 from .emulator import Emulator
@@ -39,6 +38,7 @@ from .fault_layer import FaultLayer
 from .jobs import IdempotencyConflict, Job, JobState
 from .minimax_app import minimax_routes
 from .models import ModelUnavailable
+from .resolution import frame_size
 from .video_response import video_response
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "error"]

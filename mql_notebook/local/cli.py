@@ -19,10 +19,13 @@ import time
 from typing import Any
 
 from .._constants import ENV_API_KEY, ENV_BASE_URL
+from .._install import install_identity
 from .emulator import Emulator
 from .faults import ENDPOINT_KINDS, TARGETS, parse_fault_spec
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
+from .model_args import ENV_MODELS, EXAMPLE, SYNTAX, parse_model_spec, served_models
 from .serving import bind_socket, make_server, serve_both, url_for
+from .sigterm import Terminated, raise_on_sigterm
 from .storage import DEFAULT_SIGNED_URL_TTL, STORAGE_MODES, make_storage
 from .vocabulary import VOCABULARIES
 
@@ -117,8 +120,9 @@ def add_serve_parser(
         "--state-file",
         default=None,
         metavar="PATH",
-        help="once listening, write {url, pid} as JSON to PATH; removed on exit "
-        "(how `MQL_BASE_URL=local` commands find the background emulator)",
+        help="once listening, write {url, pid, version, executable, package} as JSON to PATH; "
+        "removed when it stops (Ctrl-C, SIGTERM, --idle-exit) (how `MQL_BASE_URL=local` "
+        "commands find the background emulator)",
     )
     parser.add_argument(
         "--storage",
@@ -140,6 +144,16 @@ def add_serve_parser(
         action="store_true",
         help="storage sends bodies chunked, with no Content-Length",
     )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        type=_model,
+        dest="models",
+        metavar=SYNTAX,
+        help=f"serve this model too, e.g. {EXAMPLE} (repeatable; what it leaves out is Sora's; "
+        f"also from {ENV_MODELS}, specs separated by spaces or ';')",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log")
     return parser
 
@@ -159,6 +173,7 @@ def run_serve(args: argparse.Namespace) -> int:
                 storage_chunked=args.storage_chunked,
                 redirect_status=302,
             ),
+            models=served_models(args.models, os.environ),
         )
         emulator.faults.reseed(args.fault_seed)
         for target, key, value in args.fault:
@@ -219,12 +234,16 @@ def run_serve(args: argparse.Namespace) -> int:
     server = make_server(emulator, quiet=args.quiet, on_started=announce)
     watcher = IdleWatcher(server, args.idle_exit) if args.idle_exit is not None else None
     store_server = make_server(emulator, quiet=args.quiet, storage=True) if store_sock else None
+    terminated = False
     try:
         if watcher is not None:
             watcher.start()
-        asyncio.run(serve_both(server, sock, store_server, store_sock))
+        with raise_on_sigterm():
+            asyncio.run(serve_both(server, sock, store_server, store_sock))
     except KeyboardInterrupt:
         pass  # uvicorn re-raises the Ctrl-C it handled, once it has shut down cleanly
+    except Terminated:
+        terminated = True  # and the SIGTERM: the cleanup below still runs
     finally:
         if watcher is not None:
             watcher.stop()
@@ -240,7 +259,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print("mql-notebook serve: the server did not start", file=sys.stderr)
         return 1
     print("mql-notebook local emulator stopped", flush=True)
-    return 0
+    return 143 if terminated else 0
 
 
 def export_lines(url: str, host: str, *, fixed_key: bool) -> list[str]:
@@ -261,10 +280,11 @@ _LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost", "0.0.0.0", "::", "")
 
 
 def write_state_file(path: str, url: str) -> None:
-    """``{"url", "pid"}`` for ``cli.local_daemon``, written whole (a reader never sees half)."""
+    """``{"url", "pid"}`` and which install serves (version, interpreter, package) for
+    ``cli.local_daemon``, written whole (a reader never sees half)."""
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump({"url": url, "pid": os.getpid()}, f)
+        json.dump({"url": url, "pid": os.getpid(), **install_identity()}, f)
     os.replace(tmp, path)
 
 
@@ -325,6 +345,13 @@ def _seconds(text: str) -> float:
 def _fault(text: str) -> tuple[str, str, Any]:
     try:
         return parse_fault_spec(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _model(text: str) -> tuple[str, Any]:
+    try:
+        return parse_model_spec(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
 

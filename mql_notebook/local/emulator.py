@@ -14,6 +14,7 @@ from typing import Any
 from .._constants import KEY_PREFIX
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL, JobStore
+from .model_args import SYNTAX, parse_model_specs
 from .models import Catalogue, ModelsLike
 from .requestlog import RequestLog
 from .storage import SignedStorage
@@ -115,12 +116,12 @@ class Emulator:
         }
 
     def update_settings(self, values: Mapping[str, Any]) -> None:
-        unknown = set(values) - {"pace", "vocabulary", "ttl", "max_jobs", "retired_models"}
+        known = {"pace", "vocabulary", "ttl", "max_jobs", "retired_models", "add_models"}
+        unknown = set(values) - known
         if unknown:
-            raise ValueError(
-                f"unknown settings {sorted(unknown)}; "
-                "use pace, vocabulary, ttl, max_jobs, retired_models"
-            )
+            raise ValueError(f"unknown settings {sorted(unknown)}; use {', '.join(sorted(known))}")
+        if "add_models" in values:  # served from now on (an added name replaces its options)
+            self.add_models(values["add_models"])
         if "retired_models" in values:
             retired = values["retired_models"]
             if isinstance(retired, str) or not isinstance(retired, list):
@@ -140,6 +141,16 @@ class Emulator:
             if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
                 raise ValueError(f"max_jobs must be an int >= 1, not {cap!r}")
             self.jobs.max_jobs = cap
+
+    def add_models(self, added: str | Mapping[str, Any]) -> None:
+        """Serve these too: ``{id: {durations, resolutions, ...} or None}``, or specs as
+        ``MQL_LOCAL_MODELS`` takes them (``"hailuo:6,10:768P,1080P other-model"``)."""
+        if isinstance(added, str):
+            added = parse_model_specs(added)
+        if not isinstance(added, Mapping) or not added:
+            raise ValueError(f"add_models takes {{id: options}} or a string of {SYNTAX} specs")
+        models = {**self.catalogue.models, **Catalogue(added).models}
+        self.catalogue = Catalogue(models, self.catalogue.retired)
 
     def retire_models(self, models: Iterable[str]) -> None:
         """From now on these models answer ``410 model_retired`` (replaces the earlier list)."""

@@ -27,6 +27,7 @@ from ..request import (
     validate_model_id,
     validate_prompt,
 )
+from .resolution import renderable
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,10 @@ class ModelSpec:
             wide, _, tall = ratio.partition(":")
             if not (wide.isdigit() and tall.isdigit() and int(wide) > 0 and int(tall) > 0):
                 raise ValueError(f"aspect ratio {ratio!r} is not of the form W:H")
-        unknown = [r for r in self.resolutions if not _renderable(r)]
+        unknown = [r for r in self.resolutions if not renderable(r)]
         if unknown:
             raise ValueError(
-                f"the emulator renders resolutions such as {RESOLUTIONS} or '768P' (a short side "
-                f"of {_SHORT_SIDES[0]} to {_SHORT_SIDES[1]} pixels), not {unknown}"
+                f"the emulator renders only <short side>p (768P, 1080p), not {unknown}"
             )
         if self.default_resolution not in self.resolutions:
             object.__setattr__(self, "default_resolution", self.resolutions[0])
@@ -70,17 +70,6 @@ class ModelSpec:
             raise ValueError("durations are whole seconds > 0")
         if self.max_variants < 1:
             raise ValueError("max_variants must be at least 1")
-
-
-_SHORT_SIDES = (144, 2160)
-
-
-def _renderable(resolution: object) -> bool:
-    """ "720p", "768P": a short side in pixels the renderer can draw."""
-    if not isinstance(resolution, str) or resolution[-1:] not in ("p", "P"):
-        return False
-    digits = resolution[:-1]
-    return digits.isdigit() and _SHORT_SIDES[0] <= int(digits) <= _SHORT_SIDES[1]
 
 
 SORA = ModelSpec()
@@ -133,8 +122,8 @@ class Catalogue:
         if spec is None:
             raise ModelNotFound(model, self)
         if "prompt" not in body:
-            allowed = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
-            raise InvalidRequestError("prompt", None, allowed, reason="prompt is required")
+            needed = f"a non-blank string of at most {MAX_PROMPT_CHARS} characters"
+            raise InvalidRequestError("prompt", None, needed, reason="prompt is required")
         checked: dict[str, Any] = {"model": model, "prompt": validate_prompt(body["prompt"])}
         # Every declared option: the model's values (its first, or its default, when unset),
         # or for a field the model spec does not list (seed) the client's own check.
@@ -164,10 +153,14 @@ class ModelUnavailable(Exception):
     def __init__(self, model: str, catalogue: Catalogue):
         self.model = model
         served = ", ".join(catalogue.served()) or "none"
-        super().__init__(f"{self._what(model)} Models served here: {served}.")
+        super().__init__(f"{self._what(model)} (it serves {served}{self._hint(model)})")
 
     def _what(self, model: str) -> str:
-        return f"The model {model!r} does not exist or is not served here."
+        return f"the local emulator does not serve model {model!r}"
+
+    def _hint(self, model: str) -> str:
+        # One sentence: what is served, and how to add a model (model_args.py's two ways).
+        return f"; add it with MQL_LOCAL_MODELS={model} or `mql-notebook serve --model {model}`"
 
 
 class ModelNotFound(ModelUnavailable):
@@ -179,7 +172,10 @@ class ModelRetired(ModelUnavailable):
     code = "model_retired"
 
     def _what(self, model: str) -> str:
-        return f"The model {model!r} has been retired and is no longer served."
+        return f"model {model!r} has been retired and is no longer served"
+
+    def _hint(self, model: str) -> str:
+        return ""
 
 
 def _pick(

@@ -36,8 +36,8 @@ from ..request import (
     DEFAULT_DURATION,
     DEFAULT_MODEL,
     DEFAULT_RESOLUTION,
-    frame_size,
 )
+from .resolution import frame_size
 
 FPS = 24
 # ultrafast: ~0.1 s for 5 s of 480p on 2 cores; the files are larger than with slower

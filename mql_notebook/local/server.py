@@ -14,6 +14,7 @@ import uvicorn
 from .emulator import Emulator
 from .faults import Faults
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
+from .model_args import models_from_environ
 from .models import ModelsLike
 from .requestlog import RequestRecord
 from .serving import bind_socket, make_server, quiet_uvicorn_loggers, serve_both, url_for
@@ -295,6 +296,8 @@ def shared_server(**options: Any) -> LocalServer:
                 raise ValueError(
                     f"{PACE_ENV}={os.environ[PACE_ENV]!r} is not a number of seconds"
                 ) from None
+        if "models" not in options:  # MQL_LOCAL_MODELS adds models (see local.model_args)
+            options["models"] = models_from_environ(os.environ)
         server = LocalServer(**options).start()
         if _shared is None:
             atexit.register(_stop_shared)

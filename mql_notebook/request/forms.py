@@ -33,8 +33,14 @@ def form_field(spec: Field) -> dict[str, Any]:
 def form_choices(models: Iterable[str] = ()) -> dict[str, Any]:
     """The widget's ``choices``: the models to suggest (``models`` first) and every option's form."""
     suggested = list(dict.fromkeys([*models, *KNOWN_MODELS]))
+    by_name = {spec.name: spec.documented_values() for spec in OPTIONS}
     return {
         "models": suggested,
         "max_prompt_chars": MAX_PROMPT_CHARS,
         "fields": [form_field(spec) for spec in OPTIONS],
+        # What today's view reads: each control's documented values (from the same fields).
+        "aspect_ratios": by_name["aspect_ratio"],
+        "durations": by_name["duration"],
+        "resolutions": by_name["resolution"],
+        "max_variants": max(by_name["n"]),
     }

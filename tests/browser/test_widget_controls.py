@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from mql_notebook.local import LocalServer
+from mql_notebook.request import KNOWN_MODELS
 from tests.browser.jupyter_harness import (
     BROWSER_API_KEY,
     JupyterServer,
@@ -98,7 +99,7 @@ def test_a_model_id_the_widget_never_heard_of_can_be_typed(page: Any) -> None:
         """() => { const box = document.querySelector('.mql-video-widget input.mql-model');
                    return [...box.list.options].map((o) => o.value); }"""
     )
-    assert suggestions == ["sora", "sora-1.0-turbo"]  # the known models, as suggestions only
+    assert suggestions == list(KNOWN_MODELS)  # the known models, as suggestions only
     box.fill("acme-video-<2>")
     wait_kernel(page, "w.model", "acme-video-<2>")
     # Back from the kernel: the box shows what Python set.

@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from mql_notebook.cli.local_daemon import STATE_NAME, stop_daemon
+from mql_notebook.cli.local_daemon import recorded_states, stop_daemon
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -29,10 +29,11 @@ def runtime_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Iterat
     folder = tmp_path_factory.mktemp("runtime")
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
     yield folder
-    stop_daemon(folder / STATE_NAME)
+    for state in recorded_states(folder):
+        stop_daemon(state)
     # Any other emulator recorded here (a test that failed half-way): this test started it.
     for process in psutil.process_iter(["cmdline"]):
-        if str(folder / STATE_NAME) in " ".join(process.info["cmdline"] or []):
+        if f"--state-file {folder}{os.sep}" in " ".join(process.info["cmdline"] or []):
             with contextlib.suppress(psutil.Error):
                 process.terminate()
 

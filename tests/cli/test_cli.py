@@ -85,7 +85,7 @@ def _generate_then_status_then_download(tmp_path: Path, env: dict[str, str]) -> 
         (["generate", PROMPT, "--n", "9"], 2, "n must be an int from 1 to 4"),
         (["generate", "   "], 2, "prompt is empty"),
         (["generate", PROMPT, "--model", "sora 9"], 2, "model"),
-        (["generate", PROMPT, "--model", "sora-9"], 3, "choose another model"),
+        (["generate", PROMPT, "--model", "sora-9"], 3, "MQL_LOCAL_MODELS=sora-9"),
         (["generate", PROMPT, "--duration", "7"], 2, "duration must be one of 5, 10, 15, 20"),
         (["status", "video_does_not_exist"], 3, "404"),
     ],
@@ -119,3 +119,24 @@ def test_every_command_has_help(tmp_path: Path) -> None:
     for command in ("generate", "status", "download", "serve", "demo"):
         result = run(command, "--help", cwd=tmp_path)
         assert result.returncode == 0 and "usage: mql-notebook " + command in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args,usage",
+    [
+        (["generate", "--bogus", PROMPT], "usage: mql-notebook generate "),
+        (["generate", PROMPT, "extra words"], "usage: mql-notebook generate "),
+        (["library", "list", "--bogus"], "usage: mql-notebook library list "),
+        (["local", "status", "--bogus"], "usage: mql-notebook local status "),
+        (["serve", "--bogus"], "usage: mql-notebook serve "),
+        (["--bogus", "status", "video_1"], "usage: mql-notebook [-h] [--version] COMMAND"),
+    ],
+)
+def test_an_unknown_argument_shows_the_usage_of_the_command_it_was_given_to(
+    tmp_path: Path, args: list[str], usage: str
+) -> None:
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(usage), result.stderr
+    bad = next(a for a in args if a in ("--bogus", "extra words"))
+    assert f"error: unrecognized arguments: {bad}" in result.stderr

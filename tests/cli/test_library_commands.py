@@ -163,3 +163,15 @@ def test_resume_lists_an_unanswered_create_and_resends_it_only_when_asked(
     assert len(creates) == 2 and len({c["generation_id"] for c in creates}) == 1  # the same job
     [entry] = listed(run_cli, served.env, library)
     assert entry["status"] == "completed" and entry["id"] == creates[0]["generation_id"]
+
+
+def test_jobs_of_mql_base_url_local_are_recorded_as_the_emulators(tmp_path: Path, cli) -> None:
+    # README: origin_kind is "emulator" for base_url="local"; from the CLI too (issue 23, item 8).
+    library = tmp_path / "lib"
+    env = {"MQL_BASE_URL": "local", "MQL_LOCAL_PACE": "0.3", "MQL_LIBRARY": str(library)}
+    made = cli("generate", "A red fox", "-o", "fox.mp4", cwd=tmp_path, **env)
+    assert made.returncode == 0, made.stderr
+    shown = cli("library", "list", "--json", cwd=tmp_path, **env)
+    assert shown.returncode == 0, shown.stderr
+    (entry,) = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert (entry["status"], entry["origin_kind"]) == ("completed", "emulator")

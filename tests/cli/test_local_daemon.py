@@ -4,8 +4,10 @@ process, see the same jobs through one background emulator that stops by itself 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +17,18 @@ import httpx
 import psutil
 import pytest
 
-from mql_notebook.cli.local_daemon import STATE_NAME
+from mql_notebook._version import __version__
+from mql_notebook.cli.local_daemon import log_path, state_path
 
 from .conftest import CliRunner, command_env
 
 PROMPT = "A timelapse of a flower blooming in a garden"
 LOCAL = {"MQL_BASE_URL": "local", "MQL_LOCAL_PACE": "1"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _state(runtime_dir: Path) -> dict[str, object]:
-    return json.loads((runtime_dir / STATE_NAME).read_text())
+    return json.loads(state_path(runtime_dir).read_text())
 
 
 def _created_id(stderr: str) -> str:
@@ -38,7 +42,7 @@ def _serving(runtime_dir: Path) -> list[int]:
     pids = []
     for process in psutil.process_iter(["cmdline"]):
         cmdline = " ".join(process.info["cmdline"] or [])
-        if "serve" in cmdline and str(runtime_dir / STATE_NAME) in cmdline:
+        if "serve" in cmdline and f"--state-file {runtime_dir}{os.sep}" in cmdline:
             pids.append(process.pid)
     return pids
 
@@ -81,7 +85,7 @@ def test_the_background_emulator_stops_when_idle_and_the_next_command_starts_ano
     first = psutil.Process(int(_state(runtime_dir)["pid"]))  # type: ignore[arg-type]
 
     first.wait(timeout=60)  # it exits by itself once no request came for 3 s
-    assert not (runtime_dir / STATE_NAME).exists()  # and says so: no stale record is left
+    assert not state_path(runtime_dir).exists()  # and says so: no stale record is left
 
     again = cli("status", generation_id, cwd=tmp_path, **env)
     assert again.returncode == 3
@@ -157,7 +161,7 @@ def test_a_daemon_that_died_without_cleaning_up_is_replaced(
     cli: CliRunner, tmp_path: Path, runtime_dir: Path
 ) -> None:
     # A record naming a process that is gone (killed, machine asleep): the next command starts anew.
-    (runtime_dir / STATE_NAME).write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": 2**22}))
+    state_path(runtime_dir).write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": 2**22}))
     status = cli("status", "video_nope", cwd=tmp_path, **LOCAL)
     assert status.returncode == 3 and "404" in status.stderr, status.stderr
     assert _state(runtime_dir)["url"] != "http://127.0.0.1:9"
@@ -173,4 +177,70 @@ def test_the_users_key_never_reaches_the_background_emulator(
     daemon = psutil.Process(int(_state(runtime_dir)["pid"]))  # type: ignore[arg-type]
     assert "MQL_API_KEY" not in daemon.environ()
     assert canary not in " ".join(daemon.cmdline())
-    assert canary not in (runtime_dir / "mql-notebook-local.log").read_text()
+    assert canary not in log_path(state_path(runtime_dir)).read_text()
+
+
+# -- one background emulator per install (issue 23, item 3) -----------------------------------
+
+
+def _other_install(tmp_path: Path) -> Path:
+    """Another checkout of another version: a copy of the package, its version changed."""
+    other = tmp_path / "other-checkout"
+    shutil.copytree(ROOT / "mql_notebook", other / "mql_notebook", ignore=_no_caches)
+    (other / "mql_notebook" / "_version.py").write_text('__version__ = "9.9.9"\n')
+    return other
+
+
+def _no_caches(folder: str, names: list[str]) -> list[str]:
+    return [n for n in names if n == "__pycache__"]
+
+
+def test_a_command_of_another_install_starts_its_own_emulator_and_local_status_shows_whose(
+    cli: CliRunner, tmp_path: Path, runtime_dir: Path
+) -> None:
+    mine = cli("status", "video_nope", cwd=tmp_path, **LOCAL)
+    assert mine.returncode == 3, mine.stderr
+    recorded = _state(runtime_dir)
+    assert recorded["version"] == __version__ and recorded["executable"] == sys.executable
+    assert recorded["package"] == str(ROOT / "mql_notebook")
+
+    other = _other_install(tmp_path)
+    theirs = cli("status", "video_nope", cwd=tmp_path, PYTHONPATH=str(other), **LOCAL)
+    assert theirs.returncode == 3, theirs.stderr
+    (their_state,) = [p for p in runtime_dir.glob("*.json") if p != state_path(runtime_dir)]
+    their_record = json.loads(their_state.read_text())
+    assert their_record["version"] == "9.9.9"
+    assert their_record["package"] == str(other / "mql_notebook")
+    assert their_record["pid"] != recorded["pid"] and _state(runtime_dir) == recorded
+    assert sorted(_serving(runtime_dir)) == sorted([recorded["pid"], their_record["pid"]])
+
+    status = cli("local", "status", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    first, second = status.stdout.strip().splitlines()
+    assert first.startswith("this install's emulator: " + str(recorded["url"]))
+    assert f"mql-notebook {__version__} ({ROOT / 'mql_notebook'}" in first and "running" in first
+    assert second.startswith("another install's emulator: " + str(their_record["url"]))
+    assert f"mql-notebook 9.9.9 ({other / 'mql_notebook'}" in second
+
+    stopped = cli("local", "stop", cwd=tmp_path)
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"stopped this install's background emulator at {recorded['url']}" in stopped.stdout
+    assert "1 of other installs still runs" in stopped.stdout
+    assert not state_path(runtime_dir).exists()
+    assert _serving(runtime_dir) == [their_record["pid"]]
+
+    assert cli("local", "stop", "--all", cwd=tmp_path).returncode == 0
+    assert _serving(runtime_dir) == [] and list(runtime_dir.glob("*.json")) == []
+    gone = cli("local", "status", cwd=tmp_path)
+    assert gone.returncode == 1 and "no background emulator for this install" in gone.stdout
+
+
+def test_sigterm_ends_the_background_emulator_and_removes_its_state_file(
+    cli: CliRunner, tmp_path: Path, runtime_dir: Path
+) -> None:
+    assert cli("status", "video_nope", cwd=tmp_path, **LOCAL).returncode == 3
+    daemon = psutil.Process(int(_state(runtime_dir)["pid"]))  # type: ignore[arg-type]
+    daemon.terminate()  # kill -TERM, as serve's --state-file help says it cleans up after
+    daemon.wait(timeout=30)  # not our child: its exit code is not ours to read
+    assert not state_path(runtime_dir).exists()
+    assert "local emulator stopped" in log_path(state_path(runtime_dir)).read_text()

@@ -112,7 +112,7 @@ async def test_a_cancel_asked_for_ends_the_run_as_cancelled(client, emulator) ->
 
 async def test_a_cancel_from_outside_propagates_once_the_run_records_it(client, emulator) -> None:
     run = new_run(f"{PROMPT} [[stall]]")
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # not the builtin on 3.10
         await asyncio.wait_for(carry_out(run, client, create=True), 0.3)
     assert run.status == "cancelled" and run.finished and run.resumable
 
@@ -132,7 +132,7 @@ async def test_a_client_that_cannot_be_built_is_the_runs_state(monkeypatch) -> N
 
 async def test_the_chosen_resolution_is_sent(client, emulator) -> None:
     run = new_run(f"{PROMPT} [[stall]]", resolution="720p")
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # not the builtin on 3.10
         await asyncio.wait_for(carry_out(run, client, create=True), 0.3)
     answer = await client.video.get_status(run.generation_id)
     assert answer["resolution"] == "720p" and answer["size"] == "1280x720"

@@ -237,7 +237,7 @@ async def test_a_task_cancelled_from_outside_propagates_but_still_ends_as_state(
     client, emulator
 ) -> None:
     w = VideoWidget(f"{PROMPT} [[stall]]", client=client)
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # not the builtin on 3.10
         await asyncio.wait_for(w.generate(), 0.3)
     assert w.status == "cancelled" and not w.running and w.resumable
 
