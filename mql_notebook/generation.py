@@ -12,6 +12,12 @@ from .status import CANCELLED, COMPLETED, FAILED, Status, is_terminal, normalize
 # The official Python SDK falls back to these when a gateway names the id differently.
 _ID_KEYS = ("id", "video_id", "task_id")
 
+# The gateway's two video routes: /v1/videos/generations, and MiniMax's task route
+# (/v1/videos/minimax/generations, /v1/videos/query/{task_id}, /v1/videos/download/{file_id}).
+GENERATIONS_ROUTE = "generations"
+MINIMAX_ROUTE = "minimax"
+ROUTES: tuple[str, ...] = (GENERATIONS_ROUTE, MINIMAX_ROUTE)
+
 
 class Generation(Mapping[str, Any]):
     """One answer of the API about a generation job.
@@ -33,6 +39,9 @@ class Generation(Mapping[str, Any]):
     ``gen.expected_end`` is None, except in the updates a wait sends when it can tell when the
     job should end (from the progress rate, or how long such jobs took lately in the library):
     then it is that moment as a Unix time (``time.time()``); ``eta_seconds`` counts down to it.
+
+    ``gen.route`` is the route of the API the job lives on: ``"generations"``, or ``"minimax"``
+    for a MiniMax task (its id is the ``task_id``); waits and downloads follow it.
     """
 
     __slots__ = (
@@ -41,13 +50,15 @@ class Generation(Mapping[str, Any]):
         "raw",
         "raw_status",
         "reconnecting",
+        "route",
         "status",
         "waiting_for_slot",
     )
 
-    def __init__(self, raw: Mapping[str, Any], *, id: str):
+    def __init__(self, raw: Mapping[str, Any], *, id: str, route: str = GENERATIONS_ROUTE):
         self.raw: dict[str, Any] = dict(raw)
         self.id = id
+        self.route = route
         self.raw_status: str = str(raw.get("status", ""))
         self.status: Status = normalize_status(raw.get("status"))
         self.reconnecting: str | None = None
@@ -56,7 +67,7 @@ class Generation(Mapping[str, Any]):
 
     def with_reconnecting(self, reason: str | None) -> Generation:
         """A copy of this state with ``reconnecting`` set to ``reason`` (None: a normal update)."""
-        copy = Generation(self.raw, id=self.id)
+        copy = Generation(self.raw, id=self.id, route=self.route)
         copy.reconnecting = reason
         copy.waiting_for_slot = self.waiting_for_slot
         copy.expected_end = self.expected_end

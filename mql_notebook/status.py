@@ -2,8 +2,9 @@
 
 The API page says pending -> processing -> completed; the TypeScript SDK says queued,
 in_progress, completed, failed; the Python SDK also accepts success/succeeded and error;
-similar gateways send cancelled/canceled, expired and aborted. Everything else in the
-product sees only the five words below.
+similar gateways send cancelled/canceled, expired and aborted; MiniMax's tasks say Preparing,
+Queueing, Processing, Success and Fail. Everything else in the product sees only the five
+words below.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ _SYNONYMS: dict[str, Status] = {
     # Accepted but held back until a slot frees: Runway's THROTTLED, fal's IN_QUEUE.
     "throttled": PENDING,
     "in_queue": PENDING,
+    "preparing": PENDING,  # MiniMax's task words: Preparing, Queueing, Processing, Success, Fail
+    "queueing": PENDING,
+    "queuing": PENDING,
     "processing": PROCESSING,
     "in_progress": PROCESSING,
     "in-progress": PROCESSING,
@@ -42,6 +46,7 @@ _SYNONYMS: dict[str, Status] = {
     "done": COMPLETED,
     "failed": FAILED,
     "failure": FAILED,
+    "fail": FAILED,
     "error": FAILED,
     "expired": FAILED,
     "cancelled": CANCELLED,

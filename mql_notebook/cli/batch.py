@@ -280,8 +280,11 @@ async def _carry(
             await slots.give_back(was_running=False)
             return LineResult(line.number, "unfinished", None, NOT_SENT + stopped[0])
         tally.start()
+        waited: Generation | str
+        route = None
         if entry is not None and entry.id is not None:  # running already: wait for it
-            generation_id, created = entry.id, False
+            generation_id, created, route = entry.id, False, entry.route
+            waited = generation_id
         else:
             try:
                 generation = await video.create(
@@ -308,9 +311,9 @@ async def _carry(
                 )
                 return LineResult(line.number, outcome, None, str(error), True)
             await slots.accepted()
-            generation_id, created = generation.id, True
+            generation_id, created, waited = generation.id, True, generation  # on its route
         try:
-            return await video.wait(generation_id)
+            return await video.wait(waited, route=route)
         except GenerationFailedError as error:
             return LineResult(line.number, "failed", generation_id, str(error), created)
         except MQLError as error:

@@ -26,7 +26,7 @@ from ..errors import (
     MQLError,
     WaitTimeoutError,
 )
-from ..generation import Generation
+from ..generation import ROUTES, Generation
 from ..library import ENV_LIBRARY, FROM_ENVIRONMENT, Library, resolve_library
 from . import local_daemon
 from .console import RichBar, is_terminal
@@ -83,6 +83,7 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         "status", help="show a generation's status", description="Show a generation's status."
     )
     status.add_argument("id", help="the generation id")
+    _route_argument(status)
     status.add_argument("--json", action="store_true", help="print the server's JSON")
     status.set_defaults(run=run_status)
 
@@ -93,6 +94,7 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         "then print its final status. Exit code 0 once completed, 5 if it failed, 6 on timeout.",
     )
     wait.add_argument("id", help="the generation id")
+    _route_argument(wait)
     wait.add_argument("--timeout", type=float, default=None, help="seconds to wait (default: 900)")
     wait.set_defaults(run=run_wait)
 
@@ -100,6 +102,7 @@ def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         "download", help="save a finished video", description="Save a finished generation's video."
     )
     download.add_argument("id", help="the generation id")
+    _route_argument(download)
     download.add_argument(
         "--output", "-o", type=Path, default=None, help="file or folder (default: <id>.mp4 here)"
     )
@@ -148,6 +151,16 @@ def mark_emulator(client: MQL | AsyncMQL) -> None:
         recorder.origin_kind = EMULATOR
 
 
+def _route_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--route",
+        choices=ROUTES,
+        default=None,
+        help="the API route the job lives on: minimax for a MiniMax task id (default: what the "
+        "library recorded, else generations)",
+    )
+
+
 def _base_url(environ: Mapping[str, str]) -> tuple[str | None, bool]:
     """``MQL_BASE_URL=local``: the background emulator every command shares (each command is its
     own process, so an in-process one would forget the jobs). Anything else: as the client reads it."""
@@ -178,8 +191,8 @@ def run_generate(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO
     print(f"generation {generation.id} created", file=err)
     progress.update(generation)
     try:
-        generation = client.video.wait(
-            generation.id, timeout=args.timeout, on_update=progress.update
+        generation = client.video.wait(  # the Generation: on the route it took
+            generation, timeout=args.timeout, on_update=progress.update
         )
     finally:
         progress.close()
@@ -191,7 +204,7 @@ def run_generate(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO
 
 
 def run_status(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    generation = client.video.get_status(args.id)
+    generation = client.video.get_status(args.id, route=args.route)
     if args.json:
         print(json.dumps(generation.raw, indent=2, sort_keys=True), file=out)
     else:
@@ -203,7 +216,9 @@ def run_wait(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) ->
     args.created_id = args.id
     progress = ProgressLine(err)
     try:
-        generation = client.video.wait(args.id, timeout=args.timeout, on_update=progress.update)
+        generation = client.video.wait(
+            args.id, timeout=args.timeout, on_update=progress.update, route=args.route
+        )
     finally:
         progress.close()
     print(_describe(generation), file=out)
@@ -212,7 +227,7 @@ def run_wait(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) ->
 
 def run_download(client: MQL, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     dest = args.output if args.output is not None else Path.cwd()
-    path = client.video.download(args.id, dest, variant=args.variant)
+    path = client.video.download(args.id, dest, variant=args.variant, route=args.route)
     print(path, file=out)
     return EXIT_OK
 

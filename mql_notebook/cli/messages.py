@@ -34,7 +34,7 @@ def error_message(
         return (
             f"the local emulator does not serve model {exc.model!r}: set "
             f"{ENV_MODELS}={shlex.quote(exc.model)} (or ID:DURATIONS:RESOLUTIONS such as "
-            "MiniMax-Hailuo-2.3:6,10:768P,1080P) and the next command adds it"
+            "MiniMax-Hailuo-02:6,10:768P,1080P) and the next command adds it"
         )
     if isinstance(exc, NotFoundError) and local:
         return (

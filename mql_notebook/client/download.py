@@ -87,7 +87,12 @@ class Download:
         links: Links,
         on_progress: ProgressCallback | None,
         completed: Completed | None = None,
+        *,
+        from_link: bool = False,
     ) -> None:
+        # from_link: the bytes are only at the link ``links`` names (a MiniMax file object's
+        # download_url), asked anew when it expires; the content endpoint is never asked.
+        self._from_link = from_link
         self._settings = settings
         self._rng = transport.rng
         self._links = links
@@ -115,7 +120,8 @@ class Download:
 
     async def run(self) -> None:
         sink, policy = self.sink, self._settings.retry_policy
-        source = self.api_url  # where the bytes come from: storage, once a redirect led there
+        # Where the bytes come from: storage, once a redirect led there.
+        source = await self._link(fresh=False) if self._from_link else self.api_url
         attempt = refreshes = fallbacks = 0
         progress_mark = sink.written
         while True:
@@ -172,7 +178,7 @@ class Download:
                 log.debug(
                     "signed URL for %s expired (%d); asking the API again", self.video_id, status
                 )
-                source = self.api_url
+                source = await self._link(fresh=True) if self._from_link else self.api_url
             elif (
                 status == 404
                 and from_api
@@ -287,6 +293,20 @@ class Download:
         credentials = may_carry_credentials(url, self.api_url)
         response: httpx.Response = await self._fetch.get(url, headers, credentials=credentials)
         return response
+
+    async def _link(self, *, fresh: bool) -> httpx.URL:
+        """The link the bytes are at (``from_link``), or DownloadError when none can be had."""
+        raw = await self._links(fresh)
+        url = fallback_url(raw, self.api_url)
+        if url is None and isinstance(raw, str) and raw.strip() == str(self.api_url):
+            url = self.api_url  # the API's own content route: it may carry the key
+        if url is None:
+            raise DownloadError(
+                f"downloading video {self.video_id}: the API named no download_url to fetch it "
+                f"from; download({self.gid!r}) again to retry",
+                generation_id=self.gid,
+            )
+        return url
 
     async def _fallback_url(self, *, fresh: bool) -> httpx.URL | None:
         """The completed generation's ``download_url`` (for this video), when it names another place."""

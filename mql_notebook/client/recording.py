@@ -33,7 +33,7 @@ from typing import IO, Any
 from .._files import link_or_copy, write_atomically
 from .._origins import origin_of
 from ..errors import APIError, ContentRefusedError, DownloadError, LibraryError
-from ..generation import Generation
+from ..generation import GENERATIONS_ROUTE, Generation
 from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
 from ..library.files import copy_into, on_video_thread, read_video
@@ -91,6 +91,7 @@ class Recorder:
         self,
         body: dict[str, Any],
         idempotency_key: str,
+        route: str = GENERATIONS_ROUTE,
         *,
         parent: tuple[str | None, float | None] = (None, None),
     ) -> Entry:
@@ -99,7 +100,8 @@ class Recorder:
         this client's own (checked and reserved in the transaction that records it).
 
         The input images go into the library's ``images/`` (one copy per distinct image);
-        ``parent`` is the entry (and its frame's time) the run was made from."""
+        ``parent`` is the entry (and its frame's time) the run was made from; ``route`` the
+        API route the create goes to."""
 
         def record() -> Entry:
             charge = estimate(body, self.prices or self.library.prices())
@@ -116,6 +118,7 @@ class Recorder:
                 charge=charge,
                 budget=self.budget,
                 run=self.run,
+                route=route,
             )
 
         return await asyncio.to_thread(record)
@@ -127,6 +130,15 @@ class Recorder:
             return
         self._costs[generation.id] = cost
         await self._quietly("a cost", self.library.record_cost, id_or_key, cost)
+
+    async def route_of(self, generation_id: str) -> str | None:
+        """The route the library recorded for this job, or None when it does not know the job."""
+        try:
+            entry = await asyncio.to_thread(self.library.get, generation_id)
+        except (LibraryError, sqlite3.Error) as error:
+            log.warning("the library %s could not be read: %s", self.library.path, error)
+            return None
+        return entry.route if entry is not None and entry.id == generation_id else None
 
     async def answered(self, entry: Entry, generation: Generation) -> None:
         await self.record_cost(entry.key, generation)  # first: a billed failure keeps its charge

@@ -28,7 +28,6 @@ from .._origins import is_loopback
 from ..errors import ConfigurationError, GenerationFailedError, MQLError
 from ..library import Entry, Library
 from ..library.entry import EMULATOR
-from ..request import OPTION_NAMES
 from ..status import FAILED
 
 if TYPE_CHECKING:
@@ -129,18 +128,21 @@ async def resume_entry(
                     "answered; resend_unanswered=True sends it again with the same key (no second "
                     "job only if the server honours Idempotency-Key)",
                 )
-            # The declared options as recorded, and the images as the library's copies of what
-            # was sent (the same bytes: the same body, which the Idempotency-Key requires).
-            options = {k: v for k, v in entry.request.items() if k in OPTION_NAMES}
+            # The request as recorded: declared options, the model's own fields (a task's first
+            # frame too) and the images as the library's copies of what was sent (the same
+            # bytes: the same body, which the Idempotency-Key requires).
+            options = {k: v for k, v in entry.request.items() if k not in ("model", "prompt")}
             created = await video.create(
                 entry.model or "",
                 entry.prompt,
                 idempotency_key=entry.idempotency_key,
                 parent=entry.parent,
+                route=entry.route,
                 **options,
             )
             generation_id = created.id
-        generation = await video.wait(generation_id, timeout=timeout)
+        # The route that made it: a MiniMax task is asked by its query route, no second task.
+        generation = await video.wait(generation_id, timeout=timeout, route=entry.route)
         for variant in range(len(generation.variant_ids)):
             await video.download(generation, variant=variant)
     except GenerationFailedError as error:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..generation import Generation
     from .operation import Operation
     from .settings import Settings
-    from .transport import Transport
+    from .transport import AnswerCheck, Transport
 
 
 async def send_when_free(
@@ -31,6 +31,7 @@ async def send_when_free(
     *,
     timeout: float,
     on_update: Callable[[Generation], Any] | None = None,
+    check: AnswerCheck | None = None,
 ) -> tuple[httpx.Response, bool]:
     """The create's 2xx answer, and whether it waited for a slot first.
 
@@ -43,7 +44,7 @@ async def send_when_free(
     reported: str | None = None
     while True:
         try:
-            return await transport.send(op, retry_statuses=False), tries > 0
+            return await transport.send(op, retry_statuses=False, check=check), tries > 0
         except APIError as error:
             tries += 1
             elapsed = loop.time() - started

@@ -47,6 +47,12 @@ class Video:
     resume_pending = _blocking(AsyncVideo.resume_pending)
     estimate = _blocking(AsyncVideo.estimate)
     spending = _blocking(AsyncVideo.spending)
+    # The official SDK's MiniMax task calls (minimax_calls.py).
+    create_from_image = _blocking(AsyncVideo.create_from_image)
+    query_video_status = _blocking(AsyncVideo.query_video_status)
+    query_and_wait = _blocking(AsyncVideo.query_and_wait)
+    query_and_download = _blocking(AsyncVideo.query_and_download)
+    download_video = _blocking(AsyncVideo.download_video)
 
 
 class MQL:

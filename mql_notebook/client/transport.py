@@ -13,12 +13,13 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
 
 from .._origins import origin_of
-from ..errors import APIConnectionError, APITimeoutError
+from ..errors import APIConnectionError, APIError, APITimeoutError
 from . import protocol
 from .loops import PoolPerLoop, SyncRunner, ThreadedPool
 from .operation import Operation
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from .sinks import Sink
 
 log = logging.getLogger("mql_notebook")
+
+# The error a 2xx answer carries in its body, or None (MiniMax's base_resp: minimax.py).
+AnswerCheck = Callable[[bytes], "APIError | None"]
 
 
 class Transport:
@@ -58,12 +62,20 @@ class Transport:
         return self._pools.get()
 
     async def send(
-        self, op: Operation, *, policy: RetryPolicy | None = None, retry_statuses: bool = True
+        self,
+        op: Operation,
+        *,
+        policy: RetryPolicy | None = None,
+        retry_statuses: bool = True,
+        check: AnswerCheck | None = None,
     ) -> httpx.Response:
         """Send with retries as the policy allows; returns a 2xx response or raises a typed error.
 
         ``retry_statuses=False``: an error status is raised at once (connections that were never
         made are still retried): the caller has its own plan for them.
+
+        ``check`` reads a 2xx body for an error inside it (MiniMax's ``base_resp``): that error
+        is retried as its ``status_code`` would be (1002 like a 429), else raised.
         """
         policy = policy or self.settings.retry_policy
         pool = self._pools.get()
@@ -90,11 +102,16 @@ class Transport:
                     response.status_code,
                     time.monotonic() - started,
                 )
+                inside: APIError | None = None
                 if response.is_success:
-                    return response
+                    if check is None:
+                        return response
+                    inside = check(await response.aread())
+                    if inside is None:
+                        return response
                 content = await response.aread()
                 await response.aclose()
-                error = protocol.error_from_response(
+                error = inside or protocol.error_from_response(
                     response.status_code,
                     response.headers,
                     content,
@@ -111,7 +128,7 @@ class Transport:
                     else retry_after_status(
                         policy,
                         attempt,
-                        response.status_code,
+                        response.status_code if inside is None else inside.status_code,
                         response.headers,
                         idempotent=op.idempotent,
                         now=time.time(),

@@ -9,29 +9,32 @@ transport, the settings, the library's recorder and a way to make a client of an
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, overload
 
-from ..errors import ModelUnavailableError
-from ..generation import Generation
-from ..request import gather_options, validate_generation_request
+from ..errors import InvalidRequestError, ModelUnavailableError
+from ..generation import GENERATIONS_ROUTE, MINIMAX_ROUTE, ROUTES, Generation
 from . import protocol
 from .callbacks import call
+from .create_request import build_create
+from .minimax_calls import MiniMaxCalls
+from .money_calls import MoneyCalls
 from .operation import Operation
 from .poller import poll_until_done
 from .retry import RetryPolicy
 from .settings import with_default_model_hint
 from .slot_wait import send_when_free
+from .tasks import TaskRoute
 
 if TYPE_CHECKING:
-    from ..money import Estimate
+    from .download import Completed, Links
     from .recording import Recorder
     from .resume import ClientFactory, Resumed
     from .settings import Settings
-    from .spending import Spending
     from .transport import Transport
 
 Destination = str | os.PathLike[str] | IO[bytes] | None
@@ -42,9 +45,14 @@ ProgressCallback = Callable[[int, int | None], Any]
 _ONE_ATTEMPT = RetryPolicy(max_retries=0)
 
 
-class AsyncVideo:
+class AsyncVideo(MoneyCalls, MiniMaxCalls):
     """``client.video``: the seed's calls (create, get_status, download, create_and_wait,
-    create_and_download) plus ``wait``."""
+    create_and_download) plus ``wait``, and the official SDK's MiniMax task calls
+    (``create_from_image``, ``query_video_status``, ...; see minimax_calls.py).
+
+    Each job lives on one route of the API (``Generation.route``): ``create`` chooses it from
+    the request (``minimax.choose_route``), and ``wait`` and ``download`` follow it.
+    """
 
     def __init__(
         self,
@@ -58,6 +66,7 @@ class AsyncVideo:
         self._settings = settings
         self._recorder = recorder  # the library's, when the client has one
         self._client_of = client_of  # resume_pending: a client of another origin
+        self.tasks = TaskRoute(transport, recorder)  # the MiniMax task route's looks and files
 
     async def create(
         self,
@@ -69,6 +78,7 @@ class AsyncVideo:
         parent: Any = None,
         slot_timeout: float | None = None,
         on_update: UpdateCallback | None = None,
+        route: str | None = None,
         **options: Any,
     ) -> Generation:
         """Start a generation job (billed). Every option is checked before anything is sent.
@@ -92,44 +102,42 @@ class AsyncVideo:
         a data URL; an http(s) URL as given. ``fit="crop"`` or ``"pad"`` reshapes them to the
         request's aspect first. ``parent`` (an Entry or its key) is recorded as the run this one
         was made from; a ``Frame`` of a library entry says so by itself. Neither is sent.
-        """
-        from .images import image_body, parent_of, prepare_images, split_images
 
-        chosen = model if model is not None else self._settings.model
-        gathered = gather_options(positional, options)
-        given_images = split_images(gathered)  # checked last: reading them is the slow part
-        body = validate_generation_request(model=chosen, prompt=prompt, **gathered)
-        images = await prepare_images(
-            given_images,
-            model=body["model"],
-            aspect_ratio=body.get("aspect_ratio"),
+        A MiniMax model with a ``first_frame_image`` goes by the MiniMax task route (its id is
+        the ``task_id``); anything else by ``/v1/videos/generations``. ``route="minimax"`` or
+        ``route="generations"`` chooses. The Generation's ``route`` says which it took.
+        """
+        request = await build_create(
+            self._settings,
+            model,
+            prompt,
+            positional,
+            options,
+            idempotency_key=idempotency_key,
             fit=fit,
-            max_bytes=self._settings.max_image_bytes,
+            parent=parent,
+            route=route,
         )
-        del given_images
-        body.update(images)
-        made_from = parent_of(images, parent)
-        content = await image_body(body)  # None without images: httpx encodes the JSON
-        key = idempotency_key or protocol.new_idempotency_key()
-        op = Operation(
-            "POST",
-            protocol.CREATE_PATH,
-            "creating a generation",
-            idempotent=False,
-            json=body if content is None else None,
-            content=content,
-            headers={"Idempotency-Key": key, **(content.headers if content else {})},
-            model=body["model"],
+        recorder, op = self._recorder, request.op
+        entry = (
+            await recorder.before_create(
+                request.body, request.key, request.route, parent=request.made_from
+            )
+            if recorder
+            else None
         )
-        recorder = self._recorder
-        entry = await recorder.before_create(body, key, parent=made_from) if recorder else None
-        del body, images  # the images' bytes: only their base64 in the body is kept from here
+        request.drop_body()
         deadline = self._settings.slot_deadline if slot_timeout is None else slot_timeout
         try:
             response, _ = await send_when_free(
-                self._transport, self._settings, op, timeout=deadline, on_update=on_update
+                self._transport,
+                self._settings,
+                op,
+                timeout=deadline,
+                on_update=on_update,
+                check=request.check,
             )
-            generation = protocol.parse_generation(
+            generation = request.parse(
                 response.status_code, response.content, operation=op.description
             )
         except BaseException as error:
@@ -143,44 +151,38 @@ class AsyncVideo:
         await call(on_update, generation)
         return generation
 
-    async def estimate(
-        self,
-        model: str | None = None,
-        prompt: str | None = None,
-        *positional: Any,
-        idempotency_key: str | None = None,
-        fit: str | None = None,
-        parent: Any = None,
-        slot_timeout: float | None = None,
-        on_update: UpdateCallback | None = None,
-        **options: Any,
-    ) -> Estimate:
-        """What ``create`` with the same arguments is expected to cost, sending nothing: from
-        ``prices=`` / ``MQL_PRICES``, else the library's price table; ``amount`` None (and a
-        ``note`` saying why) when no table prices it. The request is checked as create checks
-        it, images aside (they change no price, and are read only when sent)."""
-        from .spending import estimate_create
+    async def get_status(
+        self, generation_id: str | Generation, *, route: str | None = None
+    ) -> Generation:
+        """The job's current state (``status["status"]`` is normalised: pending ... completed).
 
-        del idempotency_key, fit, parent, slot_timeout, on_update  # create's own: no price
-        return await estimate_create(
-            self._settings, self._recorder, model, prompt, positional, options
-        )
-
-    async def spending(self) -> Spending:
-        """What the library spent today, its budget and what is left (``Spending.text()``)."""
-        from .spending import spending
-
-        return await spending(self._settings, self._recorder)
-
-    async def get_status(self, generation_id: str | Generation) -> Generation:
-        """The job's current state (``status["status"]`` is normalised: pending ... completed)."""
-        generation, _ = await self._status_and_hint(generation_id)
+        ``route``: as for ``wait``."""
+        route = await self.route_of(generation_id, route)
+        generation, _ = await self._status_and_hint(generation_id, route=route)
         return generation
 
+    async def route_of(self, generation_id: str | Generation, route: str | None = None) -> str:
+        """The route a job lives on: ``route`` if given, else the Generation's, else the one the
+        library recorded for the id, else the generations route."""
+        if route is not None:
+            if route not in ROUTES:
+                raise InvalidRequestError("route", route, ROUTES)
+            return route
+        if isinstance(generation_id, Generation):
+            return generation_id.route
+        known = await self._recorder.route_of(generation_id) if self._recorder else None
+        return known or GENERATIONS_ROUTE
+
     async def _status_and_hint(
-        self, generation_id: str | Generation, *, policy: RetryPolicy | None = None
+        self,
+        generation_id: str | Generation,
+        *,
+        policy: RetryPolicy | None = None,
+        route: str = GENERATIONS_ROUTE,
     ) -> tuple[Generation, float | None]:
         gid = protocol.id_of(generation_id)
+        if route == MINIMAX_ROUTE:
+            return await self.tasks.look(gid, policy=policy)
         op = Operation(
             "GET", protocol.status_path(gid), f"checking generation {gid}", generation_id=gid
         )
@@ -198,8 +200,15 @@ class AsyncVideo:
         *,
         timeout: float | None = None,
         on_update: UpdateCallback | None = None,
+        route: str | None = None,
+        poll_interval: float | None = None,
     ) -> Generation:
         """Poll until the job completes; resumable: after a WaitTimeoutError call it again with the id.
+
+        ``route``: the route the job lives on (``"minimax"`` for a MiniMax task id); by default
+        the Generation's, else the library's record of the id, else the generations route.
+        ``poll_interval``: the longest gap between two looks (the client's poll timing is kept
+        otherwise: it looks sooner when it can tell the job is about to end).
 
         ``on_update(generation)`` is called on every change of status or progress; its
         ``expected_end`` / ``eta_seconds`` say when the job should end, once that can be told
@@ -210,11 +219,20 @@ class AsyncVideo:
         Raises GenerationFailedError if the job fails or is cancelled.
         """
         gid = protocol.id_of(generation_id)
+        route = await self.route_of(generation_id, route)
         recorder = self._recorder  # how long such jobs took here (read in a thread)
         expected = await recorder.expected_for(gid) if recorder else None
+        timing = self._settings.poll_timing
+        if poll_interval is not None:
+            timing = dataclasses.replace(
+                timing,
+                max_interval=min(timing.max_interval, poll_interval),
+                min_interval=min(timing.min_interval, poll_interval),
+                first_delay=min(timing.first_delay, poll_interval),
+            )
         return await poll_until_done(
-            lambda: self._status_and_hint(gid, policy=_ONE_ATTEMPT),
-            timing=self._settings.poll_timing,
+            lambda: self._status_and_hint(gid, policy=_ONE_ATTEMPT, route=route),
+            timing=timing,
             timeout=self._settings.wait_timeout if timeout is None else timeout,
             on_update=on_update,
             # A Generation passed in has been seen (and reported) already: hear only what changes.
@@ -232,6 +250,7 @@ class AsyncVideo:
         *,
         variant: int = 0,
         on_progress: ProgressCallback | None = None,
+        route: str | None = None,
     ) -> bytes: ...
     @overload
     async def download(
@@ -241,6 +260,7 @@ class AsyncVideo:
         *,
         variant: int = 0,
         on_progress: ProgressCallback | None = None,
+        route: str | None = None,
     ) -> Path: ...
     @overload
     async def download(
@@ -250,6 +270,7 @@ class AsyncVideo:
         *,
         variant: int = 0,
         on_progress: ProgressCallback | None = None,
+        route: str | None = None,
     ) -> IO[bytes]: ...
 
     async def download(
@@ -259,42 +280,63 @@ class AsyncVideo:
         *,
         variant: int = 0,
         on_progress: ProgressCallback | None = None,
+        route: str | None = None,
     ) -> bytes | Path | IO[bytes]:
         """The finished video: bytes when ``dest`` is None, else streamed to a path or file object.
 
         A path is written under a temporary name and renamed once complete; a dropped
         connection resumes with a Range request. ``variant`` picks a video of an n > 1 job.
-        With a library, the video goes into it first, then to ``dest``.
+        With a library, the video goes into it first, then to ``dest``. A MiniMax task's
+        video (``route``, as for ``wait``) comes from its file object's ``download_url``.
         """
         # Loaded on the first download: a lighter import.
-        from .download import Download, fresh_links, known_completed, variant_id
-        from .sinks import make_sink
+        from .download import fresh_links, known_completed, variant_id
 
+        if await self.route_of(generation_id, route) == MINIMAX_ROUTE:
+            if variant != 0:
+                raise InvalidRequestError("variant", variant, "0 (a MiniMax task has one video)")
+            source = await self.tasks.source(generation_id)
+            return await self._save(source.task_id, source.links, dest, on_progress=on_progress)
         video_id = await variant_id(generation_id, variant, self.get_status)
-        target = make_sink(dest, video_id)  # refuses a bad dest before anything is fetched
-        gid = protocol.id_of(generation_id)
         links = fresh_links(generation_id, video_id, self.get_status)
         completed = known_completed(generation_id, self.get_status)  # a 404 then: storage lag
+        gid = protocol.id_of(generation_id)
+        return await self._save(
+            gid,
+            links,
+            dest,
+            variant=variant,
+            video_id=video_id,
+            on_progress=on_progress,
+            completed=completed,
+        )
 
-        def into(sink: Any) -> Any:
-            download = Download(
-                self._transport, self._settings, sink, video_id, gid, links, on_progress, completed
-            )
-            return download.save()
+    async def _save(
+        self,
+        gid: str,
+        links: Links,
+        dest: Destination,
+        *,
+        variant: int = 0,
+        video_id: str | None = None,
+        on_progress: ProgressCallback | None = None,
+        completed: Completed | None = None,
+    ) -> Any:
+        """Video ``variant`` of job ``gid`` into the library (with one) and to ``dest``."""
+        from .saving import save_video
 
-        recorder = self._recorder
-        if recorder is None:
-            return await into(target)
-        # Into the library first (its sink, hashed), recorded there, then handed to dest.
-        from .recording import hand_over
-
-        kept = await recorder.library_sink(gid, variant)
-        try:
-            await into(kept)
-        except OSError as error:  # a full disk, an unwritable folder
-            raise await recorder.record_failed_download(gid, video_id, error) from error
-        path = await recorder.record_download(gid, variant, kept)
-        return await hand_over(path, dest, target)
+        return await save_video(
+            self._transport,
+            self._settings,
+            self._recorder,
+            gid,
+            links,
+            dest,
+            variant=variant,
+            video_id=video_id,
+            on_progress=on_progress,
+            completed=completed,
+        )
 
     async def create_and_wait(
         self,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._constants import LEARNED_DURATION_SAMPLES
 from .._origins import origin_of as origin_of  # widget/history.py reads it here
+from ..generation import GENERATIONS_ROUTE
 from ..money import format_amount
 from ..request import IMAGE_NAMES
 from ..status import COMPLETED, is_terminal
@@ -53,6 +54,7 @@ class Entry:
     posters: tuple[Path | None, ...] = ()
     origin_kind: str | None = None
     answered_at: float | None = None
+    route: str = GENERATIONS_ROUTE  # "minimax": a MiniMax task (its id is the task_id)
     # Money: what the create was estimated to cost before it was sent, what the server said it
     # cost (None when it did not), their currency, and whether it counts against budgets
     # (False once given back: a refused create, a failed job the server billed nothing for).
@@ -153,6 +155,7 @@ class Entry:
             "origin": self.origin,
             "origin_kind": self.origin_kind,
             "idempotency_key": self.idempotency_key,
+            "route": self.route,
             "files": [None if f is None else str(f) for f in self.files],
             "sizes": list(self.sizes),
             "sha256": list(self.sha256),
@@ -210,6 +213,7 @@ def entry_from_row(
         cost=row[18],
         currency=row[19],
         counted=row[15] is not None and row[20] is None,
+        route=row[21] or GENERATIONS_ROUTE,
     )
 
 
@@ -220,12 +224,15 @@ def options_of(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_was_refused(status_code: int | None) -> bool:
-    """Whether an error answer to a create means no job was made (a 4xx, or 503: not processed).
+    """Whether an error answer to a create means no job was made (a 4xx, or 503: not processed;
+    or an error inside a 2xx, as MiniMax's base_resp codes come: the answer names no job).
 
     After a 500, 502, 504 or 529 the server may have made the job before failing: the entry
     stays unanswered, to be resumed with its Idempotency-Key, not marked failed.
     """
-    return status_code is not None and (400 <= status_code < 500 or status_code == 503)
+    return status_code is not None and (
+        200 <= status_code < 300 or 400 <= status_code < 500 or status_code == 503
+    )
 
 
 def learned_duration(

@@ -20,6 +20,7 @@ from .._constants import DEFAULT_LIBRARY_FOLDER as DEFAULT_FOLDER
 from .._constants import ENV_LIBRARY, LIBRARY_STALE_PART_AGE
 from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .._constants import LIBRARY_OFF as OFF
+from ..generation import GENERATIONS_ROUTE
 from ..money import Budget, Estimate
 from ..status import CANCELLED, COMPLETED, FAILED, PENDING, is_terminal
 from . import files
@@ -34,7 +35,7 @@ T = TypeVar("T")
 _ENTRY_COLUMNS = (
     "key, id, status, prompt, model, options, created_at, finished_at, error, origin, "
     "idempotency_key, origin_kind, answered_at, parent_key, parent_time, videos, seconds, "
-    "estimate, cost, currency, released_at"
+    "estimate, cost, currency, released_at, route"
 )
 # Entry.finished in SQL, so that a large library of finished work is not read for pending().
 _NOT_FINISHED = (
@@ -196,6 +197,7 @@ class Library(LibraryMoney, LearnedDurations):
         charge: Estimate | None = None,
         budget: Budget | None = None,
         run: str | None = None,
+        route: str | None = None,
     ) -> Entry:
         """Before a create leaves: the request and its key. The same key again is the same entry.
 
@@ -207,6 +209,8 @@ class Library(LibraryMoney, LearnedDurations):
         in this same transaction: BudgetExceededError, and nothing recorded, if it does not fit
         (reservations.py). A key seen before holds its reservation already, unless it was
         given back (a refused create sent again), when it is taken again.
+
+        ``route``: the API route it is sent to ("minimax" for a MiniMax task; None: generations).
         """
 
         def insert(conn: sqlite3.Connection) -> str:
@@ -236,8 +240,8 @@ class Library(LibraryMoney, LearnedDurations):
             conn.execute(
                 "INSERT INTO entries (key, status, prompt, model, options, origin, origin_kind, "
                 "idempotency_key, created_at, parent_key, parent_time, videos, seconds, estimate, "
-                "currency, run) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "currency, run, route) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     PENDING,
@@ -252,6 +256,7 @@ class Library(LibraryMoney, LearnedDurations):
                     parent_time,
                     *charge_values(charge),
                     run,
+                    None if route == GENERATIONS_ROUTE else route,
                 ),
             )
             input_images.insert_rows(conn, key, image_rows)

@@ -110,6 +110,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             set_at REAL NOT NULL
         )""",
     ),
+    # 5: the route of the API the job lives on (NULL: /v1/videos/generations; "minimax": the
+    # MiniMax task route), so that a resume asks the route that made it.
+    ("ALTER TABLE entries ADD COLUMN route TEXT",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = frozenset({"entries", "files", "durations", "input_images", "library_settings"})

@@ -5,6 +5,8 @@ API (``Authorization: Bearer mql_...`` required):
   GET  /v1/videos/generations/{id}     the job's generation object
   GET  /v1/videos/{id}/content         the MP4 (job id = first variant; variant ids from ``generations``)
   GET  /v1/user/subscription-status    the plan: tier, limits, usage (this key's), features
+  and the MiniMax task route (minimax_app.py): POST /v1/videos/minimax/generations,
+  GET /v1/videos/query/{task_id}, GET /v1/videos/download/{file_id}
 
 Admin (no key; for a server started in another process, e.g. by ``mql-notebook serve``):
   GET    /_emulator                    settings and counters
@@ -20,7 +22,6 @@ an unknown model answers 404 ``model_not_found``, a retired one 410 ``model_reti
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from starlette.applications import Starlette
@@ -30,25 +31,28 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from .._constants import KEY_PREFIX
 from ..errors import InvalidRequestError
 from ..request import IMAGE_NAMES
 from ..status import COMPLETED, FAILED
+from .api_common import (
+    MAX_BODY_BYTES,
+    check_key,
+    emulator_of,
+    error,
+    max_create_bytes,
+    read_json_object,
+)
 from .emulator import Emulator
 from .fault_layer import FaultLayer
 from .images import ImageRef
 from .jobs import ConcurrencyCapReached, IdempotencyConflict, Job, JobState
 from .limits import Refusal
+from .minimax_app import minimax_routes
 from .models import ModelUnavailable
 from .resolution import frame_size
 from .video_response import video_response
 
-MAX_BODY_BYTES = 256 * 1024  # a 4,000-character prompt fits many times over
-
-
-def max_create_bytes(max_image_bytes: int) -> int:
-    """A create's body may also carry a first and a last frame, each base64 (4/3 its size)."""
-    return MAX_BODY_BYTES + 2 * (max_image_bytes * 4 // 3 + 64)
+__all__ = ["MAX_BODY_BYTES", "create_app", "error"]
 
 
 def create_app(emulator: Emulator) -> ASGIApp:
@@ -58,6 +62,7 @@ def create_app(emulator: Emulator) -> ASGIApp:
         Route("/v1/videos/generations/{id}", _status, methods=["GET"]),
         Route("/v1/videos/{id}/content", _content, methods=["GET"]),
         Route("/v1/user/subscription-status", _subscription_status, methods=["GET"]),
+        *minimax_routes(),  # the MiniMax task route (minimax_app.py)
         Route("/_emulator", _admin_summary, methods=["GET"]),
         Route("/_emulator/requests", _admin_requests, methods=["GET", "DELETE"]),
         Route("/_emulator/faults", _admin_faults, methods=["GET", "POST", "DELETE"]),
@@ -71,63 +76,17 @@ def create_app(emulator: Emulator) -> ASGIApp:
     return FaultLayer(app, decide=emulator.faults.decide, record=emulator.log.add)
 
 
-def error(
-    status: int,
-    code: str,
-    message: str,
-    *,
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    body: dict[str, Any] = {"message": message, "code": code}
-    if param is not None:
-        body["param"] = param
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
-
-
-def _emulator(request: Request) -> Emulator:
-    return request.app.state.emulator
-
-
-def _check_key(request: Request) -> str | JSONResponse:
-    """The caller's API key, or the 401 to answer."""
-    header = request.headers.get("authorization")
-    challenge = {"WWW-Authenticate": 'Bearer realm="mql-notebook local emulator"'}
-    if not header:
-        return error(
-            401,
-            "invalid_api_key",
-            "No API key: send the header 'Authorization: Bearer mql_...'.",
-            headers=challenge,
-        )
-    scheme, _, key = header.strip().partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
-        return error(
-            401,
-            "invalid_api_key",
-            "Malformed Authorization header: expected 'Bearer mql_...'.",
-            headers=challenge,
-        )
-    if not _emulator(request).key_allowed(key):
-        hint = (
-            "this emulator was started with one fixed key"
-            if _emulator(request).api_key
-            else f"keys start with {KEY_PREFIX!r}"
-        )
-        return error(401, "invalid_api_key", f"Invalid API key ({hint}).", headers=challenge)
-    return key
-
-
 # -- API ------------------------------------------------------------------------------
 
 
 async def _create(request: Request) -> Response:
-    key = _check_key(request)
+    key = check_key(request)
     if isinstance(key, Response):
         return key
-    emulator = _emulator(request)
-    body = await _read_json_object(request, max_create_bytes(emulator.catalogue.max_image_bytes))
+    emulator = emulator_of(request)
+    body = await read_json_object(
+        request, limit=max_create_bytes(emulator.catalogue.max_image_bytes)
+    )
     if isinstance(body, Response):
         return body
     if request.state.body_bytes > MAX_BODY_BYTES and not any(body.get(n) for n in IMAGE_NAMES):
@@ -180,29 +139,29 @@ async def _create(request: Request) -> Response:
 
 
 async def _status(request: Request) -> Response:
-    key = _check_key(request)
+    key = check_key(request)
     if isinstance(key, Response):
         return key
     job_id = request.path_params["id"]
     request.state.generation_id = job_id
-    job = _emulator(request).jobs.get(job_id)
+    job = emulator_of(request).jobs.get(job_id)
     if job is None:
         return _not_found(job_id)
     return JSONResponse(_generation(request, job))
 
 
 async def _subscription_status(request: Request) -> Response:
-    key = _check_key(request)
+    key = check_key(request)
     if isinstance(key, Response):
         return key
-    return JSONResponse(_emulator(request).plan.status(key))
+    return JSONResponse(emulator_of(request).plan.status(key))
 
 
 async def _content(request: Request) -> Response:
-    key = _check_key(request)
+    key = check_key(request)
     if isinstance(key, Response):
         return key
-    emulator = _emulator(request)
+    emulator = emulator_of(request)
     video_id = request.path_params["id"]
     request.state.generation_id = video_id
     found = emulator.jobs.find_video(video_id)
@@ -243,48 +202,11 @@ def _not_found(job_id: str) -> JSONResponse:
     return error(404, "not_found", f"No generation {job_id!r} (unknown, or it expired).")
 
 
-async def _read_json_object(
-    request: Request, limit: int = MAX_BODY_BYTES
-) -> dict[str, Any] | Response:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return error(413, "body_too_large", f"The request body is over {limit} bytes.")
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            return error(413, "body_too_large", f"The request body is over {limit} bytes.")
-    request.state.body_bytes = len(raw)
-    try:
-        body = json.loads(bytes(raw))
-    except (ValueError, RecursionError) as err:
-        detail = (
-            "it is empty"
-            if not raw.strip()
-            else str(err)
-            if not isinstance(err, RecursionError)
-            else "too deeply nested"
-        )
-        return error(
-            400,
-            "invalid_json",
-            f"The request body is not valid JSON ({detail}); send a JSON object "
-            "with model and prompt.",
-        )
-    if not isinstance(body, dict):
-        return error(
-            400,
-            "invalid_body",
-            f"The request body must be a JSON object, not {type(body).__name__}.",
-        )
-    return body
-
-
 SHOWN_AS = frozenset({"duration", "n"})  # the generation object's seconds and n_variants
 
 
 def _generation(request: Request, job: Job) -> dict[str, Any]:
-    emulator = _emulator(request)
+    emulator = emulator_of(request)
     state: JobState = job.state(emulator.jobs.clock())
     options = job.request
     width, height = frame_size(options["aspect_ratio"], options["resolution"])
@@ -335,7 +257,7 @@ def _generation(request: Request, job: Job) -> dict[str, Any]:
 
 
 async def _admin_summary(request: Request) -> Response:
-    emulator = _emulator(request)
+    emulator = emulator_of(request)
     return JSONResponse(
         {
             "emulator": "mql-notebook",
@@ -350,18 +272,18 @@ async def _admin_summary(request: Request) -> Response:
 
 
 async def _admin_requests(request: Request) -> Response:
-    emulator = _emulator(request)
+    emulator = emulator_of(request)
     if request.method == "DELETE":
         emulator.log.clear()
     return JSONResponse({"requests": [record.to_dict() for record in emulator.log.records()]})
 
 
 async def _admin_faults(request: Request) -> Response:
-    faults = _emulator(request).faults
+    faults = emulator_of(request).faults
     if request.method == "DELETE":
         faults.reset()
     elif request.method == "POST":
-        body = await _read_json_object(request)
+        body = await read_json_object(request)
         if isinstance(body, Response):
             return body
         try:
@@ -372,9 +294,9 @@ async def _admin_faults(request: Request) -> Response:
 
 
 async def _admin_settings(request: Request) -> Response:
-    emulator = _emulator(request)
+    emulator = emulator_of(request)
     if request.method == "POST":
-        body = await _read_json_object(request)
+        body = await read_json_object(request)
         if isinstance(body, Response):
             return body
         try:
@@ -394,7 +316,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             404,
             "not_found",
             f"No route {request.url.path!r}: the API has POST /v1/videos/generations, "
-            "GET /v1/videos/generations/{id} and GET /v1/videos/{id}/content.",
+            "GET /v1/videos/generations/{id}, GET /v1/videos/{id}/content and the MiniMax "
+            "task route (POST /v1/videos/minimax/generations, GET /v1/videos/query/{task_id}, "
+            "GET /v1/videos/download/{file_id}).",
         )
     if exc.status_code == 405:
         return error(

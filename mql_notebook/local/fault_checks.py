@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .minimax_codes import check_code
+
 # Endpoint faults in the order a single uniform draw is checked against them.
 ENDPOINT_KINDS: tuple[str, ...] = ("rate_limit", "server_error", "overloaded", "drop", "truncate")
 JOB_KINDS: tuple[str, ...] = ("fail", "stall")
@@ -42,11 +44,14 @@ def check_script_entry(target: str, entry: Any) -> None:
         if entry not in ("ok", *JOB_KINDS):
             raise ValueError(f"job script entry {entry!r}: use ok, fail or stall")
         return
-    if kind not in ("ok", "latency", *ENDPOINT_KINDS):
+    if kind not in ("ok", "latency", "minimax", *ENDPOINT_KINDS):
         raise ValueError(
-            f"script entry {entry!r} for {target}: use ok, latency:<s>, {', '.join(ENDPOINT_KINDS)}"
+            f"script entry {entry!r} for {target}: use ok, latency:<s>, minimax:<code>, "
+            f"{', '.join(ENDPOINT_KINDS)}"
         )
-    if kind in ("latency", "rate_limit") and arg:
+    if kind == "minimax":
+        check_code(entry, arg)
+    elif kind in ("latency", "rate_limit") and arg:
         check_setting(kind if kind == "latency" else "retry_after", number(arg, entry))
     elif kind == "latency":
         raise ValueError(f"script entry {entry!r}: latency needs seconds, e.g. latency:1.5")

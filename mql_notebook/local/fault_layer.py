@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .faults import Fault
+from .minimax_codes import fault_body
 from .requestlog import RequestRecord
 
 DecideFault = Callable[[str], Fault | None]
@@ -39,6 +40,10 @@ ADMIN_PREFIX = "/_emulator"
 _STATUS_PATH = re.compile(r"^/v1/videos/generations/([^/]+)$")
 _CONTENT_PATH = re.compile(r"^/v1/videos/([^/]+)/content$")
 _BLOB_PATH = re.compile(r"^/blob/([^/]+)$")
+# The MiniMax task route: its create, query and file object count as create, status, content.
+TASK_CREATE_PATH = "/v1/videos/minimax/generations"
+_QUERY_PATH = re.compile(r"^/v1/videos/query/([^/]+)$")
+_FILE_PATH = re.compile(r"^/v1/videos/download/([^/]+)$")
 
 _PROXY_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
@@ -66,12 +71,12 @@ class DroppedConnection(Exception):
 
 def classify(method: str, path: str) -> str | None:
     """Which endpoint a request is for: create, status, content, storage or None."""
-    if method == "POST" and path == "/v1/videos/generations":
+    if method == "POST" and path in ("/v1/videos/generations", TASK_CREATE_PATH):
         return "create"
     if method in ("GET", "HEAD"):
-        if _STATUS_PATH.match(path):
+        if _STATUS_PATH.match(path) or _QUERY_PATH.match(path):
             return "status"
-        if _CONTENT_PATH.match(path):
+        if _CONTENT_PATH.match(path) or _FILE_PATH.match(path):
             return "content"
         if _BLOB_PATH.match(path):
             return "storage"
@@ -156,6 +161,10 @@ class FaultLayer:
             if kind in ("rate_limit", "server_error", "overloaded"):
                 await _drain(receive)
                 await _answer_fault(fault, recording_send)  # type: ignore[arg-type]
+            elif kind == "minimax":  # an error inside an HTTP 200, as MiniMax answers
+                await _drain(receive)
+                body = fault_body(fault.status or 0, endpoint, _path_id(path))  # type: ignore[union-attr]
+                await _answer_json(200, body, recording_send)
             elif kind == "refused":  # an outage: nothing behind the proxy, the connection is cut
                 log()
                 await _close(scope, receive, send, reset=True)
@@ -282,6 +291,12 @@ async def _answer_fault(fault: Fault, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _answer_json(status: int, body: bytes, send: Send) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _json_error(message: str, code: str) -> bytes:
     return json.dumps({"error": {"message": message, "code": code}}).encode()
 
@@ -296,5 +311,8 @@ def _decoded(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 
 def _path_id(path: str) -> str | None:
-    match = _STATUS_PATH.match(path) or _CONTENT_PATH.match(path) or _BLOB_PATH.match(path)
-    return match.group(1) if match else None
+    for pattern in (_STATUS_PATH, _CONTENT_PATH, _BLOB_PATH, _QUERY_PATH, _FILE_PATH):
+        match = pattern.match(path)
+        if match:
+            return match.group(1)
+    return None

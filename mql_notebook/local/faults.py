@@ -164,7 +164,8 @@ class Faults:
         """Queue one-shot faults for the next requests of ``target`` (or the next jobs for ``"job"``).
 
         Endpoint entries: ``ok``, ``rate_limit``, ``rate_limit:<seconds>``, ``server_error``,
-        ``server_error:<500|502|503>``, ``overloaded``, ``drop``, ``truncate``, ``latency:<seconds>``.
+        ``server_error:<500|502|503>``, ``overloaded``, ``drop``, ``truncate``, ``latency:<seconds>``,
+        ``minimax:<code>`` (a 200 whose ``base_resp`` carries that code: minimax_codes.py).
         Job entries: ``ok``, ``fail``, ``stall``.
         """
         entries = list(entries)
@@ -174,6 +175,11 @@ class Faults:
         with self._lock:
             for target_name in _targets(target, allow_job=True):
                 self._scripts[target_name].extend(entries)
+
+    def minimax_error(self, code: int, endpoint: str = "create", times: int = 1) -> None:
+        """The next ``times`` requests of ``endpoint`` (create, status: the task's query,
+        content: its file object) answer 200 with ``base_resp.status_code`` = ``code``."""
+        self.script(endpoint, [f"minimax:{int(code)}"] * times)
 
     def outage(
         self, endpoint: str = "status", seconds: float = 15.0, kind: str = "503_html"
@@ -314,6 +320,8 @@ class Faults:
                 retry_after_format=config.retry_after_format,
                 scripted=scripted,
             )
+        if kind == "minimax":  # status holds the base_resp code
+            return Fault(kind, latency=latency, status=int(arg), scripted=scripted)
         if kind == "server_error":
             status = int(arg) if arg else rng.choice(SERVER_ERROR_STATUSES)
             return Fault(kind, latency=latency, status=status, scripted=scripted)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..status import COMPLETED, FAILED, PENDING, PROCESSING
+from .images import ImageRef
 from .limits import output_refusal
 from .render import RenderSpec
 from .videos import Video, VideoStore
@@ -204,8 +205,8 @@ class JobStore:
                     resolution=request["resolution"],
                     variant=i,
                     seed=request.get("seed"),
-                    first_frame=request.get("first_frame_image"),
-                    last_frame=request.get("last_frame_image"),
+                    first_frame=_held_image(request.get("first_frame_image")),
+                    last_frame=_held_image(request.get("last_frame_image")),
                 )
                 for i in range(n)
             ]
@@ -301,3 +302,9 @@ class JobStore:
         # A render still queued is left to run: another job may share it (same render key).
         still_used = {spec.key for other in self._jobs.values() for spec in other.specs}
         self.videos.discard([spec.key for spec in job.specs if spec.key not in still_used])
+
+
+def _held_image(value: Any) -> ImageRef | None:
+    """An image the job holds (ImageRef) to render from; a URL the MiniMax task route kept as
+    sent renders as a text-to-video job does."""
+    return value if isinstance(value, ImageRef) else None

@@ -1,5 +1,5 @@
 """Models added to the emulator from a command line or the environment, in one syntax:
-``ID[:DURATIONS[:RESOLUTIONS]]``, e.g. ``MiniMax-Hailuo-2.3:6,10:768P,1080P``.
+``ID[:DURATIONS[:RESOLUTIONS]]``, e.g. ``MiniMax-Hailuo-02:6,10:768P,1080P``.
 
 ``mql-notebook serve --model SPEC`` (repeatable) and ``MQL_LOCAL_MODELS`` (specs separated by
 spaces or ``;``, read by the background emulator of the command line and by ``base_url="local"``
@@ -19,7 +19,7 @@ from .resolution import MAX_SHORT_SIDE, MIN_SHORT_SIDE, renderable
 
 ENV_MODELS = "MQL_LOCAL_MODELS"
 SYNTAX = "ID[:DURATIONS[:RESOLUTIONS]]"
-EXAMPLE = "MiniMax-Hailuo-2.3:6,10:768P,1080P"
+EXAMPLE = "MiniMax-Hailuo-02:6,10:768P,1080P"
 _SEPARATORS = re.compile(r"[\s;]+")
 _RESOLUTION_LIKE = re.compile(r"[0-9]+[pPkK]")  # meant as a resolution, whether renderable or not
 

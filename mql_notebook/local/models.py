@@ -41,6 +41,7 @@ class ModelSpec:
     resolutions: tuple[str, ...] = RESOLUTIONS
     max_variants: int = MAX_VARIANTS
     default_resolution: str = "480p"
+    task_route: bool = False  # also served by the MiniMax task route (minimax_app.py)
 
     def allowed(self, option: str) -> Sequence[Any] | None:
         """The values this model takes for a declared option, or None for a field it leaves open."""
@@ -88,6 +89,14 @@ DEFAULT_CATALOGUE: dict[str, ModelSpec] = {
         durations=(5, 10),
         resolutions=("720p", "1080p"),
         max_variants=1,
+    ),
+    # MiniMax's Hailuo: on /v1/videos/generations and on the MiniMax task route (capital P).
+    "MiniMax-Hailuo-2.3": ModelSpec(
+        aspect_ratios=("16:9",),
+        durations=(6, 10),
+        resolutions=("768P", "1080P"),
+        max_variants=1,
+        task_route=True,
     ),
 }
 

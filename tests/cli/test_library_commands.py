@@ -25,6 +25,7 @@ ENTRY_KEYS = [
     "origin",
     "origin_kind",
     "idempotency_key",
+    "route",
     "files",
     "sizes",
     "sha256",

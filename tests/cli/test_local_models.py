@@ -1,5 +1,5 @@
 """A model the emulator was not built with, from the command line, as the newcomer typed it:
-``generate --model MiniMax-Hailuo-2.3`` answers 404 with one sentence saying how to add it;
+``generate --model MiniMax-Hailuo-02`` answers 404 with one sentence saying how to add it;
 ``MQL_LOCAL_MODELS`` adds it to the background emulator, ``serve --model`` to a served one, and
 ``base_url="local"`` (the demo's kernel) reads ``MQL_LOCAL_MODELS`` too."""
 
@@ -16,7 +16,7 @@ import httpx
 from .conftest import CliRunner, cli_command, cli_env
 
 PROMPT = "A paper boat on a rainy street"
-HAILUO = "MiniMax-Hailuo-2.3"
+HAILUO = "MiniMax-Hailuo-02"
 SPEC = f"{HAILUO}:6,10:768P,1080P"
 LOCAL = {"MQL_BASE_URL": "local", "MQL_LOCAL_PACE": "0.5"}
 

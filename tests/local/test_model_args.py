@@ -18,8 +18,8 @@ from mql_notebook.local.resolution import frame_size
 
 
 def test_the_issue_example_parses_into_its_durations_and_resolutions() -> None:
-    model, spec = parse_model_spec("MiniMax-Hailuo-2.3:6,10:768P,1080P")
-    assert model == "MiniMax-Hailuo-2.3"
+    model, spec = parse_model_spec("MiniMax-Hailuo-02:6,10:768P,1080P")
+    assert model == "MiniMax-Hailuo-02"
     assert (spec.durations, spec.resolutions) == ((6, 10), ("768P", "1080P"))
     assert spec.aspect_ratios == SORA.aspect_ratios and spec.default_resolution == "768P"
 
@@ -48,8 +48,8 @@ def test_a_malformed_spec_says_the_syntax(text: str) -> None:
 def test_the_environment_form_takes_spaces_and_semicolons_and_keeps_the_defaults() -> None:
     assert list(parse_model_specs(" a:6; b  c:5:1080P;")) == ["a", "b", "c"]
     assert models_from_environ({}) is None
-    models = models_from_environ({"MQL_LOCAL_MODELS": "MiniMax-Hailuo-2.3:6,10:768P,1080P"})
-    assert models is not None and list(models) == [*DEFAULT_CATALOGUE, "MiniMax-Hailuo-2.3"]
+    models = models_from_environ({"MQL_LOCAL_MODELS": "MiniMax-Hailuo-02:6,10:768P,1080P"})
+    assert models is not None and list(models) == [*DEFAULT_CATALOGUE, "MiniMax-Hailuo-02"]
     with pytest.raises(ValueError, match="MQL_LOCAL_MODELS"):
         models_from_environ({"MQL_LOCAL_MODELS": "x:6:4k"})
 
@@ -62,18 +62,18 @@ def test_any_short_side_renders_at_its_size() -> None:
 
 def test_models_added_while_serving_answer_from_then_on() -> None:
     with LocalServer(pace=0) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        body = {"model": "MiniMax-Hailuo-2.3", "prompt": "a kite", "resolution": "768P"}
+        body = {"model": "MiniMax-Hailuo-02", "prompt": "a kite", "resolution": "768P"}
         auth = {"Authorization": "Bearer mql_models"}
         missing = http.post("/v1/videos/generations", json=body, headers=auth)
         assert missing.status_code == 404
         message = missing.json()["error"]["message"]
-        assert "MQL_LOCAL_MODELS=MiniMax-Hailuo-2.3" in message and not re.search(
+        assert "MQL_LOCAL_MODELS=MiniMax-Hailuo-02" in message and not re.search(
             r"\.\s+[A-Z]", message
         )
         added = http.post(
-            "/_emulator/settings", json={"add_models": "MiniMax-Hailuo-2.3:6,10:768P,1080P"}
+            "/_emulator/settings", json={"add_models": "MiniMax-Hailuo-02:6,10:768P,1080P"}
         )
-        assert added.status_code == 200 and "MiniMax-Hailuo-2.3" in added.json()["models"]
+        assert added.status_code == 200 and "MiniMax-Hailuo-02" in added.json()["models"]
         created = http.post("/v1/videos/generations", json=body, headers=auth).json()
         assert (created["size"], created["seconds"]) == ("1366x768", 6)
         refused = http.post("/_emulator/settings", json={"add_models": "x:6:4k"})

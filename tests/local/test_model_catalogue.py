@@ -35,7 +35,13 @@ def test_the_default_catalogue_is_the_documented_two_and_present_day_names(
     server: LocalServer, http: httpx.Client
 ) -> None:
     settings = http.get("/_emulator/settings").json()
-    assert settings["models"] == ["sora", "sora-1.0-turbo", "veo-3", "kling-2.1"]
+    assert settings["models"] == [
+        "sora",
+        "sora-1.0-turbo",
+        "veo-3",
+        "kling-2.1",
+        "MiniMax-Hailuo-2.3",
+    ]
     assert settings["retired_models"] == []
 
 
