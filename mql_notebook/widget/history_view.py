@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 import traitlets as t
 
 from ..errors import LibraryError
-from .history import HISTORY_PAGE, check_origin, merge, read_entries, resumed_run
+from .history import (
+    HISTORY_PAGE,
+    Cards,
+    check_origin,
+    merge,
+    read_entries,
+    read_image_cards,
+    resumed_run,
+)
 from .run import Run
 
 if TYPE_CHECKING:
@@ -105,7 +113,8 @@ class LibraryHistory(t.HasTraits):
     def _read_history(self) -> None:
         """Read the library's latest runs now (a user's call: blocking is theirs to choose)."""
         if self._library is not None and not self.own_runs_only:
-            self._apply_history(*read_entries(self._library, self._history_limit))
+            entries, more = read_entries(self._library, self._history_limit)
+            self._apply_history(entries, more, read_image_cards(entries))
 
     def _read_first_history(self) -> None:
         """The strip at construction: a library that cannot be read now leaves it empty (a run
@@ -125,9 +134,13 @@ class LibraryHistory(t.HasTraits):
             return self._read_history()
         library, limit = self._library, self._history_limit
 
+        def read_all() -> tuple[list[Entry], bool, Cards]:
+            entries, more = read_entries(library, limit)
+            return entries, more, read_image_cards(entries)
+
         async def read() -> None:
             try:
-                found = await asyncio.to_thread(read_entries, library, limit)
+                found = await asyncio.to_thread(read_all)
             except Exception as exc:  # an index another process broke: the strip stays
                 log.warning("the widget could not read the library %s: %s", library.path, exc)
                 return
@@ -137,8 +150,8 @@ class LibraryHistory(t.HasTraits):
         self._refreshing.add(task)
         task.add_done_callback(self._refreshing.discard)
 
-    def _apply_history(self, entries: list[Entry], more: bool) -> None:
-        self._runs = merge(self._runs, entries, self._busy_run())
+    def _apply_history(self, entries: list[Entry], more: bool, cards: Cards | None = None) -> None:
+        self._runs = merge(self._runs, entries, self._busy_run(), cards)
         with self.hold_sync():
             self.more_history = more
             self.runs = [r.to_json() for r in self._runs]
