@@ -229,7 +229,5 @@ class ImageInputs(t.HasTraits):
         for name in IMAGE_NAMES:
             self._uploads.cancel(name)
         self._held = {n: v for n, v in values.items() if n in IMAGE_NAMES and v is not None}
-        self._cards = {
-            n: dict(cards.get(n) or card(name_of(v))) for n, v in self._held.items()
-        }
+        self._cards = {n: dict(cards.get(n) or card(name_of(v))) for n, v in self._held.items()}
         self.images = {n: dict(c) for n, c in self._cards.items()}

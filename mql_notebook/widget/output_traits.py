@@ -24,17 +24,13 @@ class RunTraits(t.HasTraits):
     generation_id = output(
         t.Unicode("", help="The server's id of the shown run's job (resume(id)).")
     )
-    started_at = output(
-        t.Float(None, allow_none=True, help="When the shown run started (Unix s).")
-    )
+    started_at = output(t.Float(None, allow_none=True, help="When the shown run started (Unix s)."))
     finished_at = output(t.Float(None, allow_none=True, help="When the shown run ended (Unix s)"))
     # The badge counts down to it (from the progress rate or the library's learned durations).
     expected_end = output(
         t.Float(None, allow_none=True, help="When the shown run should end (Unix s)")
     )
-    reconnecting = output(
-        t.Unicode("", help="While the poller rides out an outage, the reason.")
-    )
+    reconnecting = output(t.Unicode("", help="While the poller rides out an outage, the reason."))
     running = output(
         t.Bool(False, help="True while a poller task is live (Generate off, Cancel on).")
     )

@@ -88,7 +88,6 @@ else:
     RequestTraits = t.MetaHasTraits("RequestTraits", (t.HasTraits,), _namespace())
 
 
-
 def output(trait: t.TraitType[Any, Any]) -> t.TraitType[Any, Any]:
     """Synced, and Python's alone to write (``view_updates`` drops the view's updates to it)."""
     return trait.tag(sync=True, output=True)
