@@ -36,6 +36,10 @@ class MoneyView(t.HasTraits):
         "", help="Today's spending of the library and its budget (client.video.spending().text())."
     ).tag(sync=True, output=True)
 
+    # Class defaults: an input set while the widget is made asks before _init_money ran.
+    _money_timer: asyncio.TimerHandle | None = None
+    _money_tasks: set[asyncio.Task[None]] = frozenset()  # type: ignore[assignment]
+
     # ---- what the widget provides ----
     hold_sync: Callable[[], AbstractContextManager[object]]
 
@@ -48,8 +52,7 @@ class MoneyView(t.HasTraits):
         raise NotImplementedError
 
     def _init_money(self) -> None:
-        self._money_timer: asyncio.TimerHandle | None = None
-        self._money_tasks: set[asyncio.Task[None]] = set()
+        self._money_tasks = set()
         self.refresh_money()
 
     @t.observe(*INPUT_NAMES, "fields")
@@ -76,6 +79,8 @@ class MoneyView(t.HasTraits):
 
     def _money_start(self) -> None:
         self._money_timer = None
+        if not isinstance(self._money_tasks, set):  # the widget was never made (it refused)
+            return
         task = asyncio.get_running_loop().create_task(self._money_now())
         self._money_tasks.add(task)
         task.add_done_callback(self._money_tasks.discard)

@@ -46,7 +46,7 @@ class Uploaded:
 
 
 def _mb(size: float) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size / 1000:.0f} kB"
 
 
 class Uploads:

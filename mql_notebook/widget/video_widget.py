@@ -230,8 +230,7 @@ class VideoWidget(
     def close(self) -> None:
         """Stop polling and close the view; a client the widget built itself is closed too."""
         self.cancel()
-        if hasattr(self, "_money_tasks"):
-            self._stop_money()
+        self._stop_money()
         own = getattr(self, "_client", None) if getattr(self, "_client_arg", None) is None else None
         if own is not None:
             self._client = None
