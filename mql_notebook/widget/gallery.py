@@ -247,6 +247,10 @@ class Gallery(anywidget.AnyWidget):
             raise RuntimeError("no VideoWidget is linked: Gallery(widget=w)")
         widget = self.widget
         settings = prompt_settings(entry, str(getattr(widget, "model", "") or ""))
+        use_entry = getattr(widget, "use_entry", None)
+        if callable(use_entry):  # a VideoWidget: its fields and images too
+            use_entry(entry)
+            return settings
         with widget.hold_sync():
             for name, value in settings.items():  # the model first: INPUT_NAMES' order
                 if widget.has_trait(name):

@@ -26,6 +26,7 @@ from .history import (
     read_entries,
     read_image_cards,
     resumed_run,
+    run_from_entry,
 )
 from .run import Run
 
@@ -71,6 +72,10 @@ class LibraryHistory(t.HasTraits):
         """Set the widget's inputs to ``run``'s request."""
         raise NotImplementedError
 
+    def _preview_images_of(self, entry: Entry) -> None:
+        """Show the thumbnails of ``entry``'s images (made in a worker thread)."""
+        raise NotImplementedError
+
     def _init_history(self, library: Library | None, own_runs_only: bool) -> None:
         self._library = library
         self.own_runs_only = bool(own_runs_only)
@@ -90,6 +95,12 @@ class LibraryHistory(t.HasTraits):
         widget's own; only the shown run holds its videos when they are on disk."""
         self._read_history()
         return list(self._runs)
+
+    def use_entry(self, entry: Entry) -> None:
+        """Fill the inputs from a library entry, as the gallery's "Use this prompt" does: its
+        prompt, model, options, the model's own fields and its images (the library's copies)."""
+        self._restore_inputs(run_from_entry(entry))
+        self._preview_images_of(entry)
 
     def load_more_history(self, count: int | None = None) -> list[Run]:
         """Add ``count`` (by default ``history_page``) older runs of the library to the strip."""

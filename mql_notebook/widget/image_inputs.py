@@ -26,7 +26,7 @@ from ..media.images import FITS, EncodedImage, encode_image, from_bytes
 from ..request import BY_NAME, IMAGE_NAMES
 from .model_suggestions import soon
 from .run import Run, error_text
-from .thumbnails import card, image_card
+from .thumbnails import PREVIEW_WIDTH, card, image_card, input_image_cards
 from .uploads import Uploaded, Uploads
 
 log = logging.getLogger("mql_notebook")
@@ -223,6 +223,17 @@ class ImageInputs(t.HasTraits):
     def _images_for_run(self) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """What a new run sends (the held values) and shows on its card (the cards)."""
         return dict(self._held), {n: dict(c) for n, c in self._cards.items() if not c["error"]}
+
+    def _preview_images_of(self, entry: Any) -> None:
+        """The cards of a library entry's images, once their thumbnails are made."""
+        held = dict(self._held)
+
+        def apply(cards: dict[str, dict[str, Any]]) -> None:
+            if self._held == held:
+                self._cards.update({n: c for n, c in cards.items() if n in held})
+                self.images = {n: dict(c) for n, c in self._cards.items()}
+
+        soon(lambda: input_image_cards(entry.images, PREVIEW_WIDTH), apply, self._image_tasks)
 
     def _restore_images(self, values: Mapping[str, Any], cards: Mapping[str, Any]) -> None:
         """The images of a run of the strip (or a library entry), as they were sent."""

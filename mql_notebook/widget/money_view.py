@@ -19,6 +19,7 @@ import traitlets as t
 
 from ..errors import MQLError
 from .request_traits import INPUT_NAMES
+from .run import Run
 
 if TYPE_CHECKING:
     from ..client import AsyncMQL
@@ -43,13 +44,20 @@ class MoneyView(t.HasTraits):
     # ---- what the widget provides ----
     hold_sync: Callable[[], AbstractContextManager[object]]
 
-    def _money_client(self) -> AsyncMQL | None:
-        """The client to ask, or None (none can be built: no key)."""
+    def _async_client(self) -> AsyncMQL:
+        """The widget's client (built from the environment on first use)."""
         raise NotImplementedError
+
+    def _money_client(self) -> AsyncMQL | None:
+        """The client to ask, or None (none can be built: no key yet; Generate says so)."""
+        try:
+            return self._async_client()
+        except Exception:
+            return None
 
     def _money_request(self) -> dict[str, Any]:
         """The request as create would get it, images aside (they change no price)."""
-        raise NotImplementedError
+        return Run.from_inputs(self).checked_request
 
     def _init_money(self) -> None:
         self._money_tasks = set()

@@ -41,7 +41,7 @@ def check_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class OwnFields(t.HasTraits):
-    """The ``fields`` input trait: checked by name and value when set (from code or the view)."""
+    """The ``fields`` input trait (JSON values; the names are checked when a run starts)."""
 
     fields = t.Dict(
         help="A model's own fields, sent to create as given (More fields: name = JSON value)."
@@ -49,7 +49,12 @@ class OwnFields(t.HasTraits):
 
     @t.validate("fields")
     def _valid_fields(self, proposal: Any) -> dict[str, Any]:
-        return check_fields(proposal["value"] or {})
+        """Any names, JSON values: a name the request refuses (a typo of a declared option) is
+        refused by ``generate()``, which shows why; the view's update is never lost."""
+        fields = dict(proposal["value"] or {})
+        for name, value in fields.items():
+            check_json_value(str(name), value)
+        return {str(name): value for name, value in fields.items()}
 
 
 def own_fields(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -65,15 +65,16 @@ class VideoWidget(
     >>> run = await w.generate()
     >>> w.save("fox.mp4")
 
-    Every option of the request's declaration (``request.OPTIONS``: aspect_ratio, duration,
-    n, resolution, seed, ...) is a keyword and a trait bound to its control; an unknown
-    keyword is a TypeError. ``model`` defaults to the client's (``MQL_MODEL``, else "sora").
-    ``client`` is an ``MQL`` or ``AsyncMQL``; without one the widget builds one from the
-    environment as ``MQL()`` would (``MQL_BASE_URL=local`` uses the local emulator), recording
-    into ``library``: ``Library()`` by default (``MQL_LIBRARY``, else ``./mql-videos``), a folder,
-    a ``Library``, or ``False`` (or ``MQL_LIBRARY=off``) for none; a client passed in keeps its
-    own. The strip then shows the library's runs (``own_runs_only=True``: this widget's), and
-    only the shown run's videos stay in memory (history_view.py, shown_videos.py).
+    Every value option of the request's declaration (aspect_ratio, duration, n, resolution,
+    seed, ...) is a keyword and a trait bound to its control (an unknown keyword: TypeError);
+    ``first_frame_image`` / ``last_frame_image`` take what create takes, ``fit`` shapes them,
+    ``fields`` are a model's own fields. ``model`` defaults to the client's (``MQL_MODEL``, else
+    "sora"). ``client`` is an ``MQL`` or ``AsyncMQL``; without one the widget builds one as
+    ``MQL()`` would (``MQL_BASE_URL=local``: the local emulator), recording into ``library``:
+    ``Library()`` by default (``MQL_LIBRARY``, else ``./mql-videos``), a folder, a ``Library``,
+    or ``False`` (``MQL_LIBRARY=off``) for none; a client passed in keeps its own. The strip
+    shows the library's runs (``own_runs_only=True``: this widget's); only the shown run's
+    videos stay in memory.
     """
 
     # The current (or last) run's task; a class default too, as ipywidgets' __del__ calls
@@ -285,15 +286,6 @@ class VideoWidget(
     def _max_image_bytes(self) -> int:
         settings = getattr(self._client_arg or self._client, "settings", None)
         return int(getattr(settings, "max_image_bytes", 0) or super()._max_image_bytes())
-
-    def _money_client(self) -> AsyncMQL | None:
-        try:
-            return self._async_client()
-        except Exception:  # no key yet: Generate will say so
-            return None
-
-    def _money_request(self) -> dict[str, Any]:
-        return Run.from_inputs(self).checked_request
 
     def _start(self, run: Run, *, create: bool, replaces: Run | None = None) -> asyncio.Task[Run]:
         blank = not run.prompt  # a resume learns its prompt from the server: show it once
