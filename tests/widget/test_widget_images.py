@@ -17,6 +17,7 @@ from mql_notebook import AsyncMQL, InvalidRequestError
 from mql_notebook.local import LocalServer
 from mql_notebook.media.images import EncodedImage
 from mql_notebook.widget import VideoWidget
+from mql_notebook.widget.gallery import card_of
 from mql_notebook.widget.uploads import UPLOAD_CHUNK_BYTES
 from tests.widget.support import quiet
 
@@ -95,6 +96,8 @@ async def test_an_image_set_from_code_is_shown_sent_recorded_and_restored(
     entry = client.library.get(run.generation_id)
     assert entry is not None and entry.images["first_frame_image"].width == 320
     assert w.runs[-1]["images"]["first_frame_image"]["thumbnail"].startswith("data:image/")
+    shown = await asyncio.to_thread(card_of, entry)  # the gallery's card of the run
+    assert shown["images"]["first_frame_image"]["thumbnail"].startswith("data:image/jpeg")
     w.first_frame_image = None
     assert w.images == {} and w.first_frame_image is None
     w.show(len(w.runs) - 1)  # showing the run restores its image
