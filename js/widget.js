@@ -254,8 +254,11 @@ function render({ model, el }) {
     note.hidden = !noteText.textContent && resume.hidden;
     idText.textContent = gid ? `generation ${gid}` : "";
     idText.hidden = !gid;
-    estimate.textContent = get("estimate") ? `Estimate: ${get("estimate")}` : "";
-    spending.textContent = get("spending") || "";
+    const brief = (/** @type {string} */ t) => t.replace(/; costs are unknown: .*$/, "; cost unknown (no price table)");
+    estimate.textContent = get("estimate") ? `Estimate: ${brief(get("estimate") ?? "")}` : "";
+    estimate.title = get("estimate") ?? "";
+    spending.textContent = brief(get("spending") || "");
+    spending.title = get("spending") ?? "";
     renderBadge();
     renderButtons();
     renderHistory();
