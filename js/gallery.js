@@ -66,7 +66,9 @@ function cardElement(card, { poster, picked, linked, confirming }) {
   const item = h("li", { class: `mql-g-card${picked ? " mql-g-selected" : ""}`, "data-key": card.key, "data-status": card.status }, [
     play,
     h("p", { class: "mql-g-prompt", text: card.prompt || card.id || "(no prompt)", title: card.prompt }),
-    h("p", { class: "mql-g-options", text: card.summary }),
+    h("p", { class: "mql-g-options", text: card.cost ? `${card.summary} · ${card.cost}` : card.summary }),
+    ...Object.entries(card.images ?? {}).filter(([, c]) => c.thumbnail).map(([field, c]) =>
+      h("img", { class: "mql-g-input-image", src: c.thumbnail, alt: `${field}: ${c.name}`, title: `${field}: ${c.name}`, "data-field": field })),
     h("p", { class: "mql-g-meta" }, [
       h("span", { class: "mql-g-status", text: label(card.status) }),
       h("span", { class: "mql-g-date", text: when.filter(Boolean).join(" · ") }),

@@ -26,6 +26,10 @@ export interface Card {
   videos: number;
   /** The request as the card shows it: "sora · 16:9 · 5 s · seed 7" (request.describe). */
   summary: string;
+  /** Its input images by field: name, size, width, height and a thumbnail (a data URL). */
+  images: Record<string, { name: string; thumbnail: string }>;
+  /** What it cost ("$0.50", "~$0.50" an estimate), "" when unknown. */
+  cost: string;
 }
 
 /** Every trait is Python's to write (each is tagged output: Gallery.set_state drops the view's updates). */

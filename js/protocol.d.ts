@@ -43,7 +43,36 @@ export interface Choices {
   /** One per option of the request, in the API's order: the view builds a control for each. */
   fields: FormField[];
   /** The image fields (first_frame_image, last_frame_image): the view's image controls. */
-  images: { name: string; label: string; help: string }[];
+  images: ImageFieldForm[];
+}
+
+/** One image field's form (request/forms.py form_choices). */
+export interface ImageFieldForm {
+  name: string;
+  label: string;
+  help: string;
+}
+
+/** What the kernel holds for an image field (widget/thumbnails.py card): shown by its control
+ * and, per run, on the history strip's cards. */
+export interface ImageCard {
+  name: string;
+  /** Bytes; null for an http(s) URL (never fetched). */
+  size: number | null;
+  width: number | null;
+  height: number | null;
+  /** A small JPEG as a data URL; "" when there is none. */
+  thumbnail: string;
+  /** Why the image was refused (the field then holds nothing); "" when it was not. */
+  error: string;
+}
+
+/** The inputs besides the request's declared ones: the view writes these too. */
+export interface ExtraInputs {
+  /** A model's own fields, sent to create as given (More fields: name = JSON value). */
+  fields: Record<string, unknown>;
+  /** How an image of another shape is sent: "crop", "pad", or "" as it is. */
+  fit: string;
 }
 
 /** One entry of the history strip: Run.to_json() in mql_notebook/widget/run.py. */
@@ -52,6 +81,12 @@ export interface RunEntry {
   model: string;
   /** The chosen options by name (one left to the server is absent). */
   options: Partial<Record<OptionName, string | number>>;
+  /** The model's own fields it sent (More fields). */
+  fields: Record<string, unknown>;
+  /** Its input images by field (thumbnails). */
+  images: Record<string, ImageCard>;
+  /** What it cost ("$0.50", "~$0.50" an estimate), "" when unknown. */
+  cost: string;
   /** The request as a card shows it: "sora · 16:9 · 5 s · seed 7" (request.describe). */
   summary: string;
   status: WidgetStatus;
@@ -88,9 +123,15 @@ export interface OutputTraits {
   reconnecting: string;
   /** When the shown run's job should complete (Unix seconds), or null: the badge counts down. */
   expected_end: number | null;
+  /** The image fields the kernel holds, by field (a field it does not hold is absent). */
+  images: Record<string, ImageCard>;
+  /** What Generate would cost now (client.video.estimate), "" when unknown. */
+  estimate: string;
+  /** Today's spending of the library and its budget (client.video.spending). */
+  spending: string;
 }
 
-export interface WidgetTraits extends InputTraits, OutputTraits {}
+export interface WidgetTraits extends InputTraits, ExtraInputs, OutputTraits {}
 
 /** The model as render() receives it from anywidget. */
 export type Model = AnyModel<WidgetTraits>;
@@ -109,7 +150,14 @@ export type ViewMessage =
   /** Add older runs of the library to runs (shown when more_history). */
   | { kind: "more-history" }
   /** Send the shown run's videos (a view that renders, or re-renders after a reload). */
-  | { kind: "request-videos" };
+  | { kind: "request-videos" }
+  /** Chunk `index` of `total` of an image file for `field`, in the message's one buffer
+   * (at most 4 MiB; widget/uploads.py); `size` is the whole file's. */
+  | { kind: "image-chunk"; field: string; upload: string; index: number; total: number; size: number; name: string }
+  /** Hold no image for `field`. */
+  | { kind: "image-clear"; field: string }
+  /** The shown video `variant`'s frame at `time` s becomes the next run's first frame. */
+  | { kind: "use-frame"; time: number; variant: number };
 
 // ---- kernel -> view: videos as chunked binary messages (transfer.py) ----
 

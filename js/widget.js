@@ -16,46 +16,19 @@
 /** @import { OptionName } from "./request" */
 /** @typedef {{ begin: VideoBegin, key: string, parts: Uint8Array<ArrayBuffer>[][] }} Incoming chunks per video */
 /** @import { Control } from "./controls.js" */
-/** @typedef {{ key: string, end: number | null, late: boolean }} Countdown */
+/** @import { Countdown } from "./badge.js" */
+/** @import { ImageControl } from "./images.js" */
+import { countdownText, formatElapsed, nextCountdown } from "./badge.js";
 import { buildControl, fillControl, readControl } from "./controls.js";
+import { buildImageControl } from "./images.js";
+import { historyItem } from "./history.js";
+import { bindMoreFields, buildMoreFields } from "./more_fields.js";
 import { cssAspect, fillOptions, formatSize, h, label, listenInto, onModelInto, toBytes, viewTools } from "./shared.js";
 
 /** @type {(keyof WidgetTraits)[]} */
 const OUTPUTS = ["status", "running", "progress", "error", "note", "generation_id", "started_at",
-  "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting", "expected_end"];
-const LATER_BY = 3; // s: a new estimate this much later than the countdown says "taking longer"
+  "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting", "expected_end", "estimate", "spending"];
 let views = 0; // numbers the ids (a datalist's) that must be unique in the page
-
-/** @param {number} seconds */
-function formatElapsed(seconds) {
-  const s = Math.max(0, Math.floor(seconds));
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
-/** The badge's countdown to the expected end (Unix s): never negative, "almost done" once past.
- * @param {number | null | undefined} expectedEnd @param {number} now */
-export function formatLeft(expectedEnd, now) {
-  if (typeof expectedEnd !== "number") return "";
-  const s = Math.ceil(expectedEnd - now);
-  if (s <= 0) return "almost done";
-  return s < 90 ? `about ${s} s left` : `about ${Math.round(s / 60)} min left`;
-}
-
-/** The countdown after a new estimate: within one run (`key`) its end only moves earlier; an
- * estimate more than LATER_BY s later than it makes it "late" (the badge then says so instead
- * of counting up), until an estimate is back at or before the end.
- * @param {Countdown} prev @param {string} key @param {number | null | undefined} estimate @returns {Countdown} */
-export function nextCountdown(prev, key, estimate) {
-  if (prev.key !== key) return { key, end: typeof estimate === "number" ? estimate : null, late: false };
-  if (typeof estimate !== "number") return prev;
-  if (prev.end === null || estimate <= prev.end) return { key, end: estimate, late: false };
-  return estimate > prev.end + LATER_BY ? { ...prev, late: true } : prev;
-}
-
-/** @param {Countdown} countdown @param {number} now */
-export function countdownText(countdown, now) {
-  return countdown.late ? "taking longer than expected" : formatLeft(countdown.end, now);
-}
 
 /** @type {Render<WidgetTraits>} */
 function render({ model, el }) {
@@ -78,14 +51,22 @@ function render({ model, el }) {
   // One control per option of the request, built from choices.fields (see buildControl).
   const options = h("div", { class: "mql-options" });
   const generate = h("button", { class: "mql-generate", type: "button", text: "Generate" });
+  const estimate = h("span", { class: "mql-estimate" }); // what Generate would cost
+  const spending = h("span", { class: "mql-spending" }); // today's spending and budget
+  const images = h("div", { class: "mql-images" }); // one control per image field
+  const fit = h("select", { class: "mql-fit", "aria-label": "Fit", title: "How an image of another shape than the video is sent" });
+  fillOptions(fit, [["", "as it is"], ["crop", "crop to the video"], ["pad", "pad with black"]]);
+  const fitLabel = h("label", { class: "mql-fit-label" }, [h("span", { text: "Fit" }), fit]);
+  const more = buildMoreFields();
   const cancel = h("button", { class: "mql-cancel", type: "button", text: "Cancel" });
   const badgeLabel = h("span", { class: "mql-badge-label" });
   const badgeReason = h("span", { class: "mql-badge-reason" });
   const badgeProgress = h("span", { class: "mql-badge-progress" });
   const badgeElapsed = h("span", { class: "mql-badge-elapsed" });
   const badgeLeft = h("span", { class: "mql-badge-left" }); // counts down between messages
+  const badgeCost = h("span", { class: "mql-badge-cost" }); // what the shown run cost
   const badge = h("span", { class: "mql-badge", role: "status", "aria-live": "polite" }, [
-    h("span", { class: "mql-badge-dot", "aria-hidden": "true" }), badgeLabel, badgeReason, badgeProgress, badgeElapsed, badgeLeft,
+    h("span", { class: "mql-badge-dot", "aria-hidden": "true" }), badgeLabel, badgeReason, badgeProgress, badgeElapsed, badgeLeft, badgeCost,
   ]);
   const bar = h("div", { class: "mql-progress-fill" });
   const progress = h("div", { class: "mql-progress", "aria-hidden": "true" }, [bar]);
@@ -96,9 +77,9 @@ function render({ model, el }) {
   const gallery = h("div", { class: "mql-gallery" });
   const idText = h("code", { class: "mql-id" });
   const historyList = h("ol", { class: "mql-history-list" });
-  const more = h("button", { class: "mql-history-more", type: "button", text: "Show older runs" });
+  const older = h("button", { class: "mql-history-more", type: "button", text: "Show older runs" });
   const history = h("div", { class: "mql-history" }, [
-    h("div", { class: "mql-history-head" }, [h("span", { class: "mql-history-title", text: "History" }), more]),
+    h("div", { class: "mql-history-head" }, [h("span", { class: "mql-history-title", text: "History" }), older]),
     historyList,
   ]);
 
@@ -110,11 +91,28 @@ function render({ model, el }) {
       h("div", { class: "mql-actions" }, [generate, cancel]),
       badge,
     ]),
+    h("div", { class: "mql-money" }, [estimate, spending]),
+    h("div", { class: "mql-image-row-all" }, [images, fitLabel]),
+    more.wrap,
     progress, error, note, gallery, idText, history,
   ]);
   el.replaceChildren(root);
 
   // ---- inputs, two-way ----
+  /** @type {ImageControl[]} */
+  let imageControls = [];
+  /** @param {ViewMessage} content @param {ArrayBuffer} [buffer] */
+  function sendImage(content, buffer) {
+    try { model.send(content, undefined, buffer ? [buffer] : undefined); } catch { /* no kernel */ }
+  }
+  function renderImages() {
+    const held = get("images") ?? {};
+    for (const control of imageControls) control.render(held[control.field]);
+    fitLabel.hidden = Object.keys(held).length === 0;
+  }
+  const { render: renderFields, commit: commitFields } = bindMoreFields(more, listen, () => get("fields") ?? {},
+    (fields) => setInput("fields", fields));
+  listen(fit, "change", () => setInput("fit", fit.value));
   /** @type {Control[]} */
   let controls = [];
   let builtFor = ""; // the fields the controls were built from (JSON): rebuilt only when they change
@@ -127,6 +125,11 @@ function render({ model, el }) {
     const c = get("choices") ?? {};
     fillOptions(modelList, (c.models ?? []).map((m) => [m, m]));
     if (c.max_prompt_chars) prompt.maxLength = c.max_prompt_chars;
+    if (!imageControls.length && (c.images ?? []).length) {
+      imageControls = (c.images ?? []).map((spec) => buildImageControl(spec, listen, sendImage));
+      images.replaceChildren(...imageControls.map((control) => control.wrap));
+      renderImages();
+    }
     const fields = c.fields ?? [];
     if (JSON.stringify(fields) !== builtFor) {
       builtFor = JSON.stringify(fields);
@@ -149,6 +152,8 @@ function render({ model, el }) {
     if (prompt.value !== text) prompt.value = text;
     const id = get("model") ?? "";
     if (modelBox.value !== id) modelBox.value = id; // unequal only when the kernel changed it
+    if (fit.value !== (get("fit") ?? "")) fit.value = get("fit") ?? "";
+    renderFields();
     for (const control of controls) {
       const value = get(/** @type {OptionName} */ (control.field.name));
       fillControl(control, id, value);
@@ -190,11 +195,12 @@ function render({ model, el }) {
     setInput("prompt", prompt.value); // the latest text is in the state before the request
     setInput("model", modelBox.value.trim());
     controls.forEach(commit);
+    if (!commitFields()) return; // a line that is not name = value: said under the box
     send({ kind: "generate" });
   });
   listen(cancel, "click", () => send({ kind: "cancel" }));
   listen(resume, "click", () => send({ kind: "resume" }));
-  listen(more, "click", () => send({ kind: "more-history" })); // the library's older runs
+  listen(older, "click", () => send({ kind: "more-history" })); // the library's older runs
   listen(historyList, "click", (/** @type {MouseEvent} */ e) => {
     const button = e.target instanceof Element ? e.target.closest("button[data-index]") : null;
     if (button instanceof HTMLButtonElement && !button.disabled) send({ kind: "show", index: Number(button.dataset.index) });
@@ -222,6 +228,8 @@ function render({ model, el }) {
     badgeProgress.textContent = running && typeof pct === "number" ? `${Math.round(pct)}%` : "";
     const start = get("started_at");
     const end = get("finished_at");
+    const shownRun = (get("runs") ?? [])[get("shown_run") ?? -1];
+    badgeCost.textContent = !running && shownRun?.cost ? shownRun.cost : "";
     badgeElapsed.textContent = typeof start === "number" ? formatElapsed((end ?? Date.now() / 1000) - start) : "";
     countdown = nextCountdown(countdown, `${get("generation_id") || ""}@${start ?? ""}`, get("expected_end"));
     badgeLeft.textContent = running && !reconnecting ? countdownText(countdown, Date.now() / 1000) : "";
@@ -246,6 +254,11 @@ function render({ model, el }) {
     note.hidden = !noteText.textContent && resume.hidden;
     idText.textContent = gid ? `generation ${gid}` : "";
     idText.hidden = !gid;
+    const brief = (/** @type {string} */ t) => t.replace(/; costs are unknown: .*$/, "; cost unknown (no price table)");
+    estimate.textContent = get("estimate") ? `Estimate: ${brief(get("estimate") ?? "")}` : "";
+    estimate.title = get("estimate") ?? "";
+    spending.textContent = brief(get("spending") || "");
+    spending.title = get("spending") ?? "";
     renderBadge();
     renderButtons();
     renderHistory();
@@ -280,22 +293,9 @@ function render({ model, el }) {
     const shown = get("shown_run") ?? -1;
     const running = !!get("running");
     history.hidden = runs.length === 0;
-    more.hidden = !get("more_history");
+    older.hidden = !get("more_history");
     historyList.replaceChildren(
-      ...runs.map((run, i) => {
-        const options = run.summary ?? run.model;
-        const status = label(run.status);
-        const button = h("button", { type: "button", class: "mql-history-entry", "data-index": String(i), "data-status": run.status,
-          title: `${run.prompt}\n${options}\n${status}${run.error ? `: ${run.error}` : ""}` }, [
-          h("span", { class: "mql-history-dot", "aria-hidden": "true" }),
-          h("span", { class: "mql-history-prompt", text: run.prompt || run.generation_id || "(resumed)" }),
-          h("span", { class: "mql-history-options", text: options }),
-          h("span", { class: "mql-history-status", text: status }),
-        ]);
-        button.disabled = running;
-        if (i === shown) button.setAttribute("aria-current", "true");
-        return h("li", {}, [button]);
-      }),
+      ...runs.map((run, i) => historyItem(run, i, i === shown, running)),
     );
     const key = `${shown}/${runs.length}`;
     if (key !== scrolledFor) {
@@ -312,6 +312,10 @@ function render({ model, el }) {
   /** @type {Incoming | null} */
   let incoming = null;
 
+  /** @type {(() => void)[]} */
+  const videoCleanups = []; // the listeners of the shown videos' buttons
+  const listenVideo = listenInto(videoCleanups);
+  cleanups.push(() => videoCleanups.splice(0).forEach((fn) => fn()));
   function revokeAll() {
     for (const url of urls) URL.revokeObjectURL(url);
     urls = [];
@@ -321,6 +325,7 @@ function render({ model, el }) {
   /** @param {Blob[]} blobs @param {VideoBegin} begin */
   function showVideos(blobs, begin) {
     revokeAll();
+    videoCleanups.splice(0).forEach((fn) => fn());
     urls = blobs.map((b) => URL.createObjectURL(b));
     const aspect = begin.aspect_ratio || "16:9";
     const many = blobs.length > 1;
@@ -335,7 +340,10 @@ function render({ model, el }) {
         const name = `${begin.generation_id || "video"}${many ? `-${i + 1}` : ""}.mp4`;
         const size = formatSize(blobs[i]?.size ?? 0);
         const link = h("a", { class: "mql-download", href: url, download: name, text: `Download${many ? ` #${i + 1}` : ""} (${size})` });
-        return h("figure", { class: "mql-variant", "data-aspect": aspect }, [video, h("figcaption", {}, [link])]);
+        const useFrame = h("button", { type: "button", class: "mql-use-frame", text: "Use this frame",
+          title: "The frame shown now becomes the first frame of the next run" });
+        listenVideo(useFrame, "click", () => send({ kind: "use-frame", time: video.currentTime, variant: i }));
+        return h("figure", { class: "mql-variant", "data-aspect": aspect }, [video, h("figcaption", {}, [link, useFrame])]);
       }),
     );
   }
@@ -373,6 +381,9 @@ function render({ model, el }) {
   onModel("change:choices", renderChoices);
   onModel("change:prompt", renderInputs);
   onModel("change:model", renderInputs);
+  onModel("change:fields", renderInputs);
+  onModel("change:fit", renderInputs);
+  onModel("change:images", renderImages);
   for (const name of OUTPUTS) onModel(`change:${name}`, renderStatus);
   renderChoices();
   renderStatus();

@@ -3,6 +3,12 @@
 - ``video_widget``: the anywidget class;
 - ``request_traits``: its input traits, made from the request's declaration, and the
   input/output tags;
+- ``output_traits``: the shown run's state as output traits;
+- ``image_inputs``: the image fields (first and last frame) held in Python, their cards, the
+  view's uploads (``uploads``: chunks joined, bounded), "Use this frame"; ``thumbnails``: the
+  small pictures the view shows of them;
+- ``more_fields``: a model's own fields (``w.fields``), checked and described;
+- ``money_view``: the estimate and today's spending beside Generate, debounced;
 - ``model_suggestions``: the models the model box suggests;
 - ``frontend``: each view's module and stylesheet, joined from js/;
 - ``run``: one history entry (``Run``) and ``carry_out``, the plain coroutine that takes it

@@ -34,7 +34,10 @@ from ..library import Entry, Library
 from ..request import describe
 from . import frontend, transfer
 from .history import entry_options
+from .more_fields import describe_fields, own_fields
 from .request_traits import INPUT_NAMES, unset_options, view_updates
+from .run import cost_of
+from .thumbnails import input_image_cards
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -69,7 +72,8 @@ class LinkedWidget(Protocol):
 
 
 def card_of(entry: Entry) -> dict[str, Any]:
-    """What the view shows of an entry: text and numbers only, never a path or a byte."""
+    """What the view shows of an entry: text, numbers and its input images' thumbnails (data
+    URLs), never a path or a video's byte. Blocks (thumbnails): a worker thread."""
     video = entry.video
     sizes = [s for s in entry.sizes if isinstance(s, int)]
     return {
@@ -86,7 +90,14 @@ def card_of(entry: Entry) -> dict[str, Any]:
         "has_poster": bool(entry.posters and entry.posters[0] and entry.posters[0].is_file()),
         "size": sum(sizes),
         "videos": sum(1 for f in entry.files if f is not None),
-        "summary": " · ".join(describe(entry.model or "?", entry.options)),
+        "summary": " · ".join(
+            [
+                *describe(entry.model or "?", entry.options),
+                *describe_fields(own_fields(entry.options)),
+            ]
+        ),
+        "images": input_image_cards(entry.images),
+        "cost": cost_of(entry),
     }
 
 
@@ -247,6 +258,10 @@ class Gallery(anywidget.AnyWidget):
             raise RuntimeError("no VideoWidget is linked: Gallery(widget=w)")
         widget = self.widget
         settings = prompt_settings(entry, str(getattr(widget, "model", "") or ""))
+        use_entry = getattr(widget, "use_entry", None)
+        if callable(use_entry):  # a VideoWidget: its fields and images too
+            use_entry(entry)
+            return settings
         with widget.hold_sync():
             for name, value in settings.items():  # the model first: INPUT_NAMES' order
                 if widget.has_trait(name):

@@ -21,7 +21,9 @@ from ..library import Entry, Library
 from ..library.entry import origin_of
 from ..request import DEFAULT_MODEL, VALUE_OPTIONS, check_option
 from ..status import COMPLETED, PENDING, PROCESSING, TERMINAL
-from .run import Run
+from .more_fields import own_fields
+from .run import Run, cost_of
+from .thumbnails import input_image_cards
 
 __all__ = [
     "HISTORY_PAGE",
@@ -51,6 +53,14 @@ def read_entries(library: Library, limit: int) -> tuple[list[Entry], bool]:
         return [], False
     found = library.entries(limit=limit + 1)
     return found[:limit], len(found) > limit
+
+
+Cards = dict[str, dict[str, dict[str, Any]]]  # entry key -> field -> image card
+
+
+def read_image_cards(entries: Iterable[Entry]) -> Cards:
+    """The cards (thumbnails) of the entries' input images (blocking: a worker thread)."""
+    return {e.key: input_image_cards(e.images) for e in entries if e.images}
 
 
 def read_videos(files: Sequence[Path | None]) -> list[bytes]:
@@ -83,6 +93,8 @@ def run_from_entry(entry: Entry) -> Run:
         prompt=entry.prompt or "",
         model=model,
         options=entry_options(model, entry.options),
+        fields=own_fields(entry.options),
+        images={name: image.source for name, image in entry.images.items()},
         started_at=entry.created_at,
         created_at=entry.created_at,
         from_library=True,
@@ -94,6 +106,7 @@ def run_from_entry(entry: Entry) -> Run:
 def update_from_entry(run: Run, entry: Entry) -> None:
     """What the library says now about a run that no poller of this widget is carrying out."""
     run.library_key = entry.key
+    run.cost = cost_of(entry)
     run.origin = entry.origin
     run.generation_id = entry.id or run.generation_id
     run.files = entry.files
@@ -150,7 +163,9 @@ def _finished_elsewhere(entry: Entry) -> bool:
     return entry.status == COMPLETED and bool(entry.files) and all(entry.files)
 
 
-def merge(own: Iterable[Run], entries: Iterable[Entry], busy: Run | None) -> list[Run]:
+def merge(
+    own: Iterable[Run], entries: Iterable[Entry], busy: Run | None, cards: Cards | None = None
+) -> list[Run]:
     """The strip, oldest first: a run per entry (reusing the known one) plus the widget's own
     runs that have no entry (not recorded yet, or too old for the page).
 
@@ -175,6 +190,9 @@ def merge(own: Iterable[Run], entries: Iterable[Entry], busy: Run | None) -> lis
             update_from_entry(run, entry)
         else:  # the widget's own run: it knows best what happened to it (e.g. its cancel)
             run.library_key = entry.key
+            run.cost = cost_of(entry) or run.cost
+        if cards and entry.key in cards and (run.from_library or not run.image_cards):
+            run.image_cards = cards[entry.key]
         result.setdefault(id(run), run)
     for run in known:
         result.setdefault(id(run), run)

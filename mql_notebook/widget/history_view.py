@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING
 import traitlets as t
 
 from ..errors import LibraryError
-from .history import HISTORY_PAGE, check_origin, merge, read_entries, resumed_run
+from .history import (
+    HISTORY_PAGE,
+    Cards,
+    check_origin,
+    merge,
+    read_entries,
+    read_image_cards,
+    resumed_run,
+    run_from_entry,
+)
 from .run import Run
 
 if TYPE_CHECKING:
@@ -63,6 +72,10 @@ class LibraryHistory(t.HasTraits):
         """Set the widget's inputs to ``run``'s request."""
         raise NotImplementedError
 
+    def _preview_images_of(self, entry: Entry) -> None:
+        """Show the thumbnails of ``entry``'s images (made in a worker thread)."""
+        raise NotImplementedError
+
     def _init_history(self, library: Library | None, own_runs_only: bool) -> None:
         self._library = library
         self.own_runs_only = bool(own_runs_only)
@@ -82,6 +95,12 @@ class LibraryHistory(t.HasTraits):
         widget's own; only the shown run holds its videos when they are on disk."""
         self._read_history()
         return list(self._runs)
+
+    def use_entry(self, entry: Entry) -> None:
+        """Fill the inputs from a library entry, as the gallery's "Use this prompt" does: its
+        prompt, model, options, the model's own fields and its images (the library's copies)."""
+        self._restore_inputs(run_from_entry(entry))
+        self._preview_images_of(entry)
 
     def load_more_history(self, count: int | None = None) -> list[Run]:
         """Add ``count`` (by default ``history_page``) older runs of the library to the strip."""
@@ -105,7 +124,8 @@ class LibraryHistory(t.HasTraits):
     def _read_history(self) -> None:
         """Read the library's latest runs now (a user's call: blocking is theirs to choose)."""
         if self._library is not None and not self.own_runs_only:
-            self._apply_history(*read_entries(self._library, self._history_limit))
+            entries, more = read_entries(self._library, self._history_limit)
+            self._apply_history(entries, more, read_image_cards(entries))
 
     def _read_first_history(self) -> None:
         """The strip at construction: a library that cannot be read now leaves it empty (a run
@@ -125,9 +145,13 @@ class LibraryHistory(t.HasTraits):
             return self._read_history()
         library, limit = self._library, self._history_limit
 
+        def read_all() -> tuple[list[Entry], bool, Cards]:
+            entries, more = read_entries(library, limit)
+            return entries, more, read_image_cards(entries)
+
         async def read() -> None:
             try:
-                found = await asyncio.to_thread(read_entries, library, limit)
+                found = await asyncio.to_thread(read_all)
             except Exception as exc:  # an index another process broke: the strip stays
                 log.warning("the widget could not read the library %s: %s", library.path, exc)
                 return
@@ -137,8 +161,8 @@ class LibraryHistory(t.HasTraits):
         self._refreshing.add(task)
         task.add_done_callback(self._refreshing.discard)
 
-    def _apply_history(self, entries: list[Entry], more: bool) -> None:
-        self._runs = merge(self._runs, entries, self._busy_run())
+    def _apply_history(self, entries: list[Entry], more: bool, cards: Cards | None = None) -> None:
+        self._runs = merge(self._runs, entries, self._busy_run(), cards)
         with self.hold_sync():
             self.more_history = more
             self.runs = [r.to_json() for r in self._runs]

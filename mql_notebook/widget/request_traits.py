@@ -50,6 +50,16 @@ def option_trait(spec: Field) -> t.TraitType[Any, Any]:
     return trait.tag(sync=True, input=True)
 
 
+def _model_changed(self: t.HasTraits, change: Any) -> None:
+    """A documented model that does not take an option's value gets its first value (veo-3's
+    8 s, then sora: 5 s), so the controls keep a request the model accepts."""
+    for spec in VALUE_OPTIONS:
+        allowed = spec.documented.get(change.new)
+        value = getattr(self, spec.name)
+        if allowed and value not in (None, "") and value not in allowed:
+            setattr(self, spec.name, next(iter(allowed)))
+
+
 def _namespace() -> dict[str, Any]:
     return {
         "__module__": __name__,
@@ -62,6 +72,7 @@ def _namespace() -> dict[str, Any]:
             help="The model id: any well-formed one; the box suggests choices['models'].",
         ).tag(sync=True, input=True),
         **{spec.name: option_trait(spec) for spec in VALUE_OPTIONS},
+        "_model_changed": t.observe("model")(_model_changed),
     }
 
 

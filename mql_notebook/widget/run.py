@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..client.settings import scrub_key
 from ..errors import (
     APIConnectionError,
+    BudgetExceededError,
     GenerationFailedError,
     LibraryError,
     MQLError,
@@ -31,6 +32,7 @@ from ..errors import (
 )
 from ..request import VALUE_NAMES, describe, validate_generation_request
 from ..status import CANCELLED, COMPLETED, FAILED, PROCESSING
+from .more_fields import check_fields, describe_fields
 
 if TYPE_CHECKING:
     from ..client import AsyncMQL
@@ -66,12 +68,21 @@ class Run:
     the library's learned duration), or None; the badge counts down to it.
     ``options`` are the request's chosen options by name, as the declaration names them
     (request/fields.py): one left to the server (a resolution, a seed) is absent.
+    ``fields`` are the model's own fields (More fields, sent as given); ``images`` the image
+    fields as create takes them, ``image_cards`` what the strip shows of them (thumbnails);
+    ``fit`` how they are shaped ("crop", "pad", "" as they are); ``cost`` what the library
+    says the run cost (``Entry.cost_text()``), "" when unknown.
     Keyword-only: ``Run(prompt=..., model=..., options={...})``.
     """
 
     prompt: str
     model: str
     options: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+    images: dict[str, Any] = field(default_factory=dict, repr=False)
+    image_cards: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    fit: str = ""
+    cost: str = ""
     status: str = "pending"
     generation_id: str = ""
     error: str = ""
@@ -127,32 +138,43 @@ class Run:
 
     @classmethod
     def from_inputs(cls, source: Any, generation_id: str = "") -> Run:
-        """A run with the prompt, model and options of ``source`` (a widget, or a known run)."""
-        values = (
-            source.options
-            if isinstance(source, Run)
-            else {name: getattr(source, name) for name in VALUE_NAMES}
-        )
+        """A run with the prompt, model, options and fields of ``source`` (a widget, or a
+        known run, whose images it takes too; a widget adds its own)."""
+        known = isinstance(source, Run)
+        values = source.options if known else {name: getattr(source, name) for name in VALUE_NAMES}
         return cls(
             prompt=source.prompt,
             model=source.model,
             options=chosen(values),
+            fields=dict(getattr(source, "fields", None) or {}),
+            images=dict(source.images) if known else {},
+            image_cards=dict(source.image_cards) if known else {},
+            fit=str(getattr(source, "fit", "") or ""),
             generation_id=generation_id,
         )
 
     @property
     def request(self) -> dict[str, Any]:
-        """The create call's arguments: the prompt, the model and the chosen options."""
-        return {"prompt": self.prompt, "model": self.model, **self.options}
+        """The create call's arguments: the prompt, the model, the chosen options, the
+        model's own fields, the images and how to fit them."""
+        fit = {"fit": self.fit} if self.fit and self.images else {}
+        return {**self.checked_request, **self.images, **fit}
+
+    @property
+    def checked_request(self) -> dict[str, Any]:
+        """The arguments ``validate_generation_request`` checks (all but the images)."""
+        return {"prompt": self.prompt, "model": self.model, **self.options, **self.fields}
 
     @property
     def summary(self) -> str:
         """The request as a card shows it: "sora · 16:9 · 5 s · seed 7"."""
-        return " · ".join(describe(self.model, self.options))
+        return " · ".join([*describe(self.model, self.options), *describe_fields(self.fields)])
 
     def check(self) -> dict[str, Any]:
-        """The request's JSON body; InvalidRequestError (naming the field) before any request."""
-        return validate_generation_request(**self.request)
+        """The request's JSON body but its images (checked when create reads them);
+        InvalidRequestError (naming the field) before any request."""
+        check_fields(self.fields)
+        return validate_generation_request(**self.checked_request)
 
     @property
     def finished(self) -> bool:
@@ -164,6 +186,9 @@ class Run:
             "prompt": self.prompt,
             "model": self.model,
             "options": dict(self.options),
+            "fields": dict(self.fields),
+            "images": {name: dict(c) for name, c in self.image_cards.items()},
+            "cost": self.cost,
             "summary": self.summary,
             "status": self.status,
             "generation_id": self.generation_id,
@@ -251,6 +276,8 @@ def record_end(run: Run, exc: BaseException | None, *, api_key: object = None) -
     elif isinstance(exc, GenerationFailedError):
         run.status = exc.generation.status
         run.error = scrub_key(exc.generation.error_message or str(exc), api_key)
+    elif isinstance(exc, BudgetExceededError):  # refused before the POST
+        run.status, run.error, run.note = FAILED, error_text(exc, api_key), "Nothing was sent."
     elif isinstance(exc, WaitTimeoutError):
         run.status, run.error = FAILED, error_text(exc, api_key)
         _stopped(run, "")
@@ -291,8 +318,14 @@ async def _learn_files(run: Run, api: Any) -> None:
         return
     if entry is not None:
         run.library_key = entry.key
+        run.cost = cost_of(entry)
         if len(entry.files) >= len(run.videos):
             run.files = entry.files
+
+
+def cost_of(entry: Any) -> str:
+    """What a library entry says the run cost (``$0.50``, ``~$0.50``), "" when unknown."""
+    return str(entry.cost_text()) if entry.spent is not None else ""
 
 
 def _observe(run: Run, generation: Any) -> None:

@@ -1,15 +1,13 @@
-"""The notebook widget: a prompt and options bound to a live view, a badge while the job runs,
-the finished video inline.
+"""The notebook widget: a prompt, options, images and a model's own fields bound to a live
+view, the cost beside Generate, a badge while the job runs, the finished video inline.
 
-``VideoWidget`` holds the traits, the public methods and the dispatch of the view's messages;
-the run of a generation, its task, the history on the library, the shown run's videos, their
-transfer and the static fallback each live in a module beside it (see widget/__init__.py).
-The API key stays in the client object, which is no trait and is never sent.
-
-State lives in traits (tagged input: the request's, made from its declaration; tagged output:
-only Python writes them); events are messages with one key, ``kind``, dispatched by
-``VIEW_MESSAGES``. Both are typed in js/protocol.d.ts (over the generated js/request.d.ts),
-which the view (js/widget.js) is type-checked against: change both together.
+``VideoWidget`` holds the public methods and the dispatch of the view's messages; its traits
+come from mixins (request_traits, output_traits, image_inputs, more_fields, money_view,
+history_view) and the run, its task, the shown videos, their transfer and the static fallback
+live beside it (widget/__init__.py). The API key stays in the client, never in a trait.
+Traits are tagged input (the view writes them) or output (Python only); events are messages
+with one key, ``kind`` (``VIEW_MESSAGES``); both are typed in js/protocol.d.ts (over the
+generated js/request.d.ts), which js/*.js is type-checked against: change both together.
 """
 
 from __future__ import annotations
@@ -27,14 +25,18 @@ from ..client.protocol import new_idempotency_key
 from ..client.sinks import write_atomically
 from ..errors import InvalidRequestError
 from ..library import FROM_ENVIRONMENT, LibraryChoice
-from ..request import VALUE_OPTIONS, form_choices
-from ..status import CANCELLED, COMPLETED, FAILED, PENDING, PROCESSING
+from ..request import form_choices
+from ..status import FAILED
 from . import frontend
 from .client_lifecycle import close_when_done, default_model, widget_client, widget_library
 from .history_view import LibraryHistory
+from .image_inputs import ImageInputs
 from .model_suggestions import read_models, soon
+from .money_view import MoneyView
+from .more_fields import OwnFields
+from .output_traits import WIDGET_STATUSES, RunTraits
 from .request_traits import RequestTraits, option_values, unset_options, view_updates
-from .run import IDLE, Run, api_key_of, chosen, error_text
+from .run import Run, api_key_of, chosen, error_text
 from .run_task import RunTask
 from .shown_videos import ShownVideos
 from .static_fallback import DEFAULT_MAX_BYTES, StaticFallback
@@ -44,11 +46,18 @@ if TYPE_CHECKING:
 
 __all__ = ["VIEW_MESSAGES", "WIDGET_STATUSES", "Run", "VideoWidget"]
 
-WIDGET_STATUSES = (IDLE, PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED)
 _BUSY = "a generation is already running in this widget: await w.task or call w.cancel() first"
 
 
-class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
+class VideoWidget(
+    RequestTraits,
+    OwnFields,
+    RunTraits,
+    ImageInputs,
+    MoneyView,
+    LibraryHistory,
+    anywidget.AnyWidget,
+):
     """Generate a video from a prompt in a notebook cell and play it inline.
 
     >>> w = VideoWidget("a red fox running through snow", duration=5, seed=7)
@@ -56,15 +65,16 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
     >>> run = await w.generate()
     >>> w.save("fox.mp4")
 
-    Every option of the request's declaration (``request.OPTIONS``: aspect_ratio, duration,
-    n, resolution, seed, ...) is a keyword and a trait bound to its control; an unknown
-    keyword is a TypeError. ``model`` defaults to the client's (``MQL_MODEL``, else "sora").
-    ``client`` is an ``MQL`` or ``AsyncMQL``; without one the widget builds one from the
-    environment as ``MQL()`` would (``MQL_BASE_URL=local`` uses the local emulator), recording
-    into ``library``: ``Library()`` by default (``MQL_LIBRARY``, else ``./mql-videos``), a folder,
-    a ``Library``, or ``False`` (or ``MQL_LIBRARY=off``) for none; a client passed in keeps its
-    own. The strip then shows the library's runs (``own_runs_only=True``: this widget's), and
-    only the shown run's videos stay in memory (history_view.py, shown_videos.py).
+    Every value option of the request's declaration (aspect_ratio, duration, n, resolution,
+    seed, ...) is a keyword and a trait bound to its control (an unknown keyword: TypeError);
+    ``first_frame_image`` / ``last_frame_image`` take what create takes, ``fit`` shapes them,
+    ``fields`` are a model's own fields. ``model`` defaults to the client's (``MQL_MODEL``, else
+    "sora"). ``client`` is an ``MQL`` or ``AsyncMQL``; without one the widget builds one as
+    ``MQL()`` would (``MQL_BASE_URL=local``: the local emulator), recording into ``library``:
+    ``Library()`` by default (``MQL_LIBRARY``, else ``./mql-videos``), a folder, a ``Library``,
+    or ``False`` (``MQL_LIBRARY=off``) for none; a client passed in keeps its own. The strip
+    shows the library's runs (``own_runs_only=True``: this widget's); only the shown run's
+    videos stay in memory.
     """
 
     # The current (or last) run's task; a class default too, as ipywidgets' __del__ calls
@@ -74,47 +84,10 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
     _esm = frontend.ESM
     _css = frontend.CSS
 
-    # ---- inputs: prompt, model and every declared option (RequestTraits, request_traits.py) ----
+    # ---- inputs: prompt, model and every declared option (RequestTraits, request_traits.py),
+    # fit (ImageInputs, image_inputs.py) and fields (OwnFields, more_fields.py) ----
 
-    # ---- outputs: written by Python only (tagged output: set_state drops the view's updates) ----
-    status = t.Unicode(IDLE, help="The shown run's state: " + ", ".join(WIDGET_STATUSES)).tag(
-        sync=True, output=True
-    )
-    progress = t.Float(None, allow_none=True, help="The server's progress, 0 to 100, or None.").tag(
-        sync=True, output=True
-    )
-    error = t.Unicode("", help="Why the shown run failed, as plain text; else empty.").tag(
-        sync=True, output=True
-    )
-    note = t.Unicode("", help="A remark about the shown run, e.g. that polling stopped.").tag(
-        sync=True, output=True
-    )
-    generation_id = t.Unicode("", help="The server's id of the shown run's job (resume(id)).").tag(
-        sync=True, output=True
-    )
-    started_at = t.Float(None, allow_none=True, help="When the shown run started (Unix s).").tag(
-        sync=True, output=True
-    )
-    finished_at = t.Float(None, allow_none=True, help="When the shown run ended (Unix s)").tag(
-        sync=True, output=True
-    )
-    expected_end = t.Float(
-        None, allow_none=True, help="When the shown run should end (Unix s)"
-    ).tag(
-        sync=True, output=True
-    )  # the badge counts down to it (from the progress rate or the library's learned durations)
-    reconnecting = t.Unicode("", help="While the poller rides out an outage, the reason.").tag(
-        sync=True, output=True
-    )
-    running = t.Bool(False, help="True while a poller task is live (Generate off, Cancel on).").tag(
-        sync=True, output=True
-    )
-    resumable = t.Bool(False, help="Polling stopped; the remote job may still run: resume().").tag(
-        sync=True, output=True
-    )
-    variant_count = t.Int(0, help="How many videos of the shown run the kernel holds.").tag(
-        sync=True, output=True
-    )
+    # ---- outputs: the shown run's state (RunTraits, output_traits.py) and: ----
     # runs, shown_run and more_history: the history strip's traits, in history_view.py
     choices = t.Dict(
         help="The view's form (request.form_choices): the models to suggest, max_prompt_chars "
@@ -135,6 +108,10 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
         client: MQL | AsyncMQL | None = None,
         library: LibraryChoice = FROM_ENVIRONMENT,
         own_runs_only: bool = False,
+        first_frame_image: Any = None,
+        last_frame_image: Any = None,
+        fit: str | None = None,
+        fields: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> None:
         values = option_values(options)  # TypeError for a keyword that is no declared option
@@ -148,14 +125,24 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
         )
         model = default_model(client) if model is None else model
         # Refuse a bad option now rather than at the first Generate; a blank prompt is fine here.
-        Run(prompt="x", model=model, options=chosen(values)).check()
+        Run(prompt="x", model=model, options=chosen(values), fields=dict(fields or {})).check()
         if not isinstance(prompt, str):
             raise InvalidRequestError("prompt", prompt, "a string")
-        super().__init__(prompt=prompt, model=model, **values, choices=form_choices())
+        super().__init__(
+            prompt=prompt,
+            model=model,
+            **values,
+            fit=fit or "",
+            fields=dict(fields or {}),
+            choices=form_choices(),
+        )
+        images = {"first_frame_image": first_frame_image, "last_frame_image": last_frame_image}
+        self._init_images({k: v for k, v in images.items() if v is not None})
         self.on_msg(self._on_view_message)
         self._fallback = StaticFallback(f"mql-static-{self.model_id}")  # shown by _ipython_display_
         self._read_first_history()  # a bounded read (HISTORY_PAGE rows) of the local index
         self._suggest_models()
+        self._init_money()
 
     # ---- Python API ----
 
@@ -184,6 +171,7 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
         if self.running:
             raise RuntimeError(_BUSY)
         run = Run.from_inputs(self)
+        run.images, run.image_cards = self._images_for_run()
         try:
             run.check()
         except InvalidRequestError as exc:
@@ -216,7 +204,8 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
         return self._running is not None and self._running.cancel()
 
     def show(self, index: int) -> Run:
-        """Show a run of the history: restore its prompt and options, show its state and videos."""
+        """Show a run of the history: restore its prompt, options, fields and images, show its
+        state and videos."""
         if self.running:
             raise RuntimeError("cannot switch to another run while a generation is running")
         run = self._runs[index]
@@ -242,6 +231,7 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
     def close(self) -> None:
         """Stop polling and close the view; a client the widget built itself is closed too."""
         self.cancel()
+        self._stop_money()
         own = getattr(self, "_client", None) if getattr(self, "_client_arg", None) is None else None
         if own is not None:
             self._client = None
@@ -262,27 +252,20 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
         """Apply the view's updates to inputs only: outputs are Python's to write."""
         super().set_state(view_updates(type(self), sync_data))
 
-    def _on_view_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
+    def _on_view_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
         kind = content.get("kind") if isinstance(content, Mapping) else None
         handler = VIEW_MESSAGES.get(kind) if isinstance(kind, str) else None
         if handler is None:
             return
         try:
+            if kind == "image-chunk":  # the one message with a buffer
+                self._image_chunk(content, buffers)
+                return
             handler(self, content)
         except InvalidRequestError:
             pass  # generate() already made it state
         except Exception as exc:
             self.error = error_text(exc, api_key_of(self._client))
-
-    @t.observe("model")
-    def _model_changed(self, change: Any) -> None:
-        """A documented model that does not take an option's value gets its first value
-        (veo-3's 8 s, then sora: 5 s), so the controls keep a request the model accepts."""
-        for spec in VALUE_OPTIONS:
-            allowed = spec.documented.get(change.new)
-            value = getattr(self, spec.name)
-            if allowed and value not in (None, "") and value not in allowed:
-                setattr(self, spec.name, next(iter(allowed)))
 
     def _suggest_models(self) -> None:
         """The model box's suggestions: the emulator's, the library's, extra and known ids."""
@@ -299,6 +282,10 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
         if self._client is None:
             self._client = widget_client(self._client_arg, self._library)
         return self._client
+
+    def _max_image_bytes(self) -> int:
+        settings = getattr(self._client_arg or self._client, "settings", None)
+        return int(getattr(settings, "max_image_bytes", 0) or super()._max_image_bytes())
 
     def _start(self, run: Run, *, create: bool, replaces: Run | None = None) -> asyncio.Task[Run]:
         blank = not run.prompt  # a resume learns its prompt from the server: show it once
@@ -339,6 +326,7 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
         if self._shown is run:
             self._update_fallback()
         self._read_history_soon()  # other widgets' and kernels' runs since, and this one's files
+        self.refresh_money(0)  # it spent
 
     def _refuse(self, exc: InvalidRequestError) -> None:
         """Show a locally refused request without a run: nothing was sent."""
@@ -366,6 +354,8 @@ class VideoWidget(RequestTraits, LibraryHistory, anywidget.AnyWidget):
             self.prompt, self.model = run.prompt, run.model
             for name, value in (unset_options() | run.options).items():
                 setattr(self, name, value)
+            self.fields, self.fit = dict(run.fields), run.fit
+            self._restore_images(run.images, run.image_cards)
 
     def _changed(self, run: Run) -> None:
         """The shown run changed outside its poller (its videos read, its files gone)."""
@@ -397,4 +387,7 @@ VIEW_MESSAGES: dict[str, Callable[[VideoWidget, Mapping[str, Any]], object]] = {
     "show": lambda w, content: w.show(int(content.get("index", -1))),
     "request-videos": lambda w, _: w._send_videos(),
     "more-history": lambda w, _: w._more_history_asked(),
+    "image-chunk": lambda w, _: None,  # with its buffer: _on_view_message hands it on
+    "image-clear": lambda w, content: w._clear_image(content),
+    "use-frame": lambda w, content: w._use_frame(content),
 }

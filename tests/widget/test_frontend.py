@@ -61,7 +61,7 @@ def test_the_joined_modules_parse_and_import_nothing(tmp_path: Path) -> None:
 
 
 COUNTDOWN = """
-import { nextCountdown, countdownText } from "./widget.js";
+import { nextCountdown, countdownText } from "./badge.js";
 let c = { key: "", end: null, late: false };
 const seen = [];
 for (const [now, estimate] of [[0, 10], [1, 10.5], [2, 12], [3, 6], [4, 30], [5, 6]]) {

@@ -80,7 +80,15 @@ def _protocol_traits() -> dict[str, t.TraitType[Any, Any]]:
     return {k: v for k, v in VideoWidget.class_traits(sync=True).items() if k not in own}
 
 
-def _ts_types(trait: t.TraitType[Any, Any]) -> tuple[str, ...]:
+# The dict traits, each with the type that describes its JSON.
+DICT_TYPES = {
+    "choices": "Choices",
+    "images": "Record<string, ImageCard>",
+    "fields": "Record<string, unknown>",
+}
+
+
+def _ts_types(trait: t.TraitType[Any, Any], name: str = "") -> tuple[str, ...]:
     """The TypeScript types that may declare ``trait`` (the JSON it syncs as)."""
     if isinstance(trait, t.Bool):
         types: tuple[str, ...] = ("boolean",)
@@ -91,16 +99,18 @@ def _ts_types(trait: t.TraitType[Any, Any]) -> tuple[str, ...]:
     elif isinstance(trait, t.List):
         types = ("RunEntry[]",)
     else:
-        types = ("Choices",)
+        types = (DICT_TYPES[name],)
     return tuple(f"{ts} | null" for ts in types) if trait.allow_none else types
 
 
 def test_the_protocol_declares_every_trait_with_its_json_type() -> None:
-    declared = _interface("InputTraits", REQUEST) | _interface("OutputTraits")
+    inputs = _interface("InputTraits", REQUEST) | _interface("ExtraInputs")
+    declared = inputs | _interface("OutputTraits")
     traits = _protocol_traits()
     assert sorted(declared) == sorted(traits)
     for name, trait in traits.items():
-        assert declared[name] in _ts_types(trait), (name, declared[name], type(trait).__name__)
+        assert declared[name] in _ts_types(trait, name), (name, declared[name])
+    assert sorted(inputs) == sorted(VideoWidget.class_trait_names(input=True))
 
 
 # A value from the view for each declared type: different from every trait's default.
@@ -112,16 +122,21 @@ FROM_VIEW = {
     "WidgetStatus": "completed",
     "RunEntry[]": [{"prompt": "forged"}],
     "Choices": {"models": ["forged"]},
+    "Record<string, ImageCard>": {"first_frame_image": {"name": "forged"}},
+    "Record<string, unknown>": {"prompt_optimizer": False},
 }
+FROM_VIEW_BY_NAME = {"fit": "crop"}  # an input whose string is one of a few
 
 
 def test_the_view_can_write_the_input_traits_and_only_those() -> None:
     """OutputTraits are Python's: a view's update of one is dropped (VideoWidget.set_state)."""
     widget = VideoWidget("x")
     try:
-        for name, ts in _interface("InputTraits", REQUEST).items():
-            widget.set_state({name: FROM_VIEW[ts]})
-            assert getattr(widget, name) == FROM_VIEW[ts], name
+        inputs = _interface("InputTraits", REQUEST) | _interface("ExtraInputs")
+        for name, ts in inputs.items():
+            value = FROM_VIEW_BY_NAME.get(name, FROM_VIEW[ts])
+            widget.set_state({name: value})
+            assert getattr(widget, name) == value, name
         for name, ts in _interface("OutputTraits").items():
             before = getattr(widget, name)
             assert before != FROM_VIEW[ts], name  # else the check below could not fail
@@ -152,9 +167,12 @@ def test_every_view_message_kind_is_handled_by_the_widget() -> None:
     assert sorted(kinds) == [
         "cancel",
         "generate",
+        "image-chunk",
+        "image-clear",
         "more-history",
         "request-videos",
         "resume",
         "show",
+        "use-frame",
     ]
     assert sorted(VIEW_MESSAGES) == sorted(kinds)  # the widget's table of handlers

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anywidget
 import pytest
 
 from mql_notebook import AsyncMQL, InvalidRequestError
@@ -19,8 +20,7 @@ from mql_notebook.client.poller import PollTiming
 from mql_notebook.client.retry import RetryPolicy
 from mql_notebook.local import LocalServer
 from mql_notebook.request import VALUE_NAMES
-from mql_notebook.widget.history_view import LibraryHistory
-from mql_notebook.widget.request_traits import INPUT_NAMES, RequestTraits, tagged
+from mql_notebook.widget.request_traits import INPUT_NAMES, tagged
 from mql_notebook.widget.video_widget import VideoWidget
 
 PROMPT = "A paper boat drifting down a rainy street"
@@ -116,15 +116,11 @@ def test_constructor_refuses_unknown_keywords_and_bad_options() -> None:
 
 
 def test_every_public_trait_is_documented_synced_and_tagged() -> None:
-    own = {
-        name: trait
-        for name, trait in VideoWidget.class_traits().items()
-        if name in VideoWidget.__dict__
-        or name in LibraryHistory.__dict__  # the strip's
-        or name in RequestTraits.__dict__  # the request's, made from its declaration
-    }
+    base = set(anywidget.AnyWidget.class_traits())
+    own = {n: trait for n, trait in VideoWidget.class_traits().items() if n not in base}
     inputs, outputs = tagged(VideoWidget, "input"), tagged(VideoWidget, "output")
-    assert set(inputs) == set(INPUT_NAMES) and not set(inputs) & set(outputs)
+    # The request's inputs, the model's own fields (More fields) and how images are fitted.
+    assert set(inputs) == {*INPUT_NAMES, "fields", "fit"} and not set(inputs) & set(outputs)
     assert set(own) == set(inputs) | set(outputs)
     for name, trait in own.items():
         assert trait.metadata.get("sync") is True, name
