@@ -1,7 +1,7 @@
 // The view of mql_notebook.Gallery (one hand-written ES module, loaded by anywidget, no bundler).
 // Every trait is the kernel's (a page of entries, the filter, the offset); the view asks by message:
 // {kind: "page", query, offset} {kind: "posters", keys} {kind: "video", key} {kind: "use", key}
-// {kind: "delete", key}. Posters arrive as {kind: "poster", key, mime} + one buffer, videos as
+// {kind: "delete", key} {kind: "rate", key, stars} {kind: "note", key, text} (gallery_notes.js). Posters arrive as {kind: "poster", key, mime} + one buffer, videos as
 // video-begin / video-chunk / video-end (mql_notebook/widget/transfer.py); both become object URLs.
 // Text only ever goes in with textContent; render()'s cleanup removes every listener, stops every
 // video and revokes every object URL.
@@ -15,6 +15,7 @@
 /** @import { Listen } from "./shared.js" */
 /** @typedef {{ key: string, mime: string, size: number, parts: Uint8Array<ArrayBuffer>[] }} Incoming */
 import { cssAspect, formatSize, h, label, listenInto, toBytes, viewTools } from "./shared.js";
+import { cardNotes, noteBoxes, notesClick, orderControls } from "./gallery_notes.js";
 
 const VIDEO_CACHE = 6; // object URLs of videos kept at once (each holds a whole file in memory)
 const FILTER_DELAY_MS = 250;
@@ -73,6 +74,7 @@ function cardElement(card, { poster, picked, linked, confirming }) {
       h("span", { class: "mql-g-status", text: label(card.status) }),
       h("span", { class: "mql-g-date", text: when.filter(Boolean).join(" · ") }),
     ]),
+    ...cardNotes(card),
     h("div", { class: "mql-g-actions" }, actions),
   ]);
   if (card.error) item.append(h("p", { class: "mql-g-card-error", text: card.error }));
@@ -177,7 +179,7 @@ function render({ model, el }) {
 
   // ---- the DOM ----
   const filter = /** @type {HTMLInputElement} */ (
-    h("input", { type: "search", class: "mql-g-filter", placeholder: "Filter by prompt or model", "aria-label": "Filter" })
+    h("input", { type: "search", class: "mql-g-filter", placeholder: "Filter by prompt, model or note", "aria-label": "Filter" })
   );
   const refresh = button("Refresh", "mql-g-refresh");
   const compare = button("Compare", "mql-g-compare");
@@ -187,7 +189,8 @@ function render({ model, el }) {
   const error = h("div", { class: "mql-g-error", role: "alert" });
   const grid = h("ol", { class: "mql-g-grid" });
   const stage = h("section", { class: "mql-g-stage", "aria-label": "Player" });
-  const bar = h("div", { class: "mql-g-bar" }, [filter, refresh, h("span", { class: "mql-g-spacer" }), compare]);
+  const order = orderControls();
+  const bar = h("div", { class: "mql-g-bar" }, [filter, order.sort, order.rating, refresh, h("span", { class: "mql-g-spacer" }), compare]);
   const root = h("div", { class: "mql-gallery-widget" }, [bar, error, stage, grid, h("div", { class: "mql-g-pager" }, [prev, count, next])]);
   el.replaceChildren(root);
 
@@ -202,9 +205,12 @@ function render({ model, el }) {
     const list = cards();
     if (confirming && !cardOf(confirming)) confirming = null;
     const linked = !!model.get("linked");
+    const restoreDrafts = keepDrafts();
     grid.replaceChildren(
       ...list.map((c) => cardElement(c, { poster: posters.get(c.key), picked: selected.has(c.key), linked, confirming: confirming === c.key })),
     );
+    restoreDrafts();
+    order.show(model.get("sort"), Number(model.get("min_rating")) || 0);
     const offset = Number(model.get("offset")) || 0;
     const total = Number(model.get("total")) || 0;
     count.textContent = total ? `${offset + 1}–${offset + list.length} of ${total}` : model.get("query") ? "No match" : "The library is empty";
@@ -298,7 +304,9 @@ function render({ model, el }) {
 
   // ---- actions ----
   /** @param {number} offset */
-  const askPage = (offset) => send({ kind: "page", query: filter.value, offset: Math.max(0, offset) });
+  const askPage = (offset) => send({ kind: "page", query: filter.value, offset: Math.max(0, offset), ...order.chosen() });
+  const keepDrafts = noteBoxes(grid, listen, send);
+  for (const select of [order.sort, order.rating]) listen(select, "change", () => askPage(0));
   const step = () => Number(model.get("page_size")) || 24;
   const offset = () => Number(model.get("offset")) || 0;
   let filterTimer = 0;
@@ -316,7 +324,7 @@ function render({ model, el }) {
     const target = /** @type {HTMLElement} */ (e.target);
     const action = /** @type {HTMLElement | null} */ (target.closest("[data-action]"))?.dataset["action"];
     const key = /** @type {HTMLElement | null} */ (target.closest("[data-key]"))?.dataset["key"];
-    if (!action || !key) return;
+    if (!action || !key || notesClick(action, target, cardOf(key), send, (id) => ((filter.value = id), askPage(0)))) return;
     if (action === "play") openStage([key]);
     else if (action === "use") send({ kind: "use", key });
     else if (action === "delete" || action === "keep") {
@@ -371,7 +379,7 @@ function render({ model, el }) {
     }
   });
 
-  for (const name of /** @type {const} */ (["entries", "total", "linked"])) onModel(`change:${name}`, renderCards);
+  for (const name of /** @type {const} */ (["entries", "total", "linked", "sort", "min_rating"])) onModel(`change:${name}`, renderCards);
   onModel("change:error", renderError);
   renderCards();
   renderError();
