@@ -6,6 +6,7 @@ ipywidgets calls it, and what the widget sends (``g.send``) is recorded.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -318,3 +319,37 @@ async def test_a_run_of_the_linked_widget_becomes_a_card(tmp_path: Path) -> None
         assert [e["prompt"] for e in g.entries] == ["A kite over a windy beach"]
         assert g.entries[0]["has_video"] and g.total == 1
         await client.aclose()
+
+
+async def test_a_rating_set_in_the_history_shows_in_the_gallerys_filter(tmp_path: Path) -> None:
+    """Stars clicked in the widget's history strip go to the library: a gallery (and a new
+    widget, as after a kernel restart) sees them."""
+    library = Library(tmp_path / "runs")
+    with LocalServer(pace=0.2, api_key=KEY) as server:
+        client = AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST_POLL, library=library)
+        w = VideoWidget("A heron in the reeds", duration=5, client=client)
+        for prompt in ("A heron in the reeds", "A heron takes off"):
+            w.prompt = prompt
+            assert (await w.generate()).status == "completed"
+        assert [r["rateable"] for r in w.runs] == [True, True]
+        w._on_view_message(w, {"kind": "rate", "index": 1, "stars": 4}, [])
+        deadline = time.monotonic() + 10
+        while w.runs[1]["rating"] != 4:  # written in a worker thread, then shown
+            assert time.monotonic() < deadline, "the rating never showed"
+            await asyncio.sleep(0.02)
+        w._on_view_message(w, {"kind": "rate", "index": 0, "stars": 8}, [])  # refused
+        await asyncio.sleep(0.2)
+        assert w.runs[0]["rating"] is None
+        with pytest.raises(ValueError, match="from 0 to 5"):
+            w.rate_run(0, 8)
+        assert w.rate_run(0, 2).rating == 2
+        await client.aclose()
+
+    g = Gallery(Library(library.path))
+    g.show_page(min_rating=3)
+    assert [c["prompt"] for c in g.entries] == ["A heron takes off"]
+    assert g.entries[0]["rating"] == 4
+    offline = AsyncMQL(api_key=KEY, base_url="http://127.0.0.1:9", library=library)
+    again = VideoWidget(client=offline)  # a new kernel's widget: its strip from the library
+    assert [r["rating"] for r in again.runs] == [2, 4]
+    await offline.aclose()
