@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,14 +122,14 @@ def export(
             "nothing to export: none of the chosen entries has a downloaded video "
             f"({len(chosen)} chosen from {library.path})"
         )
-    root = Path(folder).expanduser()
+    root = Path(folder).expanduser().resolve()
     for sub in (VIDEOS, POSTERS, IMAGES):
         (root / sub).mkdir(parents=True, exist_ok=True)
     items = []
     for item in planned:
         for rel, source in item.videos:
             link_or_copy(source, root / rel)
-        for name, rel, source in item.images:
+        for _field, rel, source in item.images:
             link_or_copy(source, root / rel)
         items.append(entry_data(item, _write_posters(root, item)))
     return write_atomically(
@@ -166,3 +166,32 @@ def _resolve(library: Library, entries: Iterable[Entry | str] | None) -> list[En
             raise LibraryError(f"no entry {wanted!r} in the library {library.path}")
         found.append(entry)
     return found
+
+
+def has_ratings() -> bool:
+    """Whether this version's entries carry a rating (``Entry.rating``)."""
+    from .entry import Entry
+
+    return any(f.name == "rating" for f in fields(Entry))
+
+
+def choose(
+    entries: Iterable[Entry], *, rating: int | None = None, since: float | None = None
+) -> list[Entry]:
+    """The entries rated at least ``rating`` stars and created at or after ``since`` (Unix
+    seconds); None keeps all. A plain filter, for the CLI's ``--rating`` and ``--since``."""
+    chosen = []
+    for entry in entries:
+        stars = getattr(entry, "rating", None)
+        if rating is not None and not (isinstance(stars, int) and stars >= rating):
+            continue
+        if since is not None and entry.created_at < since:
+            continue
+        chosen.append(entry)
+    return chosen
+
+
+def default_export_folder(now: float | None = None) -> Path:
+    """Where an export goes when no folder is named: ./mql-export-<local time>."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
+    return Path(f"mql-export-{stamp}")
