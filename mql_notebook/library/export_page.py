@@ -48,7 +48,7 @@ SCRIPT = r"""
     return node;
   };
   const stars = (n) => "\u2605".repeat(n) + "\u2606".repeat(Math.max(0, 5 - n));
-  const when = (s) => new Date(s * 1000).toISOString().slice(0, 16).replace("T", " ");
+  const when = (s) => new Date(s * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const optionsText = (o) => Object.entries(o).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(" · ");
   const video = (e, extra = {}) => el("video", { src: e.videos[0], preload: "metadata", ...(e.posters[0] ? { poster: e.posters[0] } : {}), ...extra });
   const details = (e) => [

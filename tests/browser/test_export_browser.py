@@ -12,7 +12,7 @@ import pytest
 
 from mql_notebook.library.export import export
 from tests.browser.video_checks import PLAY_VIDEO
-from tests.library.export_support import CALM, HOSTILE, two_videos
+from tests.library.export_support import CALM, HOSTILE, HOSTILE_NOTE, rated, two_videos
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     library = two_videos(tmp_path_factory.mktemp("library"))
-    return export(library, tmp_path_factory.mktemp("share"))
+    calm, hostile = sorted(library.entries(), key=lambda e: e.prompt != CALM)
+    return export(
+        library, tmp_path_factory.mktemp("share"), [rated(calm, 4, HOSTILE_NOTE), hostile]
+    )
 
 
 @pytest.fixture
@@ -57,6 +60,9 @@ def test_cards_play_and_a_hostile_prompt_stays_text(page: Any, index: Path) -> N
     inputs = page.eval_on_selector_all(".inputs img", "is => is.map(i => i.naturalWidth)")
     assert len(inputs) == 1 and inputs[0] > 0
     assert page.text_content(".card .meta")  # model, cost, date
+    assert page.text_content(".card .rating") == "★★★★☆"
+    assert page.text_content(".card .note") == HOSTILE_NOTE  # text, not a <b>
+    assert page.evaluate("document.querySelectorAll('b').length") == 0
     assert page.dialogs == []
     assert page.problems == []
     assert all(url.startswith(index.parent.as_uri()) for url in page.requests), page.requests

@@ -3,11 +3,12 @@ one with a hostile prompt. Made by a real client against the emulator, over HTTP
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from mql_notebook import MQL
 from mql_notebook.client.poller import PollTiming
-from mql_notebook.library import Library
+from mql_notebook.library import Entry, Library
 from mql_notebook.local import LocalServer
 from tests.images import picture
 
@@ -35,3 +36,20 @@ def two_videos(folder: Path) -> Library:
             for generation in made:
                 client.video.download(generation)
     return library
+
+
+HOSTILE_NOTE = "<b>best</b> & </script><script>alert(3)</script>"
+
+
+@dataclass(frozen=True)
+class Rated(Entry):
+    """An entry as the ratings branch makes them (``Entry.rating`` and ``Entry.note``)."""
+
+    rating: int | None = None
+    note: str | None = None
+
+
+def rated(entry: Entry, stars: int, note: str) -> Rated:
+    """``entry`` with a rating and a note, whether or not this version's Entry has them."""
+    values = {f.name: getattr(entry, f.name) for f in fields(Entry)}
+    return Rated(**{**values, "rating": stars, "note": note})

@@ -21,7 +21,7 @@ from mql_notebook.library.export_page import (
     json_island,
     page_html,
 )
-from tests.library.export_support import CALM, HOSTILE, two_videos
+from tests.library.export_support import CALM, HOSTILE, HOSTILE_NOTE, rated, two_videos
 
 ISLAND = re.compile(r'<script type="application/json" id="data">(.*?)</script>', re.S)
 
@@ -114,3 +114,14 @@ def test_choose_by_date_and_rating(library: Library) -> None:
     assert len(choose(entries)) == 2
     if not has_ratings():  # before Entry.rating lands: none is rated
         assert choose(entries, rating=0) == []
+
+
+def test_ratings_and_notes_go_on_the_page_when_entries_have_them(
+    library: Library, tmp_path: Path
+) -> None:
+    first, second = library.entries()
+    index = export(library, tmp_path / "rated", [rated(first, 4, HOSTILE_NOTE), second])
+    (island,) = ISLAND.findall(index.read_text("utf-8"))
+    shown = json.loads(island)["entries"]
+    assert [(e["rating"], e["note"]) for e in shown] == [(4, HOSTILE_NOTE), (None, "")]
+    assert [e.prompt for e in choose([rated(first, 4, ""), second], rating=3)] == [first.prompt]
