@@ -1,7 +1,7 @@
 // The view of mql_notebook.Gallery (one hand-written ES module, loaded by anywidget, no bundler).
 // Every trait is the kernel's (a page of entries, the filter, the offset); the view asks by message:
 // {kind: "page", query, offset} {kind: "posters", keys} {kind: "video", key} {kind: "use", key}
-// {kind: "delete", key}. Posters arrive as {kind: "poster", key, mime} + one buffer, videos as
+// {kind: "delete", key} {kind: "export", keys}. Posters arrive as {kind: "poster", key, mime} + one buffer, videos as
 // video-begin / video-chunk / video-end (mql_notebook/widget/transfer.py); both become object URLs.
 // Text only ever goes in with textContent; render()'s cleanup removes every listener, stops every
 // video and revokes every object URL.
@@ -181,14 +181,16 @@ function render({ model, el }) {
   );
   const refresh = button("Refresh", "mql-g-refresh");
   const compare = button("Compare", "mql-g-compare");
+  const exporter = button("Export", "mql-g-export", { title: "A page to share (works offline): the ticked cards, else the shown ones" });
+  const notice = h("div", { class: "mql-g-notice", role: "status" });
   const count = h("span", { class: "mql-g-count", role: "status" });
   const prev = button("‹ Newer", "mql-g-prev");
   const next = button("Older ›", "mql-g-next");
   const error = h("div", { class: "mql-g-error", role: "alert" });
   const grid = h("ol", { class: "mql-g-grid" });
   const stage = h("section", { class: "mql-g-stage", "aria-label": "Player" });
-  const bar = h("div", { class: "mql-g-bar" }, [filter, refresh, h("span", { class: "mql-g-spacer" }), compare]);
-  const root = h("div", { class: "mql-gallery-widget" }, [bar, error, stage, grid, h("div", { class: "mql-g-pager" }, [prev, count, next])]);
+  const bar = h("div", { class: "mql-g-bar" }, [filter, refresh, h("span", { class: "mql-g-spacer" }), compare, exporter]);
+  const root = h("div", { class: "mql-gallery-widget" }, [bar, error, notice, stage, grid, h("div", { class: "mql-g-pager" }, [prev, count, next])]);
   el.replaceChildren(root);
 
   /** The cards picked to compare, by key: kept across pages and filters. @type {Map<string, Card>} */
@@ -221,12 +223,19 @@ function render({ model, el }) {
   function renderSelection() {
     compare.textContent = selected.size ? `Compare (${selected.size})` : "Compare";
     compare.disabled = selected.size < 2;
+    exporter.textContent = selected.size ? `Export (${selected.size})` : "Export";
+    exporter.disabled = !selected.size && !cards().some((c) => c.has_video);
     root.dataset["selected"] = String(selected.size);
   }
 
   function renderError() {
     error.textContent = model.get("error") || "";
     error.hidden = !error.textContent;
+  }
+
+  function renderNotice() {
+    notice.textContent = model.get("notice") || "";
+    notice.hidden = !notice.textContent;
   }
 
   // ---- the stage: one video playing, or several compared in sync ----
@@ -312,6 +321,10 @@ function render({ model, el }) {
   listen(prev, "click", () => askPage(offset() - step()));
   listen(next, "click", () => askPage(offset() + step()));
   listen(compare, "click", () => openStage([...selected.keys()]));
+  listen(exporter, "click", () => {
+    const keys = selected.size ? [...selected.keys()] : cards().filter((c) => c.has_video).map((c) => c.key);
+    send({ kind: "export", keys });
+  });
   listen(grid, "click", (/** @type {MouseEvent} */ e) => {
     const target = /** @type {HTMLElement} */ (e.target);
     const action = /** @type {HTMLElement | null} */ (target.closest("[data-action]"))?.dataset["action"];
@@ -373,8 +386,10 @@ function render({ model, el }) {
 
   for (const name of /** @type {const} */ (["entries", "total", "linked"])) onModel(`change:${name}`, renderCards);
   onModel("change:error", renderError);
+  onModel("change:notice", renderNotice);
   renderCards();
   renderError();
+  renderNotice();
   closeStage();
 
   return () => {

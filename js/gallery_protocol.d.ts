@@ -42,6 +42,8 @@ export interface GalleryTraits {
   linked: boolean;
   folder: string;
   error: string;
+  /** What the last action did, as plain text (an export: where its index.html is). */
+  notice: string;
 }
 
 export type GalleryModel = AnyModel<GalleryTraits>;
@@ -58,7 +60,9 @@ export type GalleryViewMessage =
   /** Copy the entry's prompt and options onto the linked VideoWidget. */
   | { kind: "use"; key: string }
   /** Remove the entry and its files (the view has asked the reader first). */
-  | { kind: "delete"; key: string };
+  | { kind: "delete"; key: string }
+  /** A page to share of these entries, in a folder the kernel names (./mql-export-<time>). */
+  | { kind: "export"; keys: string[] };
 
 // ---- kernel -> view ----
 

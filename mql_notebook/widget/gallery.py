@@ -10,6 +10,7 @@ view -> kernel   {"kind": "page", "query": str, "offset": int}   a page (the fil
                  {"kind": "video", "key": str}                    one entry's first video
                  {"kind": "use", "key": str}                      fill the linked VideoWidget
                  {"kind": "delete", "key": str}                   after the view's confirm step
+                 {"kind": "export", "keys": [...]}                a page to share (``notice``)
 kernel -> view   {"kind": "poster", "key", "mime"} + 1 buffer     (one poster, well under a chunk)
                  video-begin / video-chunk / video-end            (transfer.py; generation_id is
                                                                    the entry's key)
@@ -23,14 +24,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, Protocol
 
 import anywidget
 import traitlets as t
 
 from ..library import Entry, Library
+from ..library.export import default_export_folder, export
 from ..request import describe
 from . import frontend, transfer
 from .history import entry_options
@@ -155,6 +158,9 @@ class Gallery(anywidget.AnyWidget):
     error = t.Unicode("", help="Why the last action failed, as plain text.").tag(
         sync=True, output=True
     )
+    notice = t.Unicode("", help="What the last action did (an export: its page), as text.").tag(
+        sync=True, output=True
+    )
 
     def __init__(
         self,
@@ -202,6 +208,17 @@ class Gallery(anywidget.AnyWidget):
         self.refresh()
         return removed
 
+    def export(
+        self, folder: str | os.PathLike[str] | None = None, entries: Iterable[str] | None = None
+    ) -> Path:
+        """Write a page to share (index.html, works offline) of ``entries`` (ids or keys; None:
+        the shown page's) into ``folder`` (None: ./mql-export-<time>); returns its index.html.
+        Blocks (copies): ``await asyncio.to_thread(g.export, ...)`` to keep the loop free."""
+        keys = [c["key"] for c in self.entries] if entries is None else list(entries)
+        index = export(self.library, folder or default_export_folder(), keys)
+        self.notice = f"Exported {len(keys)} to {index}"
+        return index
+
     def close(self) -> None:
         if self.widget is not None:
             self.widget.unobserve(self._on_widget_status, names="running")
@@ -233,6 +250,14 @@ class Gallery(anywidget.AnyWidget):
 
     async def _use(self, key: str) -> None:
         self._fill_widget(await asyncio.to_thread(self._entry, key))
+
+    async def _export(self, keys: list[str]) -> None:
+        self.notice = f"Exporting {len(keys)}…"
+        try:
+            index = await asyncio.to_thread(export, self.library, default_export_folder(), keys)
+        finally:
+            self.notice = ""  # the error says why, when it failed
+        self.notice = f"Exported {len(keys)} to {index}"
 
     async def _delete(self, key: str) -> None:
         await asyncio.to_thread(self.library.delete, key)
@@ -364,4 +389,5 @@ VIEW_MESSAGES: dict[str, Callable[[Gallery, Mapping[str, Any]], Any]] = {
     "video": lambda g, c: g._send_video(_key(c)),
     "use": lambda g, c: g._use(_key(c)),
     "delete": lambda g, c: g._delete(_key(c)),
+    "export": lambda g, c: g._export(_keys(c)),
 }
