@@ -1,7 +1,8 @@
 // The view of mql_notebook.Gallery (one hand-written ES module, loaded by anywidget, no bundler).
 // Every trait is the kernel's (a page of entries, the filter, the offset); the view asks by message:
 // {kind: "page", query, offset} {kind: "posters", keys} {kind: "video", key} {kind: "use", key}
-// {kind: "delete", key} {kind: "rate", key, stars} {kind: "note", key, text} (gallery_notes.js). Posters arrive as {kind: "poster", key, mime} + one buffer, videos as
+// {kind: "delete", key} {kind: "export", keys} {kind: "rate", key, stars} {kind: "note", key, text}
+// (gallery_notes.js). Posters arrive as {kind: "poster", key, mime} + one buffer, videos as
 // video-begin / video-chunk / video-end (mql_notebook/widget/transfer.py); both become object URLs.
 // Text only ever goes in with textContent; render()'s cleanup removes every listener, stops every
 // video and revokes every object URL.
@@ -12,10 +13,10 @@
 
 /** @import { Render } from "@anywidget/types" */
 /** @import { Card, GalleryKernelMessage, GalleryTraits, GalleryViewMessage } from "./gallery_protocol" */
-/** @import { Listen } from "./shared.js" */
 /** @typedef {{ key: string, mime: string, size: number, parts: Uint8Array<ArrayBuffer>[] }} Incoming */
 import { cssAspect, formatSize, h, label, listenInto, toBytes, viewTools } from "./shared.js";
 import { cardNotes, noteBoxes, notesClick, orderControls } from "./gallery_notes.js";
+import { syncedControls } from "./gallery_sync.js";
 
 const VIDEO_CACHE = 6; // object URLs of videos kept at once (each holds a whole file in memory)
 const FILTER_DELAY_MS = 250;
@@ -29,9 +30,6 @@ function formatDate(seconds) {
   const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
-
-/** @param {number} t seconds */
-const formatTime = (t) => (Number.isFinite(t) ? `${Math.floor(t / 60)}:${(t % 60).toFixed(1).padStart(4, "0")}` : "0:00.0");
 
 /** The card's frame shape for CSS. @param {Card} card */
 const cardAspect = (card) => cssAspect(card.options?.["aspect_ratio"]);
@@ -81,74 +79,6 @@ function cardElement(card, { poster, picked, linked, confirming }) {
   return item;
 }
 
-/** One play/pause button and one timeline for several videos: the range input drives every
- * currentTime, play and pause act on all; while they play, followers are nudged toward the
- * leader (playbackRate) or, when far off, moved to its time.
- * @param {HTMLVideoElement[]} list @param {Listen} listen @param {(playing: boolean) => void} onPlaying
- * @returns {{ el: HTMLElement, stop: () => void }} */
-function syncedControls(list, listen, onPlaying) {
-  const leader = /** @type {HTMLVideoElement} */ (list[0]);
-  const toggle = button("Play", "mql-g-toggle");
-  const timeline = /** @type {HTMLInputElement} */ (
-    h("input", { type: "range", class: "mql-g-timeline", min: "0", max: "0", step: "0.01", value: "0", "aria-label": "Timeline" })
-  );
-  const clock = h("span", { class: "mql-g-clock", text: "0:00.0" });
-  let dragging = false;
-  let frame = 0;
-  const longest = () => Math.max(0, ...list.map((v) => (Number.isFinite(v.duration) ? v.duration : 0)));
-  const showTime = () => {
-    clock.textContent = `${formatTime(leader.currentTime)} / ${formatTime(longest())}`;
-    if (!dragging) timeline.value = String(leader.currentTime);
-  };
-  /** @param {number} time */
-  const seekAll = (time) => {
-    for (const v of list) v.currentTime = Math.min(time, Number.isFinite(v.duration) ? v.duration : time);
-    showTime();
-  };
-  const follow = () => {
-    for (const v of list.slice(1)) {
-      if (v.ended || v.paused) continue;
-      const drift = leader.currentTime - v.currentTime;
-      if (Math.abs(drift) > 0.25) v.currentTime = leader.currentTime;
-      else v.playbackRate = 1 + Math.max(-0.5, Math.min(0.5, drift * 2));
-    }
-    showTime();
-    frame = leader.paused ? 0 : requestAnimationFrame(follow);
-  };
-  const playAll = async () => {
-    seekAll(leader.ended ? 0 : leader.currentTime); // one start time for all
-    await Promise.all(list.map((v) => v.play().catch(() => {})));
-    toggle.textContent = "Pause";
-    onPlaying(true);
-    if (!frame) frame = requestAnimationFrame(follow);
-  };
-  const pauseAll = () => {
-    list.forEach((v) => v.pause());
-    list.forEach((v) => (v.playbackRate = 1));
-    seekAll(leader.currentTime);
-    toggle.textContent = "Play";
-    onPlaying(false);
-  };
-  const flip = () => (leader.paused ? playAll() : pauseAll());
-  listen(toggle, "click", flip);
-  for (const type of ["input", "change"]) {
-    listen(timeline, type, () => {
-      dragging = type === "input"; // while dragging, the thumb stays where the pointer is
-      seekAll(Number(timeline.value));
-    });
-  }
-  for (const v of list) {
-    listen(v, "loadedmetadata", () => {
-      timeline.max = String(longest());
-      showTime();
-    });
-    listen(v, "click", flip);
-  }
-  listen(leader, "ended", pauseAll);
-  onPlaying(false);
-  return { el: h("div", { class: "mql-g-controls" }, [toggle, timeline, clock]), stop: () => cancelAnimationFrame(frame) };
-}
-
 /** @type {Render<GalleryTraits>} */
 function render({ model, el }) {
   const tools = viewTools(model);
@@ -183,6 +113,8 @@ function render({ model, el }) {
   );
   const refresh = button("Refresh", "mql-g-refresh");
   const compare = button("Compare", "mql-g-compare");
+  const exporter = button("Export", "mql-g-export", { title: "A page to share (works offline): the ticked cards, else the shown ones" });
+  const notice = h("div", { class: "mql-g-notice", role: "status" });
   const count = h("span", { class: "mql-g-count", role: "status" });
   const prev = button("‹ Newer", "mql-g-prev");
   const next = button("Older ›", "mql-g-next");
@@ -190,8 +122,8 @@ function render({ model, el }) {
   const grid = h("ol", { class: "mql-g-grid" });
   const stage = h("section", { class: "mql-g-stage", "aria-label": "Player" });
   const order = orderControls();
-  const bar = h("div", { class: "mql-g-bar" }, [filter, order.sort, order.rating, refresh, h("span", { class: "mql-g-spacer" }), compare]);
-  const root = h("div", { class: "mql-gallery-widget" }, [bar, error, stage, grid, h("div", { class: "mql-g-pager" }, [prev, count, next])]);
+  const bar = h("div", { class: "mql-g-bar" }, [filter, order.sort, order.rating, refresh, h("span", { class: "mql-g-spacer" }), compare, exporter]);
+  const root = h("div", { class: "mql-gallery-widget" }, [bar, error, notice, stage, grid, h("div", { class: "mql-g-pager" }, [prev, count, next])]);
   el.replaceChildren(root);
 
   /** The cards picked to compare, by key: kept across pages and filters. @type {Map<string, Card>} */
@@ -227,12 +159,19 @@ function render({ model, el }) {
   function renderSelection() {
     compare.textContent = selected.size ? `Compare (${selected.size})` : "Compare";
     compare.disabled = selected.size < 2;
+    exporter.textContent = selected.size ? `Export (${selected.size})` : "Export";
+    exporter.disabled = !selected.size && !cards().some((c) => c.has_video);
     root.dataset["selected"] = String(selected.size);
   }
 
   function renderError() {
     error.textContent = model.get("error") || "";
     error.hidden = !error.textContent;
+  }
+
+  function renderNotice() {
+    notice.textContent = model.get("notice") || "";
+    notice.hidden = !notice.textContent;
   }
 
   // ---- the stage: one video playing, or several compared in sync ----
@@ -320,6 +259,10 @@ function render({ model, el }) {
   listen(prev, "click", () => askPage(offset() - step()));
   listen(next, "click", () => askPage(offset() + step()));
   listen(compare, "click", () => openStage([...selected.keys()]));
+  listen(exporter, "click", () => {
+    const keys = selected.size ? [...selected.keys()] : cards().filter((c) => c.has_video).map((c) => c.key);
+    send({ kind: "export", keys });
+  });
   listen(grid, "click", (/** @type {MouseEvent} */ e) => {
     const target = /** @type {HTMLElement} */ (e.target);
     const action = /** @type {HTMLElement | null} */ (target.closest("[data-action]"))?.dataset["action"];
@@ -381,8 +324,10 @@ function render({ model, el }) {
 
   for (const name of /** @type {const} */ (["entries", "total", "linked", "sort", "min_rating"])) onModel(`change:${name}`, renderCards);
   onModel("change:error", renderError);
+  onModel("change:notice", renderNotice);
   renderCards();
   renderError();
+  renderNotice();
   closeStage();
 
   return () => {

@@ -59,6 +59,8 @@ export interface GalleryTraits {
   linked: boolean;
   folder: string;
   error: string;
+  /** What the last action did, as plain text (an export: where its index.html is). */
+  notice: string;
 }
 
 export type GalleryModel = AnyModel<GalleryTraits>;
@@ -80,7 +82,9 @@ export type GalleryViewMessage =
   /** 0-5 stars for the entry; null clears its rating. */
   | { kind: "rate"; key: string; stars: number | null }
   /** The entry's note; "" clears it. */
-  | { kind: "note"; key: string; text: string };
+  | { kind: "note"; key: string; text: string }
+  /** A page to share of these entries, in a folder the kernel names (./mql-export-<time>). */
+  | { kind: "export"; keys: string[] };
 
 // ---- kernel -> view ----
 

@@ -93,6 +93,7 @@ export interface RunEntry {
   generation_id: string;
   error: string;
   reconnecting: string;
+  waiting_for_slot: string;
   started_at: number;
   finished_at: number | null;
   variant_count: number;
@@ -125,6 +126,7 @@ export interface OutputTraits {
   choices: Choices;
   /** Non-empty while a wait rides out an outage: the last error, as plain text. */
   reconnecting: string;
+  waiting_for_slot: string;
   /** When the shown run's job should complete (Unix seconds), or null: the badge counts down. */
   expected_end: number | null;
   /** The image fields the kernel holds, by field (a field it does not hold is absent). */

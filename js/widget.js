@@ -27,7 +27,7 @@ import { cssAspect, fillOptions, formatSize, h, label, listenInto, onModelInto, 
 
 /** @type {(keyof WidgetTraits)[]} */
 const OUTPUTS = ["status", "running", "progress", "error", "note", "generation_id", "started_at",
-  "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting", "expected_end", "estimate", "spending"];
+  "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting", "waiting_for_slot", "expected_end", "estimate", "spending"];
 let views = 0; // numbers the ids (a datalist's) that must be unique in the page
 
 /** @type {Render<WidgetTraits>} */
@@ -221,9 +221,9 @@ function render({ model, el }) {
     const running = !!get("running");
     const pct = get("progress");
     const reconnecting = get("reconnecting") || ""; // the last error while a wait rides out an outage
-    badgeLabel.textContent = reconnecting ? "Reconnecting…" : label(get("status") || "idle");
-    badgeReason.textContent = reconnecting;
-    badge.title = reconnecting;
+    const waiting = get("waiting_for_slot") || ""; // the gateway is full: the create goes again
+    badgeLabel.textContent = reconnecting ? "Reconnecting…" : waiting ? "Waiting for a free slot…" : label(get("status") || "idle");
+    badgeReason.textContent = badge.title = root.dataset.waiting = reconnecting || waiting;
     if (reconnecting) root.dataset.reconnecting = "true";
     else delete root.dataset.reconnecting;
     badgeProgress.textContent = running && typeof pct === "number" ? `${Math.round(pct)}%` : "";

@@ -1,4 +1,4 @@
-"""``mql-notebook library list|show|resume|delete|rate|note``: the library from a terminal.
+"""``mql-notebook library list|show|resume|delete|rate|note|export``: the library from a terminal.
 
 ``--json`` prints one JSON object per entry per line (JSON Lines), with the fixed keys of
 ``Entry.to_dict()`` (listed in README.md), so scripts can rely on them.
@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from ..errors import ConfigurationError, InvalidRequestError, LibraryError, MQLError
 from ..library import ENV_LIBRARY, INDEX_NAME, Entry, Library
 from .console import is_terminal, print_table
+from .library_export import add_export_parser
 from .library_money import add_money_parsers
 
 EXIT_OK = 0
@@ -112,6 +113,7 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     note.add_argument("text", help="the note (quote it); '' clears it")
     note.set_defaults(command_main=run_note)
     add_money_parsers(commands, folder, _guarded)
+    add_export_parser(commands, folder, _guarded)
 
 
 def _open(args: argparse.Namespace) -> Library | None:

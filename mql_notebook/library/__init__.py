@@ -11,6 +11,7 @@
 - ``spending`` / ``reservations``: the budget and price table kept here, what was spent, and
   the reservation a create takes in the transaction that records it;
 - ``durations``: how long jobs of each kind took (the poller's first guess);
+- ``export`` / ``export_page``: a folder with a page to share (index.html that works offline);
 - ``choice``: which library a client records into (``library=``, ``MQL_LIBRARY``).
 """
 

@@ -14,6 +14,7 @@ view -> kernel   {"kind": "page", "query", "offset", "sort", "min_rating"}  a pa
                  {"kind": "delete", "key": str}                   after the view's confirm step
                  {"kind": "rate", "key": str, "stars": int | None} 0-5 stars (None: cleared)
                  {"kind": "note", "key": str, "text": str}         the note ("" clears it)
+                 {"kind": "export", "keys": [...]}                a page to share (``notice``)
 kernel -> view   {"kind": "poster", "key", "mime"} + 1 buffer     (one poster, well under a chunk)
                  video-begin / video-chunk / video-end            (transfer.py; generation_id is
                                                                    the entry's key)
@@ -27,8 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, Protocol
 
 import anywidget
@@ -36,8 +38,10 @@ import traitlets as t
 
 from ..errors import InvalidRequestError
 from ..library import Entry, Library
+from ..library.export import default_export_folder, export
 from . import frontend, transfer
-from .gallery_cards import card_of, cards_of, prompt_settings
+from .gallery_cards import card_of, prompt_settings
+from .gallery_page import SORTS, Page, read_page
 from .request_traits import view_updates
 
 __all__ = [
@@ -53,8 +57,6 @@ __all__ = [
 DEFAULT_PAGE_SIZE = 24
 MAX_PAGE_SIZE = 200
 POSTER_MIME = "image/jpeg"
-SORTS = ("newest", "rating")
-Page = tuple[str, int, int, str, int, list[dict[str, Any]]]  # query, offset, total, sort, ...
 
 
 class LinkedWidget(Protocol):
@@ -72,14 +74,6 @@ class LinkedWidget(Protocol):
     def observe(self, handler: Callable[..., Any], names: Any = ...) -> None: ...
 
     def unobserve(self, handler: Callable[..., Any], names: Any = ...) -> None: ...
-
-
-def _page_bounds(offset: Any, size: int) -> int:
-    try:
-        value = int(offset)
-    except (TypeError, ValueError):
-        value = 0
-    return max(0, value - value % size) if size > 0 else 0
 
 
 class Gallery(anywidget.AnyWidget):
@@ -123,6 +117,9 @@ class Gallery(anywidget.AnyWidget):
         sync=True, output=True
     )
     error = t.Unicode("", help="Why the last action failed, as plain text.").tag(
+        sync=True, output=True
+    )
+    notice = t.Unicode("", help="What the last action did (an export: its page), as text.").tag(
         sync=True, output=True
     )
 
@@ -196,6 +193,17 @@ class Gallery(anywidget.AnyWidget):
         self.refresh()
         return removed
 
+    def export(
+        self, folder: str | os.PathLike[str] | None = None, entries: Iterable[str] | None = None
+    ) -> Path:
+        """Write a page to share (index.html, works offline) of ``entries`` (ids or keys; None:
+        the shown page's) into ``folder`` (None: ./mql-export-<time>); returns its index.html.
+        Blocks (copies): ``await asyncio.to_thread(g.export, ...)`` to keep the loop free."""
+        keys = [c["key"] for c in self.entries] if entries is None else list(entries)
+        index = export(self.library, folder or default_export_folder(), keys)
+        self.notice = f"Exported {len(keys)} to {index}"
+        return index
+
     def close(self) -> None:
         if self.widget is not None:
             self.widget.unobserve(self._on_widget_status, names="running")
@@ -236,28 +244,24 @@ class Gallery(anywidget.AnyWidget):
             raise KeyError(f"no entry {key!r} in the library {self.library.path}")
         await self._page(self.query, self.offset)
 
+    async def _export(self, keys: list[str]) -> None:
+        self.notice = f"Exporting {len(keys)}…"
+        try:
+            index = await asyncio.to_thread(export, self.library, default_export_folder(), keys)
+        finally:
+            self.notice = ""  # the error says why, when it failed
+        self.notice = f"Exported {len(keys)} to {index}"
+
     async def _delete(self, key: str) -> None:
         await asyncio.to_thread(self.library.delete, key)
         await self._page(self.query, self.offset)
 
     def _read_page(self, query: Any, offset: Any, sort: Any = None, stars: Any = None) -> Page:
-        """Blocking: one page from the index, and what its cards show (a sort or rating the
-        view sends that is not one of SORTS or 0-5 keeps the current one)."""
-        query = query if isinstance(query, str) else ""
+        """Blocking: one page from the index (gallery_page.py); a sort or rating the view sends
+        that is not one of SORTS or 0-5 keeps the current one."""
         sort = sort if sort in SORTS else self.sort
         stars = stars if isinstance(stars, int) and stars in range(6) else self.min_rating
-        start = _page_bounds(offset, self.page_size)
-
-        def read(at: int) -> tuple[list[Entry], int]:
-            return self.library.page(
-                query, offset=at, limit=self.page_size, sort=sort, min_rating=stars or None
-            )
-
-        found, total = read(start)
-        if not found and start and total:  # past the end (after deletions): the last page
-            start = _page_bounds(total - 1, self.page_size)
-            found, total = read(start)
-        return query, start, total, sort, stars, cards_of(self.library, found)
+        return read_page(self.library, query, offset, self.page_size, sort, stars)
 
     def _apply_page(self, page: Page) -> None:
         with self.hold_sync():
@@ -379,4 +383,5 @@ VIEW_MESSAGES: dict[str, Callable[[Gallery, Mapping[str, Any]], Any]] = {
     "delete": lambda g, c: g._delete(_key(c)),
     "rate": lambda g, c: g._change(lambda: g.library.rate(_key(c), c.get("stars")), _key(c)),
     "note": lambda g, c: g._change(lambda: g.library.note(_key(c), c.get("text")), _key(c)),
+    "export": lambda g, c: g._export(_keys(c)),
 }

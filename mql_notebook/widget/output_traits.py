@@ -31,6 +31,9 @@ class RunTraits(t.HasTraits):
         t.Float(None, allow_none=True, help="When the shown run should end (Unix s)")
     )
     reconnecting = output(t.Unicode("", help="While the poller rides out an outage, the reason."))
+    waiting_for_slot = output(
+        t.Unicode("", help="While the gateway is full (429/503 on the create), its reason.")
+    )
     running = output(
         t.Bool(False, help="True while a poller task is live (Generate off, Cancel on).")
     )

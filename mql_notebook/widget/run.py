@@ -88,6 +88,7 @@ class Run:
     error: str = ""
     note: str = ""
     reconnecting: str = ""
+    waiting_for_slot: str = ""  # while the gateway is full: the server's reason
     progress: float | None = None
     expected_end: float | None = None
     started_at: float = field(default_factory=time.time)
@@ -195,6 +196,7 @@ class Run:
             "generation_id": self.generation_id,
             "error": self.error,
             "reconnecting": self.reconnecting,
+            "waiting_for_slot": self.waiting_for_slot,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "variant_count": self.video_count,
@@ -232,12 +234,16 @@ async def carry_out(
         if create:
             key = run.idempotency_key or None
             try:
-                generation = await api.video.create(**run.request, idempotency_key=key)
+                generation = await api.video.create(
+                    **run.request, idempotency_key=key, on_update=observe
+                )
             except LibraryError as exc:  # refused before the POST: nothing was sent
                 api, library_note = api.without_library(), library_off_note(exc, api_key)
                 run.note = library_note
                 on_change(run)
-                generation = await api.video.create(**run.request, idempotency_key=key)
+                generation = await api.video.create(
+                    **run.request, idempotency_key=key, on_update=observe
+                )
             run.generation_id = generation.id
             observe(generation)
             # wait() from the Generation: its state was just reported, hear only what changes.
@@ -288,7 +294,7 @@ def record_end(run: Run, exc: BaseException | None, *, api_key: object = None) -
         run.status, run.error = FAILED, error_text(exc, api_key)
         if run.generation_id and (_is_transient(exc) or not isinstance(exc, MQLError)):
             _stopped(run, "")  # the job itself may be fine: say so and offer a resume
-    run.reconnecting, run.expected_end = "", None
+    run.reconnecting, run.waiting_for_slot, run.expected_end = "", "", None
     run.finished_at = time.time()
 
 
@@ -338,6 +344,10 @@ def _observe(run: Run, generation: Any) -> None:
         run.reconnecting = str(reason)  # the last state seen still stands
         return
     run.reconnecting = ""
+    waiting = getattr(generation, "waiting_for_slot", None)
+    run.waiting_for_slot = str(waiting or "")  # the gateway is full: no job yet, it goes again
+    if waiting:
+        return
     run.expected_end = getattr(generation, "expected_end", None)
     run.status = generation.status if generation.status != COMPLETED else PROCESSING
     if generation.progress is not None:

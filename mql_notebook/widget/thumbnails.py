@@ -31,6 +31,7 @@ def thumbnail_url(source: bytes | Path | Any, width: int, *, key: str | None = N
     try:
         from PIL import Image, ImageOps
 
+        picture: Image.Image
         if isinstance(source, (bytes, bytearray, memoryview)):
             picture = Image.open(io.BytesIO(bytes(source)))
         elif isinstance(source, Path):

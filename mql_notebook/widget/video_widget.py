@@ -370,6 +370,7 @@ class VideoWidget(
             self.status, self.progress = run.status, run.progress
             self.error, self.note, self.expected_end = run.error, run.note, run.expected_end
             self.reconnecting, self.generation_id = run.reconnecting, run.generation_id
+            self.waiting_for_slot = run.waiting_for_slot
             self.resumable = run.resumable and not self.running
             self.started_at, self.finished_at = run.started_at, run.finished_at
             self.variant_count = run.video_count

@@ -4,7 +4,7 @@ The library is filled before the page opens by a real client against the emulato
 entry's prompt is hostile markup); the notebook shows ``Gallery(library, widget=w)`` and the
 linked ``VideoWidget``. The tests below run in order on that page: cards with their posters,
 the hostile prompt as text, one video playing, two compared in sync (one timeline, one
-play/pause), "Use this prompt", and a delete that asks first.
+play/pause), "Use this prompt", an export of the ticked cards, and a delete that asks first.
 """
 
 from __future__ import annotations
@@ -196,6 +196,26 @@ def test_stars_and_a_note_are_kept_and_sort_and_filter_the_cards(
     page.locator(f"{GALLERY} .mql-g-filter").fill("")
     page.wait_for_function(total.format(4), timeout=10_000)
     assert not page.console_errors, page.console_errors
+
+
+def test_export_writes_the_ticked_cards_to_a_page_that_opens(
+    page: Any, lab: JupyterServer, browser: Any
+) -> None:
+    gallery = page.locator(GALLERY)
+    ticked = gallery.locator(".mql-g-selected .mql-g-prompt").all_text_contents()
+    assert len(ticked) == 2  # still ticked from the compare above
+    gallery.locator(".mql-g-export").click()
+    notice = gallery.locator(".mql-g-notice")
+    notice.filter(has_text="Exported 2 to").wait_for(timeout=30_000)
+    (index,) = lab.root.glob("mql-export-*/index.html")
+    assert str(index) in notice.text_content()
+    shared = browser.new_page()
+    try:
+        shared.goto(index.as_uri())
+        shown = shared.locator(".card .prompt").all_text_contents()
+        assert sorted(shown) == sorted(ticked)
+    finally:
+        shared.close()
 
 
 def test_delete_asks_first(page: Any, lab: JupyterServer) -> None:
