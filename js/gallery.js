@@ -1,7 +1,8 @@
 // The view of mql_notebook.Gallery (one hand-written ES module, loaded by anywidget, no bundler).
 // Every trait is the kernel's (a page of entries, the filter, the offset); the view asks by message:
 // {kind: "page", query, offset} {kind: "posters", keys} {kind: "video", key} {kind: "use", key}
-// {kind: "delete", key} {kind: "export", keys}. Posters arrive as {kind: "poster", key, mime} + one buffer, videos as
+// {kind: "delete", key} {kind: "export", keys} {kind: "rate", key, stars} {kind: "note", key, text}
+// (gallery_notes.js). Posters arrive as {kind: "poster", key, mime} + one buffer, videos as
 // video-begin / video-chunk / video-end (mql_notebook/widget/transfer.py); both become object URLs.
 // Text only ever goes in with textContent; render()'s cleanup removes every listener, stops every
 // video and revokes every object URL.
@@ -12,9 +13,10 @@
 
 /** @import { Render } from "@anywidget/types" */
 /** @import { Card, GalleryKernelMessage, GalleryTraits, GalleryViewMessage } from "./gallery_protocol" */
-/** @import { Listen } from "./shared.js" */
 /** @typedef {{ key: string, mime: string, size: number, parts: Uint8Array<ArrayBuffer>[] }} Incoming */
 import { cssAspect, formatSize, h, label, listenInto, toBytes, viewTools } from "./shared.js";
+import { cardNotes, noteBoxes, notesClick, orderControls } from "./gallery_notes.js";
+import { syncedControls } from "./gallery_sync.js";
 
 const VIDEO_CACHE = 6; // object URLs of videos kept at once (each holds a whole file in memory)
 const FILTER_DELAY_MS = 250;
@@ -28,9 +30,6 @@ function formatDate(seconds) {
   const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
-
-/** @param {number} t seconds */
-const formatTime = (t) => (Number.isFinite(t) ? `${Math.floor(t / 60)}:${(t % 60).toFixed(1).padStart(4, "0")}` : "0:00.0");
 
 /** The card's frame shape for CSS. @param {Card} card */
 const cardAspect = (card) => cssAspect(card.options?.["aspect_ratio"]);
@@ -73,78 +72,11 @@ function cardElement(card, { poster, picked, linked, confirming }) {
       h("span", { class: "mql-g-status", text: label(card.status) }),
       h("span", { class: "mql-g-date", text: when.filter(Boolean).join(" · ") }),
     ]),
+    ...cardNotes(card),
     h("div", { class: "mql-g-actions" }, actions),
   ]);
   if (card.error) item.append(h("p", { class: "mql-g-card-error", text: card.error }));
   return item;
-}
-
-/** One play/pause button and one timeline for several videos: the range input drives every
- * currentTime, play and pause act on all; while they play, followers are nudged toward the
- * leader (playbackRate) or, when far off, moved to its time.
- * @param {HTMLVideoElement[]} list @param {Listen} listen @param {(playing: boolean) => void} onPlaying
- * @returns {{ el: HTMLElement, stop: () => void }} */
-function syncedControls(list, listen, onPlaying) {
-  const leader = /** @type {HTMLVideoElement} */ (list[0]);
-  const toggle = button("Play", "mql-g-toggle");
-  const timeline = /** @type {HTMLInputElement} */ (
-    h("input", { type: "range", class: "mql-g-timeline", min: "0", max: "0", step: "0.01", value: "0", "aria-label": "Timeline" })
-  );
-  const clock = h("span", { class: "mql-g-clock", text: "0:00.0" });
-  let dragging = false;
-  let frame = 0;
-  const longest = () => Math.max(0, ...list.map((v) => (Number.isFinite(v.duration) ? v.duration : 0)));
-  const showTime = () => {
-    clock.textContent = `${formatTime(leader.currentTime)} / ${formatTime(longest())}`;
-    if (!dragging) timeline.value = String(leader.currentTime);
-  };
-  /** @param {number} time */
-  const seekAll = (time) => {
-    for (const v of list) v.currentTime = Math.min(time, Number.isFinite(v.duration) ? v.duration : time);
-    showTime();
-  };
-  const follow = () => {
-    for (const v of list.slice(1)) {
-      if (v.ended || v.paused) continue;
-      const drift = leader.currentTime - v.currentTime;
-      if (Math.abs(drift) > 0.25) v.currentTime = leader.currentTime;
-      else v.playbackRate = 1 + Math.max(-0.5, Math.min(0.5, drift * 2));
-    }
-    showTime();
-    frame = leader.paused ? 0 : requestAnimationFrame(follow);
-  };
-  const playAll = async () => {
-    seekAll(leader.ended ? 0 : leader.currentTime); // one start time for all
-    await Promise.all(list.map((v) => v.play().catch(() => {})));
-    toggle.textContent = "Pause";
-    onPlaying(true);
-    if (!frame) frame = requestAnimationFrame(follow);
-  };
-  const pauseAll = () => {
-    list.forEach((v) => v.pause());
-    list.forEach((v) => (v.playbackRate = 1));
-    seekAll(leader.currentTime);
-    toggle.textContent = "Play";
-    onPlaying(false);
-  };
-  const flip = () => (leader.paused ? playAll() : pauseAll());
-  listen(toggle, "click", flip);
-  for (const type of ["input", "change"]) {
-    listen(timeline, type, () => {
-      dragging = type === "input"; // while dragging, the thumb stays where the pointer is
-      seekAll(Number(timeline.value));
-    });
-  }
-  for (const v of list) {
-    listen(v, "loadedmetadata", () => {
-      timeline.max = String(longest());
-      showTime();
-    });
-    listen(v, "click", flip);
-  }
-  listen(leader, "ended", pauseAll);
-  onPlaying(false);
-  return { el: h("div", { class: "mql-g-controls" }, [toggle, timeline, clock]), stop: () => cancelAnimationFrame(frame) };
 }
 
 /** @type {Render<GalleryTraits>} */
@@ -177,7 +109,7 @@ function render({ model, el }) {
 
   // ---- the DOM ----
   const filter = /** @type {HTMLInputElement} */ (
-    h("input", { type: "search", class: "mql-g-filter", placeholder: "Filter by prompt or model", "aria-label": "Filter" })
+    h("input", { type: "search", class: "mql-g-filter", placeholder: "Filter by prompt, model or note", "aria-label": "Filter" })
   );
   const refresh = button("Refresh", "mql-g-refresh");
   const compare = button("Compare", "mql-g-compare");
@@ -189,7 +121,8 @@ function render({ model, el }) {
   const error = h("div", { class: "mql-g-error", role: "alert" });
   const grid = h("ol", { class: "mql-g-grid" });
   const stage = h("section", { class: "mql-g-stage", "aria-label": "Player" });
-  const bar = h("div", { class: "mql-g-bar" }, [filter, refresh, h("span", { class: "mql-g-spacer" }), compare, exporter]);
+  const order = orderControls();
+  const bar = h("div", { class: "mql-g-bar" }, [filter, order.sort, order.rating, refresh, h("span", { class: "mql-g-spacer" }), compare, exporter]);
   const root = h("div", { class: "mql-gallery-widget" }, [bar, error, notice, stage, grid, h("div", { class: "mql-g-pager" }, [prev, count, next])]);
   el.replaceChildren(root);
 
@@ -204,9 +137,12 @@ function render({ model, el }) {
     const list = cards();
     if (confirming && !cardOf(confirming)) confirming = null;
     const linked = !!model.get("linked");
+    const restoreDrafts = keepDrafts();
     grid.replaceChildren(
       ...list.map((c) => cardElement(c, { poster: posters.get(c.key), picked: selected.has(c.key), linked, confirming: confirming === c.key })),
     );
+    restoreDrafts();
+    order.show(model.get("sort"), Number(model.get("min_rating")) || 0);
     const offset = Number(model.get("offset")) || 0;
     const total = Number(model.get("total")) || 0;
     count.textContent = total ? `${offset + 1}–${offset + list.length} of ${total}` : model.get("query") ? "No match" : "The library is empty";
@@ -307,7 +243,9 @@ function render({ model, el }) {
 
   // ---- actions ----
   /** @param {number} offset */
-  const askPage = (offset) => send({ kind: "page", query: filter.value, offset: Math.max(0, offset) });
+  const askPage = (offset) => send({ kind: "page", query: filter.value, offset: Math.max(0, offset), ...order.chosen() });
+  const keepDrafts = noteBoxes(grid, listen, send);
+  for (const select of [order.sort, order.rating]) listen(select, "change", () => askPage(0));
   const step = () => Number(model.get("page_size")) || 24;
   const offset = () => Number(model.get("offset")) || 0;
   let filterTimer = 0;
@@ -329,7 +267,7 @@ function render({ model, el }) {
     const target = /** @type {HTMLElement} */ (e.target);
     const action = /** @type {HTMLElement | null} */ (target.closest("[data-action]"))?.dataset["action"];
     const key = /** @type {HTMLElement | null} */ (target.closest("[data-key]"))?.dataset["key"];
-    if (!action || !key) return;
+    if (!action || !key || notesClick(action, target, cardOf(key), send, (id) => ((filter.value = id), askPage(0)))) return;
     if (action === "play") openStage([key]);
     else if (action === "use") send({ kind: "use", key });
     else if (action === "delete" || action === "keep") {
@@ -384,7 +322,7 @@ function render({ model, el }) {
     }
   });
 
-  for (const name of /** @type {const} */ (["entries", "total", "linked"])) onModel(`change:${name}`, renderCards);
+  for (const name of /** @type {const} */ (["entries", "total", "linked", "sort", "min_rating"])) onModel(`change:${name}`, renderCards);
   onModel("change:error", renderError);
   onModel("change:notice", renderNotice);
   renderCards();

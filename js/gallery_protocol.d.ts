@@ -30,7 +30,21 @@ export interface Card {
   images: Record<string, { name: string; thumbnail: string }>;
   /** What it cost ("$0.50", "~$0.50" an estimate), "" when unknown. */
   cost: string;
+  /** 0-5 stars, null when not rated (Library.rate). */
+  rating: number | null;
+  /** The user's note, "" when none (shown with textContent / as a textarea's value). */
+  note: string;
+  /** The key of the entry whose frame it was made from, "" when none. */
+  parent: string;
+  /** That entry's id (else its key), as the card names it: "from <parent_id> at 2.0 s". */
+  parent_id: string;
+  /** The time of that frame in the parent's video, in seconds. */
+  parent_time: number | null;
+  /** How many entries were made from this one's frames. */
+  children: number;
 }
+
+export type Sort = "newest" | "rating";
 
 /** Every trait is Python's to write (each is tagged output: Gallery.set_state drops the view's updates). */
 export interface GalleryTraits {
@@ -38,6 +52,9 @@ export interface GalleryTraits {
   total: number;
   query: string;
   offset: number;
+  sort: Sort;
+  /** Only entries rated this many stars or more; 0: every entry. */
+  min_rating: number;
   page_size: number;
   linked: boolean;
   folder: string;
@@ -51,8 +68,9 @@ export type GalleryModel = AnyModel<GalleryTraits>;
 // ---- view -> kernel ----
 
 export type GalleryViewMessage =
-  /** The page holding entry `offset` among those whose prompt or model contains `query`. */
-  | { kind: "page"; query: string; offset: number }
+  /** The page holding entry `offset` among those whose prompt, model, note or id contains
+   * `query`, rated `min_rating` or more (0: all), in the order `sort`. */
+  | { kind: "page"; query: string; offset: number; sort: Sort; min_rating: number }
   /** The first poster of each of these entries (those that have one). */
   | { kind: "posters"; keys: string[] }
   /** The entry's first video, as a transfer whose generation_id is the key. */
@@ -61,6 +79,10 @@ export type GalleryViewMessage =
   | { kind: "use"; key: string }
   /** Remove the entry and its files (the view has asked the reader first). */
   | { kind: "delete"; key: string }
+  /** 0-5 stars for the entry; null clears its rating. */
+  | { kind: "rate"; key: string; stars: number | null }
+  /** The entry's note; "" clears it. */
+  | { kind: "note"; key: string; text: string }
   /** A page to share of these entries, in a folder the kernel names (./mql-export-<time>). */
   | { kind: "export"; keys: string[] };
 

@@ -1,8 +1,8 @@
 // One entry of mql_notebook.VideoWidget's history strip: its prompt, its input images'
-// thumbnails, its options and cost, its status. Text only goes in with textContent; a
+// thumbnails, its options and cost, its status, and its stars (kept in the library). Text only goes in with textContent; a
 // thumbnail is a data URL the kernel made. Joined in front of widget.js (widget/frontend.py).
 
-/** @import { RunEntry } from "./protocol" */
+/** @import { RunEntry, ViewMessage } from "./protocol" */
 import { h, label } from "./shared.js";
 
 /** @param {RunEntry} run @param {number} i @param {boolean} shown @param {boolean} running */
@@ -21,5 +21,18 @@ export function historyItem(run, i, shown, running) {
   ]);
   button.disabled = running;
   if (shown) button.setAttribute("aria-current", "true");
-  return h("li", {}, [button]);
+  const rating = run.rating ?? 0;
+  const stars = [1, 2, 3, 4, 5].map((n) => h("button", { type: "button", class: `mql-history-star${n <= rating ? " mql-history-star-on" : ""}`,
+    text: n <= rating ? "★" : "☆", "data-run": String(i), "data-stars": String(n), "aria-label": n === run.rating ? `${n} stars: click to clear` : `Rate ${n} of 5` }));
+  return h("li", {}, run.rateable ? [button, h("div", { class: "mql-history-rating", "data-rating": String(run.rating ?? "") }, stars)] : [button]);
+}
+
+/** A click on a run's star: asks the kernel to rate it (the same star again clears it); true when it was one.
+ * @param {MouseEvent} e @param {RunEntry[]} runs @param {(m: ViewMessage) => void} send */
+export function rateClick(e, runs, send) {
+  const star = e.target instanceof Element ? e.target.closest("button[data-run]") : null;
+  if (!(star instanceof HTMLElement)) return false;
+  const index = Number(star.dataset["run"]), stars = Number(star.dataset["stars"]);
+  send({ kind: "rate", index, stars: runs[index]?.rating === stars ? null : stars });
+  return true;
 }

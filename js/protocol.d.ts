@@ -97,6 +97,10 @@ export interface RunEntry {
   started_at: number;
   finished_at: number | null;
   variant_count: number;
+  /** The library entry's 0-5 stars, null when not rated. */
+  rating: number | null;
+  /** Whether it has a library entry to keep a rating in. */
+  rateable: boolean;
 }
 
 /** Python writes these; updates from the view are dropped (VideoWidget.set_state). */
@@ -159,7 +163,9 @@ export type ViewMessage =
   /** Hold no image for `field`. */
   | { kind: "image-clear"; field: string }
   /** The shown video `variant`'s frame at `time` s becomes the next run's first frame. */
-  | { kind: "use-frame"; time: number; variant: number };
+  | { kind: "use-frame"; time: number; variant: number }
+  /** 0-5 stars for run `index` of the strip; null clears its rating. */
+  | { kind: "rate"; index: number; stars: number | null };
 
 // ---- kernel -> view: videos as chunked binary messages (transfer.py) ----
 

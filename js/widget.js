@@ -21,7 +21,7 @@
 import { countdownText, formatElapsed, nextCountdown } from "./badge.js";
 import { buildControl, fillControl, readControl } from "./controls.js";
 import { buildImageControl } from "./images.js";
-import { historyItem } from "./history.js";
+import { historyItem, rateClick } from "./history.js";
 import { bindMoreFields, buildMoreFields } from "./more_fields.js";
 import { cssAspect, fillOptions, formatSize, h, label, listenInto, onModelInto, toBytes, viewTools } from "./shared.js";
 
@@ -202,6 +202,7 @@ function render({ model, el }) {
   listen(resume, "click", () => send({ kind: "resume" }));
   listen(older, "click", () => send({ kind: "more-history" })); // the library's older runs
   listen(historyList, "click", (/** @type {MouseEvent} */ e) => {
+    if (rateClick(e, get("runs") || [], send)) return;
     const button = e.target instanceof Element ? e.target.closest("button[data-index]") : null;
     if (button instanceof HTMLButtonElement && !button.disabled) send({ kind: "show", index: Number(button.dataset.index) });
   });

@@ -1,4 +1,4 @@
-"""``mql-notebook library list|show|resume|delete|export``: the library from a terminal.
+"""``mql-notebook library list|show|resume|delete|rate|note|export``: the library from a terminal.
 
 ``--json`` prints one JSON object per entry per line (JSON Lines), with the fixed keys of
 ``Entry.to_dict()`` (listed in README.md), so scripts can rely on them.
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import ConfigurationError, LibraryError, MQLError
+from ..errors import ConfigurationError, InvalidRequestError, LibraryError, MQLError
 from ..library import ENV_LIBRARY, INDEX_NAME, Entry, Library
 from .console import is_terminal, print_table
 from .library_export import add_export_parser
@@ -50,6 +50,14 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--status", choices=STATUSES, default=None, help="only this status")
     listing.add_argument("--limit", type=int, default=None, help="at most this many")
+    listing.add_argument(
+        "--rating",
+        type=int,
+        choices=range(6),
+        default=None,
+        metavar="N",
+        help="only entries rated N stars (0-5) or more",
+    )
     listing.set_defaults(command_main=run_list)
 
     show = commands.add_parser(
@@ -82,6 +90,28 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     delete.add_argument("id", help="a generation id (or an entry's key)")
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
     delete.set_defaults(command_main=run_delete)
+
+    rate = commands.add_parser(
+        "rate",
+        parents=[folder],
+        help="give an entry 0-5 stars (none: clear its rating)",
+        description="Rate an entry: 0 to 5 stars, or 'none' to clear the rating. "
+        "`library list --rating N` lists those rated N or more.",
+    )
+    rate.add_argument("id", help="a generation id (or an entry's key)")
+    rate.add_argument("stars", help="0, 1, 2, 3, 4 or 5; none clears it")
+    rate.set_defaults(command_main=run_rate)
+
+    note = commands.add_parser(
+        "note",
+        parents=[folder],
+        help="keep a note on an entry ('' clears it)",
+        description="Keep a note on an entry, shown by `library show` and searched by the "
+        "gallery's filter. An empty text clears it.",
+    )
+    note.add_argument("id", help="a generation id (or an entry's key)")
+    note.add_argument("text", help="the note (quote it); '' clears it")
+    note.set_defaults(command_main=run_note)
     add_money_parsers(commands, folder, _guarded)
     add_export_parser(commands, folder, _guarded)
 
@@ -101,7 +131,7 @@ def _guarded(run: Any) -> Any:
         except KeyboardInterrupt:
             print("\ninterrupted", file=err)
             return EXIT_INTERRUPTED
-        except ConfigurationError as error:
+        except (ConfigurationError, InvalidRequestError) as error:
             print(f"mql-notebook library: {error}", file=err)
             return EXIT_USAGE
         except (LibraryError, MQLError) as error:
@@ -117,7 +147,11 @@ def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print("mql-notebook library list: --limit must be >= 0", file=err)
         return EXIT_USAGE
     library = _open(args)
-    entries = library.entries(status=args.status, limit=args.limit) if library else []
+    entries = (
+        library.entries(status=args.status, limit=args.limit, min_rating=args.rating)
+        if library
+        else []
+    )
     if args.json:
         for entry in entries:
             print(json.dumps(entry.to_dict(), ensure_ascii=False, sort_keys=False), file=out)
@@ -134,12 +168,16 @@ def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 _when(e.created_at),
                 e.model or "-",
                 e.cost_text(),
+                stars(e.rating),
                 (e.prompt or "").replace("\n", " "),
             ]
             for e in entries
         ]
         print_table(
-            out, ["ID", "STATUS", "CREATED", "MODEL", "COST", "PROMPT"], rows, right=("COST",)
+            out,
+            ["ID", "STATUS", "CREATED", "MODEL", "COST", "RATING", "PROMPT"],
+            rows,
+            right=("COST",),
         )
         return EXIT_OK
     print(f"{'ID':<40} {'STATUS':<10} {'CREATED':<16} {'MODEL':<14} PROMPT", file=out)
@@ -224,6 +262,37 @@ def run_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         file=err,
     )
     return EXIT_OK
+
+
+@_guarded
+def run_rate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    text = args.stars.strip().lower()
+    # Anything but none or a whole number goes as given: Library.rate says what is allowed.
+    stars: Any = int(text) if text.lstrip("-").isdigit() else text
+    stars = None if text in ("none", "clear") else stars
+    return _change(args, err, "rate", lambda lib: lib.rate(args.id, stars))
+
+
+@_guarded
+def run_note(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    return _change(args, err, "note", lambda lib: lib.note(args.id, args.text))
+
+
+def _change(args: argparse.Namespace, err: TextIO, name: str, change: Any) -> int:
+    library = _open(args)
+    if library is None or not change(library):
+        print(f"mql-notebook library {name}: no entry {args.id!r} in {_where(args)}", file=err)
+        return EXIT_ERROR
+    entry = library.get(args.id)
+    assert entry is not None
+    said = stars(entry.rating) if name == "rate" else repr(entry.note or "")
+    print(f"{_label(entry)}: {'rating' if name == 'rate' else 'note'} {said}", file=err)
+    return EXIT_OK
+
+
+def stars(rating: int | None) -> str:
+    """``★★★☆☆`` for 3 of 5, ``-`` when not rated."""
+    return "-" if rating is None else "★" * rating + "☆" * (5 - rating)
 
 
 def client_target() -> tuple[str | None, str | None]:

@@ -11,6 +11,8 @@
 - ``spending`` / ``reservations``: the budget and price table kept here, what was spent, and
   the reservation a create takes in the transaction that records it;
 - ``durations``: how long jobs of each kind took (the poller's first guess);
+- ``ratings``: a run's stars and note, its children, the gallery's page query;
+- ``video_files``: where each video and poster is kept, half-written downloads cleared;
 - ``export`` / ``export_page``: a folder with a page to share (index.html that works offline);
 - ``choice``: which library a client records into (``library=``, ``MQL_LIBRARY``).
 """

@@ -35,6 +35,7 @@ class Entry:
     variant has not been downloaded (yet). ``images`` are the input images by field
     (``images["first_frame_image"].path``: the library's copy); ``parent`` is the key of the
     entry whose frame this run was made from (``parent_time``: that frame's time), or None.
+    ``rating`` (0-5 stars) and ``note`` are the user's (``Library.rate``, ``Library.note``).
     """
 
     key: str
@@ -65,6 +66,8 @@ class Entry:
     images: dict[str, InputImage] = field(default_factory=dict)
     parent: str | None = None
     parent_time: float | None = None
+    rating: int | None = None  # 0-5 stars (Library.rate), None when not rated
+    note: str | None = None  # the user's note (Library.note)
 
     def frame(self, t: float | None = None, *, variant: int = 0) -> Frame:
         """The frame of this entry's video shown at ``t`` seconds (the last when None), decoded
@@ -167,6 +170,8 @@ class Entry:
             "cost": self.cost,
             "currency": self.currency,
             "counted": self.counted,
+            "rating": self.rating,
+            "note": self.note,
         }
 
 
@@ -214,6 +219,8 @@ def entry_from_row(
         currency=row[19],
         counted=row[15] is not None and row[20] is None,
         route=row[21] or GENERATIONS_ROUTE,
+        rating=row[22],
+        note=row[23],
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._constants import DEFAULT_LIBRARY_FOLDER as DEFAULT_FOLDER
-from .._constants import ENV_LIBRARY, LIBRARY_STALE_PART_AGE
+from .._constants import ENV_LIBRARY
 from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .._constants import LIBRARY_OFF as OFF
 from ..generation import GENERATIONS_ROUTE
@@ -27,15 +27,17 @@ from . import files
 from . import images as input_images
 from .durations import LearnedDurations
 from .entry import Entry, entry_from_row
+from .ratings import LibraryRatings, page_order, page_where
 from .reservations import RELEASE_SQL, charge_values, check_budgets
 from .spending import LibraryMoney
+from .video_files import VideoFiles
 
 T = TypeVar("T")
 
 _ENTRY_COLUMNS = (
     "key, id, status, prompt, model, options, created_at, finished_at, error, origin, "
     "idempotency_key, origin_kind, answered_at, parent_key, parent_time, videos, seconds, "
-    "estimate, cost, currency, released_at, route"
+    "estimate, cost, currency, released_at, route, rating, note"
 )
 # Entry.finished in SQL, so that a large library of finished work is not read for pending().
 _NOT_FINISHED = (
@@ -51,13 +53,13 @@ def default_path(environ: dict[str, str] | None = None) -> Path:
     return Path(value if value and value.lower() != OFF else DEFAULT_FOLDER)
 
 
-class Library(LibraryMoney, LearnedDurations):
+class Library(LibraryMoney, LearnedDurations, LibraryRatings, VideoFiles):
     """The product's memory: ``Library(path=None)`` is the folder ``path``, else ``MQL_LIBRARY``,
     else ``./mql-videos``. Inside: ``library.sqlite3`` and one ``<id>.mp4`` (``<id>-2.mp4``...)
     and ``<id>.jpg`` poster per video.
 
     Read it with ``entries()``, ``get(id)``, ``pending()``; ``delete(id)`` removes an entry and its
-    files (never the remote job). Money (spending.py): ``set_budget``, ``budget_status``,
+    files (never the remote job); ``rate``, ``note``, ``children`` (ratings.py). Money (spending.py): ``set_budget``, ``budget_status``,
     ``set_prices``, ``prices``, ``spent``, ``spent_today``. Nothing is opened until first used.
     """
 
@@ -89,14 +91,18 @@ class Library(LibraryMoney, LearnedDurations):
     # -- reading -------------------------------------------------------------------
 
     def entries(
-        self, status: str | Iterable[str] | None = None, limit: int | None = None
+        self,
+        status: str | Iterable[str] | None = None,
+        limit: int | None = None,
+        *,
+        min_rating: int | None = None,
     ) -> list[Entry]:
-        """Entries newest first; ``status`` keeps those with that normalised status (or statuses)."""
-        where = ""
-        params: list[Any] = []
+        """Entries newest first; ``status`` keeps those with that normalised status (or statuses),
+        ``min_rating`` those rated at least that many stars."""
+        where, params = page_where("", min_rating)
         if status is not None:
             wanted = [status] if isinstance(status, str) else list(status)
-            where = f"WHERE status IN ({', '.join('?' * len(wanted))})"
+            where += f"{' AND' if where else 'WHERE'} status IN ({', '.join('?' * len(wanted))})"
             params.extend(wanted)
         sql = f"SELECT {_ENTRY_COLUMNS} FROM entries {where} ORDER BY created_at DESC, rowid DESC"
         if limit is not None:
@@ -104,20 +110,21 @@ class Library(LibraryMoney, LearnedDurations):
             params.append(int(limit))
         return self._read("listing entries", lambda c: self._entries(c, sql, params))
 
-    def page(self, text: str = "", *, offset: int = 0, limit: int = 50) -> tuple[list[Entry], int]:
-        """One page of entries newest first whose prompt or model contains ``text`` (any case),
-        and how many match in all: the gallery's query, LIMIT/OFFSET on the created_at index.
-        """
-        where = ""
-        params: list[Any] = []
-        needle = text.strip()
-        if needle:
-            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where = "WHERE prompt LIKE ? ESCAPE '\\' OR model LIKE ? ESCAPE '\\'"
-            params = [f"%{escaped}%"] * 2
+    def page(
+        self,
+        text: str = "",
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        min_rating: int | None = None,
+        sort: str = "newest",
+    ) -> tuple[list[Entry], int]:
+        """One page of entries with ``text`` (any case) in their prompt, model, note or id, rated
+        ``min_rating`` or more, newest (or ``sort="rating"``: best rated) first, and how many match."""
+        where, params = page_where(text, min_rating)
         sql = (
             f"SELECT {_ENTRY_COLUMNS} FROM entries {where} "
-            "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
+            f"ORDER BY {page_order(sort)} LIMIT ? OFFSET ?"
         )
 
         def query(conn: sqlite3.Connection) -> tuple[list[Entry], int]:
@@ -126,6 +133,12 @@ class Library(LibraryMoney, LearnedDurations):
             return rows, int(total)
 
         return self._read("reading a page of entries", query)
+
+    def children(self, id_or_key: str) -> list[Entry]:
+        """The entries made from this one (a frame of its video their first frame), oldest first."""
+        key = getattr(self.get(id_or_key), "key", id_or_key)
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE parent_key = ? ORDER BY created_at"
+        return self._read("listing children", lambda c: self._entries(c, sql, [key]))
 
     def get(self, id_or_key: str) -> Entry | None:
         """The entry with this generation id (or this library key), or None."""
@@ -324,14 +337,6 @@ class Library(LibraryMoney, LearnedDurations):
             ),
         )
 
-    def video_path(self, generation_id: str, variant: int = 0) -> Path:
-        """Where variant ``variant`` of this generation is kept (inside the folder, always)."""
-        self._folder()  # the folder exists from here on
-        return files.inside(self.path, files.variant_stem(generation_id, variant) + ".mp4")
-
-    def poster_path(self, generation_id: str, variant: int = 0) -> Path:
-        return files.inside(self.path, files.variant_stem(generation_id, variant) + ".jpg")
-
     def record_file(
         self,
         generation_id: str,
@@ -392,11 +397,3 @@ class Library(LibraryMoney, LearnedDurations):
             if path is not None:
                 files.remove_quietly(path)
         return True
-
-    def remove_stale_parts(self, older_than: float = LIBRARY_STALE_PART_AGE) -> int:
-        """Remove half-written downloads left by a crash (untouched for ``older_than`` seconds).
-
-        A download in progress writes its ``.part`` file all the time, so an old one is dead.
-        """
-        self._folder()
-        return files.remove_stale_parts(self.path, time.time() - older_than)

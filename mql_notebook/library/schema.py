@@ -113,6 +113,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 5: the route of the API the job lives on (NULL: /v1/videos/generations; "minimax": the
     # MiniMax task route), so that a resume asks the route that made it.
     ("ALTER TABLE entries ADD COLUMN route TEXT",),
+    # 6: what the user says of a run: a rating (0-5 stars, NULL: not rated) and a note; the
+    # gallery sorts and filters by them.
+    (
+        "ALTER TABLE entries ADD COLUMN rating INTEGER",
+        "ALTER TABLE entries ADD COLUMN note TEXT",
+        "CREATE INDEX entries_by_rating ON entries (rating)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = frozenset({"entries", "files", "durations", "input_images", "library_settings"})

@@ -1,15 +1,19 @@
 """The gallery: every video of a library as cards, to filter, play, compare and reuse.
 
-State is one page of the library at a time (``entries``, ``total``, ``query``, ``offset``):
+State is one page of the library at a time (``entries``, ``total``, ``query``, ``offset``,
+``sort``, ``min_rating``):
 the kernel pages with SQL (``Library.page``: LIMIT/OFFSET on the created_at index), so a
 library of thousands of entries costs one small query per page. Pictures and videos never
 go into state; the view asks for them by message and they come back as binary buffers:
 
-view -> kernel   {"kind": "page", "query": str, "offset": int}   a page (the filter, the pager)
+view -> kernel   {"kind": "page", "query", "offset", "sort", "min_rating"}  a page (the filter,
+                                                                   the pager, the order)
                  {"kind": "posters", "keys": [...]}               the cards' JPEG posters
                  {"kind": "video", "key": str}                    one entry's first video
                  {"kind": "use", "key": str}                      fill the linked VideoWidget
                  {"kind": "delete", "key": str}                   after the view's confirm step
+                 {"kind": "rate", "key": str, "stars": int | None} 0-5 stars (None: cleared)
+                 {"kind": "note", "key": str, "text": str}         the note ("" clears it)
                  {"kind": "export", "keys": [...]}                a page to share (``notice``)
 kernel -> view   {"kind": "poster", "key", "mime"} + 1 buffer     (one poster, well under a chunk)
                  video-begin / video-chunk / video-end            (transfer.py; generation_id is
@@ -32,18 +36,17 @@ from typing import Any, Protocol
 import anywidget
 import traitlets as t
 
+from ..errors import InvalidRequestError
 from ..library import Entry, Library
 from ..library.export import default_export_folder, export
-from ..request import describe
 from . import frontend, transfer
-from .history import entry_options
-from .more_fields import describe_fields, own_fields
-from .request_traits import INPUT_NAMES, unset_options, view_updates
-from .run import cost_of
-from .thumbnails import input_image_cards
+from .gallery_cards import card_of, prompt_settings
+from .gallery_page import SORTS, Page, read_page
+from .request_traits import view_updates
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "SORTS",
     "VIEW_MESSAGES",
     "Gallery",
     "LinkedWidget",
@@ -54,7 +57,6 @@ __all__ = [
 DEFAULT_PAGE_SIZE = 24
 MAX_PAGE_SIZE = 200
 POSTER_MIME = "image/jpeg"
-Page = tuple[str, int, int, list[dict[str, Any]]]  # query, offset, total, cards
 
 
 class LinkedWidget(Protocol):
@@ -74,54 +76,6 @@ class LinkedWidget(Protocol):
     def unobserve(self, handler: Callable[..., Any], names: Any = ...) -> None: ...
 
 
-def card_of(entry: Entry) -> dict[str, Any]:
-    """What the view shows of an entry: text, numbers and its input images' thumbnails (data
-    URLs), never a path or a video's byte. Blocks (thumbnails): a worker thread."""
-    video = entry.video
-    sizes = [s for s in entry.sizes if isinstance(s, int)]
-    return {
-        "key": entry.key,
-        "id": entry.id,
-        "prompt": entry.prompt or "",
-        "model": entry.model or "",
-        "options": dict(entry.options),
-        "status": entry.status,
-        "created_at": entry.created_at,
-        "finished_at": entry.finished_at,
-        "error": entry.error or "",
-        "has_video": video is not None and video.is_file(),
-        "has_poster": bool(entry.posters and entry.posters[0] and entry.posters[0].is_file()),
-        "size": sum(sizes),
-        "videos": sum(1 for f in entry.files if f is not None),
-        "summary": " · ".join(
-            [
-                *describe(entry.model or "?", entry.options),
-                *describe_fields(own_fields(entry.options)),
-            ]
-        ),
-        "images": input_image_cards(entry.images),
-        "cost": cost_of(entry),
-    }
-
-
-def prompt_settings(entry: Entry, model: str) -> dict[str, Any]:
-    """The whole request of ``entry`` as a widget's inputs (``INPUT_NAMES``): its prompt, its
-    model (else ``model``, the widget's) and every declared option, the seed too; one the entry
-    does not carry is its default, or unset."""
-    model = entry.model or model
-    request = {"prompt": entry.prompt or "", "model": model}
-    settings = request | unset_options() | entry_options(model, entry.options)
-    return {name: settings[name] for name in INPUT_NAMES}
-
-
-def _page_bounds(offset: Any, size: int) -> int:
-    try:
-        value = int(offset)
-    except (TypeError, ValueError):
-        value = 0
-    return max(0, value - value % size) if size > 0 else 0
-
-
 class Gallery(anywidget.AnyWidget):
     """The library's videos as cards, newest first: filter, play, compare side by side, reuse.
 
@@ -139,10 +93,17 @@ class Gallery(anywidget.AnyWidget):
     entries = t.List(
         t.Dict(),
         help="The page shown, newest first: key, id, prompt, model, options, status, created_at, "
-        "finished_at, error, has_video, has_poster, size (bytes), videos.",
+        "finished_at, error, has_video, has_poster, size (bytes), videos, rating, note, parent, "
+        "parent_id, parent_time, children.",
     ).tag(sync=True, output=True)
     total = t.Int(0, help="How many entries match the filter in all.").tag(sync=True, output=True)
-    query = t.Unicode("", help="The filter: entries whose prompt or model contains it.").tag(
+    query = t.Unicode("", help="The filter: entries whose prompt, model, note or id has it.").tag(
+        sync=True, output=True
+    )
+    sort = t.Enum(SORTS, "newest", help='"newest" first, or best "rating" first.').tag(
+        sync=True, output=True
+    )
+    min_rating = t.Int(0, help="Only entries rated this many stars or more (0: every entry).").tag(
         sync=True, output=True
     )
     offset = t.Int(0, help="The index of the page's first entry among those matching.").tag(
@@ -192,11 +153,35 @@ class Gallery(anywidget.AnyWidget):
         """Read the current page again (new runs, other processes' runs, deletions)."""
         return self.show_page(self.query, self.offset)
 
-    def show_page(self, query: str = "", offset: int = 0) -> list[dict[str, Any]]:
-        """The page of entries matching ``query`` that holds the entry at ``offset``."""
+    def show_page(
+        self,
+        query: str = "",
+        offset: int = 0,
+        *,
+        sort: str | None = None,
+        min_rating: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The page of entries matching ``query`` that holds the entry at ``offset``; ``sort``
+        ("newest" or "rating") and ``min_rating`` (0-5 stars, 0: all) stay until changed."""
+        if sort is not None and sort not in SORTS:
+            raise InvalidRequestError("sort", sort, SORTS)
+        if min_rating is not None and min_rating not in range(6):
+            raise InvalidRequestError("min_rating", min_rating, "a whole number from 0 to 5")
         self._page_asked += 1
-        self._apply_page(self._read_page(query, offset))
+        self._apply_page(self._read_page(query, offset, sort, min_rating))
         return list(self.entries)
+
+    def rate(self, key: str, stars: int | None) -> None:
+        """Give an entry 0-5 stars (None clears it), kept in the library; the page is read again."""
+        if not self.library.rate(key, stars):
+            raise KeyError(f"no entry {key!r} in the library {self.library.path}")
+        self.refresh()
+
+    def note(self, key: str, text: str | None) -> None:
+        """Keep a note on an entry ("" or None clears it); the filter finds text in notes."""
+        if not self.library.note(key, text):
+            raise KeyError(f"no entry {key!r} in the library {self.library.path}")
+        self.refresh()
 
     def use(self, key: str) -> dict[str, Any]:
         """Copy an entry's prompt and options onto the linked VideoWidget; returns what was set."""
@@ -241,15 +226,23 @@ class Gallery(anywidget.AnyWidget):
         if handler is not None:
             self._in_background(handler(self, content))
 
-    async def _page(self, query: Any, offset: Any) -> None:
+    async def _page(
+        self, query: Any, offset: Any, sort: Any = None, min_rating: Any = None
+    ) -> None:
         self._page_asked += 1
         ticket = self._page_asked
-        page = await asyncio.to_thread(self._read_page, query, offset)
+        page = await asyncio.to_thread(self._read_page, query, offset, sort, min_rating)
         if ticket == self._page_asked:  # typing in the filter: only the latest answer shows
             self._apply_page(page)
 
     async def _use(self, key: str) -> None:
         self._fill_widget(await asyncio.to_thread(self._entry, key))
+
+    async def _change(self, change: Callable[[], bool], key: str) -> None:
+        """A rating or a note from the view: written in a worker thread, then the page again."""
+        if not await asyncio.to_thread(change):
+            raise KeyError(f"no entry {key!r} in the library {self.library.path}")
+        await self._page(self.query, self.offset)
 
     async def _export(self, keys: list[str]) -> None:
         self.notice = f"Exporting {len(keys)}…"
@@ -263,19 +256,16 @@ class Gallery(anywidget.AnyWidget):
         await asyncio.to_thread(self.library.delete, key)
         await self._page(self.query, self.offset)
 
-    def _read_page(self, query: Any, offset: Any) -> Page:
-        """Blocking: one page from the index, and what its cards show."""
-        query = query if isinstance(query, str) else ""
-        start = _page_bounds(offset, self.page_size)
-        found, total = self.library.page(query, offset=start, limit=self.page_size)
-        if not found and start and total:  # past the end (after deletions): the last page
-            start = _page_bounds(total - 1, self.page_size)
-            found, total = self.library.page(query, offset=start, limit=self.page_size)
-        return query, start, total, [card_of(e) for e in found]
+    def _read_page(self, query: Any, offset: Any, sort: Any = None, stars: Any = None) -> Page:
+        """Blocking: one page from the index (gallery_page.py); a sort or rating the view sends
+        that is not one of SORTS or 0-5 keeps the current one."""
+        sort = sort if sort in SORTS else self.sort
+        stars = stars if isinstance(stars, int) and stars in range(6) else self.min_rating
+        return read_page(self.library, query, offset, self.page_size, sort, stars)
 
     def _apply_page(self, page: Page) -> None:
         with self.hold_sync():
-            self.query, self.offset, self.total, self.entries = page
+            self.query, self.offset, self.total, self.sort, self.min_rating, self.entries = page
             self.error = ""
 
     def _fill_widget(self, entry: Entry) -> dict[str, Any]:
@@ -384,10 +374,14 @@ def _key(content: Mapping[str, Any]) -> str:
 # The view's asks (js/gallery_protocol.d.ts GalleryViewMessage): kind -> the work, run on the
 # kernel's loop with files and SQLite read in a worker thread.
 VIEW_MESSAGES: dict[str, Callable[[Gallery, Mapping[str, Any]], Any]] = {
-    "page": lambda g, c: g._page(c.get("query", ""), c.get("offset", 0)),
+    "page": lambda g, c: g._page(
+        c.get("query", ""), c.get("offset", 0), c.get("sort"), c.get("min_rating")
+    ),
     "posters": lambda g, c: g._send_posters(_keys(c)),
     "video": lambda g, c: g._send_video(_key(c)),
     "use": lambda g, c: g._use(_key(c)),
     "delete": lambda g, c: g._delete(_key(c)),
+    "rate": lambda g, c: g._change(lambda: g.library.rate(_key(c), c.get("stars")), _key(c)),
+    "note": lambda g, c: g._change(lambda: g.library.note(_key(c), c.get("text")), _key(c)),
     "export": lambda g, c: g._export(_keys(c)),
 }

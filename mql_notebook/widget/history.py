@@ -107,6 +107,7 @@ def update_from_entry(run: Run, entry: Entry) -> None:
     """What the library says now about a run that no poller of this widget is carrying out."""
     run.library_key = entry.key
     run.cost = cost_of(entry)
+    run.rating = entry.rating
     run.origin = entry.origin
     run.generation_id = entry.id or run.generation_id
     run.files = entry.files
@@ -189,7 +190,7 @@ def merge(
         elif run.from_library or (_finished_elsewhere(entry) and run is not busy):
             update_from_entry(run, entry)
         else:  # the widget's own run: it knows best what happened to it (e.g. its cancel)
-            run.library_key = entry.key
+            run.library_key, run.rating = entry.key, entry.rating
             run.cost = cost_of(entry) or run.cost
         if cards and entry.key in cards and (run.from_library or not run.image_cards):
             run.image_cards = cards[entry.key]

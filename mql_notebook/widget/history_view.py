@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import traitlets as t
 
@@ -106,6 +106,50 @@ class LibraryHistory(t.HasTraits):
         """Add ``count`` (by default ``history_page``) older runs of the library to the strip."""
         self._history_limit += max(0, int(self.history_page if count is None else count))
         return self.history
+
+    def rate_run(self, index: int, stars: int | None) -> Run:
+        """Give run ``index`` of the strip (``w.history[index]``) 0-5 stars, None to clear it:
+        kept in the library, where the gallery sorts and filters by it. Blocks briefly (the index)."""
+        run = self._run_to_rate(index)
+        assert self._library is not None
+        self._library.rate(run.library_key, stars)
+        self._show_rating(run, stars)
+        return run
+
+    def _rate_asked(self, content: Mapping[str, Any]) -> None:
+        """The view's stars: written in a worker thread, then shown in the strip."""
+        try:
+            run, stars = self._run_to_rate(int(content.get("index", -1))), content.get("stars")
+            loop = asyncio.get_running_loop()
+        except (ValueError, TypeError, RuntimeError) as exc:
+            log.warning("the widget could not rate that run: %s", exc)
+            return
+        library = self._library
+        assert library is not None
+
+        async def rate() -> None:
+            try:
+                await asyncio.to_thread(library.rate, run.library_key, stars)
+            except Exception as exc:  # a rating out of range, an index another process broke
+                log.warning("the widget could not rate that run: %s", exc)
+                return
+            self._show_rating(run, stars)
+
+        task = loop.create_task(rate())
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    def _run_to_rate(self, index: int) -> Run:
+        if not 0 <= index < len(self._runs):
+            raise IndexError(f"no run {index} in the history ({len(self._runs)} runs)")
+        run = self._runs[index]
+        if self._library is None or not run.library_key:
+            raise ValueError("that run is not in a library (yet): a rating is kept there")
+        return run
+
+    def _show_rating(self, run: Run, stars: int | None) -> None:
+        run.rating = stars
+        self.runs = [r.to_json() for r in self._runs]
 
     def _resumed_run(self, generation_id: str) -> tuple[Run, Run | None]:
         """The run a resume carries out, and the library's run it takes the place of."""

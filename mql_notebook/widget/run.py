@@ -104,6 +104,7 @@ class Run:
     files: tuple[Path | None, ...] = field(default=(), repr=False)
     from_library: bool = False  # made from an entry, not by this widget: the library knows best
     origin: str | None = None  # a run from the library: the server its job lives on
+    rating: int | None = None  # the library entry's 0-5 stars (VideoWidget.rate_run)
 
     @property
     def on_disk(self) -> bool:
@@ -199,6 +200,8 @@ class Run:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "variant_count": self.video_count,
+            "rating": self.rating,
+            "rateable": bool(self.library_key),
         }
 
 

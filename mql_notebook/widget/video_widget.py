@@ -391,4 +391,5 @@ VIEW_MESSAGES: dict[str, Callable[[VideoWidget, Mapping[str, Any]], object]] = {
     "image-chunk": lambda w, _: None,  # with its buffer: _on_view_message hands it on
     "image-clear": lambda w, content: w._clear_image(content),
     "use-frame": lambda w, content: w._use_frame(content),
+    "rate": lambda w, content: w._rate_asked(content),
 }

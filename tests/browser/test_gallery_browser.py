@@ -153,6 +153,51 @@ def test_use_this_prompt_fills_the_linked_widget(page: Any) -> None:
     assert box.input_value() == REQUESTS[1][0]
 
 
+def test_stars_and_a_note_are_kept_and_sort_and_filter_the_cards(
+    page: Any, lab: JupyterServer
+) -> None:
+    library = Library(lab.root / "mql-videos")
+    total = "() => document.querySelector('.mql-gallery-widget').dataset.total === '{}'"
+    fox = card(page, "red fox")
+    fox.locator(".mql-g-star").nth(3).click()  # four stars
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.mql-gallery-widget .mql-g-rating')]"
+        ".some((r) => r.dataset.rating === '4')",
+        timeout=10_000,
+    )
+    note = '<img src=x onerror="window.__mqlXss=2"> needs more snow'
+    box = card(page, "paper boat").locator(".mql-g-note")
+    box.fill(note)
+    box.press("Tab")  # leaving the box saves it
+    wait = 0
+    while not any(e.note == note for e in library.entries()) and wait < 100:
+        page.wait_for_timeout(100)
+        wait += 1
+    by_prompt = {e.prompt: e for e in library.entries()}
+    assert by_prompt[REQUESTS[0][0]].rating == 4
+    assert by_prompt[REQUESTS[1][0]].note == note
+    assert card(page, "paper boat").locator(".mql-g-note").input_value() == note
+    assert page.locator(f"{GALLERY} img[src='x']").count() == 0
+    assert page.evaluate("() => window.__mqlXss") is None
+
+    page.locator(f"{GALLERY} .mql-g-sort").select_option("rating")
+    page.wait_for_function(
+        "() => document.querySelector('.mql-gallery-widget .mql-g-card .mql-g-prompt')"
+        ".textContent.includes('red fox')",
+        timeout=10_000,
+    )
+    page.locator(f"{GALLERY} .mql-g-min-rating").select_option("4")
+    page.wait_for_function(total.format(1), timeout=10_000)
+    page.locator(f"{GALLERY} .mql-g-min-rating").select_option("0")
+    page.locator(f"{GALLERY} .mql-g-sort").select_option("newest")
+    page.wait_for_function(total.format(4), timeout=10_000)
+    page.locator(f"{GALLERY} .mql-g-filter").fill("MORE SNOW")  # notes are searched
+    page.wait_for_function(total.format(1), timeout=10_000)
+    page.locator(f"{GALLERY} .mql-g-filter").fill("")
+    page.wait_for_function(total.format(4), timeout=10_000)
+    assert not page.console_errors, page.console_errors
+
+
 def test_export_writes_the_ticked_cards_to_a_page_that_opens(
     page: Any, lab: JupyterServer, browser: Any
 ) -> None:

@@ -1,6 +1,7 @@
 """The history strip after a kernel restart, in JupyterLab (Debian's Chromium): runs made before
 the restart are in the new kernel's widget (from the library, ./mql-videos beside the notebook),
-"Show older runs" pages in the older ones, and choosing one plays its video, read from disk.
+"Show older runs" pages in the older ones, and choosing one plays its video, read from disk;
+stars clicked under a run before the restart are on it after, and in the gallery's filter.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ def test_the_history_survives_a_kernel_restart_and_plays_from_disk(
         for prompt in PROMPTS:
             kernel_run(page, f"w.prompt = {prompt!r}\nawait w.generate()")
         expect(page.locator(ENTRY)).to_have_count(2, timeout=30_000)
+        stars = f"{WIDGET} .mql-history-rating"
+        page.locator(stars).nth(1).locator(".mql-history-star").nth(3).click()  # 4 stars
+        expect(page.locator(stars).nth(1)).to_have_attribute("data-rating", "4", timeout=10_000)
         pid_before = kernel_run(page, "import os; print(os.getpid())").strip()
 
         page.evaluate(RESTART)
@@ -82,6 +86,14 @@ def test_the_history_survives_a_kernel_restart_and_plays_from_disk(
         assert facts["error"] is None and facts["readyState"] >= 2, facts
         assert 4.5 < facts["duration"] < 5.5 and facts["advanced"] > 0, facts
         assert kernel_run(page, "print(w.prompt)").strip() == PROMPTS[0]
+        expect(page.locator(stars).nth(1)).to_have_attribute("data-rating", "4")
+        rated = kernel_run(
+            page,
+            "from mql_notebook import Gallery\n"
+            "g = Gallery()\n"
+            "g.show_page(min_rating=4)\nprint([c['prompt'] for c in g.entries])",
+        )
+        assert rated.strip() == repr([PROMPTS[1]])
         assert (jupyter.root / "mql-videos" / "library.sqlite3").exists()
         assert page.console_errors == []
     finally:

@@ -37,6 +37,8 @@ ENTRY_KEYS = [
     "cost",
     "currency",
     "counted",
+    "rating",
+    "note",
 ]
 
 
@@ -80,6 +82,41 @@ def test_list_and_show_print_every_entry_with_fixed_keys(tmp_path: Path, serve, 
     assert human.returncode == 0 and first["prompt"] in human.stdout
     missing = run_cli("library", "show", "video_nope", "--library", str(library), env=served.env)
     assert missing.returncode == 1 and "video_nope" in missing.stderr
+
+
+def test_rate_and_note_an_entry_then_list_by_rating(tmp_path: Path, serve, run_cli) -> None:
+    served = serve(pace=0.5)
+    library = fill(tmp_path, served, run_cli, ["A red fox", "A blue whale"])
+    fox, whale = sorted(listed(run_cli, served.env, library), key=lambda e: e["prompt"])
+    where = ("--library", str(library))
+
+    def cli(*args: str):
+        return run_cli("library", *args, *where, env=served.env)
+
+    rated = cli("rate", fox["id"], "4")
+    assert rated.returncode == 0 and "★★★★☆" in rated.stderr, rated.stderr
+    assert cli("rate", whale["id"], "1").returncode == 0
+    noted = cli("note", whale["id"], "too dark <b>at</b> dusk")
+    assert noted.returncode == 0, noted.stderr
+    by_id = {e["id"]: e for e in listed(run_cli, served.env, library)}
+    assert (by_id[fox["id"]]["rating"], by_id[fox["id"]]["note"]) == (4, None)
+    assert (by_id[whale["id"]]["rating"], by_id[whale["id"]]["note"]) == (
+        1,
+        "too dark <b>at</b> dusk",
+    )
+    assert [e["id"] for e in listed(run_cli, served.env, library, "--rating", "3")] == [fox["id"]]
+    assert len(listed(run_cli, served.env, library, "--rating", "0")) == 2
+
+    refused = cli("rate", fox["id"], "7")
+    assert refused.returncode == 2 and "from 0 to 5" in refused.stderr, refused.stderr
+    assert cli("rate", fox["id"], "none").returncode == 0
+    assert cli("note", whale["id"], "").returncode == 0
+    by_id = {e["id"]: e for e in listed(run_cli, served.env, library)}
+    assert by_id[fox["id"]]["rating"] is None and by_id[whale["id"]]["note"] is None
+    missing = cli("rate", "video_nope", "3")
+    assert missing.returncode == 1 and "video_nope" in missing.stderr
+    shown = cli("show", whale["id"])
+    assert "rating:" in shown.stdout and shown.returncode == 0
 
 
 def test_list_of_a_folder_without_a_library_is_empty_and_creates_nothing(

@@ -6,6 +6,7 @@ ipywidgets calls it, and what the widget sends (``g.send``) is recorded.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -140,15 +141,20 @@ def test_use_this_prompt_fills_the_linked_widget(filled: Library) -> None:
     assert "no-such-entry" in g.error and w.prompt == PROMPTS[1]
 
 
-def test_delete_removes_the_row_and_files(tmp_path: Path, filled: Library) -> None:
-    # A library of its own (this test deletes): the filled one's files, copied with its index
-    # once closed (its last connection folds the write-ahead log into the file).
+def copied(filled: Library, folder: Path) -> Library:
+    """A library of its own: the filled one's files, copied with its index once closed (its
+    last connection folds the write-ahead log into the file)."""
     filled.close()
-    library = Library(tmp_path / "copy")
+    library = Library(folder)
     library.path.mkdir()
     for item in filled.path.iterdir():
         if item.is_file():
             (library.path / item.name).write_bytes(item.read_bytes())
+    return library
+
+
+def test_delete_removes_the_row_and_files(tmp_path: Path, filled: Library) -> None:
+    library = copied(filled, tmp_path / "copy")  # this test deletes
     g = Gallery(library)
     victim = g.entries[0]
     entry = library.get(victim["key"])
@@ -158,6 +164,76 @@ def test_delete_removes_the_row_and_files(tmp_path: Path, filled: Library) -> No
     assert not entry.posters[0].exists()
     assert [e["key"] for e in g.entries] == [e.key for e in library.entries()]
     assert g.total == 2
+
+
+def test_stars_and_notes_from_the_view_are_kept_sorted_and_found(
+    tmp_path: Path, filled: Library
+) -> None:
+    library = copied(filled, tmp_path / "copy")
+    g = Gallery(library)
+    fox, boat, hostile = (next(c for c in g.entries if c["prompt"] == p) for p in PROMPTS)
+    assert (fox["rating"], fox["note"]) == (None, "")
+    view_sends(g, "rate", key=fox["key"], stars=5)
+    view_sends(g, "rate", key=boat["key"], stars=2)
+    view_sends(g, "note", key=boat["key"], text='needs <script>alert("x")</script> more rain')
+    assert g.error == ""
+    by_key = {c["key"]: c for c in g.entries}
+    assert by_key[fox["key"]]["rating"] == 5 and by_key[boat["key"]]["rating"] == 2
+    assert by_key[boat["key"]]["note"] == 'needs <script>alert("x")</script> more rain'
+
+    view_sends(g, "page", query="", offset=0, sort="rating", min_rating=0)
+    assert [c["key"] for c in g.entries] == [fox["key"], boat["key"], hostile["key"]]
+    assert g.sort == "rating"
+    view_sends(g, "page", query="", offset=0, sort="rating", min_rating=3)
+    assert [c["key"] for c in g.entries] == [fox["key"]] and g.min_rating == 3 and g.total == 1
+    view_sends(g, "page", query="MORE RAIN", offset=0, sort="newest", min_rating=0)
+    assert [c["key"] for c in g.entries] == [boat["key"]]  # a note is found as a prompt is
+
+    view_sends(g, "rate", key=fox["key"], stars=9)  # refused, saying what is allowed
+    assert "from 0 to 5" in g.error and library.get(fox["key"]).rating == 5  # type: ignore[union-attr]
+    view_sends(g, "rate", key=fox["key"], stars=None)  # the same star clicked again clears it
+    g.note(boat["key"], "")
+    assert library.get(fox["key"]).rating is None  # type: ignore[union-attr]
+    assert library.get(boat["key"]).note is None  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="sort"):
+        g.show_page(sort="best")
+
+    # After a restart: a new Gallery on the same folder shows the rating set before.
+    g.rate(hostile["key"], 4)
+    library.close()
+    again = Gallery(Library(library.path), page_size=5)
+    again.show_page(min_rating=4)
+    assert [c["key"] for c in again.entries] == [hostile["key"]]
+
+
+def test_a_card_names_its_parent_and_counts_its_children(tmp_path: Path, filled: Library) -> None:
+    library = copied(filled, tmp_path / "copy")
+    parent = library.entries()[-1]  # the fox
+    for i, t in enumerate((2.0, 3.5)):
+        library.record_request(
+            prompt=f"the fox, later {i}",
+            model="sora",
+            options={},
+            origin=None,
+            idempotency_key=f"child-{i}",
+            parent=parent.id,
+            parent_time=t,
+        )
+    g = Gallery(library)
+    by_prompt = {c["prompt"]: c for c in g.entries}
+    child = by_prompt["the fox, later 0"]
+    assert (child["parent"], child["parent_id"], child["parent_time"]) == (
+        parent.key,
+        parent.id,
+        2.0,
+    )
+    assert by_prompt[PROMPTS[0]]["children"] == 2 and child["children"] == 0
+    view_sends(g, "page", query=parent.id, offset=0)  # the view's click on "from <id>"
+    assert [c["key"] for c in g.entries] == [parent.key]
+    assert [e.key for e in library.children(parent.key)] == [
+        by_prompt["the fox, later 0"]["key"],
+        by_prompt["the fox, later 1"]["key"],
+    ]
 
 
 def test_a_page_of_thousands_is_one_small_query(tmp_path: Path) -> None:
@@ -243,3 +319,37 @@ async def test_a_run_of_the_linked_widget_becomes_a_card(tmp_path: Path) -> None
         assert [e["prompt"] for e in g.entries] == ["A kite over a windy beach"]
         assert g.entries[0]["has_video"] and g.total == 1
         await client.aclose()
+
+
+async def test_a_rating_set_in_the_history_shows_in_the_gallerys_filter(tmp_path: Path) -> None:
+    """Stars clicked in the widget's history strip go to the library: a gallery (and a new
+    widget, as after a kernel restart) sees them."""
+    library = Library(tmp_path / "runs")
+    with LocalServer(pace=0.2, api_key=KEY) as server:
+        client = AsyncMQL(api_key=KEY, base_url=server.url, poll_timing=FAST_POLL, library=library)
+        w = VideoWidget("A heron in the reeds", duration=5, client=client)
+        for prompt in ("A heron in the reeds", "A heron takes off"):
+            w.prompt = prompt
+            assert (await w.generate()).status == "completed"
+        assert [r["rateable"] for r in w.runs] == [True, True]
+        w._on_view_message(w, {"kind": "rate", "index": 1, "stars": 4}, [])
+        deadline = time.monotonic() + 10
+        while w.runs[1]["rating"] != 4:  # written in a worker thread, then shown
+            assert time.monotonic() < deadline, "the rating never showed"
+            await asyncio.sleep(0.02)
+        w._on_view_message(w, {"kind": "rate", "index": 0, "stars": 8}, [])  # refused
+        await asyncio.sleep(0.2)
+        assert w.runs[0]["rating"] is None
+        with pytest.raises(ValueError, match="from 0 to 5"):
+            w.rate_run(0, 8)
+        assert w.rate_run(0, 2).rating == 2
+        await client.aclose()
+
+    g = Gallery(Library(library.path))
+    g.show_page(min_rating=3)
+    assert [c["prompt"] for c in g.entries] == ["A heron takes off"]
+    assert g.entries[0]["rating"] == 4
+    offline = AsyncMQL(api_key=KEY, base_url="http://127.0.0.1:9", library=library)
+    again = VideoWidget(client=offline)  # a new kernel's widget: its strip from the library
+    assert [r["rating"] for r in again.runs] == [2, 4]
+    await offline.aclose()

@@ -170,6 +170,7 @@ def test_every_view_message_kind_is_handled_by_the_widget() -> None:
         "image-chunk",
         "image-clear",
         "more-history",
+        "rate",
         "request-videos",
         "resume",
         "show",
