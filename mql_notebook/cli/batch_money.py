@@ -16,7 +16,7 @@ from .console import is_terminal
 
 if TYPE_CHECKING:
     from ..client import AsyncMQL
-    from .batch_file import BatchLine
+    from ..batch.lines import BatchLine
 
 
 class Declined(Exception):
