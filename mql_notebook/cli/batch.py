@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from ..batch.lines import BatchFileError, BatchLine, parse_batch
+from ..batch.plan import attempt_key, failed_message, latest_attempt, plan_line
 from ..errors import (
     BillingError,
     BudgetExceededError,
@@ -33,9 +35,7 @@ from ..errors import (
 from ..generation import Generation
 from ..library import ENV_LIBRARY, Entry, Library
 from ..library.library import OFF
-from ..batch.lines import BatchFileError, BatchLine, parse_batch
 from .batch_money import Declined, add_money_options, announce, budget_from_args
-from ..batch.plan import attempt_key, failed_message, latest_attempt, plan_line
 from .batch_progress import LineResult, Outcome, StatusDisplay, Tally, summary_lines
 from .option_args import add_generation_options, model_from_args, options_from_args
 

@@ -2,7 +2,7 @@
 
 Each view is written as ES modules that tsc checks as such: js/shared.js (the helpers both
 views use: h(), option lists, bytes, sizes, labels, listeners), the view's own (js/widget.js,
-js/gallery.js) and, for VideoWidget, js/controls.js (its option controls), js/badge.js (its
+js/gallery.js, js/batch.js) and, for VideoWidget, js/controls.js (its option controls), js/badge.js (its
 clock), js/images.js (its image controls) and js/more_fields.js, each importing the
 others by name from "./<file>.js". anywidget loads a single module, so the class gets them
 joined in order, each with its ``import { ... } from "./<file>.js"`` lines taken out (the
@@ -96,3 +96,6 @@ ESM = view_file(*WIDGET_PARTS)
 CSS = view_file(SHARED_CSS, "widget.css")
 GALLERY_ESM = view_file(*GALLERY_PARTS)
 GALLERY_CSS = view_file(SHARED_CSS, "gallery.css")
+BATCH_PARTS = (SHARED_JS, "batch.js")
+BATCH_ESM = view_file(*BATCH_PARTS)
+BATCH_CSS = view_file(SHARED_CSS, "batch.css")
