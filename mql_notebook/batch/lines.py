@@ -83,7 +83,7 @@ def checked_lines(
         try:
             body = validate_generation_request(**request)
         except InvalidRequestError as error:
-            raise BatchFileError(number, str(error)) from None
+            raise BatchFileError(number, str(error)) from error
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
         occurrence = seen.get(canonical, 0)
         seen[canonical] = occurrence + 1

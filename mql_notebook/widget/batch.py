@@ -64,9 +64,12 @@ class Batch:
         **defaults: Any,
     ) -> None:
         if isinstance(requests, (str, bytes, Mapping)):
-            raise InvalidRequestError(
+            raise _refused(
+                "requests",
+                requests,
+                "a list of prompts or of request dicts",
                 "Batch takes a list of prompts or of request dicts (or Batch.from_file(path), "
-                f"Batch.sweep(...)), not a single {type(requests).__name__}"
+                f"Batch.sweep(...)), not a single {type(requests).__name__}",
             )
         numbered = [(i, _fields(i, r)) for i, r in enumerate(requests, start=1)]
         self._init(_checked(numbered, name, defaults), name, concurrency, retry_failed, client)
@@ -81,11 +84,14 @@ class Batch:
         labels: list[str] | None = None,
     ) -> None:
         if not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
-            raise InvalidRequestError(
-                f"concurrency must be an int from 1 to {MAX_CONCURRENCY}, not {concurrency!r}"
+            raise _refused(
+                "concurrency",
+                concurrency,
+                f"an int from 1 to {MAX_CONCURRENCY}",
+                f"concurrency must be an int from 1 to {MAX_CONCURRENCY}, not {concurrency!r}",
             )
         if not lines:
-            raise InvalidRequestError("a Batch needs at least one request")
+            raise _refused("requests", [], "at least one", "a Batch needs at least one request")
         self.name = name
         self.concurrency = concurrency
         self.retry_failed = retry_failed
@@ -116,7 +122,9 @@ class Batch:
         try:
             lines = parse_batch(text, name=name, defaults=_defaults(defaults))
         except BatchFileError as error:
-            raise InvalidRequestError(f"{file}: {error}; nothing was sent") from None
+            raise _refused(
+                "line", error.line, "a prompt or a JSON object", f"{file}: {error}"
+            ) from None
         batch = cls.__new__(cls)
         batch._init(lines, name, concurrency, retry_failed, client)
         return batch
@@ -138,7 +146,7 @@ class Batch:
         fixed = {k: v for k, v in values.items() if not _is_axis(v)}
         for key, axis in varied.items():
             if not axis:
-                raise InvalidRequestError(f"sweep: {key} has no values")
+                raise _refused(key, axis, "at least one value", f"sweep: {key} has no values")
         combos = [
             dict(zip(varied, combo, strict=True)) for combo in itertools.product(*varied.values())
         ]
@@ -248,10 +256,13 @@ def _fields(number: int, request: Any) -> dict[str, Any]:
         return {"prompt": request}
     if isinstance(request, Mapping):
         if "prompt" not in request:
-            raise InvalidRequestError(f"request {number}: needs a 'prompt'; nothing was sent")
+            raise _refused("prompt", None, "a prompt", f"request {number}: needs a 'prompt'")
         return {str(k): v for k, v in request.items() if v is not None}
-    raise InvalidRequestError(
-        f"request {number}: a prompt (str) or a request (dict), not {type(request).__name__}"
+    raise _refused(
+        "request",
+        request,
+        "a prompt (str) or a request (dict)",
+        f"request {number}: a prompt (str) or a request (dict), not {type(request).__name__}",
     )
 
 
@@ -267,7 +278,18 @@ def _checked(
     try:
         return checked_lines(numbered, name=name, defaults=_defaults(defaults))
     except BatchFileError as error:
-        raise InvalidRequestError(f"request {error}; nothing was sent") from None
+        cause = error.__cause__
+        if isinstance(cause, InvalidRequestError):
+            message = f"request {error.line}: {cause}"
+            raise _refused(cause.field, cause.value, cause.allowed, message) from None
+        raise _refused("request", None, "a request", f"request {error}") from None
+
+
+def _refused(field: str, value: Any, allowed: Any, message: str) -> InvalidRequestError:
+    """An InvalidRequestError (its field, value and what is allowed) with the batch's message."""
+    error = InvalidRequestError(field, value, allowed)
+    error.args = (f"{message}; nothing was sent",)
+    return error
 
 
 def _ended_early(task: asyncio.Task[Any]) -> bool:
