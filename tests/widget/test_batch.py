@@ -230,5 +230,5 @@ def test_the_grid_s_traits_and_messages_match_its_declared_protocol() -> None:
     assert kinds == {"video", "cancel", "start"}
     assert "innerHTML" not in (JS / "batch.js").read_text()  # text goes in as textContent
     source = frontend.joined(*frontend.BATCH_PARTS)  # the one module anywidget loads
-    assert not re.search(r'^import \{', source, re.M) and "export default { render }" in source
+    assert not re.search(r"^import \{", source, re.M) and "export default { render }" in source
     assert json.dumps(BatchGrid(Batch(["x"])).states)  # plain JSON state
