@@ -46,13 +46,14 @@ function render({ model, el }) {
   const cancel = h("button", { type: "button", class: "mql-b-cancel", text: "Cancel all" });
   const bar = /** @type {HTMLProgressElement} */ (h("progress", { class: "mql-b-progress", max: "1", value: "0" }));
   const count = h("span", { class: "mql-b-count", role: "status" });
+  const estimate = h("span", { class: "mql-b-estimate" });
   const error = h("div", { class: "mql-b-error", role: "alert" });
   const grid = h("ol", { class: "mql-b-grid" });
   const stageTitle = h("div", { class: "mql-b-stage-title" });
   const stageBody = h("div", { class: "mql-b-stage-body" });
   const stage = h("section", { class: "mql-b-stage", "aria-label": "Opened cell" }, [stageTitle, stageBody]);
   stage.hidden = true;
-  const head = h("div", { class: "mql-b-bar" }, [run, cancel, bar, count]);
+  const head = h("div", { class: "mql-b-bar" }, [run, cancel, bar, count, estimate]);
   el.replaceChildren(h("div", { class: "mql-batch-widget" }, [head, error, stage, grid]));
 
   /** @type {HTMLLIElement[]} */ let items = [];
@@ -101,6 +102,10 @@ function render({ model, el }) {
     const running = Boolean(model.get("running"));
     run.disabled = running;
     cancel.disabled = !running;
+  }
+
+  function renderEstimate() {
+    estimate.textContent = String(model.get("estimate") || "");
   }
 
   function renderError() {
@@ -178,7 +183,9 @@ function render({ model, el }) {
   onModel("change:counts", renderStates);
   onModel("change:running", renderRunning);
   onModel("change:error", renderError);
+  onModel("change:estimate", renderEstimate);
   buildCells();
+  renderEstimate();
   renderRunning();
   renderError();
 

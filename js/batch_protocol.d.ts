@@ -33,6 +33,8 @@ export interface BatchTraits {
   counts: Record<string, number>;
   running: boolean;
   error: string;
+  /** What this run's creates are expected to cost ("6 to create: $3.00 (6 videos, 30 s)"). */
+  estimate: string;
 }
 
 export type BatchModel = AnyModel<BatchTraits>;

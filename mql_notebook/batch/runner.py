@@ -14,7 +14,7 @@ shows).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -105,14 +105,17 @@ async def run_lines(
     concurrency: int,
     retry_failed: bool = False,
     on_change: Report | None = None,
+    known: Mapping[str, Entry] | None = None,
 ) -> list[LineRun]:
-    """Every line of ``runs`` to its end on this run (``client`` records into its library)."""
+    """Every line of ``runs`` to its end on this run (``client`` records into its library);
+    ``known``: the library's entries by key, when the caller has read them already."""
     from ..client.concurrency import AdaptiveSlots, ConcurrencyController
 
     library = client.library
     assert library is not None and client.recorder is not None
     report: Report = on_change or (lambda run: None)
-    known = await asyncio.to_thread(entries_by_key, library, client.recorder.origin)
+    if known is None:
+        known = await asyncio.to_thread(entries_by_key, library, client.recorder.origin)
     await asyncio.to_thread(library.remove_stale_parts)  # half-written by a killed run
     slots = AdaptiveSlots(ConcurrencyController(concurrency))
     downloads = asyncio.Semaphore(concurrency)

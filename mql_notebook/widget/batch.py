@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..batch.lines import BatchFileError, BatchLine, checked_lines, parse_batch
-from ..batch.runner import LineRun, run_lines
+from ..batch.money import estimate_lines, to_create
+from ..batch.runner import LineRun, entries_by_key, run_lines
 from ..errors import ConfigurationError, InvalidRequestError
 
 if TYPE_CHECKING:
     from ..client import MQL, AsyncMQL
+    from ..money import Budget, Estimate
     from .batch_grid import BatchGrid
 
 DEFAULT_NAME = "notebook"
@@ -61,6 +63,7 @@ class Batch:
         concurrency: int = DEFAULT_CONCURRENCY,
         retry_failed: bool = False,
         client: AsyncMQL | MQL | None = None,
+        budget: Budget | Mapping[str, Any] | None = None,
         **defaults: Any,
     ) -> None:
         if isinstance(requests, (str, bytes, Mapping)):
@@ -72,7 +75,8 @@ class Batch:
                 f"Batch.sweep(...)), not a single {type(requests).__name__}",
             )
         numbered = [(i, _fields(i, r)) for i, r in enumerate(requests, start=1)]
-        self._init(_checked(numbered, name, defaults), name, concurrency, retry_failed, client)
+        lines = _checked(numbered, name, defaults)
+        self._init(lines, name, concurrency, retry_failed, (client, budget))
 
     def _init(
         self,
@@ -80,9 +84,15 @@ class Batch:
         name: str,
         concurrency: int,
         retry_failed: bool,
-        client: Any,
+        client_and_budget: tuple[Any, Any],
         labels: list[str] | None = None,
     ) -> None:
+        client, budget = client_and_budget
+        if client is not None and budget is not None:
+            raise ConfigurationError(
+                "a Batch given a client keeps the client's budget: pass budget= to "
+                "AsyncMQL(...) / MQL(...) instead"
+            )
         if not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
             raise _refused(
                 "concurrency",
@@ -99,6 +109,8 @@ class Batch:
         self.labels = labels or [line.prompt for line in lines]
         self.runs = [LineRun(i, line) for i, line in enumerate(lines)]
         self._client = client
+        self._budget = budget
+        self.estimated: Estimate | None = None  # what the last run expected its creates to cost
         self._task: asyncio.Task[list[LineRun]] | None = None
         self._grid: BatchGrid | None = None
 
@@ -111,6 +123,7 @@ class Batch:
         concurrency: int = DEFAULT_CONCURRENCY,
         retry_failed: bool = False,
         client: AsyncMQL | MQL | None = None,
+        budget: Budget | Mapping[str, Any] | None = None,
         **defaults: Any,
     ) -> Batch:
         """A prompts file in the command line's format: a prompt, or a JSON object, per line;
@@ -126,7 +139,7 @@ class Batch:
                 "line", error.line, "a prompt or a JSON object", f"{file}: {error}"
             ) from None
         batch = cls.__new__(cls)
-        batch._init(lines, name, concurrency, retry_failed, client)
+        batch._init(lines, name, concurrency, retry_failed, (client, budget))
         return batch
 
     @classmethod
@@ -137,6 +150,7 @@ class Batch:
         concurrency: int = DEFAULT_CONCURRENCY,
         retry_failed: bool = False,
         client: AsyncMQL | MQL | None = None,
+        budget: Budget | Mapping[str, Any] | None = None,
         **values: Any,
     ) -> Batch:
         """Every combination of the values: a list, tuple or range is varied, anything else
@@ -156,7 +170,8 @@ class Batch:
         labels = [" · ".join(f"{k}={v}" for k, v in combo.items()) for combo in combos]
         batch = cls.__new__(cls)
         lines = _checked(numbered, name, {})
-        batch._init(lines, name, concurrency, retry_failed, client, labels if varied else None)
+        labelled = labels if varied else None
+        batch._init(lines, name, concurrency, retry_failed, (client, budget), labelled)
         return batch
 
     # ---- running ----
@@ -196,17 +211,34 @@ class Batch:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    async def estimate(self) -> Estimate:
+        """What this run's creates are expected to cost, sending nothing: the requests the
+        library does not show created already (``Estimate.text()``: "$3.00 (6 videos, 30 s)")."""
+        client, owned = _client_of(self._client, self._budget)
+        try:
+            known = await asyncio.to_thread(_known, client)
+            return await estimate_lines(client, to_create(self.lines, known))
+        finally:
+            if owned:
+                await client.aclose()
+
     async def _go(self) -> list[LineRun]:
         reason = ""
         try:
-            client, owned = _client_of(self._client)
+            client, owned = _client_of(self._client, self._budget)
             try:
+                known = await asyncio.to_thread(_known, client)
+                sent = to_create(self.lines, known, retry_failed=self.retry_failed)
+                self.estimated = await estimate_lines(client, sent)
+                if self._grid is not None:
+                    self._grid.estimated(len(sent), self.estimated.text())
                 return await run_lines(
                     client,
                     self.runs,
                     concurrency=self.concurrency,
                     retry_failed=self.retry_failed,
                     on_change=self._changed,
+                    known=known,
                 )
             finally:
                 if owned:
@@ -296,7 +328,12 @@ def _ended_early(task: asyncio.Task[Any]) -> bool:
     return task.done() and (task.cancelled() or task.exception() is not None)
 
 
-def _client_of(given: Any) -> tuple[AsyncMQL, bool]:
+def _known(client: AsyncMQL) -> dict[str, Any]:
+    assert client.library is not None and client.recorder is not None
+    return entries_by_key(client.library, client.recorder.origin)
+
+
+def _client_of(given: Any, budget: Any = None) -> tuple[AsyncMQL, bool]:
     """The client to run with, and whether it is this batch's own (closed at the end): the
     one given (its library), else one from the environment recording into ``Library()``."""
     from ..client import AsyncMQL, as_async_client
@@ -310,4 +347,4 @@ def _client_of(given: Any) -> tuple[AsyncMQL, bool]:
     library = resolve_library(FROM_ENVIRONMENT, on_by_default=True)
     if library is None:
         raise ConfigurationError(NEEDS_LIBRARY)
-    return AsyncMQL(library=library), True
+    return AsyncMQL(library=library, budget=budget), True

@@ -78,6 +78,9 @@ class BatchGrid(anywidget.AnyWidget):
     counts = t.Dict(help="How many requests are in each status.").tag(sync=True)
     running = t.Bool(False, help="The batch is running.").tag(sync=True)
     error = t.Unicode("", help="Why the batch stopped early, as plain text.").tag(sync=True)
+    estimate = t.Unicode(
+        "", help="What this run's creates are expected to cost: '6 to create: $3.00 (...)'."
+    ).tag(sync=True)
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
@@ -103,6 +106,9 @@ class BatchGrid(anywidget.AnyWidget):
         self._runs = runs
         self.error = ""
         self.flush()
+
+    def estimated(self, creates: int, text: str) -> None:
+        self.estimate = f"{creates} to create: {text}" if creates else "nothing to create"
 
     def changed(self, run: LineRun) -> None:
         """A line changed: shown with the others at the next flush (at most 10 a second)."""

@@ -160,6 +160,28 @@ async def test_a_prompts_file_is_read_as_the_command_line_reads_it(emulator, cli
         Batch.from_file(bad)
 
 
+async def test_its_own_budget_refuses_what_goes_over_before_it_is_sent(
+    emulator, api_key, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("MQL_BASE_URL", emulator.url)
+    monkeypatch.setenv("MQL_API_KEY", api_key)
+    monkeypatch.setenv("MQL_LIBRARY", str(tmp_path / "own"))
+    before = len(creates(emulator))
+    batch = Batch(prompts("budget", 4), budget={"videos": 2}, concurrency=1, duration=5)
+    estimate = await batch.estimate()
+    assert estimate.videos == 4 and estimate.seconds == 20
+    runs = await batch.run()
+    assert [r.status for r in runs].count("completed") == 2
+    refused = [r for r in runs if r.status == "unfinished"]
+    assert len(refused) == 2 and all("budget" in r.message for r in refused)
+    assert len(creates(emulator)) == before + 2  # the refused ones were never sent
+    assert batch.estimated is not None and batch.estimated.videos == 4
+    again = Batch(prompts("budget", 4), duration=5)
+    assert (await again.estimate()).videos == 2  # what is done costs nothing more
+    with pytest.raises(ConfigurationError, match="client's budget"):
+        Batch(["x"], client=object(), budget={"videos": 1})  # type: ignore[arg-type]
+
+
 # ---- the grid ----
 
 
@@ -190,6 +212,7 @@ async def test_the_grid_shows_live_badges_throttled_and_a_cell_s_video_when_open
     assert [s["status"] for s in grid.states] == ["completed"] * 5
     assert all(s["has_video"] and s["id"] for s in grid.states)
     assert grid.counts["completed"] == 5
+    assert grid.estimate.startswith("5 to create: 5 videos")
     # Many line changes, few view updates: at most about 10 a second.
     spread = writes[-1] - writes[0]
     assert len(writes) <= 10 * spread + 3, (len(writes), spread)
