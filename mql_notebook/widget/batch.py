@@ -57,7 +57,7 @@ class Batch:
 
     def __init__(
         self,
-        requests: Iterable[str | Mapping[str, Any]],
+        requests: Iterable[str | Mapping[str, Any]] | os.PathLike[str],
         *,
         name: str = DEFAULT_NAME,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -66,6 +66,10 @@ class Batch:
         budget: Budget | Mapping[str, Any] | None = None,
         **defaults: Any,
     ) -> None:
+        if isinstance(requests, os.PathLike):  # Batch(Path("prompts.txt")): from_file's reading
+            lines, name = _file_lines(requests, None if name == DEFAULT_NAME else name, defaults)
+            self._init(lines, name, concurrency, retry_failed, (client, budget))
+            return
         if isinstance(requests, (str, bytes, Mapping)):
             raise _refused(
                 "requests",
@@ -129,15 +133,7 @@ class Batch:
         """A prompts file in the command line's format: a prompt, or a JSON object, per line;
         blank lines and ``#`` comments skipped. Its name defaults to the file's absolute path,
         as ``mql-notebook batch FILE`` names it: either resumes what the other started."""
-        file = Path(path).expanduser()
-        text = file.read_text(encoding="utf-8")
-        name = name or str(file.resolve())
-        try:
-            lines = parse_batch(text, name=name, defaults=_defaults(defaults))
-        except BatchFileError as error:
-            raise _refused(
-                "line", error.line, "a prompt or a JSON object", f"{file}: {error}"
-            ) from None
+        lines, name = _file_lines(path, name, defaults)
         batch = cls.__new__(cls)
         batch._init(lines, name, concurrency, retry_failed, (client, budget))
         return batch
@@ -277,6 +273,20 @@ class Batch:
     def __repr__(self) -> str:
         done = sum(1 for r in self.runs if r.ok)
         return f"Batch(name={self.name!r}, {len(self.lines)} requests, {done} done)"
+
+
+def _file_lines(
+    path: str | os.PathLike[str], name: str | None, defaults: Mapping[str, Any]
+) -> tuple[list[BatchLine], str]:
+    file = Path(path).expanduser()
+    text = file.read_text(encoding="utf-8")
+    name = name or str(file.resolve())
+    try:
+        return parse_batch(text, name=name, defaults=_defaults(defaults)), name
+    except BatchFileError as error:
+        raise _refused(
+            "line", error.line, "a prompt or a JSON object", f"{file}: {error}"
+        ) from None
 
 
 def _is_axis(value: Any) -> bool:

@@ -154,10 +154,21 @@ async def test_a_prompts_file_is_read_as_the_command_line_reads_it(emulator, cli
     assert batch.name == str(file.resolve())  # the CLI's default name: either resumes the other
     assert [line.number for line in batch.lines] == [2, 4]
     assert [r.status for r in await batch.run()] == ["completed", "completed"]
+    same = Batch(file, client=client)  # a path given as the requests: the same file, keys
+    assert [line.key for line in same.lines] == [line.key for line in batch.lines]
+    assert [r.status for r in await same.run()] == ["already", "already"]
     bad = tmp_path / "bad.txt"
     bad.write_text("A fox\n{not json\n")
     with pytest.raises(InvalidRequestError, match="line 2: not valid JSON"):
         Batch.from_file(bad)
+
+
+def test_a_blocking_client_is_accepted_and_runs_from_async_code(emulator, api_key, tmp_path):
+    from mql_notebook import MQL
+
+    with MQL(api_key=api_key, base_url=emulator.url, library=Library(tmp_path / "l")) as client:
+        runs = asyncio.run(Batch(["A blocking client: a fox"], client=client).run())
+    assert [r.status for r in runs] == ["completed"]
 
 
 async def test_its_own_budget_refuses_what_goes_over_before_it_is_sent(
