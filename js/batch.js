@@ -19,10 +19,13 @@ export const BADGES = {
 };
 const DONE = new Set(["completed", "already", "failed", "unfinished"]);
 
-/** "Generating 40%", "Done". @param {CellState} state */
-export function badgeText(state) {
+/** "Generating 40% · 12 s left", "Done". @param {CellState} state @param {number} [now] Unix seconds */
+export function badgeText(state, now = Date.now() / 1000) {
   const text = BADGES[state.status] ?? state.status;
-  return state.status === "running" && typeof state.progress === "number" ? `${text} ${Math.round(state.progress)}%` : text;
+  if (state.status !== "running") return text;
+  const parts = [typeof state.progress === "number" ? `${text} ${Math.round(state.progress)}%` : text];
+  if (typeof state.expected_end === "number") parts.push(`${Math.max(0, Math.round(state.expected_end - now))} s left`);
+  return parts.join(" · ");
 }
 
 /** @param {Record<string, number>} counts @param {number} total */
@@ -81,7 +84,7 @@ function render({ model, el }) {
   function renderStates() {
     const all = states();
     all.forEach((state, index) => {
-      const key = `${state.status}|${state.progress}|${state.has_video}|${state.message}`;
+      const key = `${state.status}|${state.progress}|${state.expected_end}|${state.has_video}|${state.message}`;
       const li = items[index];
       if (!li || shown[index] === key) return;
       shown[index] = key;

@@ -21,6 +21,8 @@ export interface CellState {
   message: string;
   /** 0-100, or null before the server tells. */
   progress: number | null;
+  /** Unix seconds the job should end at (the progress rate, or how long such jobs took), or null. */
+  expected_end: number | null;
   id: string;
   has_video: boolean;
 }

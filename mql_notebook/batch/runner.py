@@ -67,6 +67,7 @@ class LineRun:
     video: Path | None = None
     created: bool = False  # a create of this run made its job
     progress: float | None = None
+    expected_end: float | None = None  # Unix seconds the job should end at, once told
 
     @property
     def prompt(self) -> str:
@@ -215,8 +216,12 @@ async def _carry(
         report(run)
 
         def progress(update: Generation) -> None:
-            if update.progress != run.progress:
-                run.progress = update.progress
+            end, known_end = update.expected_end, run.expected_end
+            moved = (end is None) != (known_end is None) or (
+                end is not None and known_end is not None and abs(end - known_end) >= 1
+            )
+            if update.progress != run.progress or moved:
+                run.progress, run.expected_end = update.progress, end
                 report(run)
 
         try:

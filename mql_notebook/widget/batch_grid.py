@@ -52,6 +52,7 @@ def state_of(run: LineRun) -> dict[str, Any]:
         "status": run.status,
         "message": run.message,
         "progress": run.progress,
+        "expected_end": run.expected_end,
         "id": run.generation_id or "",
         "has_video": run.video is not None,
     }
@@ -72,9 +73,9 @@ class BatchGrid(anywidget.AnyWidget):
 
     name = t.Unicode("", help="The batch's name (its keys' identity).").tag(sync=True)
     cells = t.List(t.Dict(), help="Per request: label, prompt, model.").tag(sync=True)
-    states = t.List(t.Dict(), help="Per request: status, message, progress, id, has_video.").tag(
-        sync=True
-    )
+    states = t.List(
+        t.Dict(), help="Per request: status, message, progress, expected_end, id, has_video."
+    ).tag(sync=True)
     counts = t.Dict(help="How many requests are in each status.").tag(sync=True)
     running = t.Bool(False, help="The batch is running.").tag(sync=True)
     error = t.Unicode("", help="Why the batch stopped early, as plain text.").tag(sync=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -266,3 +268,30 @@ def test_the_grid_s_traits_and_messages_match_its_declared_protocol() -> None:
     source = frontend.joined(*frontend.BATCH_PARTS)  # the one module anywidget loads
     assert not re.search(r"^import \{", source, re.M) and "export default { render }" in source
     assert json.dumps(BatchGrid(Batch(["x"])).states)  # plain JSON state
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_cell_s_badge_and_the_progress_line_as_the_view_writes_them(tmp_path: Path) -> None:
+    module = tmp_path / "batch.mjs"
+    module.write_text(frontend.joined(*frontend.BATCH_PARTS))
+    script = (
+        f"import {{ badgeText, progressText }} from {json.dumps(module.as_uri())};\n"
+        "const s = (status, progress = null, expected_end = null) =>\n"
+        "  ({ status, progress, expected_end, message: '', id: '', has_video: false });\n"
+        "console.log(JSON.stringify([\n"
+        "  badgeText(s('running', 40, 112), 100), badgeText(s('running'), 100),\n"
+        "  badgeText(s('queued')), badgeText(s('already')),\n"
+        "  progressText({ completed: 3, already: 1, failed: 1 }, 6).text,\n"
+        "]));\n"
+    )
+    result = subprocess.run(
+        ["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "Generating 40% · 12 s left",
+        "Generating",
+        "Queued (gateway full)",
+        "Done earlier",
+        "5/6 finished · 4 done · 1 not done",
+    ]
