@@ -122,7 +122,14 @@ function render({ model, el }) {
     const state = states()[opened];
     if (!cell || !state) { stage.hidden = true; return; }
     stage.hidden = false;
-    stageTitle.replaceChildren(h("strong", { text: cell.label }), h("span", { class: "mql-b-badge", text: ` ${badgeText(state)}` }));
+    const title = [h("strong", { text: cell.label }), h("span", { class: "mql-b-badge", text: ` ${badgeText(state)}` })];
+    if (!DONE.has(state.status) && model.get("running")) {
+      const index = opened;
+      const stop = h("button", { type: "button", class: "mql-b-cancel-one", text: "Cancel this one" });
+      stop.addEventListener("click", () => send({ kind: "cancel", index }), { once: true });
+      title.push(stop);
+    }
+    stageTitle.replaceChildren(...title);
     const url = videos.get(opened);
     const current = stageBody.querySelector("video");
     if (url && current?.src === url) return;

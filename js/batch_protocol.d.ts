@@ -44,8 +44,8 @@ export type BatchModel = AnyModel<BatchTraits>;
 export type BatchViewMessage =
   /** The cell's first video, as a transfer whose generation_id is the cell's index. */
   | { kind: "video"; index: number }
-  /** Stop every line (jobs already created keep running on the server). */
-  | { kind: "cancel" }
+  /** Stop every line, or line `index` alone (jobs already created keep running on the server). */
+  | { kind: "cancel"; index?: number }
   /** Run (again): nothing already created is sent again. */
   | { kind: "start" };
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -68,6 +68,8 @@ class LineRun:
     created: bool = False  # a create of this run made its job
     progress: float | None = None
     expected_end: float | None = None  # Unix seconds the job should end at, once told
+    task: asyncio.Task[None] | None = field(default=None, repr=False, compare=False)
+    cancelled_alone: bool = field(default=False, repr=False, compare=False)
 
     @property
     def prompt(self) -> str:
@@ -84,6 +86,15 @@ class LineRun:
     @property
     def ok(self) -> bool:
         return self.status in ("completed", "already")
+
+    def cancel(self) -> bool:
+        """Stop this line alone (its job, if created, keeps running on the server: a later run
+        picks it up); the others go on. False when it has ended or has not started."""
+        if self.task is None or self.task.done():
+            return False
+        self.cancelled_alone = True
+        self.task.cancel()
+        return True
 
 
 Report = Callable[[LineRun], None]
@@ -146,10 +157,18 @@ async def run_lines(
             if not run.finished:
                 run.status, run.message = "unfinished", "cancelled"
                 report(run)
+            if run.cancelled_alone:  # this line only: the batch goes on
+                return
             raise
         report(run)
 
-    await asyncio.gather(*(one(run) for run in runs))
+    for run in runs:
+        run.task = asyncio.ensure_future(one(run))
+    try:
+        await asyncio.gather(*(run.task for run in runs if run.task is not None))
+    finally:
+        for run in runs:
+            run.task = None
     return runs
 
 

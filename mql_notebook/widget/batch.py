@@ -195,11 +195,13 @@ class Batch:
         the grid's clicks wait for it to end."""
         return await self.start()
 
-    def cancel(self) -> bool:
-        """Stop waiting for every line (jobs already created keep running on the server: run
-        again to pick them up); False when nothing runs."""
+    def cancel(self, index: int | None = None) -> bool:
+        """Stop waiting for every line, or for line ``index`` alone (jobs already created keep
+        running on the server: run again to pick them up); False when nothing runs."""
         if self._task is None or self._task.done():
             return False
+        if index is not None:
+            return 0 <= index < len(self.runs) and self.runs[index].cancel()
         self._task.cancel()
         return True
 

@@ -1,5 +1,5 @@
 """The grid a ``Batch`` shows: a cell per request with a live badge, a progress bar, Cancel all,
-and a cell's video when it is opened.
+and a cell's video (or its Cancel) when it is opened.
 
 State is small and throttled: ``cells`` (each request's label, prompt and model) is set once;
 ``states`` (each cell's status, message, progress) and ``counts`` are written at most
@@ -10,6 +10,7 @@ from the library in a worker thread.
 
 view -> kernel   {"kind": "video", "index": int}   the opened cell's first video
                  {"kind": "cancel"}                  Cancel all
+                 {"kind": "cancel", "index": int}    Cancel that cell's line alone
                  {"kind": "start"}                   Run (again: nothing created is sent again)
 kernel -> view   video-begin / video-chunk / video-end, generation_id = the cell's index
 
@@ -146,7 +147,8 @@ class BatchGrid(anywidget.AnyWidget):
     def _on_view_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
         kind = content.get("kind") if isinstance(content, Mapping) else None
         if kind == "cancel":
-            self.batch.cancel()
+            index = content.get("index")
+            self.batch.cancel(index if isinstance(index, int) else None)
         elif kind == "start":
             try:
                 self.running = True

@@ -256,6 +256,22 @@ async def test_cancel_all_from_the_grid_stops_the_batch_and_says_how_to_resume(
     assert any(s["status"] == "unfinished" for s in grid.states)
 
 
+async def test_cancel_one_stops_that_line_alone(emulator, client) -> None:
+    batch = Batch(prompts("cancel-one", 3), client=client, concurrency=3)
+    grid = batch.grid
+    task = batch.start()
+    while batch.runs[1].status != "running":
+        await asyncio.sleep(0.02)
+    grid._handle_custom_msg({"kind": "cancel", "index": 1}, [])
+    runs = await task  # the batch itself goes on to its end
+    assert [r.status for r in runs] == ["completed", "unfinished", "completed"]
+    assert runs[1].message == "cancelled" and runs[1].generation_id
+    assert not batch.cancel(0)  # nothing runs any more
+    again = await Batch(prompts("cancel-one", 3), client=client).run()
+    assert [r.status for r in again] == ["already", "completed", "already"]
+    assert again[1].generation_id == runs[1].generation_id  # its job picked up, not made again
+
+
 def test_the_grid_s_traits_and_messages_match_its_declared_protocol() -> None:
     declared = (JS / "batch_protocol.d.ts").read_text()
     traits = re.search(r"interface BatchTraits \{(.*?)\}", declared, re.S)
