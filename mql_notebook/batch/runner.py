@@ -166,8 +166,10 @@ async def run_lines(
         run.task = asyncio.ensure_future(one(run))
     try:
         await asyncio.gather(*(run.task for run in runs if run.task is not None))
-    finally:
+    finally:  # an error in one line (the library's disk, say) leaves no other line running
         for run in runs:
+            if run.task is not None and not run.task.done():
+                run.task.cancel()
             run.task = None
     return runs
 
