@@ -32,12 +32,13 @@ from .generation import Generation
 from .request import ASPECT_RATIOS, DURATIONS, MAX_VARIANTS, MODELS, RESOLUTIONS
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time these load on first use
+    from .batch.runner import LineRun
     from .client import MQL, AsyncMQL, PollTiming, RetryPolicy
     from .library import Entry, Library
     from .media.concat import concat
     from .media.frames import Frame, frame_of, frame_of_async
     from .money import Budget, Estimate, PriceTable
-    from .widget import Gallery, VideoWidget
+    from .widget import Batch, Gallery, VideoWidget
 
 __all__ = [
     "ASPECT_RATIOS",
@@ -52,6 +53,7 @@ __all__ = [
     "AsyncMQL",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
     "BillingError",
     "Budget",
     "BudgetExceededError",
@@ -70,6 +72,7 @@ __all__ = [
     "InvalidResponseError",
     "Library",
     "LibraryError",
+    "LineRun",
     "MQLError",
     "ModelUnavailableError",
     "NotFoundError",
@@ -99,6 +102,8 @@ _LAZY = {
     "RetryPolicy": ".client.retry",
     "VideoWidget": ".widget",
     "Gallery": ".widget",
+    "Batch": ".widget",
+    "LineRun": ".batch.runner",
     "Library": ".library",
     "Entry": ".library",
     "Frame": ".media.frames",

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from mql_notebook import MQL
+from mql_notebook.batch.lines import parse_batch
 from mql_notebook.cli.batch import add_batch_parser
-from mql_notebook.cli.batch_file import parse_batch
 from mql_notebook.cli.commands import add_client_parsers
 from mql_notebook.cli.local_daemon import state_path, stop_daemon
 from mql_notebook.cli.option_args import options_from_args

@@ -1,6 +1,6 @@
 """``mql-notebook batch FILE``: many prompts at once, recorded in the library, never paid twice.
 
-Every line is checked before anything is sent (batch_file.py). Each line's create carries a
+Every line is checked before anything is sent (batch/lines.py). Each line's create carries a
 stable Idempotency-Key that the library keeps, so running the same FILE again finds every
 line it already created: finished ones are skipped, running ones are waited for and
 downloaded, and only a line whose create was never answered (or was refused) is sent again,
@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from ..batch.lines import BatchFileError, BatchLine, parse_batch
+from ..batch.plan import attempt_key, failed_message, latest_attempt, plan_line
 from ..errors import (
     BillingError,
     BudgetExceededError,
@@ -33,9 +35,7 @@ from ..errors import (
 from ..generation import Generation
 from ..library import ENV_LIBRARY, Entry, Library
 from ..library.library import OFF
-from .batch_file import BatchFileError, BatchLine, parse_batch
 from .batch_money import Declined, add_money_options, announce, budget_from_args
-from .batch_plan import attempt_key, failed_message, latest_attempt, plan_line
 from .batch_progress import LineResult, Outcome, StatusDisplay, Tally, summary_lines
 from .option_args import add_generation_options, model_from_args, options_from_args
 

@@ -15,8 +15,8 @@ from ..money.estimate import total
 from .console import is_terminal
 
 if TYPE_CHECKING:
+    from ..batch.lines import BatchLine
     from ..client import AsyncMQL
-    from .batch_file import BatchLine
 
 
 class Declined(Exception):

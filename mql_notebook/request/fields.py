@@ -4,7 +4,7 @@ widget's default, the values the documented models accept, and how it is labelle
 Everything else follows from ``FIELDS``: the client's checks and body (checks.py), what the
 library stores (the body's options), the widget's traits and controls (widget/request_traits.py
 and the view's form, forms.py), the view's types (js/request.d.ts, generated), the CLI's flags
-and the batch file's keys (cli/option_args.py, cli/batch_file.py), the history and gallery
+and the batch file's keys (cli/option_args.py, batch/lines.py), the history and gallery
 cards (``describe``), and the emulator's validation (local/jobs.py). Adding a field is one
 ``Field(...)`` below plus its tests; tests/test_request_fields.py lists where a field must
 reach and fails when one place misses it.

@@ -19,11 +19,14 @@
 - ``transfer``: videos to the view as chunked binary messages;
 - ``static_fallback``: the output a reader without the widget's JavaScript sees;
 - ``client_lifecycle``: the widget's library and client, closing one it built itself;
-- ``gallery``: ``Gallery``, the library's videos as cards to filter, play and compare.
+- ``gallery``: ``Gallery``, the library's videos as cards to filter, play and compare;
+- ``batch``: ``Batch``, many requests run together and never paid twice (batch/), shown by
+  ``batch_grid``: a cell per request with a live badge, its video when opened.
 """
 
+from .batch import Batch
 from .gallery import Gallery
 from .run import Run
 from .video_widget import WIDGET_STATUSES, VideoWidget
 
-__all__ = ["WIDGET_STATUSES", "Gallery", "Run", "VideoWidget"]
+__all__ = ["WIDGET_STATUSES", "Batch", "Gallery", "Run", "VideoWidget"]

@@ -3,9 +3,10 @@
 Each view is written as ES modules that tsc checks as such: js/shared.js (the helpers both
 views use: h(), option lists, bytes, sizes, labels, listeners), the view's own (js/widget.js,
 js/gallery.js with js/gallery_notes.js, the cards' stars, notes and lineage, and
-js/gallery_sync.js, its synced compare) and, for VideoWidget, js/controls.js (its option
-controls), js/badge.js (its clock), js/images.js (its image controls) and js/more_fields.js,
-each importing the others by name from "./<file>.js". anywidget loads a single module, so the class gets them
+js/gallery_sync.js, its synced compare; js/batch.js) and, for VideoWidget, js/controls.js (its
+option controls), js/badge.js (its clock), js/images.js (its image controls) and
+js/more_fields.js, each importing the others by name from "./<file>.js". anywidget loads a
+single module, so the class gets them
 joined in order, each with its ``import { ... } from "./<file>.js"`` lines taken out (the
 ``export``s stay: extra named exports are harmless next to ``export default``). The stylesheets join the same way: js/shared.css (the
 theme variables and the rules both views repeat), then the view's own.
@@ -97,3 +98,6 @@ ESM = view_file(*WIDGET_PARTS)
 CSS = view_file(SHARED_CSS, "widget.css")
 GALLERY_ESM = view_file(*GALLERY_PARTS)
 GALLERY_CSS = view_file(SHARED_CSS, "gallery.css")
+BATCH_PARTS = (SHARED_JS, "batch.js")
+BATCH_ESM = view_file(*BATCH_PARTS)
+BATCH_CSS = view_file(SHARED_CSS, "batch.css")

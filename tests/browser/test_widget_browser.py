@@ -212,6 +212,29 @@ def test_generate_shows_states_and_a_video_that_plays(
         assert target.stat().st_size > 10_000
 
 
+def test_a_full_gateway_shows_waiting_for_a_free_slot_then_the_video(
+    page: Any, emulator: Any
+) -> None:
+    from mql_notebook import MQL
+
+    emulator.limits.concurrency = 1  # the gateway lets one job of a key run at once
+    emulator.limits.concurrency_retry_after = 0.5
+    try:
+        with MQL(api_key=BROWSER_API_KEY, base_url=emulator.url, library=False) as mql:
+            mql.video.create(model="sora", prompt="The slot holder", duration=5)
+        press_generate(page, "A heron waits in the reeds")
+        waiting = page.wait_for_selector(
+            f'{WIDGET}[data-waiting*="concurrency_limit_exceeded"]', timeout=JOB_TIMEOUT
+        )
+        assert "Waiting for a free slot" in page.locator(f"{WIDGET} .mql-badge").inner_text()
+        assert waiting is not None
+        wait_status(page, "completed")
+        assert page.locator(f"{WIDGET}").get_attribute("data-waiting") == ""
+        assert "pending" in statuses_seen(page)
+    finally:
+        emulator.limits.concurrency = None
+
+
 def test_a_clicked_run_reaches_the_saved_notebook_as_static_html(
     page: Any, jupyter: JupyterServer
 ) -> None:
@@ -230,7 +253,8 @@ def test_failure_shows_the_server_message_as_text(page: Any) -> None:
     assert "on purpose" in error.inner_text()
     assert "Failed" in page.locator(f"{WIDGET} .mql-badge").inner_text()
     # Text from the prompt is text, never markup.
-    assert page.locator(f"{WIDGET} b, {WIDGET} img").count() == 0
+    # (the image controls' own thumbnails are <img> elements: none made from the prompt)
+    assert page.locator(f'{WIDGET} b, {WIDGET} img[src="x"], {WIDGET} img[onerror]').count() == 0
     assert page.evaluate("() => window.__pwned") is None
     entry = page.locator(f"{WIDGET} .mql-history-entry").last
     assert "<b>bold</b>" in entry.inner_text() and entry.get_attribute("data-status") == "failed"
@@ -374,26 +398,3 @@ def test_a_gallery_of_two_videos_both_play_and_differ(page: Any, jupyter: Jupyte
     assert [links.nth(i).get_attribute("download") for i in range(2)] == [
         f"{page.locator(WIDGET).get_attribute('data-generation-id')}-{i}.mp4" for i in (1, 2)
     ]
-
-
-def test_a_full_gateway_shows_waiting_for_a_free_slot_then_the_video(
-    page: Any, emulator: Any
-) -> None:
-    from mql_notebook import MQL
-
-    emulator.limits.concurrency = 1  # the gateway lets one job of a key run at once
-    emulator.limits.concurrency_retry_after = 0.5
-    try:
-        with MQL(api_key=BROWSER_API_KEY, base_url=emulator.url, library=False) as mql:
-            mql.video.create(model="sora", prompt="The slot holder", duration=5)
-        press_generate(page, "A heron waits in the reeds")
-        waiting = page.wait_for_selector(
-            f'{WIDGET}[data-waiting*="concurrency_limit_exceeded"]', timeout=JOB_TIMEOUT
-        )
-        assert "Waiting for a free slot" in page.locator(f"{WIDGET} .mql-badge").inner_text()
-        assert waiting is not None
-        wait_status(page, "completed")
-        assert page.locator(f"{WIDGET}").get_attribute("data-waiting") == ""
-        assert "pending" in statuses_seen(page)
-    finally:
-        emulator.limits.concurrency = None

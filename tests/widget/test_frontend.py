@@ -49,7 +49,12 @@ def test_render_returns_a_cleanup_that_undoes_everything() -> None:
     reason="node is not installed; the module's syntax is checked where it is",
 )
 def test_the_joined_modules_parse_and_import_nothing(tmp_path: Path) -> None:
-    for name, parts in (("widget", frontend.WIDGET_PARTS), ("gallery", frontend.GALLERY_PARTS)):
+    views = (
+        ("widget", frontend.WIDGET_PARTS),
+        ("gallery", frontend.GALLERY_PARTS),
+        ("batch", frontend.BATCH_PARTS),
+    )
+    for name, parts in views:
         source = frontend.joined(*parts)
         assert not re.search(r"^import ", source, re.M), name  # one module, nothing to fetch
         copy = tmp_path / f"{name}.mjs"
@@ -170,8 +175,14 @@ def test_the_wheel_ships_the_frontend_and_the_widget_loads_it(tmp_path: Path) ->
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     with zipfile.ZipFile(wheel) as z:
-        parts = {*frontend.WIDGET_PARTS, *frontend.GALLERY_PARTS}
-        for name in (*parts, "widget.css", "gallery.css", "shared.css"):  # both views' parts
+        parts = {*frontend.WIDGET_PARTS, *frontend.GALLERY_PARTS, *frontend.BATCH_PARTS}
+        for name in (
+            *parts,
+            "widget.css",
+            "gallery.css",
+            "batch.css",
+            "shared.css",
+        ):  # every view's
             assert z.read(f"mql_notebook/static/{name}").decode() == (JS / name).read_text()
         z.extractall(tmp_path / "site")
     probe = (

@@ -1,6 +1,6 @@
 """What a batch line needs on this run, from what the library knows of it. Plain, no I/O.
 
-A line's first create carries its key (batch_file.line_key); ``--retry-failed`` sends a failed
+A line's first create carries its key (lines.line_key); ``--retry-failed`` sends a failed
 line again as a new job, under the next attempt's key (``KEY~retry1``, ``KEY~retry2``, ...), so
 a later run finds that attempt and never sends it a third time by accident.
 """

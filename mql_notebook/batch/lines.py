@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,18 +63,27 @@ def parse_batch(
 
     ``defaults`` (model and options from the command line) apply where a line says nothing.
     """
+    numbered = (
+        (number, _fields_of(number, raw.strip()))
+        for number, raw in enumerate(text.splitlines(), start=1)
+        if raw.strip() and not raw.strip().startswith("#")
+    )
+    return checked_lines(numbered, name=name, defaults=defaults)
+
+
+def checked_lines(
+    requests: Iterable[tuple[int, dict[str, Any]]], *, name: str, defaults: dict[str, Any]
+) -> list[BatchLine]:
+    """``(number, fields)`` pairs as checked lines with their keys (``parse_batch`` and the
+    notebook's ``Batch`` both end here); raises BatchFileError naming the first bad one."""
     lines: list[BatchLine] = []
     seen: dict[str, int] = {}  # canonical request -> how many times so far
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        fields = _fields_of(number, stripped)
+    for number, fields in requests:
         request = {**{k: v for k, v in defaults.items() if v is not None}, **fields}
         try:
             body = validate_generation_request(**request)
         except InvalidRequestError as error:
-            raise BatchFileError(number, str(error)) from None
+            raise BatchFileError(number, str(error)) from error
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
         occurrence = seen.get(canonical, 0)
         seen[canonical] = occurrence + 1
