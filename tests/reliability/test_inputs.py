@@ -497,7 +497,16 @@ CASES: list[tuple[str, Callable[[Ctx], Any], type[BaseException] | None, str]] =
         "cli generate endless job",
         lambda c: _cli(
             c,
-            ["generate", "x [[stall]]", "--timeout", "0.3", "--output", str(c.out / "v.mp4")],
+            [
+                "generate",
+                "x [[stall]]",
+                "--timeout",
+                "0.3",
+                "--output",
+                str(c.out / "v.mp4"),
+                "--library",
+                str(c.out.parent / "mql-library"),
+            ],
             6,
             "`mql-notebook wait ",
         ),
@@ -507,7 +516,17 @@ CASES: list[tuple[str, Callable[[Ctx], Any], type[BaseException] | None, str]] =
     (
         "cli generate a failing job",
         lambda c: _cli(
-            c, ["generate", "x [[fail]]", "--output", str(c.out / "v.mp4")], 5, "on purpose"
+            c,
+            [
+                "generate",
+                "x [[fail]]",
+                "--output",
+                str(c.out / "v.mp4"),
+                "--library",
+                str(c.out.parent / "mql-library"),
+            ],
+            5,
+            "on purpose",
         ),
         None,
         "",
