@@ -118,8 +118,7 @@ def section(quick: bool) -> str:
         "first use of their names (a module `__getattr__`). "
         f"`from mql_notebook import MQL` against `from metriqual import MQL`: {client:.2f}x"
         + (
-            ": slower, and said so: our client imports asyncio (the SDK is sync-only and "
-            "does not), the library's index code and more of our own modules."
+            ": slower, and said so (issue 21, item 5 below)."
             if client > 1.0
             else "."
         ),
