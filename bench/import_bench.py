@@ -117,11 +117,7 @@ def section(quick: bool) -> str:
         "(httpx, asyncio), the library (sqlite3), the widget (anywidget, ipywidgets) load on "
         "first use of their names (a module `__getattr__`). "
         f"`from mql_notebook import MQL` against `from metriqual import MQL`: {client:.2f}x"
-        + (
-            ": slower, and said so (issue 21, item 5 below)."
-            if client > 1.0
-            else "."
-        ),
+        + (": slower, and said so (issue 21, item 5 below)." if client > 1.0 else "."),
         "",
         f"**Issue 21, item 5**: `from mql_notebook import MQL` no slower than `from metriqual "
         f"import MQL` as a whole process -> {'met' if client <= 1.0 else 'NOT met'} "
