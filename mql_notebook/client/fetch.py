@@ -100,6 +100,8 @@ class LoopFetch(_Fetch):
         ids: tuple[str, str],
         on_progress: ProgressCallback | None,
     ) -> None:
+        if isinstance(sink, BytesSink):
+            sink.reserve(total)
         # The hot loop (thousands of chunks): no await unless there is work for it.
         async for chunk in response.aiter_raw():
             if sink.append(chunk):
@@ -147,6 +149,8 @@ class ThreadFetch(_Fetch):
         on_progress: ProgressCallback | None,
     ) -> None:
         assert isinstance(sink, (PathSink, BytesSink))
+        if isinstance(sink, BytesSink):
+            sink.reserve(total)  # the body goes into the bytes handed back (buffer.py)
         stop = threading.Event()
 
         def pump() -> None:  # in the worker thread: socket -> file, nothing else per chunk
@@ -155,11 +159,11 @@ class ThreadFetch(_Fetch):
             for chunk in response.iter_raw():
                 if stopped():
                     raise _Stopped
+                if written + len(chunk) > ceiling:  # before writing: never past the room made
+                    check_size(written + len(chunk), ceiling, *ids)
                 write(chunk)
                 written += len(chunk)
                 sink.written = written  # read by the loop for on_progress
-                if written > ceiling:
-                    check_size(written, ceiling, *ids)
 
         writer = await sink.start_writer(pump, _threads())
         reported = sink.written

@@ -26,11 +26,11 @@ from urllib.parse import urlsplit
 from .._constants import LOCAL_API_KEY, RESUME_CONCURRENCY, RESUME_PROBE_TIMEOUT
 from .._origins import is_loopback
 from ..errors import ConfigurationError, GenerationFailedError, MQLError
-from ..library import Entry, Library
 from ..library.entry import EMULATOR
 from ..status import FAILED
 
 if TYPE_CHECKING:
+    from ..library import Entry, Library
     from .async_client import AsyncMQL
     from .recording import Recorder
     from .videos import AsyncVideo

@@ -18,6 +18,7 @@ from typing import IO, Any, Protocol
 from .._files import safe_filename, temporary_path
 from .._files import write_atomically as write_atomically  # widget/video_widget.py imports it here
 from ..errors import DownloadError
+from .buffer import ByteBuffer
 
 FLUSH_BYTES = 1 << 20  # file writes happen off the event loop, in pieces this big
 
@@ -37,16 +38,20 @@ class Sink(Protocol):
 
 
 class BytesSink:
-    """The video in memory: its chunks, joined once at the end (one copy, not a growing buffer
-    copied again and again and then once more into ``bytes``)."""
+    """The video in memory, in one copy: written into the ``bytes`` handed back, sized from
+    ``Content-Length`` (buffer.py says how; a body of unknown size grows, then one copy)."""
 
     def __init__(self) -> None:
-        self._chunks: list[bytes] = []
+        self._buffer = ByteBuffer()
         self.written = 0
         self._in_flight: asyncio.Future[None] | None = None
 
+    def reserve(self, total: int | None) -> None:
+        """The video's full size as the answer announced it (None: unknown)."""
+        self._buffer.reserve(total)
+
     def append(self, chunk: bytes) -> bool:
-        self._chunks.append(chunk)
+        self._buffer.write(chunk)
         self.written += len(chunk)
         return False
 
@@ -57,12 +62,12 @@ class BytesSink:
         self.append(chunk)
 
     async def restart(self) -> None:
-        self._chunks.clear()
+        self._buffer.reset()
         self.written = 0
 
     def thread_writer(self) -> Callable[[bytes], object]:
         """How a threaded download appends each chunk, in its thread (see PathSink's)."""
-        return self._chunks.append
+        return self._buffer.write
 
     async def start_writer(
         self, work: Callable[[], None], executor: Executor | None = None
@@ -77,16 +82,14 @@ class BytesSink:
             await flight
 
     async def commit(self) -> bytes:
-        data = b"".join(self._chunks)
-        self._chunks.clear()
-        return data
+        return self._buffer.take()
 
     async def abort(self) -> None:
         flight, self._in_flight = self._in_flight, None
         if flight is not None:  # a cancelled download: the thread stops at its next chunk
             with contextlib.suppress(Exception):
                 await asyncio.shield(flight)
-        self._chunks.clear()
+        self._buffer.clear()
 
 
 class _BufferedWriter:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from ..library import Library
-from ..money import PlanStatus
 from .async_client import AsyncMQL
 from .loops import SyncRunner
 from .settings import LOCAL_BASE_URL, Settings
 from .videos import AsyncVideo
+
+if TYPE_CHECKING:
+    from ..library import Library
+    from ..money import PlanStatus
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -17,12 +17,16 @@
 - ``choice``: which library a client records into (``library=``, ``MQL_LIBRARY``).
 """
 
+from typing import TYPE_CHECKING
+
 from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
 from .choice import FROM_ENVIRONMENT, LibraryChoice, resolve_library
-from .entry import Entry
-from .library import DEFAULT_FOLDER, ENV_LIBRARY, Library
-from .schema import SCHEMA_VERSION
-from .spending import BudgetStatus, SpentRow
+
+if TYPE_CHECKING:
+    from .entry import Entry
+    from .library import DEFAULT_FOLDER, ENV_LIBRARY, Library
+    from .schema import SCHEMA_VERSION
+    from .spending import BudgetStatus, SpentRow
 
 __all__ = [
     "DEFAULT_FOLDER",
@@ -37,3 +41,30 @@ __all__ = [
     "SpentRow",
     "resolve_library",
 ]
+
+# Loaded on first use of their names: ``from mql_notebook import MQL`` needs only the choice
+# (``library=``), not SQLite and the index code, until a client records (BENCHMARKS.md, import).
+_LAZY = {
+    "Entry": ".entry",
+    "DEFAULT_FOLDER": ".library",
+    "ENV_LIBRARY": ".library",
+    "Library": ".library",
+    "SCHEMA_VERSION": ".schema",
+    "BudgetStatus": ".spending",
+    "SpentRow": ".spending",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import enum
 import os
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
+from .._constants import DEFAULT_LIBRARY_FOLDER as DEFAULT_FOLDER
+from .._constants import ENV_LIBRARY
+from .._constants import LIBRARY_OFF as OFF
 from ..errors import ConfigurationError
-from .library import DEFAULT_FOLDER, ENV_LIBRARY, OFF, Library
+
+if TYPE_CHECKING:  # loaded when a library is made (SQLite, the index code): not at import
+    from .library import Library
 
 
 class _Unset(enum.Enum):
@@ -17,7 +22,7 @@ class _Unset(enum.Enum):
 FROM_ENVIRONMENT = _Unset.FROM_ENVIRONMENT
 """The default of ``library=``: ``MQL_LIBRARY`` decides (a plain client records only if it is set)."""
 
-LibraryChoice = Union[Library, str, "os.PathLike[str]", bool, None, _Unset]
+LibraryChoice = Union["Library", str, "os.PathLike[str]", bool, None, _Unset]
 
 
 def resolve_library(
@@ -32,6 +37,8 @@ def resolve_library(
     on (``./mql-videos``) only where ``on_by_default`` (the widget, the CLI), off for a plain
     ``MQL()`` / ``AsyncMQL()``, so the API page's snippets write nothing.
     """
+    from .library import Library
+
     env = os.environ if environ is None else environ
     if isinstance(choice, Library):
         return choice
