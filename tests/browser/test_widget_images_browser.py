@@ -7,15 +7,14 @@ and the history strip shows each run's input image.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from mql_notebook.local import LocalServer
+from mql_notebook.media.frames import frame_of
 from tests.browser.jupyter_harness import (
     BROWSER_API_KEY,
     JupyterServer,
@@ -23,6 +22,7 @@ from tests.browser.jupyter_harness import (
     write_notebook,
 )
 from tests.browser.video_checks import PLAY_VIDEO
+from tests.images import mean_difference, picture, png
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,10 @@ def jupyter(emulator: LocalServer, browser: Any) -> Iterator[JupyterServer]:
 def page(jupyter: JupyterServer, browser: Any) -> Iterator[Any]:
     write_notebook(
         jupyter.root / "images.ipynb",
-        ["from mql_notebook import VideoWidget\nw = VideoWidget('A paper boat', duration=5)\nw"],
+        [
+            "from mql_notebook import VideoWidget\n"
+            "w = VideoWidget('A paper boat', model='MiniMax-Hailuo-2.3', duration=6)\nw"
+        ],
     )
     page = open_notebook(browser, jupyter, "images.ipynb")
     try:
@@ -53,12 +56,16 @@ def page(jupyter: JupyterServer, browser: Any) -> Iterator[Any]:
 
 
 def _png(path: Path) -> Path:
-    picture = Image.new("RGB", (640, 360), "navy")
-    picture.paste(Image.new("RGB", (200, 120), "orange"), (220, 120))
-    out = io.BytesIO()
-    picture.save(out, "PNG")
-    path.write_bytes(out.getvalue())
+    path.write_bytes(png(picture(640, 360)))  # smooth: it survives H.264 well
     return path
+
+
+def _frame(emulator: LocalServer, job_id: str, t: float | None, size: tuple[int, int]) -> Any:
+    """A frame of the video the emulator rendered for this job (a MiniMax task id is its job's)."""
+    job = emulator.emulator.jobs.get(job_id)
+    assert job is not None
+    data = emulator.emulator.videos.get(job.specs[0]).result(timeout=30).data
+    return frame_of(data, t).image.convert("RGB").resize(size)
 
 
 def _generate_and_play(page: Any, emulator: LocalServer, runs_before: int) -> tuple[str, dict]:
@@ -91,6 +98,9 @@ def test_an_uploaded_png_is_sent_as_the_first_frame_and_a_frame_chains_the_next_
     gid, facts = _generate_and_play(page, emulator, 0)
     job = emulator.emulator.jobs.get(gid)
     assert job is not None and job.request.get("first_frame_image") is not None
+    assert job.request.get("route") == "minimax"  # Hailuo with an image: the task route
+    # The video starts on the image chosen in the browser (decoded back from the rendered MP4).
+    assert mean_difference(_frame(emulator, gid, 0, (640, 360)), picture(640, 360)) < 6
     assert facts["readyState"] >= 2 and facts["error"] is None and facts["advanced"] > 0
     expect(page.locator(f"{WIDGET} .mql-history-entry img.mql-history-image")).to_have_count(1)
 
@@ -101,6 +111,9 @@ def test_an_uploaded_png_is_sent_as_the_first_frame_and_a_frame_chains_the_next_
     assert page.locator(f"{FIRST} img.mql-image-thumb").get_attribute("src").startswith("data:")
     second, facts = _generate_and_play(page, emulator, 1)
     assert second != gid and facts["readyState"] >= 2
+    # The second run starts on the frame chosen: the first video's frame at (about) 1 s.
+    chosen = _frame(emulator, gid, 1.0, (640, 360))
+    assert mean_difference(_frame(emulator, second, 0, (640, 360)), chosen) < 8
     job = emulator.emulator.jobs.get(second)
     assert job is not None and job.request.get("first_frame_image") is not None
     expect(page.locator(f"{WIDGET} .mql-history-entry img.mql-history-image")).to_have_count(2)
