@@ -188,7 +188,7 @@ def test_prompt_iteration_keeps_history_and_shows_variants_side_by_side(executed
 
 @pytest.mark.kernel
 @pytest.mark.slow
-def test_batch_runs_every_prompt_at_once_and_shows_a_grid(executed) -> None:
+def test_batch_runs_every_prompt_at_once_resumes_and_shares_a_page(executed) -> None:
     nb, saved = executed("batch.ipynb")
     text = _texts(nb)
     assert EMULATOR_LINE in text and "failed:" not in text
@@ -199,6 +199,13 @@ def test_batch_runs_every_prompt_at_once_and_shows_a_grid(executed) -> None:
     assert sorted(p.name for p in (saved.parent / "batch").iterdir()) == [
         f"video-{i}.mp4" for i in range(1, 5)
     ]
+    # The same batch again: every line found in the library, nothing created (never paid twice).
+    assert re.search(r"^0 new jobs; \['already', 'already', 'already', 'already'\]$", text, re.M)
+    assert "[(0, 'completed'), (1, 'completed')]" in text  # the sweep: one job per seed
+    assert "rated: 5 stars" in text
+    page = saved.parent / "share" / "index.html"
+    assert "exported: share/index.html" in text and page.exists()
+    assert "the best light of the four" in page.read_text(encoding="utf-8")
 
 
 # ---- mql-notebook demo ----
