@@ -61,9 +61,30 @@ def widget_library(client: Any, library: LibraryChoice) -> Library | None:
     return getattr(client, "library", None)
 
 
-def widget_client(given: Any, library: Library | None) -> AsyncMQL:
+def client_money(client: Any, *, prices: Any, budget: Any) -> dict[str, Any]:
+    """``prices=`` and ``budget=`` of a widget, checked now (a bad table or budget is refused
+    before any Generate), for the client it makes; a widget given a client uses the client's."""
+    given = {k: v for k, v in {"prices": prices, "budget": budget}.items() if v is not None}
+    if given and client is not None:
+        raise ConfigurationError(
+            f"a widget given a client uses the client's money settings: pass "
+            f"{', '.join(f'{k}=' for k in given)} to MQL(...) / AsyncMQL(...) instead"
+        )
+    from ..client.settings import resolve_prices
+    from ..money import budget_from
+
+    if "prices" in given:
+        resolve_prices(prices, os.environ)
+    budget_from(budget)
+    return given
+
+
+def widget_client(given: Any, library: Library | None, **money: Any) -> AsyncMQL:
     """The async client the widget polls with: the one given, else one of its own that records
-    into the widget's library (``False``: none, whatever ``MQL_LIBRARY`` says)."""
+    into the widget's library (``False``: none, whatever ``MQL_LIBRARY`` says), with the
+    widget's ``prices=`` and ``budget=`` (``money``)."""
     from ..client import AsyncMQL, as_async_client
 
-    return AsyncMQL(library=library or False) if given is None else as_async_client(given)
+    if given is not None:
+        return as_async_client(given)
+    return AsyncMQL(library=library or False, **money)

@@ -27,8 +27,8 @@ from ..errors import InvalidRequestError
 from ..library import FROM_ENVIRONMENT, LibraryChoice
 from ..request import form_choices
 from ..status import FAILED
+from . import client_lifecycle as lifecycle
 from . import frontend
-from .client_lifecycle import close_when_done, default_model, widget_client, widget_library
 from .history_view import LibraryHistory
 from .image_inputs import ImageInputs
 from .model_suggestions import read_models, soon
@@ -72,7 +72,8 @@ class VideoWidget(
     "sora"). ``client`` is an ``MQL`` or ``AsyncMQL``; without one the widget builds one as
     ``MQL()`` would (``MQL_BASE_URL=local``: the local emulator), recording into ``library``:
     ``Library()`` by default (``MQL_LIBRARY``, else ``./mql-videos``), a folder, a ``Library``,
-    or ``False`` (``MQL_LIBRARY=off``) for none; a client passed in keeps its own. The strip
+    or ``False`` (``MQL_LIBRARY=off``) for none; a client passed in keeps its own, as it keeps
+    its ``prices=`` and ``budget=`` (given here, the widget's own client has them). The strip
     shows the library's runs (``own_runs_only=True``: this widget's); only the shown run's
     videos stay in memory.
     """
@@ -84,11 +85,9 @@ class VideoWidget(
     _esm = frontend.ESM
     _css = frontend.CSS
 
-    # ---- inputs: prompt, model and every declared option (RequestTraits, request_traits.py),
-    # fit (ImageInputs, image_inputs.py) and fields (OwnFields, more_fields.py) ----
-
-    # ---- outputs: the shown run's state (RunTraits, output_traits.py) and: ----
-    # runs, shown_run and more_history: the history strip's traits, in history_view.py
+    # Inputs: prompt, model, every declared option (request_traits.py), fit (image_inputs.py),
+    # fields (more_fields.py). Outputs: the shown run's state (output_traits.py), the strip's
+    # runs, shown_run and more_history (history_view.py), and:
     choices = t.Dict(
         help="The view's form (request.form_choices): the models to suggest, max_prompt_chars "
         "and one description per option (fields), from which the view builds its controls."
@@ -112,18 +111,21 @@ class VideoWidget(
         last_frame_image: Any = None,
         fit: str | None = None,
         fields: Mapping[str, Any] | None = None,
+        prices: Any = None,
+        budget: Any = None,
         **options: Any,
     ) -> None:
         values = option_values(options)  # TypeError for a keyword that is no declared option
+        self._money_args = lifecycle.client_money(client, prices=prices, budget=budget)
         self._client_arg = client
         self._client: AsyncMQL | None = None
-        self._init_history(widget_library(client, library), own_runs_only)
+        self._init_history(lifecycle.widget_library(client, library), own_runs_only)
         self._videos = ShownVideos(
             send=lambda content, buffers=None: self.send(content, buffers),
             shown=lambda: self._shown,
             changed=self._changed,
         )
-        model = default_model(client) if model is None else model
+        model = lifecycle.default_model(client) if model is None else model
         # Refuse a bad option now rather than at the first Generate; a blank prompt is fine here.
         Run(prompt="x", model=model, options=chosen(values), fields=dict(fields or {})).check()
         if not isinstance(prompt, str):
@@ -235,7 +237,7 @@ class VideoWidget(
         own = getattr(self, "_client", None) if getattr(self, "_client_arg", None) is None else None
         if own is not None:
             self._client = None
-            close_when_done(own, self.task)
+            lifecycle.close_when_done(own, self.task)
         super().close()
 
     # ---- ipywidgets plumbing ----
@@ -280,7 +282,9 @@ class VideoWidget(
 
     def _async_client(self) -> AsyncMQL:
         if self._client is None:
-            self._client = widget_client(self._client_arg, self._library)
+            self._client = lifecycle.widget_client(
+                self._client_arg, self._library, **self._money_args
+            )
         return self._client
 
     def _max_image_bytes(self) -> int:

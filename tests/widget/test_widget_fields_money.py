@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from mql_notebook import AsyncMQL, InvalidRequestError, Library
+from mql_notebook import AsyncMQL, ConfigurationError, InvalidRequestError, Library
 from mql_notebook.local import LocalServer
 from mql_notebook.widget import Gallery, VideoWidget
 from tests.widget.support import quiet
@@ -106,3 +106,26 @@ async def test_a_budget_refusal_is_said_plainly_and_nothing_is_sent(client, emul
     assert run.status == "failed" and "budget" in run.error.lower()
     assert w.error == run.error and w.note == "Nothing was sent."
     assert creates(emulator) == before
+
+
+async def test_the_widgets_own_prices_and_budget_reach_the_client_it_makes(
+    emulator, api_key, library_folder, monkeypatch
+) -> None:
+    monkeypatch.setenv("MQL_BASE_URL", emulator.url)
+    monkeypatch.setenv("MQL_API_KEY", api_key)
+    w = quiet(VideoWidget(PROMPT, duration=5, prices=PRICES, budget={"videos": 1}))
+    await until(lambda: w.estimate.startswith("$0.55"))  # the widget's price table
+    first = await w.generate()
+    assert first.status == "completed", first.error
+    before = creates(emulator)
+    second = await w.generate()  # the widget's own budget: one video
+    assert second.status == "failed" and "budget" in second.error.lower()
+    assert w.note == "Nothing was sent." and creates(emulator) == before
+    w.close()
+
+
+async def test_a_widget_given_a_client_refuses_its_own_money_settings(client) -> None:
+    with pytest.raises(ConfigurationError, match="prices= to MQL"):
+        VideoWidget(PROMPT, client=client, prices=PRICES)
+    with pytest.raises(ConfigurationError, match="budget"):
+        VideoWidget(PROMPT, budget={"videos": "ten"})  # checked now, not at Generate
