@@ -216,8 +216,9 @@ class Gallery(anywidget.AnyWidget):
         return index
 
     def close(self) -> None:
-        if self.widget is not None:
-            self.widget.unobserve(self._on_widget_status, names="running")
+        widget, self.widget = self.widget, None  # closed twice (close, then __del__): once
+        if widget is not None:
+            widget.unobserve(self._on_widget_status, names="running")
         for task in list(self._tasks):
             task.cancel()
         super().close()
