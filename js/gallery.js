@@ -210,7 +210,7 @@ function render({ model, el }) {
       staged.push(video);
       return h("figure", { class: "mql-g-pane" }, [
         video,
-        h("figcaption", {}, [h("span", { class: "mql-g-prompt", text: card.prompt }), h("span", { class: "mql-g-options", text: card.summary })]),
+        h("figcaption", { "data-key": card.key }, [h("span", { class: "mql-g-prompt", text: card.prompt }), h("span", { class: "mql-g-options", text: card.summary })]),
       ]);
     });
     const row = h("div", { class: `mql-g-videos${many ? " mql-g-many" : ""}` }, panes);
@@ -222,7 +222,9 @@ function render({ model, el }) {
       const controls = syncedControls(staged, listenStage, (playing) => (root.dataset["playing"] = String(playing)));
       stageCleanups.push(controls.stop);
       stage.append(controls.el);
+      send({ kind: "compare", keys: list.map((c) => c.key) }); // the kernel diffs: `compared`
     }
+    renderDifferences(); // the same columns again: no change event
     stage.hidden = false;
     for (const video of staged) {
       const key = video.dataset["key"] || "";
@@ -232,6 +234,21 @@ function render({ model, el }) {
         asked.add(`video:${key}`);
         send({ kind: "video", key });
       }
+    }
+  }
+
+  /** Each compared column's prompt with the words that differ from the first's in <mark>, and
+   * its settings that differ ("duration 5 → 10"): text nodes only, never markup. */
+  function renderDifferences() {
+    const columns = model.get("compared") || [];
+    if (root.dataset["stage"] !== "compare" || columns.map((c) => c.key).join("\n") !== staged.map((v) => v.dataset["key"]).join("\n")) return;
+    for (const column of columns) {
+      const caption = [...stage.querySelectorAll("figcaption")].find((c) => c instanceof HTMLElement && c.dataset["key"] === column.key);
+      const prompt = caption?.querySelector(".mql-g-prompt");
+      if (!caption || !prompt) continue;
+      prompt.replaceChildren(...column.segments.map((s) => h(s.changed ? "mark" : "span", { class: s.changed ? "mql-g-changed" : "", text: s.text })));
+      caption.querySelector(".mql-g-differences")?.remove();
+      if (column.differences.length) caption.append(h("span", { class: "mql-g-differences", text: column.differences.map((d) => d.text).join(" · ") }));
     }
   }
 
@@ -325,6 +342,7 @@ function render({ model, el }) {
   for (const name of /** @type {const} */ (["entries", "total", "linked", "sort", "min_rating"])) onModel(`change:${name}`, renderCards);
   onModel("change:error", renderError);
   onModel("change:notice", renderNotice);
+  onModel("change:compared", renderDifferences);
   renderCards();
   renderError();
   renderNotice();

@@ -44,6 +44,15 @@ export interface Card {
   children: number;
 }
 
+/** One column of the compare: differences.compare_columns. */
+export interface CompareColumn {
+  key: string;
+  /** The prompt in pieces; `changed` ones differ from the first column's (shown in <mark>). */
+  segments: { text: string; changed: boolean }[];
+  /** The model, options and fields that differ from the first column's: "duration 5 → 10". */
+  differences: { name: string; before: string; after: string; text: string }[];
+}
+
 export type Sort = "newest" | "rating";
 
 /** Every trait is Python's to write (each is tagged output: Gallery.set_state drops the view's updates). */
@@ -61,6 +70,8 @@ export interface GalleryTraits {
   error: string;
   /** What the last action did, as plain text (an export: where its index.html is). */
   notice: string;
+  /** The compare's columns, the first the one the others are compared with. */
+  compared: CompareColumn[];
 }
 
 export type GalleryModel = AnyModel<GalleryTraits>;
@@ -84,7 +95,9 @@ export type GalleryViewMessage =
   /** The entry's note; "" clears it. */
   | { kind: "note"; key: string; text: string }
   /** A page to share of these entries, in a folder the kernel names (./mql-export-<time>). */
-  | { kind: "export"; keys: string[] };
+  | { kind: "export"; keys: string[] }
+  /** What differs between these entries (the first the base): written to `compared`. */
+  | { kind: "compare"; keys: string[] };
 
 // ---- kernel -> view ----
 

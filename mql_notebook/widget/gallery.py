@@ -15,6 +15,7 @@ view -> kernel   {"kind": "page", "query", "offset", "sort", "min_rating"}  a pa
                  {"kind": "rate", "key": str, "stars": int | None} 0-5 stars (None: cleared)
                  {"kind": "note", "key": str, "text": str}         the note ("" clears it)
                  {"kind": "export", "keys": [...]}                a page to share (``notice``)
+                 {"kind": "compare", "keys": [...]}               what differs (``compared``)
 kernel -> view   {"kind": "poster", "key", "mime"} + 1 buffer     (one poster, well under a chunk)
                  video-begin / video-chunk / video-end            (transfer.py; generation_id is
                                                                    the entry's key)
@@ -40,8 +41,9 @@ from ..errors import InvalidRequestError
 from ..library import Entry, Library
 from ..library.export import default_export_folder, export
 from . import frontend, transfer
+from .differences import read_columns
 from .gallery_cards import card_of, prompt_settings
-from .gallery_page import SORTS, Page, read_page
+from .gallery_page import SORTS, Page, library_for, read_page
 from .request_traits import view_updates
 
 __all__ = [
@@ -122,6 +124,9 @@ class Gallery(anywidget.AnyWidget):
     notice = t.Unicode("", help="What the last action did (an export: its page), as text.").tag(
         sync=True, output=True
     )
+    compared = t.List(
+        t.Dict(), help="The compare's columns: key, prompt segments, differences (differences.py)."
+    ).tag(sync=True, output=True)
 
     def __init__(
         self,
@@ -134,7 +139,7 @@ class Gallery(anywidget.AnyWidget):
             raise ValueError(
                 f"page_size must be an int from 1 to {MAX_PAGE_SIZE}, not {page_size!r}"
             )
-        self.library = _library_for(library, widget)
+        self.library = library_for(library, widget)
         self.widget = widget
         self._transfer = 0
         self._page_asked = 0  # pages asked for; an answer overtaken by a newer ask is dropped
@@ -187,6 +192,12 @@ class Gallery(anywidget.AnyWidget):
         """Copy an entry's prompt and options onto the linked VideoWidget; returns what was set."""
         return self._fill_widget(self._entry(key))
 
+    def compare(self, keys: Iterable[str]) -> list[dict[str, Any]]:
+        """What differs between the entries ``keys`` names, the first being the one each is
+        compared with: each column's prompt as segments (changed words marked) and settings."""
+        self.compared = read_columns(self.library, list(keys))
+        return list(self.compared)
+
     def delete(self, key: str) -> bool:
         """Remove an entry and its files from the library (never the job on the server)."""
         removed = self.library.delete(key)
@@ -205,8 +216,9 @@ class Gallery(anywidget.AnyWidget):
         return index
 
     def close(self) -> None:
-        if self.widget is not None:
-            self.widget.unobserve(self._on_widget_status, names="running")
+        widget, self.widget = self.widget, None  # closed twice (close, then __del__): once
+        if widget is not None:
+            widget.unobserve(self._on_widget_status, names="running")
         for task in list(self._tasks):
             task.cancel()
         super().close()
@@ -251,6 +263,9 @@ class Gallery(anywidget.AnyWidget):
         finally:
             self.notice = ""  # the error says why, when it failed
         self.notice = f"Exported {len(keys)} to {index}"
+
+    async def _compare(self, keys: list[str]) -> None:
+        self.compared = await asyncio.to_thread(read_columns, self.library, keys)
 
     async def _delete(self, key: str) -> None:
         await asyncio.to_thread(self.library.delete, key)
@@ -350,18 +365,6 @@ class Gallery(anywidget.AnyWidget):
         task.add_done_callback(self._tasks.discard)
 
 
-def _library_for(
-    library: Library | str | os.PathLike[str] | None, widget: LinkedWidget | None
-) -> Library:
-    """The library given, else the linked widget's (its client's, when it was given one)."""
-    if isinstance(library, Library):
-        return library
-    if library is not None:
-        return Library(library)
-    found = widget.library if widget is not None else None
-    return found if isinstance(found, Library) else Library()
-
-
 def _keys(content: Mapping[str, Any]) -> list[str]:
     keys = content.get("keys")
     return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
@@ -384,4 +387,5 @@ VIEW_MESSAGES: dict[str, Callable[[Gallery, Mapping[str, Any]], Any]] = {
     "rate": lambda g, c: g._change(lambda: g.library.rate(_key(c), c.get("stars")), _key(c)),
     "note": lambda g, c: g._change(lambda: g.library.note(_key(c), c.get("text")), _key(c)),
     "export": lambda g, c: g._export(_keys(c)),
+    "compare": lambda g, c: g._compare(_keys(c)),
 }

@@ -3,6 +3,7 @@ prompts, models, notes and ids, a rating, an order) and its cards. Blocks: a wor
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..library import Entry, Library
@@ -37,3 +38,13 @@ def read_page(library: Library, query: Any, offset: Any, size: int, sort: str, s
         start = page_bounds(total - 1, size)
         found, total = read(start)
     return query, start, total, sort, stars, cards_of(library, found)
+
+
+def library_for(library: Library | str | os.PathLike[str] | None, widget: Any) -> Library:
+    """The library given, else the linked widget's (gallery.LinkedWidget; its client's)."""
+    if isinstance(library, Library):
+        return library
+    if library is not None:
+        return Library(library)
+    found = getattr(widget, "library", None) if widget is not None else None
+    return found if isinstance(found, Library) else Library()

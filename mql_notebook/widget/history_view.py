@@ -83,6 +83,7 @@ class LibraryHistory(t.HasTraits):
         self._refreshing: set[asyncio.Task[None]] = set()
         self._runs: list[Run] = []
         self._shown: Run | None = None
+        self._parent_key = ""  # the entry the inputs were last filled from (use_entry, show)
 
     @property
     def library(self) -> Library | None:
@@ -98,9 +99,11 @@ class LibraryHistory(t.HasTraits):
 
     def use_entry(self, entry: Entry) -> None:
         """Fill the inputs from a library entry, as the gallery's "Use this prompt" does: its
-        prompt, model, options, the model's own fields and its images (the library's copies)."""
+        prompt, model, options, the model's own fields and its images (the library's copies). The
+        runs generated next record it as their parent."""
         self._restore_inputs(run_from_entry(entry))
         self._preview_images_of(entry)
+        self._parent_key = entry.key  # the next run was made from it (its lineage)
 
     def load_more_history(self, count: int | None = None) -> list[Run]:
         """Add ``count`` (by default ``history_page``) older runs of the library to the strip."""

@@ -105,6 +105,7 @@ class Run:
     from_library: bool = False  # made from an entry, not by this widget: the library knows best
     origin: str | None = None  # a run from the library: the server its job lives on
     rating: int | None = None  # the library entry's 0-5 stars (VideoWidget.rate_run)
+    parent: str = ""  # the library entry its inputs were filled from (create's parent=)
 
     @property
     def on_disk(self) -> bool:
@@ -158,9 +159,11 @@ class Run:
     @property
     def request(self) -> dict[str, Any]:
         """The create call's arguments: the prompt, the model, the chosen options, the
-        model's own fields, the images and how to fit them."""
+        model's own fields, the images and how to fit them, the entry it came from."""
         fit = {"fit": self.fit} if self.fit and self.images else {}
-        return {**self.checked_request, **self.images, **fit}
+        framed = any(getattr(v, "source_entry", None) for v in self.images.values())
+        parent = {"parent": self.parent} if self.parent and not framed else {}  # a frame says
+        return {**self.checked_request, **self.images, **fit, **parent}
 
     @property
     def checked_request(self) -> dict[str, Any]:

@@ -85,9 +85,7 @@ class VideoWidget(
     _esm = frontend.ESM
     _css = frontend.CSS
 
-    # Inputs: prompt, model, every declared option (request_traits.py), fit (image_inputs.py),
-    # fields (more_fields.py). Outputs: the shown run's state (output_traits.py), the strip's
-    # runs, shown_run and more_history (history_view.py), and:
+    # Inputs and outputs come from the mixins (request_traits, output_traits, history_view), and:
     choices = t.Dict(
         help="The view's form (request.form_choices): the models to suggest, max_prompt_chars "
         "and one description per option (fields), from which the view builds its controls."
@@ -174,6 +172,7 @@ class VideoWidget(
             raise RuntimeError(_BUSY)
         run = Run.from_inputs(self)
         run.images, run.image_cards = self._images_for_run()
+        run.parent = self._parent_key  # filled from an entry: "Use this prompt", show(i)
         try:
             run.check()
         except InvalidRequestError as exc:
@@ -207,11 +206,12 @@ class VideoWidget(
 
     def show(self, index: int) -> Run:
         """Show a run of the history: restore its prompt, options, fields and images, show its
-        state and videos."""
+        state and videos; a run generated next records it as its parent."""
         if self.running:
             raise RuntimeError("cannot switch to another run while a generation is running")
         run = self._runs[index]
         self._videos.release(self._shown, keep=run)
+        self._parent_key = run.library_key  # the next run is made from it
         with self.hold_sync():
             self._restore_inputs(run)
             self._display(run)

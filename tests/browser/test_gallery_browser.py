@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from mql_notebook import MQL
+from mql_notebook.client.poller import PollTiming
 from mql_notebook.library import Library
 from mql_notebook.local import LocalServer
 from tests.browser.gallery_checks import (
@@ -233,4 +235,44 @@ def test_delete_asks_first(page: Any, lab: JupyterServer) -> None:
     assert card(page, "lighthouse").count() == 0
     left = Library(lab.root / "mql-videos").entries()
     assert len(left) == 3 and all("lighthouse" not in (e.prompt or "") for e in left)
+    assert not page.console_errors, page.console_errors
+
+
+MAT = 'A cat <img src=x onerror="window.__mqlXss = 2"> on a {} mat'
+
+
+def test_compare_marks_the_word_and_the_option_that_differ(
+    page: Any, lab: JupyterServer, emulator: LocalServer
+) -> None:
+    """Two entries whose prompts differ by one word (and hostile markup) and whose durations
+    differ: the second column marks that word in a <mark>, names "duration 5 → 10", and the
+    markup stays text."""
+    library = Library(lab.root / "mql-videos")
+    poll = PollTiming(first_delay=0.1, min_interval=0.1, max_interval=0.5)
+    with MQL(
+        api_key=BROWSER_API_KEY, base_url=emulator.url, poll_timing=poll, library=library
+    ) as client:
+        for colour, duration in (("red", 5), ("blue", 10)):
+            job = client.video.create(prompt=MAT.format(colour), duration=duration)
+            client.video.download(client.video.wait(job))
+    library.close()
+    gallery = page.locator(GALLERY)
+    gallery.locator(".mql-g-refresh").click()
+    for box in gallery.locator("input[data-action=pick]:checked").all():
+        box.uncheck()  # the compare above's
+    for colour in ("red", "blue"):
+        card(page, f"on a {colour} mat").locator("input[data-action=pick]").check(timeout=30_000)
+    assert gallery.get_attribute("data-selected") == "2"
+    gallery.locator(".mql-g-compare").click()
+    panes = gallery.locator(".mql-g-stage figcaption")
+    panes.nth(0).wait_for()
+    marks = gallery.locator(".mql-g-stage figcaption mark")
+    marks.first.wait_for(timeout=10_000)
+    assert marks.all_text_contents() == ["blue"]
+    assert panes.nth(0).locator("mark").count() == 0
+    assert panes.nth(1).locator(".mql-g-differences").text_content() == "duration 5 → 10"
+    assert panes.nth(1).locator(".mql-g-prompt").text_content() == MAT.format("blue")
+    assert gallery.locator(".mql-g-stage img").count() == 0
+    assert page.evaluate("() => window.__mqlXss") is None
+    gallery.locator(".mql-g-close").click()
     assert not page.console_errors, page.console_errors
