@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from ..errors import ConfigurationError, InvalidRequestError, LibraryError, MQLError
 from ..library import ENV_LIBRARY, INDEX_NAME, Entry, Library
 from .console import is_terminal, print_table
+from .library_action import library_action
 from .library_export import add_export_parser
 from .library_money import add_money_parsers
 
@@ -60,12 +61,10 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     )
     listing.set_defaults(command_main=run_list)
 
-    show = commands.add_parser(
-        "show", parents=[folder], help="one entry in full", description="Show one entry."
+    show = library_action(
+        commands, folder, "show", run_show, "one entry in full", "Show one entry.", entry=True
     )
-    show.add_argument("id", help="a generation id (or an entry's key)")
     show.add_argument("--json", action="store_true", help="the entry as one JSON object")
-    show.set_defaults(command_main=run_show)
 
     resume = commands.add_parser(
         "resume",
@@ -80,38 +79,39 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     resume.add_argument("--json", action="store_true", help="one JSON object per entry")
     resume.set_defaults(command_main=run_resume)
 
-    delete = commands.add_parser(
+    delete = library_action(
+        commands,
+        folder,
         "delete",
-        parents=[folder],
-        help="remove an entry and its files (never the job on the server)",
-        description="Remove an entry and its video and poster files from the library. The "
+        run_delete,
+        "remove an entry and its files (never the job on the server)",
+        "Remove an entry and its video and poster files from the library. The "
         "job on the server is not touched.",
+        entry=True,
     )
-    delete.add_argument("id", help="a generation id (or an entry's key)")
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
-    delete.set_defaults(command_main=run_delete)
-
-    rate = commands.add_parser(
+    rate = library_action(
+        commands,
+        folder,
         "rate",
-        parents=[folder],
-        help="give an entry 0-5 stars (none: clear its rating)",
-        description="Rate an entry: 0 to 5 stars, or 'none' to clear the rating. "
+        run_rate,
+        "give an entry 0-5 stars (none: clear its rating)",
+        "Rate an entry: 0 to 5 stars, or 'none' to clear the rating. "
         "`library list --rating N` lists those rated N or more.",
+        entry=True,
     )
-    rate.add_argument("id", help="a generation id (or an entry's key)")
     rate.add_argument("stars", help="0, 1, 2, 3, 4 or 5; none clears it")
-    rate.set_defaults(command_main=run_rate)
-
-    note = commands.add_parser(
+    note = library_action(
+        commands,
+        folder,
         "note",
-        parents=[folder],
-        help="keep a note on an entry ('' clears it)",
-        description="Keep a note on an entry, shown by `library show` and searched by the "
+        run_note,
+        "keep a note on an entry ('' clears it)",
+        "Keep a note on an entry, shown by `library show` and searched by the "
         "gallery's filter. An empty text clears it.",
+        entry=True,
     )
-    note.add_argument("id", help="a generation id (or an entry's key)")
     note.add_argument("text", help="the note (quote it); '' clears it")
-    note.set_defaults(command_main=run_note)
     add_money_parsers(commands, folder, _guarded)
     add_export_parser(commands, folder, _guarded)
 

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from ..library import INDEX_NAME, Library
 from ..library.export import choose, export, has_ratings
+from .library_action import library_action
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -19,11 +20,13 @@ def add_export_parser(
     folder: argparse.ArgumentParser,
     guarded: Any,
 ) -> None:
-    command = commands.add_parser(
+    command = library_action(
+        commands,
+        folder,
         "export",
-        parents=[folder],
-        help="a folder with index.html and the videos, to share (works offline)",
-        description="Write DIR/index.html (self-contained: no network, one script allowed by "
+        guarded(run_export),
+        "a folder with index.html and the videos, to share (works offline)",
+        "Write DIR/index.html (self-contained: no network, one script allowed by "
         "its hash) with DIR/videos, DIR/posters and DIR/images: every downloaded video's "
         "prompt, options, cost, rating and note, and a synced compare. Open it from file://.",
     )
@@ -42,7 +45,6 @@ def add_export_parser(
         metavar="DATE",
         help="only entries created on or after this day (YYYY-MM-DD, local time)",
     )
-    command.set_defaults(command_main=guarded(run_export))
 
 
 def since_of(text: str) -> float:

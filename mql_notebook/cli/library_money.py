@@ -12,6 +12,7 @@ from ..client.spending import left_text
 from ..library import INDEX_NAME, BudgetStatus, Library
 from ..money import PriceTable, format_amount, read_prices
 from .console import print_table
+from .library_action import library_action
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -22,11 +23,13 @@ def add_money_parsers(
     folder: argparse.ArgumentParser,
     guarded: Any,
 ) -> None:
-    spent = commands.add_parser(
+    spent = library_action(
+        commands,
+        folder,
         "spent",
-        parents=[folder],
-        help="videos, seconds and cost per model and day",
-        description="Totals of what this library's creates made and cost, per day (local time) "
+        guarded(run_spent),
+        "videos, seconds and cost per model and day",
+        "Totals of what this library's creates made and cost, per day (local time) "
         "and model: the cost the server reported, else the estimate from the price table. A "
         "create the server refused, or a job that failed unbilled, counts for nothing.",
     )
@@ -34,13 +37,14 @@ def add_money_parsers(
         "--since", default=None, metavar="DATE", help="from this day on (YYYY-MM-DD)"
     )
     spent.add_argument("--json", action="store_true", help="one JSON object: rows, total, budget")
-    spent.set_defaults(command_main=guarded(run_spent))
 
-    budget = commands.add_parser(
+    budget = library_action(
+        commands,
+        folder,
         "budget",
-        parents=[folder],
-        help="show or set the budget every client recording here keeps within",
-        description="With no limits given, show the budget and what is left. Given limits "
+        guarded(run_budget),
+        "show or set the budget every client recording here keeps within",
+        "With no limits given, show the budget and what is left. Given limits "
         "replace it: a create that would go over is refused before it is sent, by every "
         "client, widget and batch recording into this library (several processes at once too).",
     )
@@ -57,20 +61,20 @@ def add_money_parsers(
     )
     budget.add_argument("--clear", action="store_true", help="remove the budget")
     budget.add_argument("--json", action="store_true")
-    budget.set_defaults(command_main=guarded(run_budget))
 
-    prices = commands.add_parser(
+    prices = library_action(
+        commands,
+        folder,
         "prices",
-        parents=[folder],
-        help="show or store the price table estimates come from",
-        description="Store a price table (a JSON file) in the library: every client recording "
+        guarded(run_prices),
+        "show or store the price table estimates come from",
+        "Store a price table (a JSON file) in the library: every client recording "
         "here estimates with it, unless it has its own (prices=, MQL_PRICES). "
         '{"currency": "USD", "models": {"sora": {"per_second": 0.1}, '
         '"veo-3": {"per_second": {"720p": 0.4, "1080p": 0.75}}, "*": {"per_video": 0.5}}}',
     )
     prices.add_argument("file", nargs="?", type=Path, default=None, help="the JSON file to store")
     prices.add_argument("--clear", action="store_true", help="remove the stored table")
-    prices.set_defaults(command_main=guarded(run_prices))
 
 
 def run_spent(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

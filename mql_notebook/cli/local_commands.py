@@ -45,13 +45,22 @@ def add_local_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     stop.set_defaults(command_main=run_stop)
 
 
-def run_status(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def _directory(command: str, err: TextIO) -> tuple[Path, Path] | None:
+    """The folder of the recorded emulators and this install's file there; None (said on
+    ``err``) when the environment names no usable folder."""
     try:
         directory = local_daemon.state_dir(os.environ)
     except ConfigurationError as exc:
-        print(f"mql-notebook local status: {exc}", file=err)
+        print(f"mql-notebook local {command}: {exc}", file=err)
+        return None
+    return directory, local_daemon.state_path(directory)
+
+
+def run_status(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    found = _directory("status", err)
+    if found is None:
         return EXIT_NOT_RUNNING
-    mine = local_daemon.state_path(directory)
+    directory, mine = found
     rows = [_row(state, mine) for state in _states(directory, mine)]
     running = any(row["this_install"] and row["running"] for row in rows)
     if args.json:
@@ -70,12 +79,10 @@ def run_status(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO =
 
 
 def run_stop(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    try:
-        directory = local_daemon.state_dir(os.environ)
-    except ConfigurationError as exc:
-        print(f"mql-notebook local stop: {exc}", file=err)
+    found = _directory("stop", err)
+    if found is None:
         return EXIT_NOT_RUNNING
-    mine = local_daemon.state_path(directory)
+    directory, mine = found
     targets = _states(directory, mine) if args.all else [mine]
     stopped = 0
     for state in targets:

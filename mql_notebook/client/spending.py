@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidResponseError, NotFoundError
 from ..money import Estimate, PlanStatus, PriceTable, Spent, estimate, format_amount, plan_from
+from ..money.budget import limited_parts
 from ..money.estimate import NO_PRICES, describe_size
 from ..money.plan import SUBSCRIPTION_PATH
 from ..request import IMAGE_NAMES, gather_options, validate_generation_request
@@ -57,15 +58,7 @@ class Spending:
 
 
 def left_text(status: BudgetStatus, currency: str | None) -> str:
-    budget, left = status.budget, status.left
-    parts = []
-    if budget.amount is not None:
-        parts.append(format_amount(left.amount, currency))
-    if budget.videos is not None:
-        parts.append(f"{left.videos} video{'' if left.videos == 1 else 's'}")
-    if budget.seconds is not None:
-        parts.append(f"{left.seconds:g} s")
-    return " and ".join(parts) + " left"
+    return " and ".join(limited_parts(status.budget, status.left, currency)) + " left"
 
 
 async def prices_of(settings: Settings, recorder: Recorder | None) -> PriceTable | None:

@@ -19,6 +19,7 @@ from typing import Any
 from .._files import write_atomically
 from ..errors import LibraryError
 from ..media.images import EncodedImage
+from .index import rows_of_entries
 
 FOLDER = "images"
 THUMBNAIL_WIDTH = 256
@@ -158,14 +159,12 @@ def insert_rows(conn: Any, key: str, rows: list[tuple[Any, ...]]) -> None:
 def read_rows(conn: Any, folder: Path, keys: list[str]) -> dict[str, dict[str, InputImage]]:
     """The input images of the entries ``keys``, by entry key and field."""
     found: dict[str, dict[str, InputImage]] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        for row in conn.execute(
-            "SELECT entry_key, field, sha256, name, url, mime, width, height, size FROM "
-            f"input_images WHERE entry_key IN ({', '.join('?' * len(chunk))})",
-            chunk,
-        ):
-            found.setdefault(row[0], {})[row[1]] = input_image(folder, row[1:])
+    select = (
+        "SELECT entry_key, field, sha256, name, url, mime, width, height, size FROM "
+        "input_images WHERE entry_key IN"
+    )
+    for row in rows_of_entries(conn, select, keys):
+        found.setdefault(row[0], {})[row[1]] = input_image(folder, row[1:])
     return found
 
 

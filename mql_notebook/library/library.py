@@ -27,6 +27,7 @@ from . import files
 from . import images as input_images
 from .durations import LearnedDurations
 from .entry import Entry, entry_from_row
+from .index import rows_of_entries
 from .ratings import LibraryRatings, page_order, page_where
 from .reservations import RELEASE_SQL, charge_values, check_budgets
 from .spending import LibraryMoney
@@ -179,14 +180,11 @@ class Library(LibraryMoney, LearnedDurations, LibraryRatings, VideoFiles):
             return []
         by_key: dict[str, list[tuple[Any, ...]]] = {}
         keys = [row[0] for row in rows]
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            for f in conn.execute(
-                "SELECT entry_key, variant, name, size, sha256, poster FROM files "
-                f"WHERE entry_key IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            ):
-                by_key.setdefault(f[0], []).append(f[1:])
+        select = (
+            "SELECT entry_key, variant, name, size, sha256, poster FROM files WHERE entry_key IN"
+        )
+        for f in rows_of_entries(conn, select, keys):
+            by_key.setdefault(f[0], []).append(f[1:])
         pictures = input_images.read_rows(conn, self.path, keys)
         return [
             entry_from_row(self.path, row, by_key.get(row[0], []), pictures.get(row[0]))

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from .._constants import KEY_PREFIX
 from .emulator import Emulator
+from .jobs import Job
 
 MAX_BODY_BYTES = 256 * 1024  # a 4,000-character prompt fits many times over
 
@@ -103,3 +104,37 @@ async def read_json_object(
             f"The request body must be a JSON object, not {type(body).__name__}.",
         )
     return body
+
+
+def named_in_path(request: Request, param: str) -> str | Response:
+    """The id the path names (noted for the request log), or the 401 to answer."""
+    key = check_key(request)
+    if isinstance(key, Response):
+        return key
+    named = request.path_params[param]
+    request.state.generation_id = named
+    return named
+
+
+def create_job(
+    request: Request,
+    options: dict[str, Any],
+    *,
+    api_key: str,
+    fate: str | None,
+    reason: str = "",
+    cap: int | None = None,
+) -> tuple[Job, bool]:
+    """A create of either route: the job (and whether it is new), its fate noted for the log."""
+    emulator = emulator_of(request)
+    if fate is not None:
+        request.state.job_fault = fate
+    return emulator.jobs.create(
+        options,
+        pace=emulator.pace,
+        fate=fate,
+        fate_reason=reason,
+        api_key=api_key,
+        idempotency_key=request.headers.get("idempotency-key"),
+        cap=cap,
+    )

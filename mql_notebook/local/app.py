@@ -37,9 +37,11 @@ from ..status import COMPLETED, FAILED
 from .api_common import (
     MAX_BODY_BYTES,
     check_key,
+    create_job,
     emulator_of,
     error,
     max_create_bytes,
+    named_in_path,
     read_json_object,
 )
 from .emulator import Emulator
@@ -110,17 +112,9 @@ async def _create(request: Request) -> Response:
         fate, reason = "refuse_output", word
     else:
         fate, reason = emulator.faults.decide_job(options["prompt"])
-    if fate is not None:
-        request.state.job_fault = fate
     try:
-        job, created = emulator.jobs.create(
-            options,
-            pace=emulator.pace,
-            fate=fate,
-            fate_reason=reason,
-            api_key=key,
-            idempotency_key=request.headers.get("idempotency-key"),
-            cap=limits.concurrency,
+        job, created = create_job(
+            request, options, api_key=key, fate=fate, reason=reason, cap=limits.concurrency
         )
     except ConcurrencyCapReached as err:
         return _refused(limits.busy(err.running))
@@ -139,11 +133,9 @@ async def _create(request: Request) -> Response:
 
 
 async def _status(request: Request) -> Response:
-    key = check_key(request)
-    if isinstance(key, Response):
-        return key
-    job_id = request.path_params["id"]
-    request.state.generation_id = job_id
+    job_id = named_in_path(request, "id")
+    if isinstance(job_id, Response):
+        return job_id
     job = emulator_of(request).jobs.get(job_id)
     if job is None:
         return _not_found(job_id)
@@ -158,12 +150,10 @@ async def _subscription_status(request: Request) -> Response:
 
 
 async def _content(request: Request) -> Response:
-    key = check_key(request)
-    if isinstance(key, Response):
-        return key
+    video_id = named_in_path(request, "id")
+    if isinstance(video_id, Response):
+        return video_id
     emulator = emulator_of(request)
-    video_id = request.path_params["id"]
-    request.state.generation_id = video_id
     found = emulator.jobs.find_video(video_id)
     if found is None:
         return _not_found(video_id)

@@ -24,7 +24,7 @@ from .._install import install_identity
 from .emulator import Emulator
 from .faults import ENDPOINT_KINDS, TARGETS, parse_fault_spec
 from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
-from .limits_args import add_limit_arguments, describe, limits_from_args
+from .limits_args import add_limit_arguments, describe, limits_from_args, seconds_arg
 from .model_args import ENV_MODELS, EXAMPLE, SYNTAX, parse_model_spec, served_models
 from .serving import bind_socket, make_server, serve_both, url_for
 from .sigterm import Terminated, raise_on_sigterm
@@ -61,7 +61,7 @@ def add_serve_parser(
     )
     parser.add_argument(
         "--pace",
-        type=_seconds,
+        type=seconds_arg,
         default=DEFAULT_PACE,
         metavar="SECONDS",
         help="how long a job takes from create to completed (default: %(default)s)",
@@ -100,7 +100,7 @@ def add_serve_parser(
     )
     parser.add_argument(
         "--ttl",
-        type=_seconds,
+        type=seconds_arg,
         default=DEFAULT_TTL,
         metavar="SECONDS",
         help="how long finished jobs and their videos are kept (default: %(default)s)",
@@ -113,7 +113,7 @@ def add_serve_parser(
     )
     parser.add_argument(
         "--idle-exit",
-        type=_seconds,
+        type=seconds_arg,
         default=None,
         metavar="SECONDS",
         help="stop after this long without a request (default: serve until stopped)",
@@ -136,7 +136,7 @@ def add_serve_parser(
     )
     parser.add_argument(
         "--signed-url-ttl",
-        type=_seconds,
+        type=seconds_arg,
         default=DEFAULT_SIGNED_URL_TTL,
         metavar="SECONDS",
         help="how long a signed storage URL works before storage answers 403 (default: %(default)s)",
@@ -354,16 +354,6 @@ class IdleWatcher:
                 self.fired = True
                 self.server.should_exit = True
                 return
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: seconds must be >= 0")
-    return value
 
 
 def _json_object(text: str) -> dict[str, Any]:

@@ -19,14 +19,14 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--concurrency-retry-after",
-        type=_seconds,
+        type=seconds_arg,
         default=DEFAULT_CONCURRENCY_RETRY_AFTER,
         metavar="SECONDS",
         help="the Retry-After of that 429 (default: %(default)s)",
     )
     group.add_argument(
         "--content-lag",
-        type=_seconds,
+        type=seconds_arg,
         default=0.0,
         metavar="SECONDS",
         help="content answers 404 for this long after its job completed (default: 0)",
@@ -76,7 +76,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
+def seconds_arg(text: str) -> float:
+    """An option's number of seconds (0 or more), for argparse."""
     try:
         value = float(text)
     except ValueError:

@@ -34,7 +34,7 @@ from starlette.routing import Route
 from ..errors import InvalidRequestError
 from ..request import frame_size, validate_model_id, validate_prompt
 from ..status import COMPLETED, FAILED, PENDING, PROCESSING
-from .api_common import check_key, emulator_of, read_json_object
+from .api_common import check_key, create_job, emulator_of, named_in_path, read_json_object
 from .emulator import Emulator
 from .images import read_image
 from .jobs import PENDING_SHARE, IdempotencyConflict, Job
@@ -147,17 +147,8 @@ async def _create(request: Request) -> Response:
     except TaskRefused as err:
         return _refused(str(err))
     fate, reason = emulator.faults.decide_job(options["prompt"])
-    if fate is not None:
-        request.state.job_fault = fate
     try:
-        job, created = emulator.jobs.create(
-            options,
-            pace=emulator.pace,
-            fate=fate,
-            fate_reason=reason,
-            api_key=key,
-            idempotency_key=request.headers.get("idempotency-key"),
-        )
+        job, created = create_job(request, options, api_key=key, fate=fate, reason=reason)
     except IdempotencyConflict as err:
         return _refused(f"Idempotency-Key {err} was already used with a different request body")
     request.state.generation_id = job.id
@@ -171,12 +162,10 @@ def _task_job(emulator: Emulator, task_id: str) -> Job | None:
 
 
 async def _query(request: Request) -> Response:
-    key = check_key(request)
-    if isinstance(key, Response):
-        return key
+    task_id = named_in_path(request, "task_id")
+    if isinstance(task_id, Response):
+        return task_id
     emulator = emulator_of(request)
-    task_id = request.path_params["task_id"]
-    request.state.generation_id = task_id
     job = _task_job(emulator, task_id)
     if job is None:
         return _refused(f"no task {task_id!r} (unknown, or it expired)", task_id)
@@ -196,11 +185,10 @@ async def _query(request: Request) -> Response:
 
 
 async def _file(request: Request) -> Response:
-    key = check_key(request)
-    if isinstance(key, Response):
-        return key
+    file_id = named_in_path(request, "file_id")
+    if isinstance(file_id, Response):
+        return file_id
     emulator = emulator_of(request)
-    file_id = request.path_params["file_id"]
     task_id = file_id.removeprefix(FILE_PREFIX)
     request.state.generation_id = task_id
     job = _task_job(emulator, task_id) if file_id.startswith(FILE_PREFIX) else None

@@ -6,8 +6,8 @@ import asyncio
 import atexit
 import os
 import threading
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
 import uvicorn
 
@@ -27,6 +27,30 @@ from .vocabulary import VocabularyLike
 
 PACE_ENV = "MQL_LOCAL_PACE"
 START_TIMEOUT = 10.0
+
+
+T = TypeVar("T")
+
+
+class _OfEmulator(Generic[T]):
+    """A setting the emulator holds, read and set through the server (``server.pace = 0.5``)."""
+
+    def __init__(self, doc: str, convert: Callable[[Any], T] | None = None) -> None:
+        self.__doc__ = doc
+        self._convert = convert
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, server: LocalServer | None, owner: type | None = None) -> T:
+        if server is None:
+            return self  # type: ignore[return-value]  # the class's attribute: this descriptor
+        return getattr(server.emulator, self._name)
+
+    def __set__(self, server: LocalServer, value: T) -> None:
+        setattr(
+            server.emulator, self._name, value if self._convert is None else self._convert(value)
+        )
 
 
 class LocalServer:
@@ -229,30 +253,11 @@ class LocalServer:
         """The fault injection settings, changeable while serving (see :class:`Faults`)."""
         return self.emulator.faults
 
-    @property
-    def pace(self) -> float:
-        return self.emulator.pace
-
-    @pace.setter
-    def pace(self, value: float) -> None:
-        self.emulator.pace = value
-
-    @property
-    def progress(self) -> bool:
-        """False: status objects carry no ``progress`` field, as some gateways send; settable."""
-        return self.emulator.progress
-
-    @progress.setter
-    def progress(self, value: bool) -> None:
-        self.emulator.progress = bool(value)
-
-    @property
-    def vocabulary(self) -> VocabularyLike:
-        return self.emulator.vocabulary
-
-    @vocabulary.setter
-    def vocabulary(self, value: VocabularyLike) -> None:
-        self.emulator.vocabulary = value
+    pace: _OfEmulator[float] = _OfEmulator("The pace given as ``LocalServer(pace=...)``; settable.")
+    progress: _OfEmulator[bool] = _OfEmulator(
+        "False: status objects carry no ``progress`` field, as some gateways send; settable.", bool
+    )
+    vocabulary: _OfEmulator[VocabularyLike] = _OfEmulator("The status words sent; settable.")
 
     def retire_models(self, models: Iterable[str]) -> None:
         """From now on these answer ``410 model_retired`` (replaces the earlier list)."""

@@ -72,15 +72,21 @@ class Budget:
 
     def text(self, currency: str | None = None) -> str:
         """``10 videos a day``, ``$5.00 and 60 s a month``, ``3 videos in all``."""
-        parts = []
-        if self.amount is not None:
-            parts.append(format_amount(self.amount, currency))
-        if self.videos is not None:
-            parts.append(f"{self.videos} video{'' if self.videos == 1 else 's'}")
-        if self.seconds is not None:
-            parts.append(f"{self.seconds:g} s")
+        parts = limited_parts(self, self, currency)
         period = {"day": " a day", "month": " a month", None: " in all"}[self.per]
         return " and ".join(parts) + period
+
+
+def limited_parts(budget: Budget, counts: Any, currency: str | None) -> list[str]:
+    """``counts``' amount, videos and seconds in words, those ``budget`` limits only."""
+    parts = []
+    if budget.amount is not None:
+        parts.append(format_amount(counts.amount, currency))
+    if budget.videos is not None:
+        parts.append(f"{counts.videos} video{'' if counts.videos == 1 else 's'}")
+    if budget.seconds is not None:
+        parts.append(f"{counts.seconds:g} s")
+    return parts
 
 
 def budget_from(value: Any, *, what: str = "budget=") -> Budget | None:
