@@ -19,7 +19,7 @@ from typing import Any
 from .._files import write_atomically
 from ..errors import LibraryError
 from ..media.images import EncodedImage
-from .index import rows_of_entries
+from .rows import rows_of_entries
 
 FOLDER = "images"
 THUMBNAIL_WIDTH = 256

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..errors import LibraryError
 from .filesystem import Journal, journal_for
@@ -151,11 +151,3 @@ class IndexedFolder:
             f"the library index {self.index_path} failed while {what} ({error}); it is on "
             f"{where}, used with {mode}: {WHAT_TO_DO}"
         )
-
-
-def rows_of_entries(conn: Any, select: str, keys: list[str]) -> Iterator[Any]:
-    """The rows of ``select`` (ending ``WHERE entry_key IN``) for the entries ``keys``, asked
-    500 at a time (SQLite's limit on a query's parameters)."""
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        yield from conn.execute(f"{select} ({', '.join('?' * len(chunk))})", chunk)

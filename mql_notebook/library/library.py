@@ -27,9 +27,9 @@ from . import files
 from . import images as input_images
 from .durations import LearnedDurations
 from .entry import Entry, entry_from_row
-from .index import rows_of_entries
 from .ratings import LibraryRatings, page_order, page_where
 from .reservations import RELEASE_SQL, charge_values, check_budgets
+from .rows import rows_of_entries
 from .spending import LibraryMoney
 from .video_files import VideoFiles
 
