@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import InvalidRequestError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PARTS = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")  # a comma before the next name=
 _COLUMNS = {"model": "model", "prompt": "prompt", "status": "status", "batch": "batch"}
 FIELD_NAME = "a field name (letters, digits and _), as create() takes it"
 
@@ -58,7 +59,7 @@ def parse_fields(text: str) -> dict[str, Any]:
     when it is JSON (3, true, [1, 2]), else as text; InvalidRequestError for a part that is not
     ``name=value``."""
     found: dict[str, Any] = {}
-    for part in (p.strip() for p in (text or "").split(",")):
+    for part in (p.strip() for p in _PARTS.split(text or "")):
         if not part:
             continue
         name, equals, raw = part.partition("=")

@@ -54,8 +54,10 @@ def grid_of(entries: Sequence[Entry], rows: Fields, cols: Fields) -> dict[str, A
     ``{"row_fields", "col_fields", "rows": [heading], "cols": [heading], "cells": [[key]]}``,
     ``""`` for an empty cell; an entry whose cell is taken already is left out."""
     row_names, col_names = _names(rows, "rows"), _names(cols, "cols")
+    batches = {e.batch for e in entries}
+    if len(batches) == 1 and None not in batches:  # one batch: in its order, headings too
+        entries = sorted(entries, key=lambda e: -1 if e.batch_index is None else e.batch_index)
     if not row_names and not col_names:
-        batches = {e.batch for e in entries}
         varied = varied_fields(entries)
         if len(batches) != 1 or None in batches or not varied:
             return None

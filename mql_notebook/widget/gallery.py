@@ -149,7 +149,7 @@ class Gallery(GalleryState):
             if unknown:
                 raise TypeError(f"show_page() takes model=, where=, batch=, not {unknown}")
             kept = {"model": self.model_filter, "where": self.where, "batch": self.batch}
-            self.set_trait_values(filters_of(**{**kept, **filters}))
+            self._set_filters(filters_of(**{**kept, **filters}))
         self._page_asked += 1
         self._apply_page(self._read_page(query, offset, sort, min_rating))
         return list(self.entries)
@@ -228,7 +228,7 @@ class Gallery(GalleryState):
     ) -> None:
         if view:  # the view's model select, field=value box and batch (a card's "batch X")
             fields = parse_fields(view.get("fields") or "")
-            self.set_trait_values(filters_of(view.get("model"), fields, view.get("batch")))
+            self._set_filters(filters_of(view.get("model"), fields, view.get("batch")))
         self._page_asked += 1
         ticket = self._page_asked
         page = await asyncio.to_thread(self._read_page, query, offset, sort, min_rating)
@@ -268,6 +268,11 @@ class Gallery(GalleryState):
         stars = stars if isinstance(stars, int) and stars in range(6) else self.min_rating
         filters = {"model": self.model_filter, "where": self.where, "batch": self.batch}
         return read_page(self.library, query, offset, self.page_size, sort, stars, filters)
+
+    def _set_filters(self, filters: Mapping[str, Any]) -> None:
+        with self.hold_sync():
+            for name, value in filters.items():
+                setattr(self, name, value)
 
     def _apply_page(self, page: Page) -> None:
         with self.hold_sync():
