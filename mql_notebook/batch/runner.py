@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..errors import (
     BillingError,
@@ -139,9 +139,10 @@ async def run_lines(
     await asyncio.to_thread(library.remove_stale_parts)  # half-written by a killed run
     size = len(runs)
 
-    def mark(pairs: list[tuple[str, int]]) -> Any:  # (key, index): one write, in a thread
-        rows = [(key, origin, batch, index, size) for key, index in pairs]
-        return asyncio.to_thread(library.mark_batch, rows) if batch and rows else asyncio.sleep(0)
+    async def mark(pairs: list[tuple[str, int]]) -> None:  # (key, index): one write, in a thread
+        if batch and pairs:
+            rows = [(key, origin, batch, index, size) for key, index in pairs]
+            await asyncio.to_thread(library.mark_batch, rows)
 
     # Lines the library knows already (an earlier run, maybe of another batch) join this one.
     await mark([(k, r.index) for r in runs for k in _attempt_keys(known, r.line.key)])

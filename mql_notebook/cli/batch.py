@@ -258,7 +258,7 @@ class TallyReport:
             return LineResult(number, "refused", gid, run.message, False)
         outcome: Outcome = "unfinished"
         if run.status in ("completed", "already", "failed"):
-            outcome = run.status  # type: ignore[assignment]
+            outcome = run.status
         return LineResult(number, outcome, gid, run.message, run.sent)
 
 
