@@ -8,7 +8,9 @@ nothing: the line goes back in the queue with the same key, never failed;
 client/concurrency.py learns the limit); a money answer stops every create not yet sent; a
 failed line (moderation included) is not sent again unless ``retry_failed``. SQLite runs in
 worker threads. ``on_change(run)`` hears each line's new state (the caller throttles what it
-shows).
+shows). Given a ``batch`` id, each line's entry records it with the line's index and the
+batch's size (``Entry.batch``: the gallery's "batch X, 3 of 6" and its filter). This is the one
+loop of both batches: the notebook's ``Batch`` and ``mql-notebook batch`` (cli/batch.py).
 """
 
 from __future__ import annotations

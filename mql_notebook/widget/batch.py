@@ -7,6 +7,7 @@
 >>> b                                              # the grid (widget/batch_grid.py)
 >>> b.start()                                      # runs in the background; or:
 >>> runs = await b.run()                           # one LineRun per request, in order
+>>> b.compare()                                    # a Gallery: a sweep as a grid (model x seed)
 
 Every request is checked before anything is sent. Each carries the same stable key as a line of
 ``mql-notebook batch`` (batch/lines.py: the batch's ``name``, the request, how many identical
