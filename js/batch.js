@@ -2,7 +2,9 @@
 // a grid of cells with live badges, a progress bar, Run and Cancel all, and the opened cell's
 // video. Every trait is the kernel's (cells once; states and counts at most 10 times a second);
 // a cell only touches the DOM when its own state changed, so 200 cells stay cheap. A video is
-// asked for ({kind: "video", index}) only when its cell is opened, and arrives as
+// asked for ({kind: "video", index}) only when its cell is opened or scrolled into view (an
+// IntersectionObserver; at most ASK_AT_ONCE asks in flight, so a scroll never floods the
+// kernel), plays inline in its cell, and arrives as
 // video-begin / video-chunk / video-end (mql_notebook/widget/transfer.py). Text only ever goes
 // in with textContent; render()'s cleanup removes every listener and revokes every object URL.
 
@@ -11,7 +13,8 @@
 /** @typedef {{ index: number, mime: string, size: number, parts: Uint8Array<ArrayBuffer>[] }} Incoming */
 import { h, toBytes, viewTools } from "./shared.js";
 
-const VIDEO_CACHE = 6; // object URLs kept at once (each holds a whole file in memory)
+const VIDEO_CACHE = 24; // object URLs kept at once (each holds a whole file in memory)
+const ASK_AT_ONCE = 2; // videos asked for and not here yet, at most
 /** @type {Record<string, string>} */
 export const BADGES = {
   waiting: "Waiting", queued: "Queued (gateway full)", creating: "Sending", running: "Generating",
@@ -64,6 +67,46 @@ function render({ model, el }) {
   /** @type {number | null} */ let opened = null;
   /** @type {Map<number, string>} */ const videos = new Map();
   cleanups.push(() => videos.forEach((url) => URL.revokeObjectURL(url)));
+  /** @type {Set<number>} */ const visible = new Set(); // cells in (or near) the viewport
+  /** @type {Set<number>} */ const pending = new Set(); // videos asked for, not here yet
+  const observer = typeof IntersectionObserver === "function"
+    ? new IntersectionObserver((seen) => {
+        for (const entry of seen) {
+          const index = Number(/** @type {HTMLElement} */ (entry.target).dataset["index"]);
+          if (entry.isIntersecting) visible.add(index);
+          else visible.delete(index);
+        }
+        askVisible();
+      }, { rootMargin: "200px" })
+    : null;
+  cleanups.push(() => observer?.disconnect());
+
+  /** Ask for the videos of the visible done cells not here yet, a few at a time. */
+  function askVisible() {
+    const all = states();
+    for (const index of visible) {
+      if (pending.size >= ASK_AT_ONCE) return;
+      if (!all[index]?.has_video || videos.has(index) || pending.has(index)) continue;
+      pending.add(index);
+      send({ kind: "video", index });
+    }
+  }
+
+  /** The cell's inline video (muted, looping), or none. @param {number} index */
+  function showInline(index) {
+    const li = items[index];
+    if (!li) return;
+    const url = videos.get(index);
+    let video = /** @type {HTMLVideoElement | null} */ (li.querySelector("video.mql-b-thumb"));
+    if (!url) { video?.remove(); return; }
+    if (video?.src === url) return;
+    if (!video) {
+      video = /** @type {HTMLVideoElement} */ (h("video", { class: "mql-b-thumb", autoplay: "", muted: "", loop: "", playsinline: "" }));
+      video.muted = true;
+      li.append(video);
+    }
+    video.src = url;
+  }
   const cells = () => /** @type {Cell[]} */ (model.get("cells") || []);
   const states = () => /** @type {CellState[]} */ (model.get("states") || []);
 
@@ -78,6 +121,9 @@ function render({ model, el }) {
     });
     shown = [];
     grid.replaceChildren(...items);
+    visible.clear();
+    observer?.disconnect();
+    items.forEach((li) => observer?.observe(li));
     renderStates();
   }
 
@@ -94,6 +140,7 @@ function render({ model, el }) {
       li.classList.toggle("mql-b-playable", state.has_video);
       if (opened === index) renderStage();
     });
+    askVisible();
     const counts = /** @type {Record<string, number>} */ (model.get("counts") || {});
     const { finished, text } = progressText(counts, all.length);
     bar.max = Math.max(1, all.length);
@@ -141,7 +188,10 @@ function render({ model, el }) {
     } else {
       const note = state.has_video ? "Loading the video…" : state.message || badgeText(state);
       stageBody.replaceChildren(h("p", { class: "mql-b-note", text: note }), h("p", { class: "mql-b-prompt", text: cell.prompt }));
-      if (state.has_video) send({ kind: "video", index: opened });
+      if (state.has_video && !pending.has(opened)) {
+        pending.add(opened);
+        send({ kind: "video", index: opened });
+      }
     }
   }
 
@@ -174,17 +224,23 @@ function render({ model, el }) {
     } else if (msg.kind === "video-end") {
       const t = incoming.get(msg.transfer);
       incoming.delete(msg.transfer);
-      if (!t || !t.size) return;
+      if (t) pending.delete(t.index);
+      if (!t || !t.size) return askVisible();
       const blob = new Blob(t.parts, { type: t.mime });
-      if (blob.size !== t.size) return; // asked again when the cell is opened again
+      if (blob.size !== t.size) return askVisible(); // asked again when seen or opened again
+      const old = videos.get(t.index);
+      if (old) URL.revokeObjectURL(old);
       videos.set(t.index, URL.createObjectURL(blob));
-      for (const [old, url] of videos) {
+      for (const [index, url] of videos) {
         if (videos.size <= VIDEO_CACHE) break;
-        if (old === opened) continue;
-        videos.delete(old);
+        if (index === opened || visible.has(index)) continue;
+        videos.delete(index);
         URL.revokeObjectURL(url);
+        showInline(index);
       }
+      showInline(t.index);
       if (t.index === opened) renderStage();
+      askVisible();
     }
   });
 

@@ -12,10 +12,11 @@
 // front of it when the class is built (mql_notebook/widget/frontend.py): anywidget loads one module.
 
 /** @import { Render } from "@anywidget/types" */
-/** @import { Card, GalleryKernelMessage, GalleryTraits, GalleryViewMessage } from "./gallery_protocol" */
+/** @import { Card, CompareColumn, CompareGrid, GalleryKernelMessage, GalleryTraits, GalleryViewMessage } from "./gallery_protocol" */
 /** @typedef {{ key: string, mime: string, size: number, parts: Uint8Array<ArrayBuffer>[] }} Incoming */
 import { cssAspect, formatSize, h, label, listenInto, toBytes, viewTools } from "./shared.js";
 import { cardNotes, noteBoxes, notesClick, orderControls } from "./gallery_notes.js";
+import { batchLine, filterControls, gridHolds, layoutGrid } from "./gallery_filters.js";
 import { syncedControls } from "./gallery_sync.js";
 
 const VIDEO_CACHE = 6; // object URLs of videos kept at once (each holds a whole file in memory)
@@ -73,6 +74,7 @@ function cardElement(card, { poster, picked, linked, confirming }) {
       h("span", { class: "mql-g-date", text: when.filter(Boolean).join(" · ") }),
     ]),
     ...cardNotes(card),
+    ...batchLine(card),
     h("div", { class: "mql-g-actions" }, actions),
   ]);
   if (card.error) item.append(h("p", { class: "mql-g-card-error", text: card.error }));
@@ -122,7 +124,8 @@ function render({ model, el }) {
   const grid = h("ol", { class: "mql-g-grid" });
   const stage = h("section", { class: "mql-g-stage", "aria-label": "Player" });
   const order = orderControls();
-  const bar = h("div", { class: "mql-g-bar" }, [filter, order.sort, order.rating, refresh, h("span", { class: "mql-g-spacer" }), compare, exporter]);
+  const filters = filterControls();
+  const bar = h("div", { class: "mql-g-bar" }, [filter, filters.model, filters.fields, filters.batch, order.sort, order.rating, refresh, h("span", { class: "mql-g-spacer" }), compare, exporter]);
   const root = h("div", { class: "mql-gallery-widget" }, [bar, error, notice, stage, grid, h("div", { class: "mql-g-pager" }, [prev, count, next])]);
   el.replaceChildren(root);
 
@@ -132,6 +135,7 @@ function render({ model, el }) {
   let confirming = null;
   const cards = () => /** @type {Card[]} */ (model.get("entries") || []);
   const cardOf = (/** @type {string} */ key) => cards().find((c) => c.key === key) || null;
+  const columns = () => /** @type {CompareColumn[]} */ (model.get("compared") || []);
 
   function renderCards() {
     const list = cards();
@@ -143,6 +147,7 @@ function render({ model, el }) {
     );
     restoreDrafts();
     order.show(model.get("sort"), Number(model.get("min_rating")) || 0);
+    filters.show(model.get("models") || [], model.get("model_filter") || "", model.get("where") || {}, model.get("batch") || "");
     const offset = Number(model.get("offset")) || 0;
     const total = Number(model.get("total")) || 0;
     count.textContent = total ? `${offset + 1}–${offset + list.length} of ${total}` : model.get("query") ? "No match" : "The library is empty";
@@ -194,10 +199,12 @@ function render({ model, el }) {
   }
   cleanups.push(closeStage);
 
-  /** @param {string[]} keys one to play it, two or more to compare them */
-  function openStage(keys) {
+  /** @param {string[]} keys one to play it, two or more to compare them
+   * @param {boolean} [fromKernel] the kernel compared them already (Gallery.compare): `compared` holds them */
+  function openStage(keys, fromKernel = false) {
     closeStage();
-    const list = keys.map((k) => selected.get(k) || cardOf(k)).filter((c) => c !== null);
+    const compareCard = (/** @type {string} */ k) => columns().find((c) => c.key === k)?.card || null;
+    const list = keys.map((k) => selected.get(k) || cardOf(k) || compareCard(k)).filter((c) => c !== null);
     if (!list.length) return;
     const many = list.length > 1;
     root.dataset["stage"] = many ? "compare" : "play";
@@ -208,7 +215,7 @@ function render({ model, el }) {
       video.controls = !many;
       video.style.aspectRatio = cardAspect(card);
       staged.push(video);
-      return h("figure", { class: "mql-g-pane" }, [
+      return h("figure", { class: "mql-g-pane", "data-key": card.key }, [
         video,
         h("figcaption", { "data-key": card.key }, [h("span", { class: "mql-g-prompt", text: card.prompt }), h("span", { class: "mql-g-options", text: card.summary })]),
       ]);
@@ -222,7 +229,7 @@ function render({ model, el }) {
       const controls = syncedControls(staged, listenStage, (playing) => (root.dataset["playing"] = String(playing)));
       stageCleanups.push(controls.stop);
       stage.append(controls.el);
-      send({ kind: "compare", keys: list.map((c) => c.key) }); // the kernel diffs: `compared`
+      if (!fromKernel) send({ kind: "compare", keys: list.map((c) => c.key) }); // the kernel diffs: `compared`
     }
     renderDifferences(); // the same columns again: no change event
     stage.hidden = false;
@@ -240,9 +247,17 @@ function render({ model, el }) {
   /** Each compared column's prompt with the words that differ from the first's in <mark>, and
    * its settings that differ ("duration 5 → 10"): text nodes only, never markup. */
   function renderDifferences() {
-    const columns = model.get("compared") || [];
-    if (root.dataset["stage"] !== "compare" || columns.map((c) => c.key).join("\n") !== staged.map((v) => v.dataset["key"]).join("\n")) return;
-    for (const column of columns) {
+    const shown = columns();
+    const stagedKeys = staged.map((v) => v.dataset["key"] || "");
+    if (root.dataset["stage"] !== "compare" || [...shown.map((c) => c.key)].sort().join("\n") !== [...stagedKeys].sort().join("\n")) return;
+    const grid = /** @type {CompareGrid} */ (model.get("compare_grid") || {});
+    const container = stage.querySelector(".mql-g-videos");
+    if (container instanceof HTMLElement && "cells" in grid && gridHolds(grid, stagedKeys)) {
+      const panes = new Map([...container.querySelectorAll("figure.mql-g-pane")].map((f) => [/** @type {HTMLElement} */ (f).dataset["key"] || "", /** @type {HTMLElement} */ (f)]));
+      layoutGrid(container, grid, panes); // the same figures moved: their videos keep playing
+      root.dataset["grid"] = `${grid.rows.length}x${grid.cols.length}`;
+    }
+    for (const column of shown) {
       const caption = [...stage.querySelectorAll("figcaption")].find((c) => c instanceof HTMLElement && c.dataset["key"] === column.key);
       const prompt = caption?.querySelector(".mql-g-prompt");
       if (!caption || !prompt) continue;
@@ -260,9 +275,12 @@ function render({ model, el }) {
 
   // ---- actions ----
   /** @param {number} offset */
-  const askPage = (offset) => send({ kind: "page", query: filter.value, offset: Math.max(0, offset), ...order.chosen() });
+  const askPage = (offset) => send({ kind: "page", query: filter.value, offset: Math.max(0, offset), ...order.chosen(), ...filters.chosen() });
   const keepDrafts = noteBoxes(grid, listen, send);
-  for (const select of [order.sort, order.rating]) listen(select, "change", () => askPage(0));
+  for (const select of [order.sort, order.rating, filters.model]) listen(select, "change", () => askPage(0));
+  listen(filters.fields, "change", () => askPage(0)); // Enter or leaving the box
+  listen(filters.fields, "keydown", (/** @type {KeyboardEvent} */ e) => e.stopPropagation());
+  listen(filters.batch, "click", () => (filters.setBatch(""), askPage(0)));
   const step = () => Number(model.get("page_size")) || 24;
   const offset = () => Number(model.get("offset")) || 0;
   let filterTimer = 0;
@@ -285,7 +303,10 @@ function render({ model, el }) {
     const action = /** @type {HTMLElement | null} */ (target.closest("[data-action]"))?.dataset["action"];
     const key = /** @type {HTMLElement | null} */ (target.closest("[data-key]"))?.dataset["key"];
     if (!action || !key || notesClick(action, target, cardOf(key), send, (id) => ((filter.value = id), askPage(0)))) return;
-    if (action === "play") openStage([key]);
+    if (action === "batch") {
+      filters.setBatch(/** @type {HTMLElement} */ (target.closest("[data-batch]"))?.dataset["batch"] || "");
+      askPage(0);
+    } else if (action === "play") openStage([key]);
     else if (action === "use") send({ kind: "use", key });
     else if (action === "delete" || action === "keep") {
       confirming = action === "delete" ? key : null; // the view asks first; the kernel deletes
@@ -343,10 +364,18 @@ function render({ model, el }) {
   onModel("change:error", renderError);
   onModel("change:notice", renderNotice);
   onModel("change:compared", renderDifferences);
+  onModel("change:compare_grid", renderDifferences);
+  for (const name of /** @type {const} */ (["models", "model_filter", "where", "batch"])) onModel(`change:${name}`, renderCards);
+  const showCompared = () => {
+    const keys = columns().map((c) => c.key);
+    if (keys.length > 1) openStage(keys, true);
+  };
+  onModel("change:compare_shown", showCompared);
   renderCards();
   renderError();
   renderNotice();
   closeStage();
+  if (Number(model.get("compare_shown")) > 0) showCompared(); // compared before it was shown
 
   return () => {
     for (const fn of cleanups.splice(0)) fn();

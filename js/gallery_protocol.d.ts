@@ -42,6 +42,10 @@ export interface Card {
   parent_time: number | null;
   /** How many entries were made from this one's frames. */
   children: number;
+  /** The id of the batch or sweep it was made in (Entry.batch), "" when none. */
+  batch: string;
+  /** "batch notebook-3fa2c1, 3 of 6", "" when none (a button: the gallery filters to it). */
+  batch_text: string;
 }
 
 /** One column of the compare: differences.compare_columns. */
@@ -51,6 +55,19 @@ export interface CompareColumn {
   segments: { text: string; changed: boolean }[];
   /** The model, options and fields that differ from the first column's: "duration 5 → 10". */
   differences: { name: string; before: string; after: string; text: string }[];
+  /** The entry's card, for a compare asked from Python (its entries need not be on the page). */
+  card?: Card;
+}
+
+/** A sweep's compare as a grid (compare_grid.grid_of); {} when side by side. */
+export interface CompareGrid {
+  row_fields: string[];
+  col_fields: string[];
+  /** The rows' and columns' headings: the values of those fields ("sora", "3"). */
+  rows: string[];
+  cols: string[];
+  /** The key in each row's cells, "" for an empty cell. */
+  cells: string[][];
 }
 
 export type Sort = "newest" | "rating";
@@ -72,6 +89,18 @@ export interface GalleryTraits {
   notice: string;
   /** The compare's columns, the first the one the others are compared with. */
   compared: CompareColumn[];
+  /** The compare as a grid, rows and columns by the fields that vary; {} side by side. */
+  compare_grid: CompareGrid | Record<string, never>;
+  /** Counts compares asked from Python (Gallery.compare): the view opens each one. */
+  compare_shown: number;
+  /** Only entries of this model; "" every model. */
+  model_filter: string;
+  /** Only entries whose fields (options or a model's own) have these values. */
+  where: Record<string, unknown>;
+  /** Only the entries of this batch (Card.batch); "" every entry. */
+  batch: string;
+  /** The library's models, for the model select. */
+  models: string[];
 }
 
 export type GalleryModel = AnyModel<GalleryTraits>;
@@ -80,8 +109,9 @@ export type GalleryModel = AnyModel<GalleryTraits>;
 
 export type GalleryViewMessage =
   /** The page holding entry `offset` among those whose prompt, model, note or id contains
-   * `query`, rated `min_rating` or more (0: all), in the order `sort`. */
-  | { kind: "page"; query: string; offset: number; sort: Sort; min_rating: number }
+   * `query`, rated `min_rating` or more (0: all), in the order `sort`; of `model` ("": any),
+   * whose fields match `fields` ("seed=3, style=noir"), of `batch` (""). */
+  | { kind: "page"; query: string; offset: number; sort: Sort; min_rating: number; model?: string; fields?: string; batch?: string }
   /** The first poster of each of these entries (those that have one). */
   | { kind: "posters"; keys: string[] }
   /** The entry's first video, as a transfer whose generation_id is the key. */

@@ -113,3 +113,12 @@ def _fields_of(number: int, line: str) -> dict[str, Any]:
     if "prompt" not in value:
         raise BatchFileError(number, 'a JSON line needs a "prompt"')
     return {k: v for k, v in value.items() if v is not None}
+
+
+def batch_id(name: str, lines: Iterable[BatchLine]) -> str:
+    """The id a batch's entries record (``Entry.batch``): its name (a file's name, not its
+    folders) and a digest of its requests, so two batches of one name stay apart:
+    ``"prompts.txt-3fa2c1"``, ``"notebook-9b0e44"``."""
+    digest = hashlib.sha256("\n".join(line.key for line in lines).encode()).hexdigest()
+    base = name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or "batch"
+    return f"{base}-{digest[:6]}"

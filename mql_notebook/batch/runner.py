@@ -8,7 +8,9 @@ nothing: the line goes back in the queue with the same key, never failed;
 client/concurrency.py learns the limit); a money answer stops every create not yet sent; a
 failed line (moderation included) is not sent again unless ``retry_failed``. SQLite runs in
 worker threads. ``on_change(run)`` hears each line's new state (the caller throttles what it
-shows).
+shows). Given a ``batch`` id, each line's entry records it with the line's index and the
+batch's size (``Entry.batch``: the gallery's "batch X, 3 of 6" and its filter). This is the one
+loop of both batches: the notebook's ``Batch`` and ``mql-notebook batch`` (cli/batch.py).
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class LineRun:
     generation: Generation | None = None
     video: Path | None = None
     created: bool = False  # a create of this run made its job
+    sent: bool = False  # a create was sent by this run (answered with a job or an error)
+    earlier: bool = False  # ended on an earlier run: nothing was done on this one
+    error: MQLError | None = field(default=None, repr=False, compare=False)  # what stopped it
     progress: float | None = None
     expected_end: float | None = None  # Unix seconds the job should end at, once told
     task: asyncio.Task[None] | None = field(default=None, repr=False, compare=False)
@@ -118,18 +123,33 @@ async def run_lines(
     retry_failed: bool = False,
     on_change: Report | None = None,
     known: Mapping[str, Entry] | None = None,
+    batch: str | None = None,
+    slots: AdaptiveSlots | None = None,
 ) -> list[LineRun]:
     """Every line of ``runs`` to its end on this run (``client`` records into its library);
-    ``known``: the library's entries by key, when the caller has read them already."""
+    ``known``: the library's entries by key, when the caller has read them already; ``batch``:
+    the batch's id, recorded on each line's entry with its index (``Entry.batch``); ``slots``:
+    the caller's, to read the learned limit (else made here for ``concurrency``)."""
     from ..client.concurrency import AdaptiveSlots, ConcurrencyController
 
     library = client.library
     assert library is not None and client.recorder is not None
     report: Report = on_change or (lambda run: None)
+    origin = client.recorder.origin
     if known is None:
-        known = await asyncio.to_thread(entries_by_key, library, client.recorder.origin)
+        known = await asyncio.to_thread(entries_by_key, library, origin)
     await asyncio.to_thread(library.remove_stale_parts)  # half-written by a killed run
-    slots = AdaptiveSlots(ConcurrencyController(concurrency))
+    size = len(runs)
+
+    async def mark(pairs: list[tuple[str, int]]) -> None:  # (key, index): one write, in a thread
+        if batch and pairs:
+            rows = [(key, origin, batch, index, size) for key, index in pairs]
+            await asyncio.to_thread(library.mark_batch, rows)
+
+    # Lines the library knows already (an earlier run, maybe of another batch) join this one.
+    await mark([(k, r.index) for r in runs for k in _attempt_keys(known, r.line.key)])
+    if slots is None:
+        slots = AdaptiveSlots(ConcurrencyController(concurrency))
     downloads = asyncio.Semaphore(concurrency)
     stopped: list[str] = []  # a money answer: no more creates (each would get the same)
 
@@ -139,6 +159,7 @@ async def run_lines(
         if plan in ("already", "failed"):
             assert entry is not None
             run.generation_id = entry.id
+            run.earlier = True
             if plan == "already":
                 run.status, run.video = "already", entry.video
             else:
@@ -150,6 +171,8 @@ async def run_lines(
         key = attempt_key(run.line.key, attempt)
         try:
             generation = await _carry(client, slots, run, key, entry, stopped, report)
+            if run.sent:  # its entry is in the library now: this batch's member
+                await mark([(key, run.index)])
             if generation is not None:
                 async with downloads:
                     await _download(client, library, run, generation, report)
@@ -213,7 +236,7 @@ async def _carry(
                 raise
             except BudgetExceededError as error:  # refused before it was sent
                 await slots.give_back(was_running=False)
-                run.status, run.message = "unfinished", str(error)
+                run.status, run.message, run.error = "unfinished", str(error), error
                 return None
             except MQLError as error:
                 if is_busy(error):  # nothing was made: back in the queue, later, fewer at once
@@ -230,9 +253,11 @@ async def _carry(
                     stopped.append(str(error))
                 refused = isinstance(error, ContentRefusedError)
                 run.status, run.message = ("failed" if refused else "unfinished"), str(error)
+                run.error, run.sent = error, True
                 return None
             await slots.accepted()
             run.generation_id, run.created, waited = generation.id, True, generation
+            run.sent = True
         run.status, run.message = "running", ""
         report(run)
 
@@ -248,10 +273,10 @@ async def _carry(
         try:
             return await video.wait(waited, route=route, on_update=progress)
         except GenerationFailedError as error:
-            run.status, run.message = "failed", str(error)
+            run.status, run.message, run.error = "failed", str(error), error
             return None
         except MQLError as error:
-            run.status, run.message = "unfinished", str(error)
+            run.status, run.message, run.error = "unfinished", str(error), error
             return None
         finally:
             await slots.give_back(was_running=True)
@@ -270,6 +295,12 @@ async def _download(
             if variant == 0:
                 run.video = Path(dest)
     except MQLError as error:
-        run.status, run.message = "unfinished", str(error)
+        run.status, run.message, run.error = "unfinished", str(error), error
         return
     run.status, run.message = "completed", ""
+
+
+def _attempt_keys(known: Mapping[str, Entry], key: str) -> list[str]:
+    """The keys of every attempt of a line the library knows (the first, then each retry)."""
+    attempt, _entry = latest_attempt(known, key)
+    return [k for k in (attempt_key(key, a) for a in range(attempt + 1)) if k in known]

@@ -4,12 +4,10 @@ Every line is checked before anything is sent (batch/lines.py). Each line's crea
 stable Idempotency-Key that the library keeps, so running the same FILE again finds every
 line it already created: finished ones are skipped, running ones are waited for and
 downloaded, and only a line whose create was never answered (or was refused) is sent again,
-with the same key. One AsyncMQL (one connection pool) keeps at most ``--concurrency`` jobs
-on the server at once (a finished job's download overlaps the next job), fewer while the
-gateway answers busy (429/503: its limit is learned, client/concurrency.py; such a line is
-sent again, never failed); a money answer (BillingError) stops every create not yet sent. A
-line that failed (moderation included) is not sent again unless ``--retry-failed``. The
-library's SQLite writes run in worker threads (client/recording.py).
+with the same key. The lines are carried by the same loop as the notebook's ``Batch``
+(batch/runner.py: adaptive slots, money answers, ``--retry-failed``); this module reads the
+file, asks about money first, and tallies each line's changes (``TallyReport``). Each entry
+records the batch (``Entry.batch``: the file's name and a digest, its index and size).
 """
 
 from __future__ import annotations
@@ -18,21 +16,14 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..batch.lines import BatchFileError, BatchLine, parse_batch
-from ..batch.plan import attempt_key, failed_message, latest_attempt, plan_line
-from ..errors import (
-    BillingError,
-    BudgetExceededError,
-    ConfigurationError,
-    ContentRefusedError,
-    GenerationFailedError,
-    LibraryError,
-    MQLError,
-)
-from ..generation import Generation
+from ..batch.lines import BatchFileError, BatchLine, batch_id, parse_batch
+from ..batch.plan import failed_message, latest_attempt, plan_line
+from ..batch.runner import LineRun, entries_by_key, run_lines
+from ..errors import BudgetExceededError, ConfigurationError, LibraryError, MQLError
 from ..library import ENV_LIBRARY, Entry, Library
 from ..library.library import OFF
 from .batch_money import Declined, add_money_options, announce, budget_from_args
@@ -40,8 +31,6 @@ from .batch_progress import LineResult, Outcome, StatusDisplay, Tally, summary_l
 from .option_args import add_generation_options, model_from_args, options_from_args
 
 if TYPE_CHECKING:
-    from ..client import AsyncMQL
-    from ..client.concurrency import AdaptiveSlots
     from ..money import Budget
 
 EXIT_OK = 0
@@ -135,6 +124,7 @@ def run_batch_command(
         budget = budget_from_args(args)
         display = StatusDisplay(err)
         run = _run(
+            name,
             lines,
             library,
             args.concurrency,
@@ -168,6 +158,7 @@ def run_batch_command(
 
 
 async def _run(
+    name: str,
     lines: list[BatchLine],
     library: Library,
     concurrency: int,
@@ -178,6 +169,7 @@ async def _run(
     yes: bool = False,
     retry_failed: bool = False,
 ) -> Tally:
+    """The lines carried by the notebook's loop (batch/runner.py), its changes tallied here."""
     from ..client import AsyncMQL
     from ..client.concurrency import AdaptiveSlots, ConcurrencyController
     from .commands import mark_emulator
@@ -195,17 +187,13 @@ async def _run(
             )
         if key is not None:  # the background emulator (MQL_BASE_URL=local)
             mark_emulator(client)
-        origin = client.recorder.origin
-        known = await asyncio.to_thread(_entries_by_key, library, origin)
-        await asyncio.to_thread(library.remove_stale_parts)  # half-written by a killed run
+        known = await asyncio.to_thread(entries_by_key, library, client.recorder.origin)
         to_create = [line for line in lines if plan_line(known.get(line.key)) == "create"]
         await announce(client, to_create, own=budget, yes=yes, err=err)  # may ask first
         tally = Tally(total=len(lines))
         # A job holds its slot while the server works on it (fewer slots while the gateway
         # answers busy); its download then overlaps the next job's (bounded too).
         slots = AdaptiveSlots(ConcurrencyController(concurrency))
-        downloads = asyncio.Semaphore(concurrency)
-        stopped: list[str] = []  # a money answer: no more creates (each would get the same)
         started = time.monotonic()
 
         async def show_every_so_often() -> None:
@@ -214,32 +202,19 @@ async def _run(
                 tally.at_once = slots.controller.allowed
                 display.show(tally, time.monotonic() - started)
 
-        async def one(line: BatchLine) -> None:
-            attempt, entry = latest_attempt(known, line.key)
-            plan = plan_line(entry, retry_failed=retry_failed)
-            if plan in ("already", "failed"):
-                assert entry is not None
-                if plan == "already":
-                    known_result = LineResult(line.number, "already", entry.id, "")
-                else:
-                    known_result = LineResult(
-                        line.number, "failed", entry.id, failed_message(entry)
-                    )
-                tally.finish(known_result, was_running=False)
-                return
-            if plan == "retry":  # a new job, under the next attempt's key
-                attempt, entry, plan = attempt + 1, None, "create"
-            result = await _carry(
-                client, slots, tally, line, attempt_key(line.key, attempt), entry, stopped
-            )
-            if isinstance(result, Generation):
-                async with downloads:
-                    result = await _download(client, library, line, result, plan == "create")
-            tally.finish(result, was_running=not _never_sent(result))
-
+        runs = [LineRun(i, line) for i, line in enumerate(lines)]
         ticker = asyncio.create_task(show_every_so_often())
         try:
-            await asyncio.gather(*(one(line) for line in lines))
+            await run_lines(
+                client,
+                runs,
+                concurrency=concurrency,
+                retry_failed=retry_failed,
+                on_change=TallyReport(tally, known),
+                known=known,
+                batch=batch_id(name, lines),
+                slots=slots,
+            )
         finally:
             ticker.cancel()
             tally.at_once = slots.controller.allowed
@@ -249,100 +224,42 @@ async def _run(
         return tally
 
 
-NOT_SENT = "not sent: "
+class TallyReport:
+    """Each line's changes (runner.LineRun) as the tally counts them: started when it is sent
+    or waited for, back to waiting on a busy answer, then its result once."""
 
+    def __init__(self, tally: Tally, known: Mapping[str, Entry]) -> None:
+        self.tally, self.known = tally, known
+        self.running: set[int] = set()
+        self.ended: set[int] = set()
 
-def _never_sent(result: LineResult) -> bool:
-    """A line a money answer stopped before its create (it never ran on this run)."""
-    return result.outcome == "unfinished" and result.message.startswith(NOT_SENT)
+    def __call__(self, run: LineRun) -> None:
+        index = run.index
+        if index in self.ended:
+            return
+        if run.status in ("creating", "running", "downloading") and index not in self.running:
+            self.running.add(index)
+            self.tally.start()
+        elif run.status == "queued" and index in self.running:
+            self.running.discard(index)
+            self.tally.requeue()
+        elif run.finished:
+            self.ended.add(index)
+            was_running = index in self.running
+            self.running.discard(index)
+            self.tally.finish(self.result(run), was_running=was_running)
 
-
-async def _carry(
-    client: AsyncMQL,
-    slots: AdaptiveSlots,
-    tally: Tally,
-    line: BatchLine,
-    key: str,
-    entry: Entry | None,
-    stopped: list[str],
-) -> Generation | LineResult:
-    """One line from a slot to its completed job: created (again after each busy answer, never
-    failed for one) or resumed, then waited for. Its Generation once completed."""
-    from ..client.slots import is_busy, slot_delay
-
-    video, timing = client.video, client.settings.slot_timing
-    busy_answers = 0
-    while True:
-        if stopped and entry is None:
-            return LineResult(line.number, "unfinished", None, NOT_SENT + stopped[0])
-        round_ = await slots.take()
-        if stopped and entry is None:  # stopped while this line waited for its slot
-            await slots.give_back(was_running=False)
-            return LineResult(line.number, "unfinished", None, NOT_SENT + stopped[0])
-        tally.start()
-        waited: Generation | str
-        route = None
-        if entry is not None and entry.id is not None:  # running already: wait for it
-            generation_id, created, route = entry.id, False, entry.route
-            waited = generation_id
-        else:
-            try:
-                generation = await video.create(
-                    line.model, line.prompt, idempotency_key=key, slot_timeout=0, **line.options
-                )
-            except BudgetExceededError as error:  # refused before it was sent
-                await slots.give_back(was_running=False)
-                return LineResult(line.number, "refused", None, str(error), False)
-            except MQLError as error:
-                if is_busy(error):  # nothing was made: back in the queue, later, fewer at once
-                    await slots.busy(round_)
-                    tally.requeue()
-                    busy_answers += 1
-                    retry_after = getattr(error, "retry_after", None)
-                    await asyncio.sleep(
-                        slot_delay(timing, busy_answers, retry_after, client.transport.rng.random())
-                    )
-                    continue
-                await slots.give_back(was_running=False)
-                if isinstance(error, BillingError):
-                    stopped.append(str(error))
-                outcome: Outcome = (
-                    "failed" if isinstance(error, ContentRefusedError) else "unfinished"
-                )
-                return LineResult(line.number, outcome, None, str(error), True)
-            await slots.accepted()
-            generation_id, created, waited = generation.id, True, generation  # on its route
-        try:
-            return await video.wait(waited, route=route)
-        except GenerationFailedError as error:
-            return LineResult(line.number, "failed", generation_id, str(error), created)
-        except MQLError as error:
-            return LineResult(line.number, "unfinished", generation_id, str(error), created)
-        finally:
-            await slots.give_back(was_running=True)
-
-
-async def _download(
-    client: AsyncMQL, library: Library, line: BatchLine, generation: Generation, created: bool
-) -> LineResult:
-    """Every video of a completed job into the library."""
-    try:
-        for variant in range(len(generation.variant_ids)):
-            # Into the library only: its own file as dest, so no bytes are read back.
-            dest = await asyncio.to_thread(library.video_path, generation.id, variant)
-            await client.video.download(generation, dest, variant=variant)
-    except MQLError as error:
-        return LineResult(line.number, "unfinished", generation.id, str(error), created)
-    return LineResult(line.number, "completed", generation.id, "", created)
-
-
-def _entries_by_key(library: Library, origin: str) -> dict[str, Entry]:
-    """The library's entries made on this server, by Idempotency-Key (the newest wins)."""
-    found: dict[str, Entry] = {}
-    for entry in reversed(library.entries()):  # oldest first, so newer ones overwrite
-        if entry.idempotency_key and entry.origin == origin:
-            found[entry.idempotency_key] = entry
-    return found
+    def result(self, run: LineRun) -> LineResult:
+        number, gid = run.line.number, run.generation_id
+        if run.status == "failed" and run.earlier:
+            entry = latest_attempt(self.known, run.line.key)[1]
+            return LineResult(number, "failed", gid, failed_message(entry) if entry else "")
+        if run.status == "unfinished" and isinstance(run.error, BudgetExceededError):
+            return LineResult(number, "refused", gid, run.message, False)
+        outcome: Outcome = "unfinished"
+        if run.status in ("completed", "already", "failed"):
+            outcome = run.status
+        return LineResult(number, outcome, gid, run.message, run.sent)
 
 
 def _library_env_off() -> bool:

@@ -35,7 +35,9 @@ class Entry:
     variant has not been downloaded (yet). ``images`` are the input images by field
     (``images["first_frame_image"].path``: the library's copy); ``parent`` is the key of the
     entry whose frame this run was made from (``parent_time``: that frame's time), or None.
-    ``rating`` (0-5 stars) and ``note`` are the user's (``Library.rate``, ``Library.note``).
+    ``rating`` (0-5 stars) and ``note`` are the user's (``Library.rate``, ``Library.note``);
+    ``batch`` the id of the Batch (or ``mql-notebook batch``) it was made in, ``batch_index``
+    its place there (from 0) and ``batch_size`` how many that batch had (``batch_text``).
     """
 
     key: str
@@ -68,6 +70,9 @@ class Entry:
     parent_time: float | None = None
     rating: int | None = None  # 0-5 stars (Library.rate), None when not rated
     note: str | None = None  # the user's note (Library.note)
+    batch: str | None = None  # the batch or sweep it was made in (its id), None when none
+    batch_index: int | None = None  # its place in that batch, from 0
+    batch_size: int | None = None  # how many requests that batch had
 
     def frame(self, t: float | None = None, *, variant: int = 0) -> Frame:
         """The frame of this entry's video shown at ``t`` seconds (the last when None), decoded
@@ -99,6 +104,15 @@ class Entry:
         (the images as the library's copies of what was sent, or their URLs)."""
         images = {name: image.source for name, image in self.images.items()}
         return {"model": self.model, "prompt": self.prompt, **self.options, **images}
+
+    @property
+    def batch_text(self) -> str:
+        """ "batch notebook-3fa2c1, 3 of 6" for a member of a batch, else ""."""
+        if self.batch is None:
+            return ""
+        if self.batch_index is None or not self.batch_size:
+            return f"batch {self.batch}"
+        return f"batch {self.batch}, {self.batch_index + 1} of {self.batch_size}"
 
     @property
     def answered(self) -> bool:
@@ -172,6 +186,9 @@ class Entry:
             "counted": self.counted,
             "rating": self.rating,
             "note": self.note,
+            "batch": self.batch,
+            "batch_index": self.batch_index,
+            "batch_size": self.batch_size,
         }
 
 
@@ -221,6 +238,9 @@ def entry_from_row(
         route=row[21] or GENERATIONS_ROUTE,
         rating=row[22],
         note=row[23],
+        batch=row[24] if len(row) > 24 else None,
+        batch_index=row[25] if len(row) > 25 else None,
+        batch_size=row[26] if len(row) > 26 else None,
     )
 
 

@@ -38,7 +38,7 @@ T = TypeVar("T")
 _ENTRY_COLUMNS = (
     "key, id, status, prompt, model, options, created_at, finished_at, error, origin, "
     "idempotency_key, origin_kind, answered_at, parent_key, parent_time, videos, seconds, "
-    "estimate, cost, currency, released_at, route, rating, note"
+    "estimate, cost, currency, released_at, route, rating, note, batch, batch_index, batch_size"
 )
 # Entry.finished in SQL, so that a large library of finished work is not read for pending().
 _NOT_FINISHED = (
@@ -119,10 +119,12 @@ class Library(LibraryMoney, LearnedDurations, LibraryRatings, VideoFiles):
         limit: int = 50,
         min_rating: int | None = None,
         sort: str = "newest",
+        **filters: Any,
     ) -> tuple[list[Entry], int]:
         """One page of entries with ``text`` (any case) in their prompt, model, note or id, rated
-        ``min_rating`` or more, newest (or ``sort="rating"``: best rated) first, and how many match."""
-        where, params = page_where(text, min_rating)
+        ``min_rating`` or more, newest (or ``sort="rating"``: best rated) first, and how many match;
+        ``model=``, ``where={"seed": 3}`` and ``batch=`` keep those (filters.py)."""
+        where, params = page_where(text, min_rating, **filters)
         sql = (
             f"SELECT {_ENTRY_COLUMNS} FROM entries {where} "
             f"ORDER BY {page_order(sort)} LIMIT ? OFFSET ?"

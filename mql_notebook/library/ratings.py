@@ -8,10 +8,11 @@ some stars; newest first or best rated first). No I/O outside the index's own ca
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import InvalidRequestError
+from .filters import filter_clauses
 from .index import IndexedFolder
 
 MAX_STARS = 5
@@ -51,11 +52,17 @@ def check_sort(sort: Any) -> str:
     return str(sort)
 
 
-def page_where(text: str, min_rating: int | None) -> tuple[str, list[Any]]:
-    """The WHERE of a page: ``text`` (any case) in the prompt, model, note or id, and at least
-    ``min_rating`` stars."""
-    clauses: list[str] = []
-    params: list[Any] = []
+def page_where(
+    text: str,
+    min_rating: int | None,
+    *,
+    model: str | None = None,
+    where: Mapping[str, Any] | None = None,
+    batch: str | None = None,
+) -> tuple[str, list[Any]]:
+    """The WHERE of a page: ``text`` (any case) in the prompt, model, note or id, at least
+    ``min_rating`` stars, and the model, fields and batch given (filters.py)."""
+    clauses, params = filter_clauses(model, where, batch)
     needle = text.strip()
     if needle:
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -104,6 +111,24 @@ class LibraryRatings(IndexedFolder):
             return found
 
         return self._read("counting children", count) if wanted else {}
+
+    def mark_batch(self, marks: Iterable[tuple[str, str | None, str, int, int]]) -> int:
+        """Record the batch of each entry (idempotency key, origin, batch id, index, size) in
+        one write; returns how many entries changed."""
+        rows = [(b, i, n, key, origin, b, i, n) for key, origin, b, i, n in marks]
+
+        def update(conn: sqlite3.Connection) -> int:
+            changed = 0
+            for row in rows:
+                changed += conn.execute(
+                    "UPDATE entries SET batch = ?, batch_index = ?, batch_size = ? "
+                    "WHERE idempotency_key = ? AND origin IS ? AND (batch IS NOT ? OR "
+                    "batch_index IS NOT ? OR batch_size IS NOT ?)",
+                    row,
+                ).rowcount
+            return changed
+
+        return self._write("recording a batch", update) if rows else 0
 
     def _set(self, column: str, value: Any, id_or_key: str, what: str) -> bool:
         def update(conn: sqlite3.Connection) -> bool:

@@ -120,6 +120,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE entries ADD COLUMN note TEXT",
         "CREATE INDEX entries_by_rating ON entries (rating)",
     ),
+    # 7: the batch or sweep a run was a member of (its id, its index from 0 and how many it
+    # had), so that a card says "batch X, 3 of 6" and the gallery filters to one batch.
+    (
+        "ALTER TABLE entries ADD COLUMN batch TEXT",
+        "ALTER TABLE entries ADD COLUMN batch_index INTEGER",
+        "ALTER TABLE entries ADD COLUMN batch_size INTEGER",
+        "CREATE INDEX entries_by_batch ON entries (batch)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = frozenset({"entries", "files", "durations", "input_images", "library_settings"})

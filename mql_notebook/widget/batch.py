@@ -7,6 +7,7 @@
 >>> b                                              # the grid (widget/batch_grid.py)
 >>> b.start()                                      # runs in the background; or:
 >>> runs = await b.run()                           # one LineRun per request, in order
+>>> b.compare()                                    # a Gallery: a sweep as a grid (model x seed)
 
 Every request is checked before anything is sent. Each carries the same stable key as a line of
 ``mql-notebook batch`` (batch/lines.py: the batch's ``name``, the request, how many identical
@@ -28,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..batch.lines import BatchFileError, BatchLine, checked_lines, parse_batch
+from ..batch.lines import BatchFileError, BatchLine, batch_id, checked_lines, parse_batch
 from ..batch.money import estimate_lines, to_create
 from ..batch.runner import LineRun, entries_by_key, run_lines
 from ..errors import ConfigurationError, InvalidRequestError
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ..client import MQL, AsyncMQL
     from ..money import Budget, Estimate
     from .batch_grid import BatchGrid
+    from .gallery import Gallery
 
 DEFAULT_NAME = "notebook"
 DEFAULT_CONCURRENCY = 8
@@ -111,6 +113,8 @@ class Batch:
         self.retry_failed = retry_failed
         self.lines = lines
         self.labels = labels or [line.prompt for line in lines]
+        self.varied: list[str] = []  # a sweep's varied fields, in its order (Batch.sweep)
+        self.id = batch_id(name, lines)  # what its entries record (Entry.batch)
         self.runs = [LineRun(i, line) for i, line in enumerate(lines)]
         self._client = client
         self._budget = budget
@@ -168,6 +172,7 @@ class Batch:
         lines = _checked(numbered, name, {})
         labelled = labels if varied else None
         batch._init(lines, name, concurrency, retry_failed, (client, budget), labelled)
+        batch.varied = list(varied)
         return batch
 
     # ---- running ----
@@ -237,6 +242,7 @@ class Batch:
                     retry_failed=self.retry_failed,
                     on_change=self._changed,
                     known=known,
+                    batch=self.id,
                 )
             finally:
                 if owned:
@@ -256,6 +262,23 @@ class Batch:
             self._grid.changed(run)
 
     # ---- display ----
+
+    def compare(
+        self, rows: str | Sequence[str] | None = None, cols: str | Sequence[str] | None = None
+    ) -> Gallery:
+        """The done requests compared in sync, in the gallery: a sweep as a grid, rows and
+        columns by its varied fields (the last one across, the others down, unless ``rows``
+        and ``cols`` are given), their values as the headings. Blocks (the index) briefly."""
+        from .gallery import Gallery
+
+        keys = [r.generation_id for r in self.runs if r.ok and r.generation_id]
+        if len(keys) < 2:
+            raise RuntimeError(f"{len(keys)} request(s) done: compare needs two; run it first")
+        if rows is None and cols is None and self.varied:
+            rows, cols = self.varied[:-1], self.varied[-1:]
+        gallery = Gallery(_library_of(self._client))
+        gallery.compare(keys, rows=rows, cols=cols)
+        return gallery
 
     @property
     def grid(self) -> BatchGrid:
@@ -360,3 +383,15 @@ def _client_of(given: Any, budget: Any = None) -> tuple[AsyncMQL, bool]:
     if library is None:
         raise ConfigurationError(NEEDS_LIBRARY)
     return AsyncMQL(library=library, budget=budget), True
+
+
+def _library_of(given: Any) -> Any:
+    """The library this batch records into: its client's, else the environment's."""
+    from ..client import as_async_client
+    from ..library import FROM_ENVIRONMENT, resolve_library
+
+    library = as_async_client(given).library if given is not None else None
+    library = library or resolve_library(FROM_ENVIRONMENT, on_by_default=True)
+    if library is None:
+        raise ConfigurationError(NEEDS_LIBRARY)
+    return library

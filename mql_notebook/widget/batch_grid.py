@@ -4,11 +4,12 @@ and a cell's video (or its Cancel) when it is opened.
 State is small and throttled: ``cells`` (each request's label, prompt and model) is set once;
 ``states`` (each cell's status, message, progress) and ``counts`` are written at most
 ``UPDATES_PER_SECOND`` times a second however many lines change, so a batch of 200 costs the
-kernel and the view a few small updates a second. Videos never go into state: a cell opened in
-the view asks for its video and it comes back as chunked binary messages (transfer.py), read
-from the library in a worker thread.
+kernel and the view a few small updates a second. Videos never go into state: a cell opened or
+scrolled into view (js/batch.js: an IntersectionObserver, two asks in flight at most) asks for
+its video and it comes back as chunked binary messages (transfer.py), read from the library in
+a worker thread.
 
-view -> kernel   {"kind": "video", "index": int}   the opened cell's first video
+view -> kernel   {"kind": "video", "index": int}   a seen or opened cell's first video
                  {"kind": "cancel"}                  Cancel all
                  {"kind": "cancel", "index": int}    Cancel that cell's line alone
                  {"kind": "start"}                   Run (again: nothing created is sent again)

@@ -2,7 +2,8 @@
 
 Each view is written as ES modules that tsc checks as such: js/shared.js (the helpers both
 views use: h(), option lists, bytes, sizes, labels, listeners), the view's own (js/widget.js,
-js/gallery.js with js/gallery_notes.js, the cards' stars, notes and lineage, and
+js/gallery.js with js/gallery_notes.js, the cards' stars, notes and lineage,
+js/gallery_filters.js, its filters and a sweep's compare as a grid, and
 js/gallery_sync.js, its synced compare; js/batch.js) and, for VideoWidget, js/controls.js (its
 option controls), js/badge.js (its clock), js/images.js (its image controls) and
 js/more_fields.js, each importing the others by name from "./<file>.js". anywidget loads a
@@ -93,7 +94,13 @@ WIDGET_PARTS = (
     "history.js",
     "widget.js",
 )
-GALLERY_PARTS = (SHARED_JS, "gallery_notes.js", "gallery_sync.js", "gallery.js")
+GALLERY_PARTS = (
+    SHARED_JS,
+    "gallery_notes.js",
+    "gallery_filters.js",
+    "gallery_sync.js",
+    "gallery.js",
+)
 ESM = view_file(*WIDGET_PARTS)
 CSS = view_file(SHARED_CSS, "widget.css")
 GALLERY_ESM = view_file(*GALLERY_PARTS)

@@ -6,8 +6,9 @@ the kernel pages with SQL (``Library.page``: LIMIT/OFFSET on the created_at inde
 library of thousands of entries costs one small query per page. Pictures and videos never
 go into state; the view asks for them by message and they come back as binary buffers:
 
-view -> kernel   {"kind": "page", "query", "offset", "sort", "min_rating"}  a page (the filter,
-                                                                   the pager, the order)
+view -> kernel   {"kind": "page", "query", "offset", "sort", "min_rating", "model", "fields",
+                  "batch"}                                        a page (the filters, the
+                                                                   pager, the order)
                  {"kind": "posters", "keys": [...]}               the cards' JPEG posters
                  {"kind": "video", "key": str}                    one entry's first video
                  {"kind": "use", "key": str}                      fill the linked VideoWidget
@@ -15,7 +16,8 @@ view -> kernel   {"kind": "page", "query", "offset", "sort", "min_rating"}  a pa
                  {"kind": "rate", "key": str, "stars": int | None} 0-5 stars (None: cleared)
                  {"kind": "note", "key": str, "text": str}         the note ("" clears it)
                  {"kind": "export", "keys": [...]}                a page to share (``notice``)
-                 {"kind": "compare", "keys": [...]}               what differs (``compared``)
+                 {"kind": "compare", "keys": [...]}               what differs (``compared``;
+                                                                   a sweep: ``compare_grid``)
 kernel -> view   {"kind": "poster", "key", "mime"} + 1 buffer     (one poster, well under a chunk)
                  video-begin / video-chunk / video-end            (transfer.py; generation_id is
                                                                    the entry's key)
@@ -34,16 +36,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-import anywidget
-import traitlets as t
-
 from ..errors import InvalidRequestError
 from ..library import Entry, Library
 from ..library.export import default_export_folder, export
+from ..library.filters import parse_fields
 from . import frontend, transfer
-from .differences import read_columns
+from .compare_grid import Fields, read_compare
 from .gallery_cards import card_of, prompt_settings
-from .gallery_page import SORTS, Page, library_for, read_page
+from .gallery_page import SORTS, Page, filters_of, library_for, read_page, read_posters
+from .gallery_state import DEFAULT_PAGE_SIZE, GalleryState
 from .request_traits import view_updates
 
 __all__ = [
@@ -56,7 +57,6 @@ __all__ = [
     "prompt_settings",
 ]
 
-DEFAULT_PAGE_SIZE = 24
 MAX_PAGE_SIZE = 200
 POSTER_MIME = "image/jpeg"
 
@@ -78,7 +78,7 @@ class LinkedWidget(Protocol):
     def unobserve(self, handler: Callable[..., Any], names: Any = ...) -> None: ...
 
 
-class Gallery(anywidget.AnyWidget):
+class Gallery(GalleryState):
     """The library's videos as cards, newest first: filter, play, compare side by side, reuse.
 
     >>> g = Gallery()                      # the default library (MQL_LIBRARY or ./mql-videos)
@@ -92,48 +92,15 @@ class Gallery(anywidget.AnyWidget):
     _esm = frontend.GALLERY_ESM
     _css = frontend.GALLERY_CSS
 
-    entries = t.List(
-        t.Dict(),
-        help="The page shown, newest first: key, id, prompt, model, options, status, created_at, "
-        "finished_at, error, has_video, has_poster, size (bytes), videos, rating, note, parent, "
-        "parent_id, parent_time, children.",
-    ).tag(sync=True, output=True)
-    total = t.Int(0, help="How many entries match the filter in all.").tag(sync=True, output=True)
-    query = t.Unicode("", help="The filter: entries whose prompt, model, note or id has it.").tag(
-        sync=True, output=True
-    )
-    sort = t.Enum(SORTS, "newest", help='"newest" first, or best "rating" first.').tag(
-        sync=True, output=True
-    )
-    min_rating = t.Int(0, help="Only entries rated this many stars or more (0: every entry).").tag(
-        sync=True, output=True
-    )
-    offset = t.Int(0, help="The index of the page's first entry among those matching.").tag(
-        sync=True, output=True
-    )
-    page_size = t.Int(DEFAULT_PAGE_SIZE, help="Cards per page.").tag(sync=True, output=True)
-    linked = t.Bool(False, help="A VideoWidget is linked: cards offer 'Use this prompt'.").tag(
-        sync=True, output=True
-    )
-    folder = t.Unicode("", help="The library's folder, shown in the header.").tag(
-        sync=True, output=True
-    )
-    error = t.Unicode("", help="Why the last action failed, as plain text.").tag(
-        sync=True, output=True
-    )
-    notice = t.Unicode("", help="What the last action did (an export: its page), as text.").tag(
-        sync=True, output=True
-    )
-    compared = t.List(
-        t.Dict(), help="The compare's columns: key, prompt segments, differences (differences.py)."
-    ).tag(sync=True, output=True)
-
     def __init__(
         self,
         library: Library | str | os.PathLike[str] | None = None,
         widget: LinkedWidget | None = None,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
+        model: str | None = None,
+        where: Mapping[str, Any] | None = None,
+        batch: str | None = None,
     ) -> None:
         if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(
@@ -145,7 +112,10 @@ class Gallery(anywidget.AnyWidget):
         self._page_asked = 0  # pages asked for; an answer overtaken by a newer ask is dropped
         self._tasks: set[asyncio.Task[None]] = set()
         super().__init__(
-            page_size=page_size, linked=widget is not None, folder=str(self.library.path)
+            page_size=page_size,
+            linked=widget is not None,
+            folder=str(self.library.path),
+            **filters_of(model, where, batch),
         )
         self.on_msg(self._on_view_message)
         if widget is not None:  # a run of the linked widget that ends is a new card
@@ -165,13 +135,21 @@ class Gallery(anywidget.AnyWidget):
         *,
         sort: str | None = None,
         min_rating: int | None = None,
+        **filters: Any,
     ) -> list[dict[str, Any]]:
         """The page of entries matching ``query`` that holds the entry at ``offset``; ``sort``
-        ("newest" or "rating") and ``min_rating`` (0-5 stars, 0: all) stay until changed."""
+        ("newest" or "rating"), ``min_rating`` (0-5 stars, 0: all), ``model=``, ``where=``
+        ({"seed": 3}: any option or model's own field) and ``batch=`` stay until changed."""
         if sort is not None and sort not in SORTS:
             raise InvalidRequestError("sort", sort, SORTS)
         if min_rating is not None and min_rating not in range(6):
             raise InvalidRequestError("min_rating", min_rating, "a whole number from 0 to 5")
+        if filters:
+            unknown = set(filters) - {"model", "where", "batch"}
+            if unknown:
+                raise TypeError(f"show_page() takes model=, where=, batch=, not {unknown}")
+            kept = {"model": self.model_filter, "where": self.where, "batch": self.batch}
+            self._set_filters(filters_of(**{**kept, **filters}))
         self._page_asked += 1
         self._apply_page(self._read_page(query, offset, sort, min_rating))
         return list(self.entries)
@@ -192,10 +170,17 @@ class Gallery(anywidget.AnyWidget):
         """Copy an entry's prompt and options onto the linked VideoWidget; returns what was set."""
         return self._fill_widget(self._entry(key))
 
-    def compare(self, keys: Iterable[str]) -> list[dict[str, Any]]:
-        """What differs between the entries ``keys`` names, the first being the one each is
-        compared with: each column's prompt as segments (changed words marked) and settings."""
-        self.compared = read_columns(self.library, list(keys))
+    def compare(
+        self, keys: Iterable[str], *, rows: Fields = None, cols: Fields = None
+    ) -> list[dict[str, Any]]:
+        """Compare the entries ``keys`` names in sync (the view opens them), the first being the
+        one each is compared with: each column's prompt as segments (changed words marked) and
+        settings. ``rows``/``cols`` (field names: ``rows="model", cols="seed"``) lay them out as a
+        grid headed by those values, as entries of one batch are by the fields that vary."""
+        columns, grid = read_compare(self.library, list(keys), rows, cols)
+        with self.hold_sync():
+            self.compared, self.compare_grid = columns, grid
+            self.compare_shown += 1
         return list(self.compared)
 
     def delete(self, key: str) -> bool:
@@ -239,8 +224,11 @@ class Gallery(anywidget.AnyWidget):
             self._in_background(handler(self, content))
 
     async def _page(
-        self, query: Any, offset: Any, sort: Any = None, min_rating: Any = None
+        self, query: Any, offset: Any, sort: Any = None, min_rating: Any = None, **view: Any
     ) -> None:
+        if view:  # the view's model select, field=value box and batch (a card's "batch X")
+            fields = parse_fields(view.get("fields") or "")
+            self._set_filters(filters_of(view.get("model"), fields, view.get("batch")))
         self._page_asked += 1
         ticket = self._page_asked
         page = await asyncio.to_thread(self._read_page, query, offset, sort, min_rating)
@@ -265,7 +253,9 @@ class Gallery(anywidget.AnyWidget):
         self.notice = f"Exported {len(keys)} to {index}"
 
     async def _compare(self, keys: list[str]) -> None:
-        self.compared = await asyncio.to_thread(read_columns, self.library, keys)
+        columns, grid = await asyncio.to_thread(read_compare, self.library, keys)
+        with self.hold_sync():
+            self.compared, self.compare_grid = columns, grid
 
     async def _delete(self, key: str) -> None:
         await asyncio.to_thread(self.library.delete, key)
@@ -276,12 +266,18 @@ class Gallery(anywidget.AnyWidget):
         that is not one of SORTS or 0-5 keeps the current one."""
         sort = sort if sort in SORTS else self.sort
         stars = stars if isinstance(stars, int) and stars in range(6) else self.min_rating
-        return read_page(self.library, query, offset, self.page_size, sort, stars)
+        filters = {"model": self.model_filter, "where": self.where, "batch": self.batch}
+        return read_page(self.library, query, offset, self.page_size, sort, stars, filters)
+
+    def _set_filters(self, filters: Mapping[str, Any]) -> None:
+        with self.hold_sync():
+            for name, value in filters.items():
+                setattr(self, name, value)
 
     def _apply_page(self, page: Page) -> None:
         with self.hold_sync():
-            self.query, self.offset, self.total, self.sort, self.min_rating, self.entries = page
-            self.error = ""
+            self.query, self.offset, self.total, self.sort, self.min_rating, self.entries = page[:6]
+            self.models, self.error = page[6], ""
 
     def _fill_widget(self, entry: Entry) -> dict[str, Any]:
         if self.widget is None:
@@ -311,24 +307,8 @@ class Gallery(anywidget.AnyWidget):
     # ---- pictures and videos, as binary messages ----
 
     async def _send_posters(self, keys: list[str]) -> None:
-        for key, data in await asyncio.to_thread(self._read_posters, keys[:MAX_PAGE_SIZE]):
+        for key, data in await asyncio.to_thread(read_posters, self.library, keys[:MAX_PAGE_SIZE]):
             self.send({"kind": "poster", "key": key, "mime": POSTER_MIME}, [data])
-
-    def _read_posters(self, keys: list[str]) -> list[tuple[str, bytes]]:
-        """Blocking: the first poster of each entry that has one (a JPEG of tens of kB)."""
-        found = []
-        for key in keys:
-            entry = self.library.get(key)
-            poster = entry.posters[0] if entry and entry.posters else None
-            if entry is None or poster is None:
-                continue
-            try:
-                data = poster.read_bytes()
-            except OSError:
-                continue  # deleted meanwhile: the card keeps its placeholder
-            if len(data) <= transfer.CHUNK_BYTES:  # one message, as one chunk would be
-                found.append((entry.key, data))
-        return found
 
     async def _send_video(self, key: str) -> None:
         entry = await asyncio.to_thread(self._entry, key)
@@ -378,7 +358,11 @@ def _key(content: Mapping[str, Any]) -> str:
 # kernel's loop with files and SQLite read in a worker thread.
 VIEW_MESSAGES: dict[str, Callable[[Gallery, Mapping[str, Any]], Any]] = {
     "page": lambda g, c: g._page(
-        c.get("query", ""), c.get("offset", 0), c.get("sort"), c.get("min_rating")
+        c.get("query", ""),
+        c.get("offset", 0),
+        c.get("sort"),
+        c.get("min_rating"),
+        **{k: c[k] for k in ("model", "fields", "batch") if isinstance(c.get(k), str)},
     ),
     "posters": lambda g, c: g._send_posters(_keys(c)),
     "video": lambda g, c: g._send_video(_key(c)),

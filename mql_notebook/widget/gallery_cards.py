@@ -49,6 +49,8 @@ def card_of(entry: Entry, *, parent_id: str = "", children: int = 0) -> dict[str
         "parent_id": parent_id,
         "parent_time": entry.parent_time,
         "children": children,
+        "batch": entry.batch or "",
+        "batch_text": entry.batch_text,
     }
 
 

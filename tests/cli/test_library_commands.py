@@ -39,6 +39,9 @@ ENTRY_KEYS = [
     "counted",
     "rating",
     "note",
+    "batch",
+    "batch_index",
+    "batch_size",
 ]
 
 

@@ -107,5 +107,5 @@ def test_a_library_at_schema_5_migrates_and_keeps_its_entries(tmp_path: Path) ->
     assert library.rate("gen_5", 5) and library.note("gen_5", "the keeper")
     library.close()
     with sqlite3.connect(folder / INDEX_NAME) as check:
-        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         assert check.execute("SELECT rating, note FROM entries").fetchall() == [(5, "the keeper")]

@@ -180,6 +180,14 @@ def test_prompt_iteration_keeps_history_and_shows_variants_side_by_side(executed
     for i in (1, 2, 3):
         assert f'src="fox-variant-{i}.mp4"' in grid
         assert (saved.parent / f"fox-variant-{i}.mp4").read_bytes()[4:8] == b"ftyp"
+    # ratings, compare with differences, a sweep as a grid, a page to share
+    assert "rated: [2, None, 5]" in text
+    assert re.search(r"^changed words: leaping into deep .*slow motion,", text, re.M), text
+    assert "changed fields: none" in text
+    assert "6 of 6 done" in text
+    assert "rows: ['sora', 'sora-1.0-turbo'] columns: ['0', '1', '2']" in text
+    assert re.search(r"^filtered: 1 run of batch notebook-\w+, 5 of 6$", text, re.M), text
+    assert "exported: share/index.html" in text and (saved.parent / "share/index.html").is_file()
     # w.show(1) at the end: the static output follows the shown run.
     assert text.rstrip().endswith("A red fox running through fresh snow at dawn, low camera angle")
     [fallback] = _fallbacks(nb)
