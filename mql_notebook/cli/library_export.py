@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any, TextIO
 
 from ..library import INDEX_NAME, Library
-from ..library.export import choose, export, has_ratings
+from ..library.export import choose, export
 from .library_action import library_action
 
 EXIT_OK = 0
@@ -31,14 +31,13 @@ def add_export_parser(
         "prompt, options, cost, rating and note, and a synced compare. Open it from file://.",
     )
     command.add_argument("dir", metavar="DIR", help="the folder to write (made if missing)")
-    if has_ratings():
-        command.add_argument(
-            "--rating",
-            type=int,
-            default=None,
-            metavar="N",
-            help="only entries rated N stars or more",
-        )
+    command.add_argument(
+        "--rating",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only entries rated N stars or more",
+    )
     command.add_argument(
         "--since",
         default=None,
@@ -64,7 +63,7 @@ def run_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 file=err,
             )
             return EXIT_USAGE
-    rating = getattr(args, "rating", None)
+    rating = args.rating
     if rating is not None and not 0 <= rating <= 5:
         print(f"mql-notebook library export: --rating must be 0 to 5, not {rating}", file=err)
         return EXIT_USAGE

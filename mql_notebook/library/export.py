@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,13 +166,6 @@ def _resolve(library: Library, entries: Iterable[Entry | str] | None) -> list[En
             raise LibraryError(f"no entry {wanted!r} in the library {library.path}")
         found.append(entry)
     return found
-
-
-def has_ratings() -> bool:
-    """Whether this version's entries carry a rating (``Entry.rating``)."""
-    from .entry import Entry
-
-    return any(f.name == "rating" for f in fields(Entry))
 
 
 def choose(

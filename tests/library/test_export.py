@@ -13,7 +13,7 @@ import pytest
 
 from mql_notebook.errors import LibraryError
 from mql_notebook.library import Library
-from mql_notebook.library.export import choose, export, has_ratings
+from mql_notebook.library.export import choose, export
 from mql_notebook.library.export_page import (
     CONTENT_SECURITY_POLICY,
     SCRIPT,
@@ -112,8 +112,7 @@ def test_choose_by_date_and_rating(library: Library) -> None:
     newest = max(e.created_at for e in entries)
     assert [e.prompt for e in choose(entries, since=newest)] == [HOSTILE]
     assert len(choose(entries)) == 2
-    if not has_ratings():  # before Entry.rating lands: none is rated
-        assert choose(entries, rating=0) == []
+    assert choose(entries, rating=1) == []  # none is rated yet
 
 
 def test_ratings_and_notes_go_on_the_page_when_entries_have_them(
