@@ -221,15 +221,7 @@ def with_default_model_hint(error: ModelUnavailableError, settings: Settings) ->
         f"{error.message}; {settings.model!r} is this package's default model: set "
         f"{ENV_MODEL}=<model id> (or pass model=... to the client, the call or the widget)"
     )
-    return ModelUnavailableError(
-        hint,
-        model=error.model,
-        status_code=error.status_code,
-        code=error.code,
-        operation=error.operation,
-        param=error.param,
-        retry_after=error.retry_after,
-    )
+    return ModelUnavailableError(hint, model=error.model, **error.keywords())
 
 
 def _loopback_placeholder_key(url: str) -> str | None:

@@ -41,6 +41,7 @@ from ..errors import InvalidRequestError
 from ..library import Entry, Library
 from ..library.export import default_export_folder, export
 from . import frontend, transfer
+from .background import in_background
 from .differences import read_columns
 from .gallery_cards import card_of, prompt_settings
 from .gallery_page import SORTS, Page, library_for, read_page
@@ -349,20 +350,10 @@ class Gallery(anywidget.AnyWidget):
     def _in_background(self, work: Any) -> None:
         """Run a coroutine on the kernel's loop (a failure becomes ``error``), or now without one."""
 
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception as exc:
-                self.error = str(exc) or type(exc).__name__
+        def shown(exc: Exception) -> None:
+            self.error = str(exc) or type(exc).__name__
 
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            asyncio.run(guarded())
-            return
-        task = loop.create_task(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        in_background(work, shown, self._tasks)
 
 
 def _keys(content: Mapping[str, Any]) -> list[str]:
