@@ -67,7 +67,7 @@ class _OfLog(Generic[P, R]):
     def __get__(self, server: LocalServer | None, owner: type | None = None) -> Callable[P, R]:
         if server is None:
             return self  # type: ignore[return-value]  # the class's attribute: this descriptor
-        return getattr(server.emulator.log, self._name)  # type: ignore[no-any-return]
+        return getattr(server.emulator.log, self._name)
 
 
 class LocalServer:
