@@ -118,6 +118,18 @@ class APIError(MQLError):
         ident = _ident(generation_id, operation)
         super().__init__(f"HTTP {status_code}{where}{ident}: {message}")
 
+    def keywords(self) -> dict[str, Any]:
+        """What made this error besides its message: ``type(error)(text, **error.keywords())``
+        is the same error saying ``text`` (the slot wait's note, the default model's hint)."""
+        return {
+            "status_code": self.status_code,
+            "code": self.code,
+            "operation": self.operation,
+            "generation_id": self.generation_id,
+            "param": self.param,
+            "retry_after": self.retry_after,
+        }
+
 
 class BadRequestError(APIError):
     """400: the server refused the parameters; ``param`` names the field when the server does."""

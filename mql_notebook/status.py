@@ -9,7 +9,7 @@ words below.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 Status = Literal["pending", "processing", "completed", "failed", "cancelled"]
 
@@ -18,6 +18,7 @@ PROCESSING: Status = "processing"
 COMPLETED: Status = "completed"
 FAILED: Status = "failed"
 CANCELLED: Status = "cancelled"
+STATUSES: tuple[Status, ...] = get_args(Status)  # the five, in the order a job goes
 
 TERMINAL: frozenset[str] = frozenset({COMPLETED, FAILED, CANCELLED})
 

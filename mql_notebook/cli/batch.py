@@ -28,16 +28,12 @@ from ..library import ENV_LIBRARY, Entry, Library
 from ..library.library import OFF
 from .batch_money import Declined, add_money_options, announce, budget_from_args
 from .batch_progress import LineResult, Outcome, StatusDisplay, Tally, summary_lines
+from .exit_codes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_ALL_COMPLETED, EXIT_OK, EXIT_USAGE
 from .option_args import add_generation_options, model_from_args, options_from_args
 
 if TYPE_CHECKING:
     from ..money import Budget
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_NOT_ALL_COMPLETED = 5
-EXIT_INTERRUPTED = 130
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 1000
 

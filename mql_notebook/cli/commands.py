@@ -30,19 +30,19 @@ from ..generation import ROUTES, Generation
 from ..library import ENV_LIBRARY, FROM_ENVIRONMENT, Library, resolve_library
 from . import local_daemon
 from .console import RichBar, is_terminal
+from .exit_codes import (
+    EXIT_API,
+    EXIT_BUDGET,
+    EXIT_CONNECTION,
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    EXIT_USAGE,
+)
 from .messages import error_message, interrupted_message
 from .option_args import add_generation_options, options_from_args
-
-# Exit codes, so scripts can tell failures apart.
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2  # also what argparse uses for a malformed command line
-EXIT_API = 3
-EXIT_CONNECTION = 4
-EXIT_FAILED = 5
-EXIT_TIMEOUT = 6
-EXIT_BUDGET = 7  # refused before sending: it would go over a budget
-EXIT_INTERRUPTED = 130
 
 
 def add_client_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -13,29 +13,24 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import ConfigurationError, InvalidRequestError, LibraryError, MQLError
 from ..library import ENV_LIBRARY, INDEX_NAME, Entry, Library
+from ..status import STATUSES
 from .console import is_terminal, print_table
-from .library_action import library_action
+from .exit_codes import EXIT_ERROR, EXIT_NOT_ALL_COMPLETED, EXIT_OK, EXIT_USAGE
+from .library_action import LibraryActions, command_group, guarded
 from .library_export import add_export_parser
 from .library_money import add_money_parsers
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_NOT_ALL_COMPLETED = 5
-EXIT_INTERRUPTED = 130
-STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
-
 
 def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    library = subparsers.add_parser(
+    commands = command_group(
+        subparsers,
         "library",
-        help="list, show, resume or delete the generations kept in the library",
-        description="The library: every generation recorded the moment it was requested, "
-        "with its videos. It never deletes or changes a job on the server.",
+        "list, show, resume or delete the generations kept in the library",
+        "The library: every generation recorded the moment it was requested, with its videos. "
+        "It never deletes or changes a job on the server.",
+        "ACTION",
     )
-    commands = library.add_subparsers(dest="library_command", metavar="ACTION", required=True)
     folder = argparse.ArgumentParser(add_help=False)
     folder.add_argument(
         "--library",
@@ -45,9 +40,8 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         help=f"the library folder (default: ${ENV_LIBRARY}, else ./mql-videos)",
     )
 
-    listing = commands.add_parser(
-        "list", parents=[folder], help="the entries, newest first", description="List entries."
-    )
+    actions = LibraryActions(commands, folder)
+    listing = actions.add("list", run_list, "the entries, newest first", "List entries.")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--status", choices=STATUSES, default=None, help="only this status")
     listing.add_argument("--limit", type=int, default=None, help="at most this many")
@@ -59,29 +53,23 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         metavar="N",
         help="only entries rated N stars (0-5) or more",
     )
-    listing.set_defaults(command_main=run_list)
 
-    show = library_action(
-        commands, folder, "show", run_show, "one entry in full", "Show one entry.", entry=True
-    )
+    show = actions.add("show", run_show, "one entry in full", "Show one entry.", entry=True)
     show.add_argument("--json", action="store_true", help="the entry as one JSON object")
 
-    resume = commands.add_parser(
+    resume = actions.add(
         "resume",
-        parents=[folder],
-        help="wait for and download every unfinished entry",
-        description="Wait for every unfinished entry that has an id and download its videos "
+        run_resume,
+        "wait for and download every unfinished entry",
+        "Wait for every unfinished entry that has an id and download its videos "
         "into the library; creates nothing new. An entry whose create was never answered is "
         "listed; --resend-unanswered sends it again with its Idempotency-Key (no second job "
         "only if the server honours that key). Exit 0 when all completed, else 5.",
     )
     resume.add_argument("--resend-unanswered", action="store_true")
     resume.add_argument("--json", action="store_true", help="one JSON object per entry")
-    resume.set_defaults(command_main=run_resume)
 
-    delete = library_action(
-        commands,
-        folder,
+    delete = actions.add(
         "delete",
         run_delete,
         "remove an entry and its files (never the job on the server)",
@@ -90,9 +78,7 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         entry=True,
     )
     delete.add_argument("--yes", "-y", action="store_true", help="do not ask")
-    rate = library_action(
-        commands,
-        folder,
+    rate = actions.add(
         "rate",
         run_rate,
         "give an entry 0-5 stars (none: clear its rating)",
@@ -101,9 +87,7 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         entry=True,
     )
     rate.add_argument("stars", help="0, 1, 2, 3, 4 or 5; none clears it")
-    note = library_action(
-        commands,
-        folder,
+    note = actions.add(
         "note",
         run_note,
         "keep a note on an entry ('' clears it)",
@@ -112,8 +96,8 @@ def add_library_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         entry=True,
     )
     note.add_argument("text", help="the note (quote it); '' clears it")
-    add_money_parsers(commands, folder, _guarded)
-    add_export_parser(commands, folder, _guarded)
+    add_money_parsers(actions)
+    add_export_parser(actions)
 
 
 def _open(args: argparse.Namespace) -> Library | None:
@@ -122,26 +106,7 @@ def _open(args: argparse.Namespace) -> Library | None:
     return library if (library.path / INDEX_NAME).exists() else None
 
 
-def _guarded(run: Any) -> Any:
-    def wrapper(
-        args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
-    ) -> int:
-        try:
-            return int(run(args, out, err))
-        except KeyboardInterrupt:
-            print("\ninterrupted", file=err)
-            return EXIT_INTERRUPTED
-        except (ConfigurationError, InvalidRequestError) as error:
-            print(f"mql-notebook library: {error}", file=err)
-            return EXIT_USAGE
-        except (LibraryError, MQLError) as error:
-            print(f"mql-notebook library: {error}", file=err)
-            return EXIT_ERROR
-
-    return wrapper
-
-
-@_guarded
+@guarded
 def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.limit is not None and args.limit < 0:
         print("mql-notebook library list: --limit must be >= 0", file=err)
@@ -186,7 +151,7 @@ def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-@_guarded
+@guarded
 def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     library = _open(args)
     entry = library.get(args.id) if library else None
@@ -205,7 +170,7 @@ def run_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-@_guarded
+@guarded
 def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..client import MQL
     from .commands import mark_emulator
@@ -235,7 +200,7 @@ def run_resume(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK if completed else EXIT_NOT_ALL_COMPLETED
 
 
-@_guarded
+@guarded
 def run_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     library = _open(args)
     entry = library.get(args.id) if library else None
@@ -264,7 +229,7 @@ def run_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-@_guarded
+@guarded
 def run_rate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     text = args.stars.strip().lower()
     # Anything but none or a whole number goes as given: Library.rate says what is allowed.
@@ -273,7 +238,7 @@ def run_rate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return _change(args, err, "rate", lambda lib: lib.rate(args.id, stars))
 
 
-@_guarded
+@guarded
 def run_note(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return _change(args, err, "note", lambda lib: lib.note(args.id, args.text))
 

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any, TextIO
+from typing import TextIO
 
 from ..library import INDEX_NAME, Library
 from ..library.export import choose, export
-from .library_action import library_action
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+from .exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from .library_action import LibraryActions, guarded
 
 
-def add_export_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    folder: argparse.ArgumentParser,
-    guarded: Any,
-) -> None:
-    command = library_action(
-        commands,
-        folder,
+def add_export_parser(actions: LibraryActions) -> None:
+    command = actions.add(
         "export",
         guarded(run_export),
         "a folder with index.html and the videos, to share (works offline)",

@@ -12,20 +12,12 @@ from ..client.spending import left_text
 from ..library import INDEX_NAME, BudgetStatus, Library
 from ..money import PriceTable, format_amount, read_prices
 from .console import print_table
-from .library_action import library_action
-
-EXIT_OK = 0
-EXIT_USAGE = 2
+from .exit_codes import EXIT_OK
+from .library_action import LibraryActions, guarded
 
 
-def add_money_parsers(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    folder: argparse.ArgumentParser,
-    guarded: Any,
-) -> None:
-    spent = library_action(
-        commands,
-        folder,
+def add_money_parsers(actions: LibraryActions) -> None:
+    spent = actions.add(
         "spent",
         guarded(run_spent),
         "videos, seconds and cost per model and day",
@@ -38,9 +30,7 @@ def add_money_parsers(
     )
     spent.add_argument("--json", action="store_true", help="one JSON object: rows, total, budget")
 
-    budget = library_action(
-        commands,
-        folder,
+    budget = actions.add(
         "budget",
         guarded(run_budget),
         "show or set the budget every client recording here keeps within",
@@ -62,9 +52,7 @@ def add_money_parsers(
     budget.add_argument("--clear", action="store_true", help="remove the budget")
     budget.add_argument("--json", action="store_true")
 
-    prices = library_action(
-        commands,
-        folder,
+    prices = actions.add(
         "prices",
         guarded(run_prices),
         "show or store the price table estimates come from",

@@ -14,20 +14,21 @@ from typing import Any, TextIO
 from .._install import describe_install, install_identity
 from ..errors import ConfigurationError
 from . import local_daemon
+from .exit_codes import EXIT_NOT_RUNNING, EXIT_OK
+from .library_action import command_group
 
-EXIT_OK = 0
-EXIT_NOT_RUNNING = 1
 STOP_TIMEOUT = 10.0  # serve stops gracefully within a few seconds (in-flight requests get 2 s)
 
 
 def add_local_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    local = subparsers.add_parser(
+    commands = command_group(
+        subparsers,
         "local",
-        help="the background emulator of MQL_BASE_URL=local commands: status, stop",
-        description="The background emulator that MQL_BASE_URL=local commands start and share. "
+        "the background emulator of MQL_BASE_URL=local commands: status, stop",
+        "The background emulator that MQL_BASE_URL=local commands start and share. "
         "Each install (virtual environment, checkout, version) has its own.",
+        "COMMAND",
     )
-    commands = local.add_subparsers(dest="local_command", metavar="COMMAND", required=True)
     status = commands.add_parser(
         "status",
         help="show the background emulators recorded for this user, this install's first",

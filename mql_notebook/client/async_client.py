@@ -9,6 +9,7 @@ and ``client.video``, which is handed each of them.
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -82,23 +83,9 @@ class AsyncMQL:
         prices: PriceTable | dict[str, Any] | str | os.PathLike[str] | bool | None = None,
         budget: Budget | dict[str, Any] | None = None,
     ) -> None:
-        self.settings: Settings = resolve_settings(
-            api_key,
-            base_url,
-            model=model,
-            timeout=timeout,
-            max_retries=max_retries,
-            wait_timeout=wait_timeout,
-            max_download_bytes=max_download_bytes,
-            max_image_bytes=max_image_bytes,
-            extra_models=extra_models,
-            poll_timing=poll_timing,
-            retry_policy=retry_policy,
-            prices=prices,
-            budget=budget,
-            slot_timeout=slot_timeout,
-            slot_timing=slot_timing,
-        )
+        # Every argument, as passed or defaulted: this signature is their one home.
+        given = {name: value for name, value in locals().items() if name in _SETTINGS_ARGUMENTS}
+        self.settings: Settings = resolve_settings(given)
         self.transport = Transport(self.settings, transport)  # every request goes through it
         # The library records every generation (client/recording.py): a Library, a folder, True
         # for the default one; unset, only when MQL_LIBRARY is set.
@@ -164,3 +151,11 @@ class AsyncMQL:
         """A client of another server that records into this client's library (``resume_pending``
         asks for one to finish a job another process's emulator still runs)."""
         return AsyncMQL(api_key=api_key, base_url=base_url, library=self.library)
+
+
+# What resolve_settings reads: AsyncMQL's keywords but the connections' and the library's.
+_SETTINGS_ARGUMENTS = frozenset(inspect.signature(AsyncMQL.__init__).parameters) - {
+    "self",
+    "transport",
+    "library",
+}

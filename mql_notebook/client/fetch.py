@@ -18,7 +18,7 @@ import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 
@@ -56,8 +56,21 @@ def _request(
     return request
 
 
+class Body(NamedTuple):
+    """One response's body on its way: into ``sink``, ``total`` bytes announced (None: not
+    said), stopped past ``ceiling``; ``ids`` (video, job) name it in errors."""
+
+    response: httpx.Response
+    sink: Sink
+    total: int | None
+    ceiling: int
+    ids: tuple[str, str]
+    on_progress: ProgressCallback | None
+
+
 class _Fetch:
-    """What both ways of fetching share: the client's pool and its base URL."""
+    """What both ways of fetching share: the client's pool and its base URL, and a body's
+    start (memory reserved for it), then each way's own pump."""
 
     def __init__(self, pool: Any) -> None:
         self._pool = pool
@@ -65,6 +78,22 @@ class _Fetch:
     def url_of(self, path: str) -> httpx.URL:
         """The absolute URL of an API path (the client's base_url joined)."""
         return self._pool.build_request("GET", path).url
+
+    async def body(
+        self,
+        response: httpx.Response,
+        sink: Sink,
+        total: int | None,
+        ceiling: int,
+        ids: tuple[str, str],
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        if isinstance(sink, BytesSink):
+            sink.reserve(total)  # the body goes into the bytes handed back (buffer.py)
+        await self._pump(Body(response, sink, total, ceiling, ids, on_progress))
+
+    async def _pump(self, body: Body) -> None:
+        raise NotImplementedError
 
 
 class LoopFetch(_Fetch):
@@ -91,17 +120,8 @@ class LoopFetch(_Fetch):
     async def close(self, response: httpx.Response) -> None:
         await response.aclose()
 
-    async def body(
-        self,
-        response: httpx.Response,
-        sink: Sink,
-        total: int | None,
-        ceiling: int,
-        ids: tuple[str, str],
-        on_progress: ProgressCallback | None,
-    ) -> None:
-        if isinstance(sink, BytesSink):
-            sink.reserve(total)
+    async def _pump(self, body: Body) -> None:
+        response, sink, total, ceiling, ids, on_progress = body
         # The hot loop (thousands of chunks): no await unless there is work for it.
         async for chunk in response.aiter_raw():
             if sink.append(chunk):
@@ -139,18 +159,9 @@ class ThreadFetch(_Fetch):
     async def close(self, response: httpx.Response) -> None:
         await _in_thread(response.close)
 
-    async def body(
-        self,
-        response: httpx.Response,
-        sink: Sink,
-        total: int | None,
-        ceiling: int,
-        ids: tuple[str, str],
-        on_progress: ProgressCallback | None,
-    ) -> None:
+    async def _pump(self, body: Body) -> None:
+        response, sink, total, ceiling, ids, on_progress = body
         assert isinstance(sink, (PathSink, BytesSink))
-        if isinstance(sink, BytesSink):
-            sink.reserve(total)  # the body goes into the bytes handed back (buffer.py)
         stop = threading.Event()
 
         def pump() -> None:  # in the worker thread: socket -> file, nothing else per chunk

@@ -15,22 +15,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import (
-    APIError,
-    AuthenticationError,
-    BadRequestError,
-    BillingError,
-    ContentRefusedError,
-    InvalidRequestError,
-    InvalidResponseError,
-    RateLimitError,
-    ServerError,
-)
+from ..errors import APIError, InvalidRequestError, InvalidResponseError
 from ..generation import GENERATIONS_ROUTE, MINIMAX_ROUTE, ROUTES, Generation
 from ..request import validate_model_id, validate_options, validate_prompt
 from ..status import COMPLETED, FAILED, PENDING, PROCESSING, Status
 from .operation import Operation
-from .protocol import escape_id, summarize_body
+from .protocol import escape_id, summarize_body, typed_error
 
 TASK_CREATE_PATH = "/v1/videos/minimax/generations"
 DEFAULT_MINIMAX_MODEL = "MiniMax-Hailuo-2.3"  # the official SDK's create_from_image default
@@ -48,21 +38,21 @@ TASK_STATUSES: dict[str, Status] = {
     "Fail": FAILED,
 }
 
-# base_resp.status_code -> (error class, the HTTP status it stands for, what it means).
-# The HTTP status drives the retry policy and the wait as that status would: 1002 and 1039 are
-# retried like a 429; 1008, 1026 and 1027 are final (the error class says so), never retried.
-_BASE_RESP: dict[int, tuple[type[APIError], int, str]] = {
-    1001: (ServerError, 504, "timeout"),
-    1002: (RateLimitError, 429, "rate limit"),
-    1004: (AuthenticationError, 401, "authentication failed"),
-    1008: (BillingError, 402, "insufficient balance"),
-    1013: (ServerError, 500, "internal error"),
-    1026: (ContentRefusedError, 400, "sensitive input"),
-    1027: (ContentRefusedError, 400, "sensitive output"),
-    1039: (RateLimitError, 429, "token limit"),
-    2013: (BadRequestError, 400, "invalid parameters"),
+# base_resp.status_code -> (the HTTP status it stands for, what it means). The status chooses
+# the error class (protocol.typed_error, with refusals.py: 1008 is money, 1026 and 1027
+# moderation, both final) and drives the retry policy and the wait as that status would:
+# 1002 and 1039 are retried like a 429.
+_BASE_RESP: dict[int, tuple[int, str]] = {
+    1001: (504, "timeout"),
+    1002: (429, "rate limit"),
+    1004: (401, "authentication failed"),
+    1008: (402, "insufficient balance"),
+    1013: (500, "internal error"),
+    1026: (400, "sensitive input"),
+    1027: (400, "sensitive output"),
+    1039: (429, "token limit"),
+    2013: (400, "invalid parameters"),
 }
-_STAGES = {1026: "input", 1027: "output"}
 
 
 # -- the route -------------------------------------------------------------------------------
@@ -190,18 +180,16 @@ def base_resp_error(
         code = int(code)
     if code == 0 or not isinstance(code, int) or isinstance(code, bool):
         return None
-    cls, status, meaning = _BASE_RESP.get(code, (APIError, 200, "unknown code"))
+    status, meaning = _BASE_RESP.get(code, (200, "unknown code"))
     server = str(resp.get("status_msg") or meaning)[:300]
     message = f"{server} (MiniMax base_resp.status_code {code}, {meaning}, inside an HTTP 200)"
-    kwargs: dict[str, Any] = {
-        "status_code": status,
-        "code": str(code),
-        "operation": operation,
-        "generation_id": generation_id,
-    }
-    if cls is ContentRefusedError:
-        return ContentRefusedError(message, stage=_STAGES.get(code), **kwargs)
-    return cls(message, **kwargs)
+    return typed_error(
+        message,
+        status_code=status,
+        code=str(code),
+        operation=operation,
+        generation_id=generation_id,
+    )
 
 
 def parse_created(status_code: int, content: bytes, *, operation: str) -> Generation:

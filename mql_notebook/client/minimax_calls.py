@@ -58,16 +58,7 @@ class _Video(Protocol):
         poll_interval: float | None = ...,
     ) -> Generation: ...
 
-    async def _save(
-        self,
-        gid: str,
-        links: Links,
-        dest: Destination,
-        *,
-        variant: int = ...,
-        video_id: str | None = ...,
-        on_progress: Any = ...,
-    ) -> Any: ...
+    async def _save(self, gid: str, links: Links, dest: Destination, **how: Any) -> Any: ...
 
 
 class VideoFile(dict[str, Any]):

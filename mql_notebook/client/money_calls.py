@@ -3,17 +3,16 @@ the library spent and has left (``AsyncVideo`` has them, and so the sync client)
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..generation import Generation
     from ..money import Estimate
     from .recording import Recorder
     from .settings import Settings
     from .spending import Spending
-
-UpdateCallback = Callable[["Generation"], Any]
 
 
 class MoneyCalls:
@@ -27,23 +26,20 @@ class MoneyCalls:
         model: str | None = None,
         prompt: str | None = None,
         *positional: Any,
-        idempotency_key: str | None = None,
-        fit: str | None = None,
-        parent: Any = None,
-        slot_timeout: float | None = None,
-        on_update: UpdateCallback | None = None,
-        route: str | None = None,
         **options: Any,
     ) -> Estimate:
         """What ``create`` with the same arguments is expected to cost, sending nothing: from
         ``prices=`` / ``MQL_PRICES``, else the library's price table; ``amount`` None (and a
         ``note`` saying why) when no table prices it. The request is checked as create checks
-        it, images aside (they change no price, and are read only when sent)."""
+        it, images aside (they change no price, and are read only when sent); create's own
+        keywords (``idempotency_key``, ``fit``, ``route``, ...) change no price and are passed
+        over."""
         from .spending import estimate_create  # loaded on first use: a lighter import
 
-        del idempotency_key, fit, parent, slot_timeout, on_update, route  # create's own
+        own = _own_keywords(type(self).create)  # type: ignore[attr-defined]
+        request = {name: value for name, value in options.items() if name not in own}
         return await estimate_create(
-            self._settings, self._recorder, model, prompt, positional, options
+            self._settings, self._recorder, model, prompt, positional, request
         )
 
     async def spending(self) -> Spending:
@@ -51,3 +47,11 @@ class MoneyCalls:
         from .spending import spending
 
         return await spending(self._settings, self._recorder)
+
+
+@functools.cache
+def _own_keywords(create: Callable[..., Any]) -> frozenset[str]:
+    """``create``'s keyword-only parameters: its own, not options of the request (its
+    signature is their one home)."""
+    parameters = inspect.signature(create).parameters.values()
+    return frozenset(p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY)

@@ -125,29 +125,42 @@ def error_from_response(
     moderation refusal a ContentRefusedError, whatever the status (see ``refusals``): both final.
     """
     message, code, param = _error_message(content, headers.get("content-type", ""))
-    kwargs: dict[str, Any] = {
-        "status_code": status_code,
-        "code": code,
-        "operation": operation,
-        "generation_id": generation_id,
-        "param": param,
-        "retry_after": parse_retry_after(headers.get("retry-after"), now),
-    }
-    if model is not None and is_model_unavailable(status_code, code, param):
+    return typed_error(
+        message,
+        model=model,
+        stage=error_stage(content),
+        status_code=status_code,
+        code=code,
+        operation=operation,
+        generation_id=generation_id,
+        param=param,
+        retry_after=parse_retry_after(headers.get("retry-after"), now),
+    )
+
+
+def typed_error(
+    message: str, *, model: str | None = None, stage: object = None, **keywords: Any
+) -> APIError:
+    """The error an answer stands for, of every route (a MiniMax ``base_resp`` too): the one
+    choice of its class. ``keywords`` are ``APIError``'s (``status_code``, ``code``, ...);
+    ``model`` (a create's) makes a 404/410 about it a ModelUnavailableError; ``stage`` is the
+    moderation stage the server named, if any."""
+    status_code, code = keywords["status_code"], keywords.get("code")
+    if model is not None and is_model_unavailable(status_code, code, keywords.get("param")):
         return ModelUnavailableError(
-            model_unavailable_message(model, message, code), model=model, **kwargs
+            model_unavailable_message(model, message, code), model=model, **keywords
         )
     if billing_refusal(status_code, code, message):
-        return BillingError(message, **kwargs)
-    stage = content_refusal(code, message, status_code=status_code, stage=error_stage(content))
-    if stage is not False:
-        return ContentRefusedError(message, stage=stage, **kwargs)
+        return BillingError(message, **keywords)
+    refused = content_refusal(code, message, status_code=status_code, stage=stage)
+    if refused is not False:
+        return ContentRefusedError(message, stage=refused, **keywords)
     if status_code == 429:
-        return RateLimitError(message, **kwargs)
+        return RateLimitError(message, **keywords)
     cls = _ERROR_BY_STATUS.get(status_code)
     if cls is None:
         cls = ServerError if status_code >= 500 else APIError
-    return cls(message, **kwargs)
+    return cls(message, **keywords)
 
 
 MODEL_UNAVAILABLE_CODES = frozenset({"model_not_found", "model_retired", "model_deprecated"})

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from types import SimpleNamespace
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .._constants import (
@@ -96,37 +97,25 @@ class Settings:
 
 
 def resolve_settings(
-    api_key: str | None = None,
-    base_url: str | None = None,
-    *,
-    model: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    max_retries: int | None = None,
-    wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
-    max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
-    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
-    extra_models: tuple[str, ...] | list[str] = (),
-    poll_timing: PollTiming | None = None,
-    retry_policy: RetryPolicy | None = None,
-    prices: object = None,
-    budget: object = None,
-    slot_timeout: float | None = None,
-    slot_timing: SlotTiming | None = None,
-    environ: dict[str, str] | None = None,
+    given: Mapping[str, Any], environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Resolve the settings; base URL ``"local"`` starts or reuses the in-process emulator.
+    """``AsyncMQL``'s arguments as settings. ``given`` holds every keyword of its signature
+    (api_key, base_url, model, timeout, ..., slot_timing) as passed or defaulted: that
+    signature is their one home, with their types, defaults and docs.
+    Base URL ``"local"`` starts or reuses the in-process emulator.
 
     ``poll_timing`` and ``retry_policy`` given as objects win over the defaults; ``max_retries``
     sets the policy's retries (a policy passed with a different count is refused: which one
     was meant cannot be guessed).
     """
+    a = SimpleNamespace(**given)
     env = os.environ if environ is None else environ
-    if base_url is not None and not isinstance(base_url, str):
+    if a.base_url is not None and not isinstance(a.base_url, str):
         raise ConfigurationError(
-            f"base URL must be a string such as {DEFAULT_BASE_URL!r}, not {type(base_url).__name__}"
+            f"base URL must be a string such as {DEFAULT_BASE_URL!r}, not {type(a.base_url).__name__}"
         )
-    url = (base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip()
-    key = api_key if api_key is not None else env.get(ENV_API_KEY) or None
+    url = (a.base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).strip()
+    key = a.api_key if a.api_key is not None else env.get(ENV_API_KEY) or None
     in_process_emulator = url.lower() == LOCAL_BASE_URL
     if in_process_emulator:
         from ..local import shared_server  # only now: the emulator's packages are an extra
@@ -142,51 +131,51 @@ def resolve_settings(
             f"to try it without a key, use base_url='local' (or {ENV_BASE_URL}=local) for the local emulator"
         )
     _check_key(key)
-    policy = _retry_policy(max_retries, retry_policy)
-    if poll_timing is not None and not isinstance(poll_timing, PollTiming):
+    policy = _retry_policy(a.max_retries, a.retry_policy)
+    if a.poll_timing is not None and not isinstance(a.poll_timing, PollTiming):
         raise ConfigurationError(
-            f"poll_timing must be a PollTiming, not {type(poll_timing).__name__}"
+            f"poll_timing must be a PollTiming, not {type(a.poll_timing).__name__}"
         )
-    for name, value in (("timeout", timeout), ("wait_timeout", wait_timeout)):
+    for name, value in (("timeout", a.timeout), ("wait_timeout", a.wait_timeout)):
         if not isinstance(value, (int, float)) or value <= 0:
             raise ConfigurationError(f"{name} must be a number of seconds > 0, not {value!r}")
-    if slot_timeout is not None and (
-        isinstance(slot_timeout, bool)
-        or not isinstance(slot_timeout, (int, float))
-        or slot_timeout < 0
+    if a.slot_timeout is not None and (
+        isinstance(a.slot_timeout, bool)
+        or not isinstance(a.slot_timeout, (int, float))
+        or a.slot_timeout < 0
     ):
         raise ConfigurationError(
             f"slot_timeout must be a number of seconds >= 0 (0: no waiting for a slot), or None "
-            f"for the wait_timeout; not {slot_timeout!r}"
+            f"for the wait_timeout; not {a.slot_timeout!r}"
         )
-    if slot_timing is not None and not isinstance(slot_timing, SlotTiming):
+    if a.slot_timing is not None and not isinstance(a.slot_timing, SlotTiming):
         raise ConfigurationError(
-            f"slot_timing must be a SlotTiming, not {type(slot_timing).__name__}"
+            f"slot_timing must be a SlotTiming, not {type(a.slot_timing).__name__}"
         )
     for name, size in (
-        ("max_download_bytes", max_download_bytes),
-        ("max_image_bytes", max_image_bytes),
+        ("max_download_bytes", a.max_download_bytes),
+        ("max_image_bytes", a.max_image_bytes),
     ):
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ConfigurationError(f"{name} must be an int >= 0 (bytes), not {size!r}")
-    default_model, model_source = resolve_model(model, env)
+    default_model, model_source = resolve_model(a.model, env)
     return Settings(
         api_key=key,
         model=default_model,
         model_source=model_source,
         base_url=url,
-        timeout=float(timeout),
-        wait_timeout=float(wait_timeout),
-        max_download_bytes=int(max_download_bytes),
-        max_image_bytes=int(max_image_bytes),
-        extra_models=tuple(extra_models),
-        poll_timing=poll_timing or PollTiming(),
+        timeout=float(a.timeout),
+        wait_timeout=float(a.wait_timeout),
+        max_download_bytes=int(a.max_download_bytes),
+        max_image_bytes=int(a.max_image_bytes),
+        extra_models=tuple(a.extra_models),
+        poll_timing=a.poll_timing or PollTiming(),
         retry_policy=policy,
-        slot_timeout=None if slot_timeout is None else float(slot_timeout),
-        slot_timing=slot_timing or SlotTiming(),
+        slot_timeout=None if a.slot_timeout is None else float(a.slot_timeout),
+        slot_timing=a.slot_timing or SlotTiming(),
         in_process_emulator=in_process_emulator,
-        prices=resolve_prices(prices, env),
-        budget=budget_from(budget),
+        prices=resolve_prices(a.prices, env),
+        budget=budget_from(a.budget),
     )
 
 
@@ -221,15 +210,7 @@ def with_default_model_hint(error: ModelUnavailableError, settings: Settings) ->
         f"{error.message}; {settings.model!r} is this package's default model: set "
         f"{ENV_MODEL}=<model id> (or pass model=... to the client, the call or the widget)"
     )
-    return ModelUnavailableError(
-        hint,
-        model=error.model,
-        status_code=error.status_code,
-        code=error.code,
-        operation=error.operation,
-        param=error.param,
-        retry_after=error.retry_after,
-    )
+    return ModelUnavailableError(hint, model=error.model, **error.keywords())
 
 
 def _loopback_placeholder_key(url: str) -> str | None:

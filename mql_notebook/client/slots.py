@@ -125,12 +125,4 @@ def slot_timed_out(error: APIError, waited: float) -> APIError:
     """The busy answer that ended the slot wait, saying how long it waited and that nothing was
     created (a copy of the same class)."""
     note = f" (waited {waited:.0f} s for a free slot; nothing was created)"
-    return type(error)(
-        error.message + note,
-        status_code=error.status_code,
-        code=error.code,
-        operation=error.operation,
-        generation_id=error.generation_id,
-        param=error.param,
-        retry_after=error.retry_after,
-    )
+    return type(error)(error.message + note, **error.keywords())

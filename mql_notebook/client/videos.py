@@ -31,7 +31,7 @@ from .slot_wait import send_when_free
 from .tasks import TaskRoute
 
 if TYPE_CHECKING:
-    from .download import Completed, Links
+    from .download import Links
     from .recording import Recorder
     from .resume import ClientFactory, Resumed
     from .settings import Settings
@@ -311,31 +311,13 @@ class AsyncVideo(MoneyCalls, MiniMaxCalls):
             completed=completed,
         )
 
-    async def _save(
-        self,
-        gid: str,
-        links: Links,
-        dest: Destination,
-        *,
-        variant: int = 0,
-        video_id: str | None = None,
-        on_progress: ProgressCallback | None = None,
-        completed: Completed | None = None,
-    ) -> Any:
-        """Video ``variant`` of job ``gid`` into the library (with one) and to ``dest``."""
+    async def _save(self, gid: str, links: Links, dest: Destination, **how: Any) -> Any:
+        """Video of job ``gid`` into the library (with one) and to ``dest``: ``save_video``
+        with this client's transport, settings and recorder (``how``: its keywords)."""
         from .saving import save_video
 
         return await save_video(
-            self._transport,
-            self._settings,
-            self._recorder,
-            gid,
-            links,
-            dest,
-            variant=variant,
-            video_id=video_id,
-            on_progress=on_progress,
-            completed=completed,
+            self._transport, self._settings, self._recorder, gid, links, dest, **how
         )
 
     async def create_and_wait(

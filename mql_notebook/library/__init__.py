@@ -20,6 +20,7 @@
 from typing import TYPE_CHECKING
 
 from .._constants import LIBRARY_INDEX_NAME as INDEX_NAME
+from .._lazy import lazy_exports
 from .choice import FROM_ENVIRONMENT, LibraryChoice, resolve_library
 
 if TYPE_CHECKING:
@@ -55,16 +56,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)

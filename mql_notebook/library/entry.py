@@ -156,6 +156,20 @@ class Entry:
             return any(f is not None for f in self.files)
         return is_terminal(self.status)
 
+    def card_fields(self) -> dict[str, Any]:
+        """What every card of it shows, the gallery's and an exported page's (JSON text):
+        key, id, prompt, model, options, created_at, rating and note."""
+        return {
+            "key": self.key,
+            "id": self.id,
+            "prompt": self.prompt or "",
+            "model": self.model or "",
+            "options": dict(self.options),
+            "created_at": self.created_at,
+            "rating": self.rating,
+            "note": self.note or "",
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (paths as strings), the stable shape of ``library list --json``."""
         return {

@@ -72,20 +72,9 @@ def plan(entries: Sequence[Entry]) -> list[Planned]:
 
 def entry_data(item: Planned, posters: list[str | None]) -> dict[str, Any]:
     """What the page shows of one entry: text, numbers and relative file names only."""
-    entry = item.entry
-    cost_text = getattr(entry, "cost_text", None)
-    rating = getattr(entry, "rating", None)
-    note = getattr(entry, "note", None)
     return {
-        "key": entry.key,
-        "id": entry.id,
-        "prompt": entry.prompt or "",
-        "model": entry.model or "",
-        "options": dict(entry.options),
-        "created_at": entry.created_at,
-        "cost": cost_text() if callable(cost_text) else "",
-        "rating": rating if isinstance(rating, int) and not isinstance(rating, bool) else None,
-        "note": note if isinstance(note, str) else "",
+        **item.entry.card_fields(),
+        "cost": item.entry.cost_text(),
         "videos": [name for name, _ in item.videos],
         "posters": posters,
         "images": [

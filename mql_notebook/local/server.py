@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import inspect
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import uvicorn
 
@@ -19,7 +20,7 @@ from .jobs import DEFAULT_MAX_JOBS, DEFAULT_PACE, DEFAULT_TTL
 from .limits import Limits
 from .model_args import models_from_environ
 from .models import ModelsLike
-from .requestlog import RequestRecord
+from .requestlog import RequestLog, RequestRecord
 from .serving import bind_socket, make_server, quiet_uvicorn_loggers, serve_both, url_for
 from .storage import DEFAULT_SIGNED_URL_TTL, SignedStorage, make_storage
 from .videos import DEFAULT_MAX_VIDEO_BYTES
@@ -30,6 +31,8 @@ START_TIMEOUT = 10.0
 
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 
 
 class _OfEmulator(Generic[T]):
@@ -51,6 +54,20 @@ class _OfEmulator(Generic[T]):
         setattr(
             server.emulator, self._name, value if self._convert is None else self._convert(value)
         )
+
+
+class _OfLog(Generic[P, R]):
+    """A call of the emulator's request log made through the server (``server.count(...)``):
+    the log's own method, with its signature and docs."""
+
+    def __init__(self, method: Callable[Concatenate[RequestLog, P], R]) -> None:
+        self.__doc__ = method.__doc__
+        self._name = method.__name__
+
+    def __get__(self, server: LocalServer | None, owner: type | None = None) -> Callable[P, R]:
+        if server is None:
+            return self  # type: ignore[return-value]  # the class's attribute: this descriptor
+        return getattr(server.emulator.log, self._name)
 
 
 class LocalServer:
@@ -112,26 +129,16 @@ class LocalServer:
         final_answer: str | None = None,
         moderation: Mapping[str, str] | None = None,
     ):
+        # The emulator's own settings go straight on: its signature and this one name them.
+        passed_on = {k: v for k, v in locals().items() if k in _PASSED_ON}
         self.emulator = Emulator(
-            pace=pace,
-            progress=progress,
-            max_image_bytes=max_image_bytes,
-            billing=billing,
-            plan=plan,
-            vocabulary=vocabulary,
-            api_key=api_key,
-            faults=faults,
-            ttl=ttl,
-            max_jobs=max_jobs,
-            max_video_bytes=max_video_bytes,
+            **passed_on,
             storage=make_storage(
                 storage,
                 signed_url_ttl=signed_url_ttl,
                 storage_chunked=storage_chunked,
                 redirect_status=redirect_status,
             ),
-            models=models,
-            retired_models=retired_models,
             limits=Limits(
                 concurrency=concurrency_cap,
                 content_lag=content_lag,
@@ -298,16 +305,7 @@ class LocalServer:
         ``chunked``, ``detour``, and ``expire_all()`` to expire every URL handed out so far."""
         return self.emulator.storage
 
-    def count(
-        self,
-        method: str | None = None,
-        path: str | None = None,
-        *,
-        endpoint: str | None = None,
-        status: int | None = None,
-    ) -> int:
-        """``server.count("POST", "/v1/videos/generations")``, or ``server.count(endpoint="create")``."""
-        return self.emulator.log.count(method, path, endpoint=endpoint, status=status)
+    count = _OfLog(RequestLog.count)  # server.count("POST", ...), server.count(endpoint="create")
 
     def wait_for_requests(
         self, n: int, *, timeout: float = 5.0, **criteria: Any
@@ -357,3 +355,11 @@ def _stop_shared() -> None:
     with _shared_lock:
         if _shared is not None:
             _shared.stop()
+
+
+# LocalServer's settings that are the emulator's too, passed on as given (``storage`` is a
+# kind there and an object here; the limits are flat here).
+_PASSED_ON = (
+    frozenset(inspect.signature(LocalServer).parameters)
+    & frozenset(inspect.signature(Emulator).parameters)
+) - {"storage", "limits"}

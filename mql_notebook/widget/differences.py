@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..library import Entry, Library
+from ..library import Entry
 
 _TOKENS = re.compile(r"\s+|\S+")
 
@@ -72,9 +72,3 @@ def compare_columns(entries: Sequence[Entry]) -> list[dict[str, Any]]:
         }
         for i, e in enumerate(entries)
     ]
-
-
-def read_columns(library: Library, keys: Sequence[str]) -> list[dict[str, Any]]:
-    """Blocking (the index): the compare columns of the entries ``keys`` names that exist."""
-    found = [library.get(k) for k in keys]
-    return compare_columns([e for e in found if e is not None])

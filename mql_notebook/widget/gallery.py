@@ -41,6 +41,7 @@ from ..library import Entry, Library
 from ..library.export import default_export_folder, export
 from ..library.filters import parse_fields
 from . import frontend, transfer
+from .background import in_background
 from .compare_grid import Fields, read_compare
 from .gallery_cards import card_of, prompt_settings
 from .gallery_page import SORTS, Page, filters_of, library_for, read_page, read_posters
@@ -329,20 +330,10 @@ class Gallery(GalleryState):
     def _in_background(self, work: Any) -> None:
         """Run a coroutine on the kernel's loop (a failure becomes ``error``), or now without one."""
 
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception as exc:
-                self.error = str(exc) or type(exc).__name__
+        def shown(exc: Exception) -> None:
+            self.error = str(exc) or type(exc).__name__
 
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            asyncio.run(guarded())
-            return
-        task = loop.create_task(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        in_background(work, shown, self._tasks)
 
 
 def _keys(content: Mapping[str, Any]) -> list[str]:

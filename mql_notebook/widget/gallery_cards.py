@@ -22,13 +22,8 @@ def card_of(entry: Entry, *, parent_id: str = "", children: int = 0) -> dict[str
     video = entry.video
     sizes = [s for s in entry.sizes if isinstance(s, int)]
     return {
-        "key": entry.key,
-        "id": entry.id,
-        "prompt": entry.prompt or "",
-        "model": entry.model or "",
-        "options": dict(entry.options),
+        **entry.card_fields(),
         "status": entry.status,
-        "created_at": entry.created_at,
         "finished_at": entry.finished_at,
         "error": entry.error or "",
         "has_video": video is not None and video.is_file(),
@@ -43,8 +38,6 @@ def card_of(entry: Entry, *, parent_id: str = "", children: int = 0) -> dict[str
         ),
         "images": input_image_cards(entry.images),
         "cost": cost_of(entry),
-        "rating": entry.rating,
-        "note": entry.note or "",
         "parent": entry.parent or "",
         "parent_id": parent_id,
         "parent_time": entry.parent_time,

@@ -24,6 +24,7 @@ from .._constants import DEFAULT_MAX_IMAGE_BYTES
 from ..errors import InvalidRequestError
 from ..media.images import FITS, EncodedImage, encode_image, from_bytes
 from ..request import BY_NAME, IMAGE_NAMES
+from .background import in_background
 from .model_suggestions import soon
 from .run import Run, error_text
 from .thumbnails import PREVIEW_WIDTH, card, image_card, input_image_cards
@@ -205,20 +206,8 @@ class ImageInputs(t.HasTraits):
         self.images = {n: dict(c) for n, c in self._cards.items()}
 
     def _background(self, work: Coroutine[Any, Any, None], field: str, name: str) -> None:
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception as exc:  # shown on the field's card, never lost in a task
-                self._refused(field, name, exc)
-
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            asyncio.run(guarded())
-            return
-        task = loop.create_task(guarded())
-        self._image_tasks.add(task)
-        task.add_done_callback(self._image_tasks.discard)
+        # A failure is shown on the field's card.
+        in_background(work, lambda exc: self._refused(field, name, exc), self._image_tasks)
 
     def _images_for_run(self) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """What a new run sends (the held values) and shows on its card (the cards)."""

@@ -3,6 +3,7 @@ export are all a user needs (a loopback server gets a placeholder key), and --id
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from mql_notebook import ConfigurationError
-from mql_notebook.client.settings import LOOPBACK_PLACEHOLDER_KEY, resolve_settings
+from mql_notebook.client import AsyncMQL
+from mql_notebook.client.settings import LOOPBACK_PLACEHOLDER_KEY, Settings, resolve_settings
 
 from .conftest import CliRunner, command_env
 
@@ -88,15 +90,23 @@ def test_serve_stops_by_itself_after_its_idle_time() -> None:
         assert "no request for 1 s" in process.stdout.read()
 
 
+def _settings(url: str, environ: dict[str, str]) -> Settings:
+    """The settings ``AsyncMQL(base_url=url)`` resolves (its defaults) under ``environ``."""
+    arguments = inspect.signature(AsyncMQL).bind(base_url=url)
+    arguments.apply_defaults()
+    given = {k: v for k, v in arguments.arguments.items() if k not in ("transport", "library")}
+    return resolve_settings(given, environ)
+
+
 @pytest.mark.parametrize(
     "url",
     ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", "http://127.0.0.2"],
 )
 def test_a_loopback_base_url_without_a_key_sends_a_placeholder(url: str) -> None:
-    settings = resolve_settings(base_url=url, environ={})
+    settings = _settings(url, {})
     assert settings.api_key == LOOPBACK_PLACEHOLDER_KEY
     # A key the user set still wins.
-    assert resolve_settings(base_url=url, environ={"MQL_API_KEY": "mql_mine"}).api_key == "mql_mine"
+    assert _settings(url, {"MQL_API_KEY": "mql_mine"}).api_key == "mql_mine"
 
 
 @pytest.mark.parametrize(
@@ -104,4 +114,4 @@ def test_a_loopback_base_url_without_a_key_sends_a_placeholder(url: str) -> None
 )
 def test_any_other_base_url_without_a_key_still_says_how_to_set_one(url: str) -> None:
     with pytest.raises(ConfigurationError, match="MQL_API_KEY"):
-        resolve_settings(base_url=url, environ={})
+        _settings(url, {})
