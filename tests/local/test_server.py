@@ -70,11 +70,14 @@ def test_the_request_log_over_http_can_be_cleared():
 
 
 def test_finished_jobs_and_their_videos_expire_after_the_ttl():
-    with LocalServer(pace=0, ttl=0.5) as server, client_for(server.url) as client:
+    # A long TTL while the job renders and is read (a loaded machine may take seconds), then a
+    # short one set over HTTP: the job and its video go once it has passed.
+    with LocalServer(pace=0, ttl=60) as server, client_for(server.url) as client:
         generation = wait_terminal(client, create(client, aspect_ratio="1:1")["id"])
         assert client.get(f"/v1/videos/{generation['id']}/content").status_code == 200
         assert len(server.emulator.videos) == 1
-        time.sleep(0.7)
+        assert httpx.post(server.url + "/_emulator/settings", json={"ttl": 0.2}).status_code == 200
+        time.sleep(0.5)
         assert client.get(f"/v1/videos/generations/{generation['id']}").status_code == 404
         assert client.get(f"/v1/videos/{generation['id']}/content").status_code == 404
         assert len(server.emulator.jobs) == 0 and len(server.emulator.videos) == 0
