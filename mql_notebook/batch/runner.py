@@ -68,6 +68,7 @@ class LineRun:
     created: bool = False  # a create of this run made its job
     progress: float | None = None
     expected_end: float | None = None  # Unix seconds the job should end at, once told
+    stalled: bool = False  # the job takes clearly longer than usual
     task: asyncio.Task[None] | None = field(default=None, repr=False, compare=False)
     cancelled_alone: bool = field(default=False, repr=False, compare=False)
 
@@ -241,8 +242,9 @@ async def _carry(
             moved = (end is None) != (known_end is None) or (
                 end is not None and known_end is not None and abs(end - known_end) >= 1
             )
-            if update.progress != run.progress or moved:
+            if update.progress != run.progress or moved or update.stalled != run.stalled:
                 run.progress, run.expected_end = update.progress, end
+                run.stalled = update.stalled
                 report(run)
 
         try:

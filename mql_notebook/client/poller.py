@@ -180,11 +180,11 @@ class PollPlanner:
         predicted = self.predicted_completion()
         if predicted is not None:
             return predicted, self.estimate_error(), True
-        one = self._one_reading_end()
+        one = self._one_reading_end(least=1.0)  # a low reading, weighed as loose (timeleft.py)
         return None if one is None else (one, 0.0, False)
 
-    def _one_reading_end(self) -> float | None:
-        if not self._moves_seen or self._moves_seen[-1][1] < self._FIRST_GUESS_FROM:
+    def _one_reading_end(self, least: float = _FIRST_GUESS_FROM) -> float | None:
+        if not self._moves_seen or self._moves_seen[-1][1] < least:
             return None
         at, progress = self._moves_seen[-1]
         zero = self._last_zero_look

@@ -23,7 +23,8 @@ PRIOR_SPREAD = 0.6  # a typical duration from the request: a loose guess
 SHAPE_SPREAD = (
     0.12  # an estimate from the progress rate: the curve may bend, share of the time left
 )
-ONE_READING_SPREAD = 0.5  # from one progress reading: when progress began is unknown
+ONE_READING_SPREAD = 0.5  # from one progress reading: when progress began is unknown ...
+LOW_READING = 3.0  # ... plus this many percent over the reading's (3 % of progress: +1.0)
 DRIFT = 0.1  # s of spread the shown end gains per second between looks
 STALL_POINTS = 15.0  # progress should have moved this many points by now ...
 STALL_SECONDS = 4.0  # ... and has not for this long: a stall
@@ -55,10 +56,15 @@ class Prior:
         )
 
 
-def measured(end: float, rounding: float, now: float, from_rate: bool) -> tuple[float, float]:
+def measured(
+    end: float, rounding: float, now: float, from_rate: bool, progress: float | None = None
+) -> tuple[float, float]:
     """An end estimated from progress and its spread (s): ``rounding`` from whole percents,
-    plus a share of the time left for the curve's shape."""
-    share = SHAPE_SPREAD if from_rate else ONE_READING_SPREAD
+    plus a share of the time left for the curve's shape (from one low reading, a large one:
+    when progress began weighs more the less of it there is)."""
+    share = SHAPE_SPREAD
+    if not from_rate:
+        share = ONE_READING_SPREAD + LOW_READING / max(progress or 0.0, 1.0)
     return end, max(rounding if math.isfinite(rounding) else 0.0, 0.0) + share * max(end - now, 0.0)
 
 

@@ -53,7 +53,9 @@ class WaitEstimate:
         if self._left is None:
             self._left = TimeLeft(self._created(generation, now), _typical_prior(generation))
         found = planner.progress_estimate()
-        estimate = None if found is None else measured(found[0], found[1], now, found[2])
+        estimate = (
+            None if found is None else measured(*found[:2], now, found[2], generation.progress)
+        )
         end = self._left.look(now, generation.progress, estimate)
         at = None if end is None else time.time() + (end - now)
         return generation.with_expected_end(at, stalled=self._left.stalled)

@@ -23,6 +23,8 @@ async def test_a_run_with_progress_tells_the_view_when_it_should_end(
     assert run.status == "completed"
     estimates = [end for _, end, _ in ends if end is not None]
     assert estimates, "no estimate reached the view"
-    # Each estimate lies in the job's lifetime: after the run started, well before 10 paces.
-    assert all(started < end < started + 10 * emulator.pace for end in estimates)
+    # The first is there before any progress (the request's typical duration: far too long
+    # for the emulator's 1.5 s); progress brings the latest into the job's lifetime.
+    assert all(started < end for end in estimates)
+    assert estimates[-1] < started + 10 * emulator.pace
     assert w.expected_end is None  # a finished run has nothing left to count down
