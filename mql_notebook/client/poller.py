@@ -285,7 +285,10 @@ async def poll_until_done(
     cancelled, the look's own error if it is not transient (401, 404, ...), and
     WaitTimeoutError (carrying the id) when ``timeout`` seconds pass first.
     ``expected``: (learned duration, seconds since the create) from the library, if known.
-    The updates carry ``expected_end`` once the planner can tell when the job should end.
+    Every update carries ``expected_end`` from the first look on (client/wait_estimate.py: a
+    prior from the library or the request, refined by progress), ``stalled`` once progress
+    stops for clearly longer than usual, and progress in percent (fractions of one too); an
+    end that moved by a second or more is reported too.
     """
     loop = asyncio.get_running_loop()
     rng = rng or random.Random()
