@@ -7,7 +7,8 @@ filter does: the new end moves the shown one by how sure each is, instead of rep
 the countdown does not jump; between looks the shown end loses weight as time passes (the rate
 may change). Past its estimate with the job still running, the end moves ahead with the clock.
 A stall (progress stopped for clearly longer than its rate allows; without progress, far past
-the prior) sets ``stalled``: the badge then says "taking longer than usual".
+the prior) sets ``stalled``: the badge then says "taking longer than usual", until a new rate
+is measured (the second look that sees progress move again).
 
 Plain decisions, no I/O: the clock is passed in (the poller's), shared by the sync and async
 clients.
@@ -80,6 +81,8 @@ class TimeLeft:
     _at: float | None = None  # the last look
     _base: float | None = None  # the last look that saw no progress (or the create)
     _moved: tuple[float, float] | None = None  # the first look that saw the latest progress value
+    _last: tuple[float, float] | None = None  # (time, progress) of the look before this one
+    _recovering: bool = False  # the first look that saw progress move after a stall
     _progress_seen: bool = field(default=False)
 
     def __post_init__(self) -> None:
@@ -93,8 +96,16 @@ class TimeLeft:
         self, now: float, progress: float | None, estimate: tuple[float, float] | None
     ) -> float | None:
         """One look: ``progress`` (percent) and the end estimated from progress with its spread."""
+        if estimate is not None:
+            estimate = (min(estimate[0], self._latest_end(now, progress)), estimate[1])
         self._track(now, progress)
-        self.stalled = self._is_stalled(now, progress)
+        was, self.stalled = self.stalled, self._is_stalled(now, progress)
+        if was and not self.stalled and not self._recovering:
+            # Progress moves again, but no rate is known yet: one look more says "stalled"
+            # rather than count down to an end from a rate that spans the stall.
+            self.stalled = self._recovering = True
+        else:
+            self._recovering = False
         if self.end is not None and self._at is not None:
             self.variance += (DRIFT * max(0.0, now - self._at)) ** 2
         if self.stalled:
@@ -108,9 +119,21 @@ class TimeLeft:
         self._at = now
         return self.end
 
+    def _latest_end(self, now: float, progress: float | None) -> float:
+        """The latest the job can end if progress keeps the pace of its latest move.
+
+        Progress moved from the last look's value to this one's since then, so at least that
+        fast: a window of readings spanning a stall would say far slower (and a far later end).
+        """
+        last = self._last
+        if last is None or progress is None or progress <= last[1] or now <= last[0]:
+            return math.inf
+        return now + (100.0 - progress) * (now - last[0]) / (progress - last[1])
+
     def _track(self, now: float, progress: float | None) -> None:
         if progress is None:
             return
+        self._last = (now, progress)
         self._progress_seen = True
         if progress <= 0:
             self._base, self._moved = now, None

@@ -102,7 +102,9 @@ def test_progress_that_stops_moving_is_a_stall_and_moving_again_ends_it() -> Non
     assert not left.stalled  # 2 s: could be a pause
     left.look(12.0, 40.0, None)
     assert left.stalled  # 6 s without a move at 10 points a second
-    end = left.look(14.0, 60.0, (18.0, 0.5))
+    left.look(14.0, 60.0, (40.0, 0.5))  # moving again; a rate spanning the stall is too slow
+    assert left.stalled  # so one look more says so rather than count down to it
+    end = left.look(16.0, 80.0, (18.0, 0.5))
     assert not left.stalled and end == pytest.approx(18.0, abs=0.6)  # a new rate takes over
 
 
