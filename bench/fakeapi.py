@@ -6,6 +6,10 @@ Progress profiles (``profile`` in the create body, ``T`` = ``seconds``; f = elap
 - ``stall``: pending for f < 0.1; progress 0 -> 50 until f = 0.4; stuck at 50 until f = 0.8;
   then 50 -> 99; completed at f = 1. A predictor trained on the first rate is wrong twice.
 - ``noprogress``: like steady, but the status object has no ``progress`` field at all.
+- ``rise``: no pending phase: progress rises linearly from 0 at the create to 99 (another
+  server's shape).
+- ``fraction``: like steady, but progress as a fraction of one (0.0 to 1.0, three decimals).
+- ``decimal``: like steady, but progress in percent with one decimal (12.5).
 
 ``GET /v1/videos/{id}/content`` serves ``video_bytes`` bytes (zeros) for any id, in 256 KiB
 pieces like the emulator, with Content-Length (or the bytes of ``video``, e.g. a real MP4).
@@ -31,6 +35,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 CHUNK = 256 * 1024
+PROFILES = ("steady", "stall", "noprogress", "rise", "fraction", "decimal")
 
 
 @dataclass
@@ -44,10 +49,10 @@ class FakeJob:
     def completes_at(self) -> float:
         return self.started + self.seconds
 
-    def state(self, now: float) -> tuple[str, int]:
+    def state(self, now: float) -> tuple[str, float]:
         f = (now - self.started) / self.seconds
         if f >= 1:
-            return "completed", 100
+            return "completed", 1.0 if self.profile == "fraction" else 100
         if self.profile == "stall":
             if f < 0.1:
                 return "pending", 0
@@ -56,9 +61,16 @@ class FakeJob:
             if f < 0.8:
                 return "processing", 50
             return "processing", min(99, 50 + int((f - 0.8) / 0.2 * 50))
+        if self.profile == "rise":
+            return "processing", min(99, int(f * 100))
         if f < 0.15:
             return "pending", 0
-        return "processing", min(99, int((f - 0.15) / 0.85 * 100))
+        share = (f - 0.15) / 0.85
+        if self.profile == "fraction":
+            return "processing", min(0.99, round(share, 3))
+        if self.profile == "decimal":
+            return "processing", min(99.0, round(share * 100, 1))
+        return "processing", min(99, int(share * 100))
 
 
 @dataclass(frozen=True)
@@ -161,6 +173,7 @@ class FakeAPI:
             "status": status,
             "model": "sora",
             "prompt": "bench",
+            "seconds": 5,
         }
         if job.profile != "noprogress":
             body["progress"] = progress
@@ -187,7 +200,7 @@ def main() -> None:
     parser.add_argument("--video-bytes", type=int, default=0)
     parser.add_argument("--video-file", default=None, help="serve this file as every video")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long a job takes")
-    parser.add_argument("--profile", default="steady", choices=("steady", "stall", "noprogress"))
+    parser.add_argument("--profile", default="steady", choices=PROFILES)
     args = parser.parse_args()
     from bench.common import Served
 

@@ -11,11 +11,13 @@ multiple of the poll interval, so a fixed-interval poller meets every phase (a j
   learn how long jobs take there, then the third job is the one measured (issue 14, target 2).
 
 Every update mql_notebook's waits send is kept with its ``expected_end`` (the badge's time
-left): ``estimate_errors`` says how far those estimates were from the real end at 25, 50 and
-75 % of each job (issue 14, target 6).
+left): ``estimate_errors`` says how far those estimates were from the real end at 0 (the
+first), 10, 25, 50 and 75 % of each job (issue 14, target 6; issue 21, item 2).
 
-Profiles: ``steady`` runs on the real emulator (``LocalServer(pace=T)``); ``stall`` and
-``noprogress`` run on ``bench.fakeapi`` (the emulator has no knob for them).
+Profiles: ``steady`` runs on the real emulator (``LocalServer(pace=T)``); the others
+(``stall``, ``noprogress``, ``rise``, ``fraction``, ``decimal``) run on ``bench.fakeapi``
+(the emulator has no knob for them). ``bench.timeleft_plot`` draws each profile's time-left
+error against elapsed time.
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ from bench.common import API_KEY, AUTH, Served, median
 CONTENDERS = ("mql_notebook wait", "metriqual create_and_wait", "httpx loop 1 s", "httpx loop 5 s")
 LIBRARY = "mql_notebook wait, with a library (3rd job)"
 LEARNING_JOBS = 2  # the library contender's jobs before the measured one
-ESTIMATE_AT = (0.25, 0.5, 0.75)  # shares of a job at which its latest time-left estimate is judged
+# Shares of a job at which its latest time-left estimate is judged; at 0 the first estimate
+# (the wait's first update, a quarter of a second in), if made within FIRST_WITHIN of the create.
+ESTIMATE_AT = (0.0, 0.1, 0.25, 0.5, 0.75)
+FIRST_WITHIN = 1.0
 DONE = {"completed", "success", "succeeded"}
 PROMPT = "A timelapse of a flower blooming in a garden (bench)"
 
@@ -49,6 +54,7 @@ class Run:
     error: str | None = None
     # (when, expected end), both time.monotonic(): each estimate an update carried.
     estimates: list[tuple[float, float]] = field(default_factory=list)
+    stalled: list[float] = field(default_factory=list)  # when updates said "stalled"
 
     @property
     def delay(self) -> float | None:
@@ -57,9 +63,11 @@ class Run:
 
 def _keep_estimates(run: Run):
     def on_update(generation) -> None:
+        now = time.monotonic()
         if generation.expected_end is not None:
-            now = time.monotonic()
             run.estimates.append((now, now + generation.expected_end - time.time()))
+        if getattr(generation, "stalled", False):
+            run.stalled.append(now)
 
     return on_update
 
@@ -75,6 +83,7 @@ def _ours(urls: list[str], runs: list[Run], offsets: list[float], learn: int = 0
         for _ in range(learn):
             await client.video.create_and_wait(model="sora", prompt=PROMPT, duration=5)
         run.estimates.clear()
+        run.stalled.clear()
         generation = await client.video.create_and_wait(
             model="sora", prompt=PROMPT, duration=5, on_update=_keep_estimates(run)
         )
@@ -227,7 +236,11 @@ def estimate_errors(runs: list[Run]) -> dict[float, tuple[float, int]]:
         errors = []
         for run in runs:
             moment = run.created + share * (run.completes_at - run.created)
-            made = [end for when, end in run.estimates if when <= moment]
+            if share == 0:
+                moment = min(run.created + FIRST_WITHIN, run.completes_at)
+                made = [end for when, end in run.estimates[:1] if when <= moment]
+            else:
+                made = [end for when, end in run.estimates if when <= moment]
             if made:
                 errors.append(abs(made[-1] - run.completes_at))
         out[share] = (median(errors), len(errors))

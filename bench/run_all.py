@@ -20,8 +20,8 @@ from pathlib import Path
 
 from bench import splice
 from bench.common import ROOT, load, machine
+from bench.polling_section import section_polling
 
-TARGET_SECONDS = 17.3  # issue 14, target 1: the job length the target names
 SECTIONS = (
     "polling",
     "download",
@@ -34,147 +34,6 @@ SECTIONS = (
     "render",
     "images",
 )
-
-
-def fmt(x: float, digits: int = 2) -> str:
-    return "n/a" if x != x else f"{x:.{digits}f}"
-
-
-def ratio(a: float, b: float) -> str:
-    if a != a or b != b or b == 0:
-        return "n/a"
-    return f"{a / b:.2f}x"
-
-
-def section_polling(quick: bool) -> str:
-    from bench import polling
-
-    jobs = 3 if quick else 5
-    plan = (
-        [("steady", 10), ("steady", TARGET_SECONDS), ("stall", 10), ("noprogress", 10)]
-        if quick
-        else [
-            ("steady", 10),
-            ("steady", TARGET_SECONDS),
-            ("steady", 30),
-            ("steady", 60),
-            ("stall", 30),
-            ("noprogress", 30),
-        ]
-    )
-    out = [
-        "## 1. Polling: lateness and status requests",
-        "",
-        f"Each contender waits for the same {jobs} jobs per row at the same time; job *i* of *k* lasts",
-        "T + (i/k - 1/2) x 5 s, so fixed-interval pollers meet every phase. **Late** = the moment",
-        "the call returned minus the moment the job completed (both `time.monotonic()` in this",
-        "process); **requests** = status GETs of that job in the server's request log.",
-        "`steady` runs on the real emulator; `stall` (progress 0->50 by 0.4T, frozen until 0.8T,",
-        "then 50->99) and `noprogress` (no `progress` field) on `bench/fakeapi.py`.",
-        "The anchor for each row is metriqual's `create_and_wait` (fixed 5 s sleep) in the same run.",
-        "",
-        "| profile | T | contender | late, median s | late, max s | requests, median (max) | late vs metriqual | requests vs metriqual |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    timeline = target = None
-    verdicts = []
-    estimates = [
-        "| profile | T | contender | at 25 % of the job | at 50 % | at 75 % |",
-        "|---|---|---|---|---|---|",
-    ]
-    for profile, seconds in plan:
-        print(f"polling: {profile} {seconds} s x {jobs} jobs ...", flush=True)
-        result = polling.run_profile(profile, seconds, jobs)
-        anchor = result["summary"][polling.CONTENDERS[1]]
-        for name, s in result["summary"].items():
-            err = f" (errors: {'; '.join(s['errors'])})" if s["errors"] else ""
-            out.append(
-                f"| {profile} | {seconds} s | {name}{err} | {fmt(s['delay_median'])} | {fmt(s['delay_max'])} | "
-                f"{s['requests_median']:g} ({s['requests_max']}) | {ratio(s['delay_median'], anchor['delay_median'])} | "
-                f"{ratio(s['requests_median'], anchor['requests_median'])} |"
-            )
-        for name, s in result["summary"].items():
-            if any(n for _, n in s["estimate_errors"].values()):
-                cells = [
-                    f"{fmt(err)} s ({n} of {s['jobs']})" if n else "none yet"
-                    for err, n in s["estimate_errors"].values()
-                ]
-                estimates.append(
-                    f"| {profile} | {seconds} s | {name} | " + " | ".join(cells) + " |"
-                )
-        ours = result["summary"][polling.CONTENDERS[0]]
-        learned = result["summary"].get(polling.LIBRARY)
-        if learned is not None:
-            late_ok = learned["delay_median"] <= 0.6
-            requests_ok = learned["requests_max"] <= 8
-            verdicts.append(
-                f"**Target 2 (issue 14)**, no progress field, {seconds} s jobs, the third job of a "
-                f"kind with a library: at most 0.6 s late -> {'met' if late_ok else 'NOT met'} "
-                f"(median {fmt(learned['delay_median'])} s, max {fmt(learned['delay_max'])} s); "
-                f"at most 8 status requests -> {'met' if requests_ok else 'NOT met'} (median "
-                f"{learned['requests_median']:g}, max {learned['requests_max']}). Without a "
-                f"library: {fmt(ours['delay_median'])} s late, {ours['requests_median']:g} "
-                f"requests; metriqual: {fmt(anchor['delay_median'])} s, "
-                f"{anchor['requests_median']:g}."
-            )
-        if profile == "steady" and seconds == TARGET_SECONDS:
-            timeline = target = result
-            late_ok = ours["delay_median"] <= 0.2
-            requests_ok = ours["requests_max"] <= 5
-            ahead = (
-                ours["delay_median"] < anchor["delay_median"]
-                and ours["requests_median"] <= anchor["requests_median"]
-            )
-            verdicts.append(
-                f"**Target 1 (issue 14)**, steady {seconds} s job: at most 0.2 s late -> "
-                f"{'met' if late_ok else 'NOT met'} (median {fmt(ours['delay_median'])} s, "
-                f"max {fmt(ours['delay_max'])} s); at most 5 status requests -> "
-                f"{'met' if requests_ok else 'NOT met'} (median {ours['requests_median']:g}, "
-                f"max {ours['requests_max']}); ahead of metriqual on both axes at once -> "
-                f"{'met' if ahead else 'NOT met'} (metriqual: {fmt(anchor['delay_median'])} s late, "
-                f"{anchor['requests_median']:g} requests)."
-            )
-        if profile == "steady" and seconds == 30:
-            verdicts.append(
-                f"Earlier target (issue 3), steady {seconds} s job: noticed within 0.5 s median -> "
-                f"{'met' if ours['delay_median'] <= 0.5 else 'NOT met'} ({fmt(ours['delay_median'])} s); "
-                f"at most 12 status requests -> {'met' if ours['requests_max'] <= 12 else 'NOT met'} "
-                f"(median {ours['requests_median']:g}, max {ours['requests_max']})."
-            )
-        if profile == "steady" and timeline is None:
-            timeline = result
-    out += [""] + [v + "\n" for v in verdicts]
-    out += [
-        "**Time left (issue 14, target 6).** Every update a wait sends carries `expected_end`,",
-        "what the badge counts down to: from the progress rate (two readings or more), else the",
-        "library's learned duration, else one progress reading (as if progress rose evenly since",
-        "the wait began). Below: how far the latest estimate made by 25, 50 and 75 % of each job",
-        "was from its real end (median over the jobs that had one by then; *none yet*: no",
-        "estimate so early). Before the first progress no estimate exists without a library.",
-        "",
-        *estimates,
-        "",
-    ]
-    if target is not None:
-        polling.plot_tradeoff(target, ROOT / "docs" / "bench_polling.png")
-        out += [
-            "![lateness against status requests](docs/bench_polling.png)",
-            "",
-            f"[docs/bench_polling.png](docs/bench_polling.png): every job of the {TARGET_SECONDS} s "
-            "steady row, one dot per job and contender (lateness against status requests); the "
-            "target is the shaded corner. Lower and further left is better.",
-            "",
-        ]
-    if timeline is not None:
-        polling.plot_timeline(timeline, ROOT / "docs" / "bench_polling_timeline.png")
-        out += [
-            "![status requests on one timeline](docs/bench_polling_timeline.png)",
-            "",
-            f"[docs/bench_polling_timeline.png](docs/bench_polling_timeline.png): each contender's "
-            f"status requests for the same {timeline['seconds']} s steady job (the middle job "
-            "length of that row).",
-        ]
-    return "\n".join(out)
 
 
 def section_render(quick: bool) -> str:

@@ -30,7 +30,9 @@ export function nextCountdown(prev, key, estimate) {
   return estimate > prev.end + LATER_BY ? { ...prev, late: true } : prev;
 }
 
-/** @param {Countdown} countdown @param {number} now */
-export function countdownText(countdown, now) {
+/** The badge's time left; a stalled job (the kernel says so) "taking longer than usual".
+ * @param {Countdown} countdown @param {number} now @param {boolean} [stalled] */
+export function countdownText(countdown, now, stalled = false) {
+  if (stalled) return "taking longer than usual";
   return countdown.late ? "taking longer than expected" : formatLeft(countdown.end, now);
 }

@@ -27,7 +27,8 @@ export function badgeText(state, now = Date.now() / 1000) {
   const text = BADGES[state.status] ?? state.status;
   if (state.status !== "running") return text;
   const parts = [typeof state.progress === "number" ? `${text} ${Math.round(state.progress)}%` : text];
-  if (typeof state.expected_end === "number") parts.push(`${Math.max(0, Math.round(state.expected_end - now))} s left`);
+  if (state.stalled) parts.push("taking longer than usual");
+  else if (typeof state.expected_end === "number") parts.push(`${Math.max(0, Math.round(state.expected_end - now))} s left`);
   return parts.join(" · ");
 }
 
@@ -130,7 +131,7 @@ function render({ model, el }) {
   function renderStates() {
     const all = states();
     all.forEach((state, index) => {
-      const key = `${state.status}|${state.progress}|${state.expected_end}|${state.has_video}|${state.message}`;
+      const key = `${state.status}|${state.progress}|${state.expected_end}|${state.stalled}|${state.has_video}|${state.message}`;
       const li = items[index];
       if (!li || shown[index] === key) return;
       shown[index] = key;

@@ -23,6 +23,8 @@ export interface CellState {
   progress: number | null;
   /** Unix seconds the job should end at (the progress rate, or how long such jobs took), or null. */
   expected_end: number | null;
+  /** The job takes clearly longer than usual (progress stopped): said instead of a time left. */
+  stalled: boolean;
   id: string;
   has_video: boolean;
 }

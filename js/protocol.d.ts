@@ -129,6 +129,8 @@ export interface OutputTraits {
   waiting_for_slot: string;
   /** When the shown run's job should complete (Unix seconds), or null: the badge counts down. */
   expected_end: number | null;
+  /** The shown run takes clearly longer than usual: the badge says so instead of counting down. */
+  stalled: boolean;
   /** The image fields the kernel holds, by field (a field it does not hold is absent). */
   images: Record<string, ImageCard>;
   /** What Generate would cost now (client.video.estimate), "" when unknown. */

@@ -27,7 +27,7 @@ import { cssAspect, fillOptions, formatSize, h, label, listenInto, onModelInto, 
 
 /** @type {(keyof WidgetTraits)[]} */
 const OUTPUTS = ["status", "running", "progress", "error", "note", "generation_id", "started_at",
-  "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting", "waiting_for_slot", "expected_end", "estimate", "spending"];
+  "finished_at", "resumable", "runs", "shown_run", "more_history", "reconnecting", "waiting_for_slot", "expected_end", "stalled", "estimate", "spending"];
 let views = 0; // numbers the ids (a datalist's) that must be unique in the page
 
 /** @type {Render<WidgetTraits>} */
@@ -233,7 +233,7 @@ function render({ model, el }) {
     badgeCost.textContent = !running && shownRun?.cost ? shownRun.cost : "";
     badgeElapsed.textContent = typeof start === "number" ? formatElapsed((end ?? Date.now() / 1000) - start) : "";
     countdown = nextCountdown(countdown, `${get("generation_id") || ""}@${start ?? ""}`, get("expected_end"));
-    badgeLeft.textContent = running && !reconnecting ? countdownText(countdown, Date.now() / 1000) : "";
+    badgeLeft.textContent = running && !reconnecting ? countdownText(countdown, Date.now() / 1000, !!get("stalled")) : "";
     root.dataset.late = String(countdown.late && running);
     bar.style.width = typeof pct === "number" ? `${pct}%` : "";
     progress.classList.toggle("mql-indeterminate", running && typeof pct !== "number");

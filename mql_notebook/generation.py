@@ -39,6 +39,8 @@ class Generation(Mapping[str, Any]):
     ``gen.expected_end`` is None, except in the updates a wait sends when it can tell when the
     job should end (from the progress rate, or how long such jobs took lately in the library):
     then it is that moment as a Unix time (``time.time()``); ``eta_seconds`` counts down to it.
+    ``gen.stalled`` is True in such an update when the job takes clearly longer than usual
+    (progress stopped moving, or no progress and far past the expected duration).
 
     ``gen.route`` is the route of the API the job lives on: ``"generations"``, or ``"minimax"``
     for a MiniMax task (its id is the ``task_id``); waits and downloads follow it.
@@ -47,10 +49,12 @@ class Generation(Mapping[str, Any]):
     __slots__ = (
         "expected_end",
         "id",
+        "progress_scale",
         "raw",
         "raw_status",
         "reconnecting",
         "route",
+        "stalled",
         "status",
         "waiting_for_slot",
     )
@@ -64,6 +68,10 @@ class Generation(Mapping[str, Any]):
         self.reconnecting: str | None = None
         self.waiting_for_slot: str | None = None
         self.expected_end: float | None = None
+        self.stalled = False
+        self.progress_scale = (
+            1.0  # 100 when the server sends fractions of one (client/progress_scale.py)
+        )
 
     def with_reconnecting(self, reason: str | None) -> Generation:
         """A copy of this state with ``reconnecting`` set to ``reason`` (None: a normal update)."""
@@ -71,6 +79,7 @@ class Generation(Mapping[str, Any]):
         copy.reconnecting = reason
         copy.waiting_for_slot = self.waiting_for_slot
         copy.expected_end = self.expected_end
+        copy.stalled, copy.progress_scale = self.stalled, self.progress_scale
         return copy
 
     def with_waiting_for_slot(self, reason: str | None) -> Generation:
@@ -79,10 +88,14 @@ class Generation(Mapping[str, Any]):
         copy.waiting_for_slot = reason
         return copy
 
-    def with_expected_end(self, at: float | None) -> Generation:
-        """A copy of this state with ``expected_end`` (a Unix time, or None) set."""
+    def with_expected_end(
+        self, at: float | None, *, stalled: bool = False, progress_scale: float | None = None
+    ) -> Generation:
+        """A copy of this state with ``expected_end`` (a Unix time, or None) and ``stalled`` set."""
         copy = self.with_reconnecting(self.reconnecting)
-        copy.expected_end = at
+        copy.expected_end, copy.stalled = at, stalled
+        if progress_scale is not None:
+            copy.progress_scale = progress_scale
         return copy
 
     @property
@@ -117,11 +130,11 @@ class Generation(Mapping[str, Any]):
 
     @property
     def progress(self) -> float | None:
-        """0 to 100 as the server reports it, or None when it sends none."""
+        """0 to 100 (a server's fractions of one as percent in a wait's updates), or None."""
         value = self.raw.get("progress")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None
-        return float(min(max(value, 0), 100))
+        return float(min(max(value * self.progress_scale, 0), 100))
 
     @property
     def model(self) -> str | None:

@@ -73,6 +73,7 @@ class LineRun:
     error: MQLError | None = field(default=None, repr=False, compare=False)  # what stopped it
     progress: float | None = None
     expected_end: float | None = None  # Unix seconds the job should end at, once told
+    stalled: bool = False  # the job takes clearly longer than usual
     task: asyncio.Task[None] | None = field(default=None, repr=False, compare=False)
     cancelled_alone: bool = field(default=False, repr=False, compare=False)
 
@@ -266,8 +267,9 @@ async def _carry(
             moved = (end is None) != (known_end is None) or (
                 end is not None and known_end is not None and abs(end - known_end) >= 1
             )
-            if update.progress != run.progress or moved:
+            if update.progress != run.progress or moved or update.stalled != run.stalled:
                 run.progress, run.expected_end = update.progress, end
+                run.stalled = update.stalled
                 report(run)
 
         try:

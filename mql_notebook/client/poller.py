@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ from .callbacks import call
 from .expected import ExpectedEnd, delay_toward, gentle_interval
 from .refusals import failed_job_error
 from .retry import OutageTiming, is_transient, outage_cause, outage_delay, reconnecting_reason
+from .wait_estimate import WaitEstimate
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,23 @@ class PollPlanner:
             delay = min(max(grown, t.min_interval), self._elapsed_ceiling(now))
             if self.expected is not None and not self._moves_seen:
                 delay = self._toward_expected(now, grown)
+            elif progress is None and self._last_progress_look is None:
+                delay = self._on_the_grid(now)
             self._interval = delay
         if server_hint is not None:
             delay = max(delay, min(server_hint, 120.0))
         return delay
+
+    def _on_the_grid(self, now: float) -> float:
+        """No progress and nothing learned: look every ``max_interval`` from the create.
+
+        Nothing tells when such a job ends, and looks evenly apart are then the least late for
+        their number: the official SDK's plan (every 5 s), with the first look soon after the
+        create kept for instant failures. Looks before the grid would cost a request each.
+        """
+        step = self.timing.max_interval
+        elapsed = now - self.started
+        return max(self.timing.min_interval, (int(elapsed / step) + 1) * step - elapsed)
 
     def _toward_expected(self, now: float, grown: float) -> float:
         """Blind back-off up to each look around the expected end, then a gentle one."""
@@ -160,7 +173,18 @@ class PollPlanner:
             return predicted
         if self.expected is not None:
             return self.expected.at
-        if not self._moves_seen or self._moves_seen[-1][1] < self._FIRST_GUESS_FROM:
+        return self._one_reading_end()
+
+    def progress_estimate(self) -> tuple[float, float, bool] | None:
+        """The end from progress alone: (when, its rounding error, from a rate rather than one reading)."""
+        predicted = self.predicted_completion()
+        if predicted is not None:
+            return predicted, self.estimate_error(), True
+        one = self._one_reading_end(least=1.0)  # a low reading, weighed as loose (timeleft.py)
+        return None if one is None else (one, 0.0, False)
+
+    def _one_reading_end(self, least: float = _FIRST_GUESS_FROM) -> float | None:
+        if not self._moves_seen or self._moves_seen[-1][1] < least:
             return None
         at, progress = self._moves_seen[-1]
         zero = self._last_zero_look
@@ -261,13 +285,17 @@ async def poll_until_done(
     cancelled, the look's own error if it is not transient (401, 404, ...), and
     WaitTimeoutError (carrying the id) when ``timeout`` seconds pass first.
     ``expected``: (learned duration, seconds since the create) from the library, if known.
-    The updates carry ``expected_end`` once the planner can tell when the job should end.
+    Every update carries ``expected_end`` from the first look on (client/wait_estimate.py: a
+    prior from the library or the request, refined by progress), ``stalled`` once progress
+    stops for clearly longer than usual, and progress in percent (fractions of one too); an
+    end that moved by a second or more is reported too.
     """
     loop = asyncio.get_running_loop()
     rng = rng or random.Random()
     started = loop.time()
     deadline = started + timeout
     planner = PollPlanner(timing, started=started)
+    estimate = WaitEstimate(started, expected)
     if expected is not None:
         planner.expected = ExpectedEnd.after_create(expected[0], expected[1], started)
     delay = planner.first_delay()
@@ -299,14 +327,15 @@ async def poll_until_done(
             continue
         failures = 0
         now = loop.time()
+        generation = estimate.scaled(generation)  # progress in percent, fractions or not
         ending = generation.completed or generation.failed
+        moved = False
         if not ending:  # planned before the report, so that it carries the fresh estimate
             delay = planner.next_delay(now, generation.status, generation.progress, hint)
-            generation = generation.with_expected_end(
-                _wall_time(planner.expected_completion(), now)
-            )
+            generation = estimate.after_look(generation, planner, now)
+            moved = estimate.worth_reporting(generation)
         last = generation
-        if _state(generation) != seen or reported is not None:
+        if _state(generation) != seen or reported is not None or moved:
             seen, reported = _state(generation), None
             await call(on_update, generation)
         if generation.completed:
@@ -315,11 +344,6 @@ async def poll_until_done(
             raise failed_job_error(generation)
         if loop.time() >= deadline:
             raise WaitTimeoutError(generation, timeout)
-
-
-def _wall_time(at: float | None, now: float) -> float | None:
-    """A moment on the loop's clock as a Unix time (what a browser can count down to)."""
-    return None if at is None else time.time() + (at - now)
 
 
 def _unseen(generation_id: str | None) -> Generation:

@@ -55,6 +55,7 @@ def state_of(run: LineRun) -> dict[str, Any]:
         "message": run.message,
         "progress": run.progress,
         "expected_end": run.expected_end,
+        "stalled": run.stalled,
         "id": run.generation_id or "",
         "has_video": run.video is not None,
     }
@@ -76,7 +77,8 @@ class BatchGrid(anywidget.AnyWidget):
     name = t.Unicode("", help="The batch's name (its keys' identity).").tag(sync=True)
     cells = t.List(t.Dict(), help="Per request: label, prompt, model.").tag(sync=True)
     states = t.List(
-        t.Dict(), help="Per request: status, message, progress, expected_end, id, has_video."
+        t.Dict(),
+        help="Per request: status, message, progress, expected_end, stalled, id, has_video.",
     ).tag(sync=True)
     counts = t.Dict(help="How many requests are in each status.").tag(sync=True)
     running = t.Bool(False, help="The batch is running.").tag(sync=True)

@@ -30,6 +30,7 @@ class RunTraits(t.HasTraits):
     expected_end = output(
         t.Float(None, allow_none=True, help="When the shown run should end (Unix s)")
     )
+    stalled = output(t.Bool(False, help="The shown run takes clearly longer than usual (a stall)"))
     reconnecting = output(t.Unicode("", help="While the poller rides out an outage, the reason."))
     waiting_for_slot = output(
         t.Unicode("", help="While the gateway is full (429/503 on the create), its reason.")

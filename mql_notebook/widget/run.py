@@ -65,7 +65,8 @@ class Run:
     connection): ``VideoWidget.resume(run.generation_id)`` picks it up again.
     ``reconnecting`` is non-empty while the poller rides out an outage (the reason).
     ``expected_end``: when the job should complete (Unix seconds, from the progress rate or
-    the library's learned duration), or None; the badge counts down to it.
+    the library's learned duration, else the request's typical duration), or None; the badge
+    counts down to it. ``stalled``: the job takes clearly longer than usual (the badge says so).
     ``options`` are the request's chosen options by name, as the declaration names them
     (request/fields.py): one left to the server (a resolution, a seed) is absent.
     ``fields`` are the model's own fields (More fields, sent as given); ``images`` the image
@@ -91,6 +92,7 @@ class Run:
     waiting_for_slot: str = ""  # while the gateway is full: the server's reason
     progress: float | None = None
     expected_end: float | None = None
+    stalled: bool = False
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
     resumable: bool = False
@@ -254,7 +256,7 @@ async def carry_out(
             generation if create else run.generation_id, on_update=observe
         )
         _observe(run, generation)
-        run.reconnecting, run.expected_end = "", None
+        run.reconnecting, run.expected_end, run.stalled = "", None, False
         run.status, run.progress = PROCESSING, 100.0  # completed for the server; no video here yet
         count = len(generation.variant_ids)
         videos = []
@@ -298,6 +300,7 @@ def record_end(run: Run, exc: BaseException | None, *, api_key: object = None) -
         if run.generation_id and (_is_transient(exc) or not isinstance(exc, MQLError)):
             _stopped(run, "")  # the job itself may be fine: say so and offer a resume
     run.reconnecting, run.waiting_for_slot, run.expected_end = "", "", None
+    run.stalled = False
     run.finished_at = time.time()
 
 
@@ -352,6 +355,7 @@ def _observe(run: Run, generation: Any) -> None:
     if waiting:
         return
     run.expected_end = getattr(generation, "expected_end", None)
+    run.stalled = bool(getattr(generation, "stalled", False))
     run.status = generation.status if generation.status != COMPLETED else PROCESSING
     if generation.progress is not None:
         run.progress = generation.progress

@@ -373,6 +373,7 @@ class VideoWidget(
                 return
             self.status, self.progress = run.status, run.progress
             self.error, self.note, self.expected_end = run.error, run.note, run.expected_end
+            self.stalled = run.stalled
             self.reconnecting, self.generation_id = run.reconnecting, run.generation_id
             self.waiting_for_slot = run.waiting_for_slot
             self.resumable = run.resumable and not self.running

@@ -294,6 +294,21 @@ def test_the_countdown_never_goes_back_up_within_a_run(page: Any) -> None:
     page.wait_for_selector(f'{WIDGET}[data-running="false"][data-late="false"]', timeout=10_000)
 
 
+def test_a_stalled_job_reads_taking_longer_than_usual(page: Any) -> None:
+    """The kernel's ``stalled`` (progress stopped for clearly longer than its rate allows)
+    replaces the countdown on the badge, and the countdown is back once it clears."""
+    kernel_run(
+        page,
+        "import time\n"
+        "w.running, w.status, w.started_at = True, 'processing', time.time()\n"
+        "w.expected_end, w.stalled = time.time() + 20, True",
+    )
+    page.wait_for_function(f"() => ({BADGE_LEFT})() === 'taking longer than usual'", timeout=10_000)
+    kernel_run(page, "w.stalled = False")
+    page.wait_for_function(f"() => /about \\d+ s left/.test(({BADGE_LEFT})())", timeout=10_000)
+    kernel_run(page, "w.running = False")
+
+
 def test_no_widget_errors_in_the_console(page: Any) -> None:
     errors = [e for e in page.console_errors if "mql" in e.lower() or "anywidget" in e.lower()]
     assert not errors, errors

@@ -317,9 +317,13 @@ def test_key_never_shows_in_reprs() -> None:
 
 
 async def test_create_and_wait_reports_each_state_once(video: Video, emulator) -> None:
-    seen: list[tuple[str, float | None]] = []
+    # A state is the status, the progress and whether a time left is known: the update after
+    # the create's carries the first time left (issue 21), progress or not.
+    seen: list[tuple[str, float | None, bool]] = []
     await video.create_and_wait(
-        model="sora", prompt=PROMPT, on_update=lambda g: seen.append((g.status, g.progress))
+        model="sora",
+        prompt=PROMPT,
+        on_update=lambda g: seen.append((g.status, g.progress, g.expected_end is not None)),
     )
     assert seen[-1][0] == "completed"
     assert all(a != b for a, b in itertools.pairwise(seen)), seen

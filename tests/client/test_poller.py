@@ -94,7 +94,7 @@ def test_stalled_progress_backs_off_to_the_maximum_interval() -> None:
 def test_server_hint_is_a_floor() -> None:
     planner = PollPlanner(started=0.0)
     planner.first_delay()
-    assert planner.next_delay(0.25, "pending", None, server_hint=3.0) == 3.0
+    assert planner.next_delay(0.25, "pending", 0.0, server_hint=3.0) == 3.0
 
 
 def test_first_look_is_soon() -> None:

@@ -75,6 +75,7 @@ for (const [now, estimate] of [[0, 10], [1, 10.5], [2, 12], [3, 6], [4, 30], [5,
 }
 c = nextCountdown(c, "run-2", 40);  // a new run starts afresh
 seen.push(countdownText(c, 6));
+seen.push(countdownText(c, 6, true));  // the kernel says the job stalled
 console.log(JSON.stringify(seen));
 """
 
@@ -97,6 +98,7 @@ def test_the_badge_countdown_never_goes_back_up_within_a_run() -> None:
         "taking longer than expected",  # 24 s later: said, not counted up
         "about 1 s left",  # back before the countdown's end
         "about 34 s left",
+        "taking longer than usual",  # a stall: said instead of a countdown
     ]
 
 

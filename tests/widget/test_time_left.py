@@ -23,6 +23,29 @@ async def test_a_run_with_progress_tells_the_view_when_it_should_end(
     assert run.status == "completed"
     estimates = [end for _, end, _ in ends if end is not None]
     assert estimates, "no estimate reached the view"
-    # Each estimate lies in the job's lifetime: after the run started, well before 10 paces.
-    assert all(started < end < started + 10 * emulator.pace for end in estimates)
+    # The first is there before any progress (the request's typical duration: far too long
+    # for the emulator's 1.5 s); progress brings the latest into the job's lifetime.
+    assert all(started < end for end in estimates)
+    assert estimates[-1] < started + 10 * emulator.pace
     assert w.expected_end is None  # a finished run has nothing left to count down
+
+
+async def test_the_badge_has_a_time_left_before_any_progress_and_says_a_stall(
+    local_server, api_key: str, poll_timing: PollTiming
+) -> None:
+    emulator = local_server(pace=1.0)
+    client = AsyncMQL(
+        api_key=api_key, base_url=emulator.url, poll_timing=poll_timing, wait_timeout=7.0
+    )
+    w = VideoWidget("a lantern on a lake [[stall]]", client=client)
+    ends: list[tuple[float | None, float | None]] = []
+    stalled: list[tuple[bool, bool]] = []
+    w.observe(lambda c: ends.append((c.new, w.progress)), "expected_end")
+    w.observe(lambda c: stalled.append((c.new, w.running)), "stalled")
+    run = await w.generate()
+    await client.aclose()
+    assert run.status != "completed"  # the wait gave up on the frozen job
+    progress_then = next(p for end, p in ends if end is not None)
+    assert not progress_then  # the time left was there before any progress
+    assert (True, True) in stalled  # the view was told, while the run was live
+    assert not w.stalled  # a finished run is no longer stalled
