@@ -3,7 +3,8 @@
 The badge's time left is there from the create on: before any progress, and before the
 library has learned how long jobs of a kind take here, it starts from this table. The
 figures are rough orders of magnitude (seconds from the create to completed for a 5 s clip at
-720p, one variant), in line with what gateways report for these models; the library's learned
+720p, one variant): our guesses, not published figures (the API page gives none), which is why
+they count for little against the first progress readings and why the library's learned
 durations replace them after the first job of a kind (client/timeleft.py weighs a prior from
 here as a loose guess, a learned one as a firm one). The local emulator renders every model in
 its ``pace`` (6 s by default): against it the prior is far too long until the first job is
