@@ -9,7 +9,7 @@
 3. ``observed``: each status change (and, for jobs created here, how long they took), and the
    cost the server reports (``usage`` / ``cost``), which counts instead of the estimate;
 4. ``library_sink`` / ``record_download``: every video is downloaded into the library first
-   (atomically, with its size and SHA-256; ``AsyncVideo.download`` runs the download into the
+   (atomically, with its size and SHA-256; its poster is made when first shown, not here; ``AsyncVideo.download`` runs the download into the
    sink given here), then ``hand_over`` gives it to the caller: bytes, a hard link (or copy)
    at ``dest``, or a file object.
 
@@ -30,14 +30,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from .._files import link_or_copy, write_atomically
+from .._files import link_or_copy
 from .._origins import origin_of
 from ..errors import APIError, ContentRefusedError, DownloadError, LibraryError
 from ..generation import GENERATIONS_ROUTE, Generation
 from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
-from ..library.files import copy_into, on_video_thread, read_video
-from ..library.posters import poster_jpeg_from_file
+from ..library.files import copy_into, read_video
 from ..money import Cost, estimate
 from ..request import IMAGE_NAMES
 from ..status import FAILED
@@ -242,10 +241,9 @@ class Recorder:
     async def record_download(
         self, generation_id: str, variant: int, sink: HashingPathSink
     ) -> Path:
-        """A video committed into its library sink: its poster made, its file, size and SHA-256
-        recorded. Returns the file."""
+        """A video committed into its library sink: its file, size and SHA-256 recorded (its
+        poster is made when first shown: ``Library.poster``). Returns the file."""
         path = sink.path
-        poster = await on_video_thread(self._poster, path, generation_id, variant)  # see files.py
         await self._quietly(
             "a downloaded file",
             self.library.record_file,
@@ -254,21 +252,9 @@ class Recorder:
             path,
             size=sink.written,
             sha256=sink.sha256,
-            poster=poster,
             origin=self.origin,
         )
         return path
-
-    def _poster(self, video: Path, gid: str, variant: int) -> Path | None:
-        data = poster_jpeg_from_file(video)
-        if data is None:
-            return None
-        try:
-            poster = self.library.poster_path(gid, variant)
-            write_atomically(poster, data)
-        except (OSError, LibraryError):
-            return None
-        return poster
 
     async def _quietly(
         self, what: str, action: Callable[..., Any], *args: Any, **kwargs: Any

@@ -40,6 +40,7 @@ import traitlets as t
 from ..errors import InvalidRequestError
 from ..library import Entry, Library
 from ..library.export import default_export_folder, export
+from ..library.files import on_video_thread
 from . import frontend, transfer
 from .differences import read_columns
 from .gallery_cards import card_of, prompt_settings
@@ -311,15 +312,17 @@ class Gallery(anywidget.AnyWidget):
     # ---- pictures and videos, as binary messages ----
 
     async def _send_posters(self, keys: list[str]) -> None:
-        for key, data in await asyncio.to_thread(self._read_posters, keys[:MAX_PAGE_SIZE]):
+        # Made here when first shown (decoded on the library's one video thread: files.py).
+        for key, data in await on_video_thread(self._read_posters, keys[:MAX_PAGE_SIZE]):
             self.send({"kind": "poster", "key": key, "mime": POSTER_MIME}, [data])
 
     def _read_posters(self, keys: list[str]) -> list[tuple[str, bytes]]:
-        """Blocking: the first poster of each entry that has one (a JPEG of tens of kB)."""
+        """Blocking: the first poster of each entry that has one or can have one made now (a
+        JPEG of tens of kB)."""
         found = []
         for key in keys:
             entry = self.library.get(key)
-            poster = entry.posters[0] if entry and entry.posters else None
+            poster = self.library.poster(entry) if entry is not None else None
             if entry is None or poster is None:
                 continue
             try:
