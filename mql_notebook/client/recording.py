@@ -13,7 +13,8 @@
    sink given here), then ``handed_over`` gives it to the caller: bytes, a hard link (or copy)
    at ``dest``, or a file object. Its poster is made when first shown (``Library.poster``).
 
-Every library call blocks (SQLite, files) and so runs in a worker thread, never on the loop.
+Every library call blocks (SQLite, files) and so runs on the library's own threads (threads.py:
+one for the index, one for whole videos), never on the loop.
 After the POST has left, a library that cannot record is a warning, never a lost generation.
 What one moment of a generation writes and reads goes in one hand-off to a thread: the answer
 with the cost, the learned duration for the poller and the video's file name read ahead; a
@@ -22,7 +23,6 @@ status with its cost and duration; the file's row with the hand-over to the call
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
@@ -40,6 +40,7 @@ from ..generation import GENERATIONS_ROUTE, Generation
 from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
 from ..library.files import copy_into, on_video_thread
+from ..library.threads import on_index_thread
 from ..money import Cost, estimate
 from ..request import IMAGE_NAMES
 from ..status import FAILED
@@ -126,7 +127,7 @@ class Recorder:
                 route=route,
             )
 
-        return await asyncio.to_thread(record)
+        return await on_index_thread(record)
 
     def _new_cost(self, generation: Generation) -> Cost | None:
         """The cost the server's answer reports, if any and not yet recorded (it counts instead
@@ -144,7 +145,7 @@ class Recorder:
     async def route_of(self, generation_id: str) -> str | None:
         """The route the library recorded for this job, or None when it does not know the job."""
         try:
-            entry = await asyncio.to_thread(self.library.get, generation_id)
+            entry = await on_index_thread(self.library.get, generation_id)
         except (LibraryError, sqlite3.Error) as error:
             log.warning("the library %s could not be read: %s", self.library.path, error)
             return None
@@ -173,7 +174,7 @@ class Recorder:
         self._last_status[gid] = status
         self._looks[gid] = (entry.created_at, time.time())
         self._kinds[gid] = kind
-        expected, path = await asyncio.to_thread(record)
+        expected, path = await on_index_thread(record)
         self._expected[gid] = expected
         if path is not None:
             self._paths[(gid, 0)] = path
@@ -206,7 +207,7 @@ class Recorder:
         cost = self._new_cost(generation)  # a cost may come in a later look
         if self._last_status.get(gid) == status:
             if cost is not None:
-                await asyncio.to_thread(self._write_cost, gid, cost)
+                await on_index_thread(self._write_cost, gid, cost)
             return
         self._last_status[gid] = status
         error = failure_reason(generation) if generation.failed else None
@@ -222,14 +223,14 @@ class Recorder:
                     "a duration", self.library.record_duration, self.origin, *kind, seconds
                 )
 
-        await asyncio.to_thread(record)
+        await on_index_thread(record)
 
     async def expected_duration(
         self, model: str, duration: int | None, resolution: str | None, n: int = 1
     ) -> float | None:
         """Seconds a job of this kind took here lately (for the poller's first guess), or None."""
         try:
-            return await asyncio.to_thread(
+            return await on_index_thread(
                 self.library.expected_duration, self.origin, model, duration, resolution, n
             )
         except (LibraryError, sqlite3.Error) as error:
@@ -251,7 +252,7 @@ class Recorder:
         """Where video ``variant`` of a job is downloaded: its file in the library, hashed."""
         path = self._paths.pop((generation_id, variant), None)  # read with the answer
         if path is None:
-            path = await asyncio.to_thread(self.library.video_path, generation_id, variant)
+            path = await on_index_thread(self.library.video_path, generation_id, variant)
         return HashingPathSink(path)
 
     async def record_failed_download(
@@ -299,7 +300,7 @@ class Recorder:
     async def _quietly(
         self, what: str, action: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> None:
-        await asyncio.to_thread(self._blocking_quietly, what, action, *args, **kwargs)
+        await on_index_thread(self._blocking_quietly, what, action, *args, **kwargs)
 
     def _blocking_quietly(
         self, what: str, action: Callable[..., Any], *args: Any, **kwargs: Any
