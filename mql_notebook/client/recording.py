@@ -155,8 +155,12 @@ class Recorder:
         gid, status = generation.id, generation.status
         cost = self._new_cost(generation)
         options = entry.options
-        kind = (entry.model or "", options.get("duration"), options.get("resolution"))
-        kind += (options.get("n") or 1,)
+        kind: tuple[str, int | None, str | None, int] = (
+            entry.model or "",
+            options.get("duration"),
+            options.get("resolution"),
+            options.get("n") or 1,
+        )
 
         def record() -> tuple[float | None, Path | None]:
             self._write_cost(entry.key, cost)  # first: a billed failure keeps its charge
