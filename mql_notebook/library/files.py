@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -63,7 +64,9 @@ def inside(folder: Path, name: str) -> Path:
     if not name or name in (".", "..") or any(c in name for c in "/\\\0"):
         raise LibraryError(f"refusing the file name {name!r} in the library {folder}")
     path = folder / name
-    if path.resolve().parent != folder.resolve():
+    # A name without separators resolves inside the folder unless it is a symbolic link: one
+    # lstat for every name, the whole resolution (a system call per component) only for links.
+    if os.path.islink(path) and path.resolve().parent != folder.resolve():
         raise LibraryError(f"refusing {path}: it resolves outside the library folder {folder}")
     return path
 
