@@ -18,7 +18,8 @@ one for the index, one for whole videos), never on the loop.
 After the POST has left, a library that cannot record is a warning, never a lost generation.
 What one moment of a generation writes and reads goes in one hand-off to a thread: the answer
 with the cost, the learned duration for the poller and the video's file name read ahead; a
-status with its cost and duration; the file's row with the hand-over to the caller.
+status with its cost and duration; the file's row with the hand-over to the caller. Answers
+and statuses of many jobs at once are written together, in one transaction (threads.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from .._files import link_or_copy
 from .._origins import origin_of
@@ -40,7 +41,7 @@ from ..generation import GENERATIONS_ROUTE, Generation
 from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
 from ..library.files import copy_into, on_video_thread
-from ..library.threads import on_index_thread
+from ..library.threads import WritesTogether, on_index_thread
 from ..money import Cost, estimate
 from ..request import IMAGE_NAMES
 from ..status import FAILED
@@ -49,6 +50,7 @@ from .settings import Settings
 from .sinks import PathSink, Sink
 
 log = logging.getLogger("mql_notebook")
+T = TypeVar("T")
 
 
 class HashingPathSink(PathSink):
@@ -92,6 +94,8 @@ class Recorder:
         # Read ahead in the answer's hand-off, used once: id -> learned duration; (id, 0) -> file.
         self._expected: dict[str, float | None] = {}
         self._paths: dict[tuple[str, int], Path] = {}
+        # The answers and status changes of many jobs at once: one transaction per turn.
+        self._together = WritesTogether(library)
 
     async def before_create(
         self,
@@ -127,7 +131,7 @@ class Recorder:
                 route=route,
             )
 
-        return await on_index_thread(record)
+        return await self._together.run(record)  # with other jobs' writes of this moment
 
     def _new_cost(self, generation: Generation) -> Cost | None:
         """The cost the server's answer reports, if any and not yet recorded (it counts instead
@@ -178,7 +182,7 @@ class Recorder:
         self._last_status[gid] = status
         self._looks[gid] = (entry.created_at, time.time())
         self._kinds[gid] = kind
-        expected, path = await on_index_thread(record)
+        expected, path = await self._written_together("the create's answer", record, (None, None))
         self._expected[gid] = expected
         if path is not None:
             self._paths[(gid, 0)] = path
@@ -227,7 +231,7 @@ class Recorder:
                     "a duration", self.library.record_duration, self.origin, *kind, seconds
                 )
 
-        await on_index_thread(record)
+        await self._written_together("a status", record, None)
 
     async def expected_duration(
         self, model: str, duration: int | None, resolution: str | None, n: int = 1
@@ -305,6 +309,15 @@ class Recorder:
         self, what: str, action: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> None:
         await on_index_thread(self._blocking_quietly, what, action, *args, **kwargs)
+
+    async def _written_together(self, what: str, action: Callable[[], T], otherwise: T) -> T:
+        """``action`` in the next turn of the library's writes together (threads.py); a library
+        that cannot be written at all is a warning, and ``otherwise`` is returned."""
+        try:
+            return await self._together.run(action)
+        except (LibraryError, sqlite3.Error, OSError) as error:
+            log.warning("the library %s could not record %s: %s", self.library.path, what, error)
+            return otherwise
 
     def _blocking_quietly(
         self, what: str, action: Callable[..., Any], *args: Any, **kwargs: Any
