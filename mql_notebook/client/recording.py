@@ -182,7 +182,8 @@ class Recorder:
         self._last_status[gid] = status
         self._looks[gid] = (entry.created_at, time.time())
         self._kinds[gid] = kind
-        expected, path = await self._written_together("the create's answer", record, (None, None))
+        nothing: tuple[float | None, Path | None] = (None, None)
+        expected, path = await self._written_together("the create's answer", record, nothing)
         self._expected[gid] = expected
         if path is not None:
             self._paths[(gid, 0)] = path
