@@ -84,3 +84,6 @@ ENV_PRICES = "MQL_PRICES"
 # price table's currency), or, when its cost is unknown, when it makes more than this many videos.
 BATCH_CONFIRM_AMOUNT = 10.0
 BATCH_CONFIRM_VIDEOS = 20
+
+# How the library marks an entry that moderation refused (library/entry.py, client/refusals.py).
+CONTENT_REFUSED_PREFIX = "refused by moderation"

@@ -29,3 +29,13 @@ def test_a_client_given_a_library_loads_it(tmp_path) -> None:
         "assert type(c.library).__name__ == 'Library', c.library\nc.close()"
     )
     assert "mql_notebook.library.library" in loaded
+
+
+def test_importing_mql_loads_no_async_core_until_a_client_is_made() -> None:
+    loaded = _modules_after("from mql_notebook import MQL")
+    assert not {"asyncio", "httpx", "mql_notebook.client.async_client"} & loaded
+    made = _modules_after(
+        "from mql_notebook import MQL\nc = MQL('mql_test_key', base_url='http://127.0.0.1:1')\n"
+        "assert c.video.create_and_wait.__name__ == 'create_and_wait'\nc.close()"
+    )
+    assert {"asyncio", "mql_notebook.client.async_client"} <= made

@@ -14,15 +14,21 @@ Each file has one job:
 - ``videos``: ``client.video`` (create, get_status, wait, download, ...), built on ``Operation``s;
 - ``download`` / ``fetch`` / ``redirects``: content, behind redirects, resumed; the threaded stream;
 - ``loops``: running the async core from sync code and one connection pool per event loop.
+
+``from mql_notebook import MQL`` loads ``sync_client`` alone: the async core (asyncio, httpx's
+pools, the poller, ...) loads when the first ``MQL()`` is made (sync_client.py says why).
 """
 
-from .async_client import AsyncMQL
-from .poller import PollTiming
-from .resume import Resumed
-from .retry import OutageTiming, RetryPolicy
-from .settings import Settings
-from .sync_client import MQL, Video, as_async_client
-from .videos import AsyncVideo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what type checkers see; at run time each loads on first use (below)
+    from .async_client import AsyncMQL
+    from .poller import PollTiming
+    from .resume import Resumed
+    from .retry import OutageTiming, RetryPolicy
+    from .settings import Settings
+    from .sync_client import MQL, Video, as_async_client
+    from .videos import AsyncVideo
 
 __all__ = [
     "MQL",
@@ -36,3 +42,32 @@ __all__ = [
     "Video",
     "as_async_client",
 ]
+
+# The module of each name, imported on first use of the name.
+_LAZY = {
+    "AsyncMQL": ".async_client",
+    "AsyncVideo": ".videos",
+    "MQL": ".sync_client",
+    "OutageTiming": ".retry",
+    "PollTiming": ".poller",
+    "Resumed": ".resume",
+    "RetryPolicy": ".retry",
+    "Settings": ".settings",
+    "Video": ".sync_client",
+    "as_async_client": ".sync_client",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mql_notebook.client' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

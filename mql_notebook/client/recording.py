@@ -8,18 +8,22 @@
    reservation back);
 3. ``observed``: each status change (and, for jobs created here, how long they took), and the
    cost the server reports (``usage`` / ``cost``), which counts instead of the estimate;
-4. ``library_sink`` / ``record_download``: every video is downloaded into the library first
+4. ``library_sink`` / ``keep``: every video is downloaded into the library first
    (atomically, with its size and SHA-256; ``AsyncVideo.download`` runs the download into the
-   sink given here), then ``hand_over`` gives it to the caller: bytes, a hard link (or copy)
-   at ``dest``, or a file object.
+   sink given here), then ``handed_over`` gives it to the caller: bytes, a hard link (or copy)
+   at ``dest``, or a file object. Its poster is made when first shown (``Library.poster``).
 
-Every library call blocks (SQLite, files) and so runs in a worker thread, never on the loop.
+Every library call blocks (SQLite, files) and so runs on the library's own threads (threads.py:
+one for the index, one for whole videos), never on the loop.
 After the POST has left, a library that cannot record is a warning, never a lost generation.
+What one moment of a generation writes and reads goes in one hand-off to a thread: the answer
+with the cost, the learned duration for the poller and the video's file name read ahead; a
+status with its cost and duration; the file's row with the hand-over to the caller. Answers
+and statuses of many jobs at once are written together, in one transaction (threads.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
@@ -28,16 +32,16 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from .._files import link_or_copy, write_atomically
+from .._files import link_or_copy
 from .._origins import origin_of
 from ..errors import APIError, ContentRefusedError, DownloadError, LibraryError
 from ..generation import GENERATIONS_ROUTE, Generation
 from ..library import Entry, Library
 from ..library.entry import EMULATOR, create_was_refused, learned_duration, options_of
-from ..library.files import copy_into, on_video_thread, read_video
-from ..library.posters import poster_jpeg_from_file
+from ..library.files import copy_into, on_video_thread
+from ..library.threads import WritesTogether, on_index_thread
 from ..money import Cost, estimate
 from ..request import IMAGE_NAMES
 from ..status import FAILED
@@ -46,6 +50,7 @@ from .settings import Settings
 from .sinks import PathSink, Sink
 
 log = logging.getLogger("mql_notebook")
+T = TypeVar("T")
 
 
 class HashingPathSink(PathSink):
@@ -86,6 +91,11 @@ class Recorder:
         self.budget = settings.budget
         self.run = uuid.uuid4().hex
         self._costs: dict[str, Cost] = {}
+        # Read ahead in the answer's hand-off, used once: id -> learned duration; (id, 0) -> file.
+        self._expected: dict[str, float | None] = {}
+        self._paths: dict[tuple[str, int], Path] = {}
+        # The answers and status changes of many jobs at once: one transaction per turn.
+        self._together = WritesTogether(library)
 
     async def before_create(
         self,
@@ -121,43 +131,62 @@ class Recorder:
                 route=route,
             )
 
-        return await asyncio.to_thread(record)
+        return await self._together.run(record)  # with other jobs' writes of this moment
 
-    async def record_cost(self, id_or_key: str, generation: Generation) -> None:
-        """The cost the server's answer reports, if any and new: it counts instead of the estimate."""
+    def _new_cost(self, generation: Generation) -> Cost | None:
+        """The cost the server's answer reports, if any and not yet recorded (it counts instead
+        of the estimate), marked as recorded."""
         cost = generation.cost
         if cost is None or self._costs.get(generation.id) == cost:
-            return
+            return None
         self._costs[generation.id] = cost
-        await self._quietly("a cost", self.library.record_cost, id_or_key, cost)
+        return cost
+
+    def _write_cost(self, id_or_key: str, cost: Cost | None) -> None:
+        if cost is not None:
+            self._blocking_quietly("a cost", self.library.record_cost, id_or_key, cost)
 
     async def route_of(self, generation_id: str) -> str | None:
         """The route the library recorded for this job, or None when it does not know the job."""
         try:
-            entry = await asyncio.to_thread(self.library.get, generation_id)
+            entry = await on_index_thread(self.library.get, generation_id)
         except (LibraryError, sqlite3.Error) as error:
             log.warning("the library %s could not be read: %s", self.library.path, error)
             return None
         return entry.route if entry is not None and entry.id == generation_id else None
 
     async def answered(self, entry: Entry, generation: Generation) -> None:
-        await self.record_cost(entry.key, generation)  # first: a billed failure keeps its charge
-        await self._quietly(
-            "the create's answer",
-            self.library.record_answer,
-            entry.key,
-            generation.id,
-            generation.status,
-        )
-        self._last_status[generation.id] = generation.status
-        self._looks[generation.id] = (entry.created_at, time.time())
+        gid, status = generation.id, generation.status
+        cost = self._new_cost(generation)
         options = entry.options
-        self._kinds[generation.id] = (
+        kind: tuple[str, int | None, str | None, int] = (
             entry.model or "",
             options.get("duration"),
             options.get("resolution"),
             options.get("n") or 1,
         )
+
+        def record() -> tuple[float | None, Path | None]:
+            self._write_cost(entry.key, cost)  # first: a billed failure keeps its charge
+            self._blocking_quietly(
+                "the create's answer", self.library.record_answer, entry.key, gid, status
+            )
+            try:  # read ahead: the poller's first guess, the video's file in the library
+                return self.library.expected_duration(self.origin, *kind), (
+                    self.library.video_path(gid, 0)
+                )
+            except (LibraryError, sqlite3.Error, OSError) as error:
+                log.warning("the library %s could not be read: %s", self.library.path, error)
+                return None, None
+
+        self._last_status[gid] = status
+        self._looks[gid] = (entry.created_at, time.time())
+        self._kinds[gid] = kind
+        nothing: tuple[float | None, Path | None] = (None, None)
+        expected, path = await self._written_together("the create's answer", record, nothing)
+        self._expected[gid] = expected
+        if path is not None:
+            self._paths[(gid, 0)] = path
 
     async def create_failed(self, entry: Entry, error: BaseException) -> None:
         if entry.answered:  # the same Idempotency-Key again: its job exists; leave it as it is
@@ -184,27 +213,33 @@ class Recorder:
         looks = self._looks.get(gid)
         if looks is not None:
             self._looks[gid] = (looks[0], now)
+        cost = self._new_cost(generation)  # a cost may come in a later look
         if self._last_status.get(gid) == status:
-            await self.record_cost(gid, generation)  # a cost may come in a later look
+            if cost is not None:
+                await on_index_thread(self._write_cost, gid, cost)
             return
         self._last_status[gid] = status
-        await self.record_cost(gid, generation)  # before the status (see answered)
         error = failure_reason(generation) if generation.failed else None
-        await self._quietly("a status", self.library.record_status, gid, status, error=error)
+        seconds = kind = None
         if generation.completed and looks is not None:
-            seconds = learned_duration(looks[0], now, looks[1])
-            kind = self._kinds.get(gid)
+            seconds, kind = learned_duration(looks[0], now, looks[1]), self._kinds.get(gid)
+
+        def record() -> None:
+            self._write_cost(gid, cost)  # before the status (see answered)
+            self._blocking_quietly("a status", self.library.record_status, gid, status, error=error)
             if seconds is not None and kind is not None:
-                await self._quietly(
+                self._blocking_quietly(
                     "a duration", self.library.record_duration, self.origin, *kind, seconds
                 )
+
+        await self._written_together("a status", record, None)
 
     async def expected_duration(
         self, model: str, duration: int | None, resolution: str | None, n: int = 1
     ) -> float | None:
         """Seconds a job of this kind took here lately (for the poller's first guess), or None."""
         try:
-            return await asyncio.to_thread(
+            return await on_index_thread(
                 self.library.expected_duration, self.origin, model, duration, resolution, n
             )
         except (LibraryError, sqlite3.Error) as error:
@@ -216,14 +251,18 @@ class Recorder:
         kind, looks = self._kinds.get(generation_id), self._looks.get(generation_id)
         if kind is None or looks is None:
             return None
-        seconds = await self.expected_duration(*kind)
+        if generation_id in self._expected:  # read with the answer
+            seconds = self._expected.pop(generation_id)
+        else:
+            seconds = await self.expected_duration(*kind)
         return None if seconds is None else (seconds, time.time() - looks[0])
 
     async def library_sink(self, generation_id: str, variant: int) -> HashingPathSink:
         """Where video ``variant`` of a job is downloaded: its file in the library, hashed."""
-        return HashingPathSink(
-            await asyncio.to_thread(self.library.video_path, generation_id, variant)
-        )
+        path = self._paths.pop((generation_id, variant), None)  # read with the answer
+        if path is None:
+            path = await on_index_thread(self.library.video_path, generation_id, variant)
+        return HashingPathSink(path)
 
     async def record_failed_download(
         self, generation_id: str, video_id: str, error: OSError
@@ -239,42 +278,54 @@ class Recorder:
         await self._quietly("a failed download", self.library.record_error, gid, message)
         return DownloadError(message, generation_id=gid)
 
-    async def record_download(
-        self, generation_id: str, variant: int, sink: HashingPathSink
-    ) -> Path:
-        """A video committed into its library sink: its poster made, its file, size and SHA-256
-        recorded. Returns the file."""
-        path = sink.path
-        poster = await on_video_thread(self._poster, path, generation_id, variant)  # see files.py
-        await self._quietly(
-            "a downloaded file",
-            self.library.record_file,
-            generation_id,
-            variant,
-            path,
-            size=sink.written,
-            sha256=sink.sha256,
-            poster=poster,
-            origin=self.origin,
-        )
-        return path
+    async def keep(
+        self,
+        generation_id: str,
+        variant: int,
+        sink: HashingPathSink,
+        dest: str | os.PathLike[str] | IO[bytes] | None,
+        target: Sink,
+    ) -> bytes | Path | IO[bytes]:
+        """A video committed into its library sink: its file, size and SHA-256 recorded (its
+        poster is made when first shown: ``Library.poster``), then handed to the caller as
+        ``dest`` asks (``handed_over``), in one hand-off to the library's video thread."""
+        path, size, sha256 = sink.path, sink.written, sink.sha256
 
-    def _poster(self, video: Path, gid: str, variant: int) -> Path | None:
-        data = poster_jpeg_from_file(video)
-        if data is None:
-            return None
-        try:
-            poster = self.library.poster_path(gid, variant)
-            write_atomically(poster, data)
-        except (OSError, LibraryError):
-            return None
-        return poster
+        def record_and_hand_over() -> bytes | Path | IO[bytes]:
+            self._blocking_quietly(
+                "a downloaded file",
+                self.library.record_file,
+                generation_id,
+                variant,
+                path,
+                size=size,
+                sha256=sha256,
+                origin=self.origin,
+            )
+            return handed_over(path, dest, target)
+
+        return await on_video_thread(record_and_hand_over)  # whole videos: see files.py
 
     async def _quietly(
         self, what: str, action: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> None:
+        await on_index_thread(self._blocking_quietly, what, action, *args, **kwargs)
+
+    async def _written_together(self, what: str, action: Callable[[], T], otherwise: T) -> T:
+        """``action`` in the next turn of the library's writes together (threads.py); a library
+        that cannot be written at all is a warning, and ``otherwise`` is returned."""
         try:
-            await asyncio.to_thread(action, *args, **kwargs)
+            return await self._together.run(action)
+        except (LibraryError, sqlite3.Error, OSError) as error:
+            log.warning("the library %s could not record %s: %s", self.library.path, what, error)
+            return otherwise
+
+    def _blocking_quietly(
+        self, what: str, action: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> None:
+        """``action`` in this (worker) thread; a library that cannot record is a warning."""
+        try:
+            action(*args, **kwargs)
         except (LibraryError, sqlite3.Error, OSError) as error:
             log.warning("the library %s could not record %s: %s", self.library.path, what, error)
 
@@ -287,14 +338,14 @@ def failure_reason(generation: Generation) -> str:
     return words if stage is False else refusal_note(stage, words)
 
 
-async def hand_over(
+def handed_over(
     path: Path, dest: str | os.PathLike[str] | IO[bytes] | None, target: Sink
 ) -> bytes | Path | IO[bytes]:
-    """A video in the library given to the caller as ``dest`` asks: its bytes, a hard link (or a
-    copy) at the path ``target`` names, or a copy into a file object."""
+    """Blocking: a video in the library given to the caller as ``dest`` asks: its bytes, a hard
+    link (or a copy) at the path ``target`` names, or a copy into a file object."""
     if dest is None:
-        return await read_video(path)
+        return path.read_bytes()
     if isinstance(target, PathSink):
-        return await asyncio.to_thread(link_or_copy, path, target.path)
-    await asyncio.to_thread(copy_into, path, dest)  # type: ignore[arg-type]
+        return link_or_copy(path, target.path)
+    copy_into(path, dest)  # type: ignore[arg-type]
     return dest  # type: ignore[return-value]

@@ -19,9 +19,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from .._constants import CONTENT_REFUSED_PREFIX
 from ..errors import GenerationFailedError, GenerationRefusedError
 from ..generation import Generation
-from ..library.entry import CONTENT_REFUSED_PREFIX
 
 Stage = Literal["input", "output"]
 

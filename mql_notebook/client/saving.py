@@ -53,12 +53,9 @@ async def save_video(
     if recorder is None:
         return await into(target)
     # Into the library first (its sink, hashed), recorded there, then handed to dest.
-    from .recording import hand_over
-
     kept = await recorder.library_sink(gid, variant)
     try:
         await into(kept)
     except OSError as error:  # a full disk, an unwritable folder
         raise await recorder.record_failed_download(gid, video_id or gid, error) from error
-    path = await recorder.record_download(gid, variant, kept)
-    return await hand_over(path, dest, target)
+    return await recorder.keep(gid, variant, kept, dest, target)

@@ -37,25 +37,27 @@ def resolve_library(
     on (``./mql-videos``) only where ``on_by_default`` (the widget, the CLI), off for a plain
     ``MQL()`` / ``AsyncMQL()``, so the API page's snippets write nothing.
     """
+    env = os.environ if environ is None else environ
+    if choice is False or choice is None:
+        return None
+    if choice is FROM_ENVIRONMENT:
+        value = env.get(ENV_LIBRARY, "").strip()
+        if value.lower() == OFF or (not value and not on_by_default):
+            return None  # before loading the index code: a plain MQL() never needs it
+        from .library import Library
+
+        return Library(value or DEFAULT_FOLDER)
     from .library import Library
 
-    env = os.environ if environ is None else environ
     if isinstance(choice, Library):
         return choice
     if choice is True:
         value = env.get(ENV_LIBRARY, "").strip()
         return Library(value if value and value.lower() != OFF else DEFAULT_FOLDER)
-    if choice is False or choice is None:
-        return None
     if isinstance(choice, (str, os.PathLike)):
         if not os.fspath(choice):
             raise ConfigurationError("library='' is not a folder: give a path, True or False")
         return Library(choice)
-    if choice is FROM_ENVIRONMENT:
-        value = env.get(ENV_LIBRARY, "").strip()
-        if value.lower() == OFF or (not value and not on_by_default):
-            return None
-        return Library(value or DEFAULT_FOLDER)
     raise ConfigurationError(
         f"library must be a Library, a folder path, True or False, not {type(choice).__name__}"
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._constants import CONTENT_REFUSED_PREFIX as CONTENT_REFUSED_PREFIX
 from .._constants import LEARNED_DURATION_SAMPLES
 from .._origins import origin_of as origin_of  # widget/history.py reads it here
 from ..generation import GENERATIONS_ROUTE
@@ -20,9 +21,8 @@ if TYPE_CHECKING:
     from ..media.frames import Frame
 
 EMULATOR = "emulator"  # origin_kind of a job made by an in-process emulator (base_url="local")
-# How an entry's error begins when moderation refused it (input or output): a batch re-run does
-# not send such a line again unless asked (``--retry-failed``).
-CONTENT_REFUSED_PREFIX = "refused by moderation"
+# CONTENT_REFUSED_PREFIX (_constants.py): how an entry's error begins when moderation refused it
+# (input or output): a batch re-run does not send such a line again unless asked.
 
 
 @dataclass(frozen=True)

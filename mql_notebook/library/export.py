@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from .._files import link_or_copy, safe_filename, write_atomically
 from ..errors import LibraryError
 from .export_page import page_html
-from .posters import poster_jpeg_from_file
 
 if TYPE_CHECKING:
     from .entry import Entry
@@ -120,24 +119,21 @@ def export(
             link_or_copy(source, root / rel)
         for _field, rel, source in item.images:
             link_or_copy(source, root / rel)
-        items.append(entry_data(item, _write_posters(root, item)))
+        items.append(entry_data(item, _write_posters(library, root, item)))
     return write_atomically(
         root / INDEX_FILE, page_html(page_data(items, time.time())).encode("utf-8")
     )
 
 
-def _write_posters(root: Path, item: Planned) -> list[str | None]:
-    """Each video's poster: the library's, else one made from the video (when PyAV is here)."""
+def _write_posters(library: Library, root: Path, item: Planned) -> list[str | None]:
+    """Each video's poster: the library's, else made now (when PyAV is here) and kept there."""
     names: list[str | None] = []
     for (rel, poster), (_, video) in zip(item.posters, item.videos, strict=True):
-        if poster is not None:
-            link_or_copy(poster, root / rel)
-        else:
-            data = poster_jpeg_from_file(video)
-            if data is None:
-                names.append(None)
-                continue
-            write_atomically(root / rel, data)
+        poster = poster or library.poster(item.entry, item.entry.files.index(video))
+        if poster is None:
+            names.append(None)
+            continue
+        link_or_copy(poster, root / rel)
         names.append(rel)
     return names
 

@@ -10,19 +10,18 @@ ids never share a file. Every path is checked to resolve inside the folder befor
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import os
 import re
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from .._files import PART_GLOB, safe_filename
 from ..errors import LibraryError
+from .threads import OneThread
 
 MAX_STEM = 100
 _ENDS_LIKE_A_VARIANT = re.compile(r"-\d+$")
@@ -30,20 +29,14 @@ _ENDS_LIKE_A_VARIANT = re.compile(r"-\d+$")
 # malloc gives each thread an arena of its own and keeps the memory freed there: decoded by
 # whichever of asyncio's worker threads, 16 posters of 20 s 1080p videos left a kernel 25 MB
 # larger after everything was freed; on one thread, each video's memory is reused by the next.
-_video_thread: tuple[int, ThreadPoolExecutor] | None = None  # (the process's pid, the thread)
+_VIDEO_THREAD = OneThread("mql-video")
 
 T = TypeVar("T")
 
 
 async def on_video_thread(action: Callable[..., T], *args: Any) -> T:
     """``action(*args)`` off the event loop, on the library's one thread for whole videos."""
-    global _video_thread
-    # Created on first use (importing the library starts no thread), and again in a forked
-    # child, which inherits the executor but not its thread.
-    if _video_thread is None or _video_thread[0] != os.getpid():
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mql-video")
-        _video_thread = (os.getpid(), executor)
-    return await asyncio.get_running_loop().run_in_executor(_video_thread[1], action, *args)
+    return await _VIDEO_THREAD.run(action, *args)
 
 
 async def read_video(path: Path) -> bytes:
@@ -71,7 +64,9 @@ def inside(folder: Path, name: str) -> Path:
     if not name or name in (".", "..") or any(c in name for c in "/\\\0"):
         raise LibraryError(f"refusing the file name {name!r} in the library {folder}")
     path = folder / name
-    if path.resolve().parent != folder.resolve():
+    # A name without separators resolves inside the folder unless it is a symbolic link: one
+    # lstat for every name, the whole resolution (a system call per component) only for links.
+    if os.path.islink(path) and path.resolve().parent != folder.resolve():
         raise LibraryError(f"refusing {path}: it resolves outside the library folder {folder}")
     return path
 

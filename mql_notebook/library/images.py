@@ -14,12 +14,14 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._files import write_atomically
 from ..errors import LibraryError
-from ..media.images import EncodedImage
 from .rows import rows_of_entries
+
+if TYPE_CHECKING:  # loaded when used: an Entry (the client's import path) needs neither
+    from ..media.images import EncodedImage
 
 FOLDER = "images"
 THUMBNAIL_WIDTH = 256
@@ -126,6 +128,8 @@ def input_image(folder: Path, row: tuple[Any, ...]) -> InputImage:
 
 def store_all(folder: Path, images: dict[str, EncodedImage | str]) -> list[tuple[Any, ...]]:
     """Keep each image's copy (a URL is only recorded); the rows ``insert_rows`` writes."""
+    from ..media.images import EncodedImage
+
     rows: list[tuple[Any, ...]] = []
     for field, image in images.items():
         if isinstance(image, EncodedImage):
@@ -158,6 +162,7 @@ def insert_rows(conn: Any, key: str, rows: list[tuple[Any, ...]]) -> None:
 
 def read_rows(conn: Any, folder: Path, keys: list[str]) -> dict[str, dict[str, InputImage]]:
     """The input images of the entries ``keys``, by entry key and field."""
+
     found: dict[str, dict[str, InputImage]] = {}
     select = (
         "SELECT entry_key, field, sha256, name, url, mime, width, height, size FROM "

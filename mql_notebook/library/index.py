@@ -47,6 +47,8 @@ class IndexedFolder:
         self._journal: Journal | None = None
         self._checked_pid: int | None = None  # the process that checked and migrated the index
         self._lock = threading.RLock()
+        # While write_together runs: the thread running it and its connection, in a transaction.
+        self._together: tuple[int, sqlite3.Connection] | None = None
 
     # -- opening -------------------------------------------------------------------
 
@@ -90,6 +92,10 @@ class IndexedFolder:
     def _using(self) -> Iterator[tuple[sqlite3.Connection, IndexLock | None]]:
         """The connection for one read or write, and the folder's lock when the journal needs one."""
         with self._lock:
+            together = self._together
+            if together is not None and together[0] == threading.get_ident():
+                yield together[1], None  # inside write_together's transaction
+                return
             journal = self._folder()
             if journal.wal:
                 if self._conn is None:
@@ -116,7 +122,11 @@ class IndexedFolder:
         return self._patiently(what, attempt)
 
     def _write(self, what: str, action: Callable[[sqlite3.Connection], T]) -> T:
-        """One short transaction; IMMEDIATE takes the write lock up front (no upgrade deadlock)."""
+        """One short transaction; IMMEDIATE takes the write lock up front (no upgrade deadlock).
+        Inside ``write_together``: a savepoint of its transaction, undone on any error."""
+        together = self._together
+        if together is not None and together[0] == threading.get_ident():
+            return self._in_savepoint(what, together[1], action)
 
         def attempt() -> T:
             with self._using() as (conn, held):
@@ -137,6 +147,54 @@ class IndexedFolder:
                     raise
 
         return self._patiently(what, attempt)
+
+    def write_together(self, actions: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+        """Blocking: run ``actions`` (calls of this library's own methods) in one transaction:
+        one lock taken and one commit for all. Each write is all or nothing (a savepoint);
+        the whole is committed at once, so a killed process leaves none of them, never a part.
+        Returns (True, result) or (False, the exception) per action, in order."""
+
+        def attempt() -> list[tuple[bool, Any]]:
+            with self._using() as (conn, held):
+                conn.execute("BEGIN IMMEDIATE")
+                self._together = (threading.get_ident(), conn)
+                try:
+                    results: list[tuple[bool, Any]] = []
+                    for action in actions:
+                        try:
+                            results.append((True, action()))
+                        except Exception as error:  # that action's own, already undone
+                            results.append((False, error))
+                    if held is not None and not held.held():
+                        raise LibraryError(
+                            f"the library's lock {held.path} was taken from this process while "
+                            f"writing; nothing was written: try again"
+                        )
+                    conn.execute("COMMIT")
+                    return results
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                finally:
+                    self._together = None
+
+        return self._patiently("writing together", attempt)
+
+    def _in_savepoint(
+        self, what: str, conn: sqlite3.Connection, action: Callable[[sqlite3.Connection], T]
+    ) -> T:
+        conn.execute("SAVEPOINT one_write")
+        try:
+            result = action(conn)
+        except BaseException as error:
+            conn.execute("ROLLBACK TO one_write")
+            conn.execute("RELEASE one_write")
+            if isinstance(error, sqlite3.Error):
+                raise self._error(what, error) from error
+            raise
+        conn.execute("RELEASE one_write")
+        return result
 
     def _patiently(self, what: str, attempt: Callable[[], T]) -> T:
         try:

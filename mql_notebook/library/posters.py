@@ -1,17 +1,25 @@
 """A poster frame (the first frame as a JPEG) beside each video of the library, for galleries.
 
-Best-effort: PyAV and Pillow come with the ``local`` extra; without them, or for a file that
+Made when first shown (``Library.poster``, video_files.py), not at each download. Best-effort: PyAV and Pillow come with the ``local`` extra; without them, or for a file that
 does not decode, there is simply no poster. Read from the file, so a large video is never
 held in memory; the widget's static fallback uses the same function on bytes.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import io
 import os
 from pathlib import Path
 
 POSTER_WIDTH = 640
+
+
+@functools.cache
+def can_make_posters() -> bool:
+    """Whether PyAV and Pillow are installed (posters can be made), without importing them."""
+    return all(importlib.util.find_spec(name) is not None for name in ("av", "PIL"))
 
 
 def poster_jpeg_from_file(video: Path | bytes, *, width: int = POSTER_WIDTH) -> bytes | None:

@@ -39,6 +39,7 @@ from typing import Any, Protocol
 from ..errors import InvalidRequestError
 from ..library import Entry, Library
 from ..library.export import default_export_folder, export
+from ..library.files import on_video_thread
 from ..library.filters import parse_fields
 from . import frontend, transfer
 from .background import in_background
@@ -308,7 +309,8 @@ class Gallery(GalleryState):
     # ---- pictures and videos, as binary messages ----
 
     async def _send_posters(self, keys: list[str]) -> None:
-        for key, data in await asyncio.to_thread(read_posters, self.library, keys[:MAX_PAGE_SIZE]):
+        # Made here when first shown (decoded on the library's one video thread: files.py).
+        for key, data in await on_video_thread(read_posters, self.library, keys[:MAX_PAGE_SIZE]):
             self.send({"kind": "poster", "key": key, "mime": POSTER_MIME}, [data])
 
     async def _send_video(self, key: str) -> None:

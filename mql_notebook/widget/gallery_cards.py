@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..library import Entry, Library
+from ..library.posters import can_make_posters
 from ..request import describe
 from .history import entry_options
 from .more_fields import describe_fields, own_fields
@@ -27,7 +28,7 @@ def card_of(entry: Entry, *, parent_id: str = "", children: int = 0) -> dict[str
         "finished_at": entry.finished_at,
         "error": entry.error or "",
         "has_video": video is not None and video.is_file(),
-        "has_poster": bool(entry.posters and entry.posters[0] and entry.posters[0].is_file()),
+        "has_poster": has_poster(entry),
         "size": sum(sizes),
         "videos": sum(1 for f in entry.files if f is not None),
         "summary": " · ".join(
@@ -69,3 +70,11 @@ def prompt_settings(entry: Entry, model: str) -> dict[str, Any]:
     request = {"prompt": entry.prompt or "", "model": model}
     settings = request | unset_options() | entry_options(model, entry.options)
     return {name: settings[name] for name in INPUT_NAMES}
+
+
+def has_poster(entry: Entry) -> bool:
+    """A poster kept, or one the gallery can make when it is shown (the video is here)."""
+    kept = entry.posters[0] if entry.posters else None
+    if kept is not None and kept.is_file():
+        return True
+    return entry.video is not None and entry.video.is_file() and can_make_posters()

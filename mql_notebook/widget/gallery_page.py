@@ -67,11 +67,12 @@ def read_page(
 
 
 def read_posters(library: Library, keys: list[str]) -> list[tuple[str, bytes]]:
-    """Blocking: the first poster of each entry that has one (a JPEG of tens of kB)."""
+    """Blocking: the first poster of each entry that has one or can have one made now (made
+    when first shown, then kept by the library; a JPEG of tens of kB)."""
     found = []
     for key in keys:
         entry = library.get(key)
-        poster = entry.posters[0] if entry and entry.posters else None
+        poster = library.poster(entry) if entry is not None else None
         if entry is None or poster is None:
             continue
         try:

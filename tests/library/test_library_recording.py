@@ -118,8 +118,12 @@ async def test_every_download_lands_in_the_library(server: LocalServer, tmp_path
     assert os.stat(copy).st_ino == os.stat(second).st_ino  # a hard link, not a second copy
     assert entry.sizes == (len(data), len(second.read_bytes()))
     assert entry.sha256 == (sha256(data), sha256(second.read_bytes()))
-    assert all(p is not None and p.read_bytes()[:2] == b"\xff\xd8" for p in entry.posters)
+    assert entry.posters == (None, None)  # made when first shown, not at each download
     assert not [p for p in library.path.iterdir() if p.name.endswith(".part")]
+    made = [library.poster(entry, variant) for variant in (0, 1)]
+    assert all(p is not None and p.read_bytes()[:2] == b"\xff\xd8" for p in made)
+    assert library.get(generation.id).posters == tuple(made)  # recorded: made once
+    assert [library.poster(library.get(generation.id), v) for v in (0, 1)] == made
 
 
 def test_the_sync_client_records_when_mql_library_is_set(

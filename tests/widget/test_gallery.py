@@ -117,6 +117,9 @@ def test_posters_and_videos_travel_as_binary_messages(filled: Library) -> None:
     g = Gallery(filled)
     sent = Recorder(g)
     keys = [e["key"] for e in g.entries]
+    # Posters are made when first shown, not at each download: none yet, yet every card has one.
+    assert all(e.posters == (None,) for e in filled.entries())
+    assert all(card["has_poster"] for card in g.entries)
     view_sends(g, "posters", keys=keys)
     posters = sent.of("poster")
     assert [m["key"] for m, _ in posters] == keys
@@ -157,6 +160,7 @@ def test_delete_removes_the_row_and_files(tmp_path: Path, filled: Library) -> No
     library = copied(filled, tmp_path / "copy")  # this test deletes
     g = Gallery(library)
     victim = g.entries[0]
+    view_sends(g, "posters", keys=[victim["key"]])  # its poster made and kept
     entry = library.get(victim["key"])
     assert entry is not None and entry.video.is_file()
     view_sends(g, "delete", key=victim["key"])
