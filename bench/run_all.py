@@ -29,6 +29,7 @@ SECTIONS = (
     "batch",
     "limits",
     "cpu",
+    "notebook_batch",
     "import",
     "notebook",
     "render",

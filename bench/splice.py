@@ -17,6 +17,7 @@ HEADINGS = {
     "batch": "## Batch",
     "limits": "## Limits",
     "cpu": "## Client CPU",
+    "notebook_batch": "## Notebook batch",
     "import": "## 4.",
     "notebook": "## 5.",
     "render": "## 6.",
