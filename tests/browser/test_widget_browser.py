@@ -382,19 +382,26 @@ def test_a_full_gateway_shows_waiting_for_a_free_slot_then_the_video(
 ) -> None:
     from mql_notebook import MQL
 
-    # The gateway lets one more job of this key run than run now (a cancelled stalled job of an
-    # earlier test may still hold one), and the slot holder takes it.
-    emulator.limits.concurrency = emulator.emulator.jobs.running(BROWSER_API_KEY) + 1
+    # Every slot of this key is held by a job that never ends (this one, and any stalled job
+    # of an earlier test), so the widget's job must wait however slowly this machine types;
+    # a slot is freed once the badge says so.
+    with MQL(api_key=BROWSER_API_KEY, base_url=emulator.url, library=False) as mql:
+        mql.video.create(model="sora", prompt="The slot holder [[stall]]", duration=5)
+    held = sum(
+        1
+        for job in emulator.emulator.jobs.jobs()
+        if job.api_key == BROWSER_API_KEY and job.fate == "stall"
+    )
+    emulator.limits.concurrency = held
     emulator.limits.concurrency_retry_after = 0.5
     try:
-        with MQL(api_key=BROWSER_API_KEY, base_url=emulator.url, library=False) as mql:
-            mql.video.create(model="sora", prompt="The slot holder", duration=5)
         press_generate(page, "A heron waits in the reeds")
         waiting = page.wait_for_selector(
             f'{WIDGET}[data-waiting*="concurrency_limit_exceeded"]', timeout=JOB_TIMEOUT
         )
         assert "Waiting for a free slot" in page.locator(f"{WIDGET} .mql-badge").inner_text()
         assert waiting is not None
+        emulator.limits.concurrency = held + 1
         wait_status(page, "completed")
         assert page.locator(f"{WIDGET}").get_attribute("data-waiting") == ""
         assert "pending" in statuses_seen(page)

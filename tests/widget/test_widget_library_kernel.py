@@ -84,9 +84,11 @@ def test_a_fresh_kernel_has_the_runs_of_an_earlier_one_plays_them_from_disk_and_
                 "await w.generate()\n",
             )
             server.pace = 8  # the third job outlives this kernel however slow the machine is
+            polled = server.count(endpoint="status")  # the first two jobs' looks
             execute(kc, f"w.prompt = {PROMPTS[2]!r}\nt = w.generate()\n")
-            server.wait_for_requests(3, method="POST", timeout=30)
-            server.wait_for_requests(1, endpoint="status", timeout=30)
+            # Its first look comes only once the create's answer is in the library: killed
+            # earlier, the kernel would leave a job it never heard of (not resumable).
+            server.wait_for_requests(polled + 1, endpoint="status", timeout=30)
         # That kernel is gone with its third run unfinished. A fresh one:
         with kernel(tmp_path, server) as kc:
             seen = result(
