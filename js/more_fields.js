@@ -5,6 +5,7 @@
 // widget.js (mql_notebook/widget/frontend.py).
 
 /** @import { Listen } from "./shared.js" */
+/** @import { ModelFields } from "./protocol" */
 /** @typedef {ReturnType<typeof buildMoreFields>} MoreFields */
 import { h } from "./shared.js";
 
@@ -46,14 +47,32 @@ export function formatFields(fields) {
   }).join("\n");
 }
 
-/** The "More fields" disclosure: a text area and the line that says what is wrong with it. */
+const PLACEHOLDER = "A model's own fields, one a line: prompt_optimizer = false";
+
+/** The "More fields" disclosure: a text area, what the model is known to take, and the line
+ * that says what is wrong with the box. */
 export function buildMoreFields() {
   const box = h("textarea", { class: "mql-fields", rows: "3", spellcheck: "false", "aria-label": "More fields",
-    placeholder: "A model's own fields, one a line: prompt_optimizer = false" });
+    placeholder: PLACEHOLDER });
+  const known = h("div", { class: "mql-fields-known" });
   const error = h("div", { class: "mql-fields-error", role: "alert" });
   const summary = h("summary", { text: "More fields" });
-  const wrap = h("details", { class: "mql-more-fields" }, [summary, box, error]);
-  return { wrap, box, error, summary };
+  const wrap = h("details", { class: "mql-more-fields" }, [summary, box, known, error]);
+  return { wrap, box, known, error, summary };
+}
+
+/** Say what the chosen model takes (the kernel's `model_fields`): the box's placeholder holds
+ * an example line per field, the line under it their meaning. Text only, never markup.
+ * @param {MoreFields} more @param {ModelFields | undefined} form */
+export function showModelFields(more, form) {
+  const fields = form?.fields ?? [];
+  more.box.placeholder = fields.length
+    ? `${form?.family}'s own fields, one a line:\n${fields.map((f) => `${f.name} = ${f.example}`).join("\n")}`
+    : PLACEHOLDER;
+  more.known.textContent = fields.length
+    ? `${form?.family} takes ${fields.map((f) => `${f.name} (${f.what})`).join(", ")}.`
+    : "";
+  more.known.hidden = !fields.length;
 }
 
 /** Bind the box to the `fields` trait: `render` shows the kernel's fields (rewriting the box

@@ -137,6 +137,15 @@ export interface OutputTraits {
   estimate: string;
   /** Today's spending of the library and its budget (client.video.spending). */
   spending: string;
+  /** What the model is known to take besides the declared options (request/model_fields.py). */
+  model_fields: ModelFields;
+}
+
+/** A family of models' own fields (request/model_fields.py model_fields_form). */
+export interface ModelFields {
+  /** "Kling"; "" for a model of no known family. */
+  family: string;
+  fields: { name: string; example: string; what: string }[];
 }
 
 export interface WidgetTraits extends InputTraits, ExtraInputs, OutputTraits {}

@@ -22,7 +22,7 @@ import { countdownText, formatElapsed, nextCountdown } from "./badge.js";
 import { buildControl, fillControl, readControl } from "./controls.js";
 import { buildImageControl } from "./images.js";
 import { historyItem, rateClick } from "./history.js";
-import { bindMoreFields, buildMoreFields } from "./more_fields.js";
+import { bindMoreFields, buildMoreFields, showModelFields } from "./more_fields.js";
 import { cssAspect, fillOptions, formatSize, h, label, listenInto, onModelInto, toBytes, viewTools } from "./shared.js";
 
 /** @type {(keyof WidgetTraits)[]} */
@@ -385,6 +385,9 @@ function render({ model, el }) {
   onModel("change:fields", renderInputs);
   onModel("change:fit", renderInputs);
   onModel("change:images", renderImages);
+  const renderModelFields = () => showModelFields(more, get("model_fields"));
+  onModel("change:model_fields", renderModelFields);
+  renderModelFields();
   for (const name of OUTPUTS) onModel(`change:${name}`, renderStatus);
   renderChoices();
   renderStatus();

@@ -16,6 +16,7 @@ from ..client.settings import resolve_model
 from ..errors import ConfigurationError
 from ..media.images import FITS
 from ..request import BY_NAME, MODELS, OPTIONS, Field
+from ..request.model_fields import known_fields_summary
 
 
 def documented(spec: Field) -> str:
@@ -60,7 +61,7 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
         type=field_arg,
         metavar="NAME=VALUE",
         help="a model's own field, sent as given (repeatable; VALUE is read as JSON, else as "
-        "text): --field prompt_optimizer=false",
+        f"text): --field prompt_optimizer=false. Known: {known_fields_summary()}",
     )
 
 

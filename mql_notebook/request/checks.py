@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import InvalidRequestError
 from ..media.images import DATA_URL, EncodedImage
 from .fields import BY_NAME, MAX_MODEL_ID_CHARS, MAX_OPEN_TEXT, MAX_PROMPT_CHARS, MODELS, Field
+from .model_fields import family_of
 
 # A model id as gateways spell them ("veo-3", "models/veo-3.0-generate",
 # "fal-ai/kling-video/v2.1", "owner/model:version", "@cf/...").
@@ -55,12 +56,13 @@ def validate_options(model: str, options: Mapping[str, Any]) -> dict[str, Any]:
             checked[name] = check_option(spec, model, value)
     for name, value in options.items():
         if name not in BY_NAME and value is not None:
-            checked[check_field_name(name)] = check_json_value(name, value)
+            checked[check_field_name(name, model)] = check_json_value(name, value)
     return checked
 
 
-def check_field_name(name: Any) -> str:
-    """A model's own field name, or InvalidRequestError (a typo of a declared one, or malformed)."""
+def check_field_name(name: Any, model: str | None = None) -> str:
+    """A model's own field name, or InvalidRequestError: malformed, or a typo of a declared
+    option or of a field ``model`` is known to take (model_fields.py)."""
     allowed = "a field name of letters, digits and _ (a declared option or the model's own)"
     if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
         raise InvalidRequestError(str(name), None, allowed, reason=f"{name!r} is not a field name")
@@ -75,6 +77,17 @@ def check_field_name(name: Any) -> str:
             f"a declared option ({known}) or a model's own field",
             reason=f"unknown option {name!r} (did you mean {guess}?)",
         )
+    family = family_of(model) if model else None
+    if family is not None:
+        own = [f.name for f in family.fields]
+        guess = _closest(name, own) if name not in own else None
+        if guess is not None:
+            raise InvalidRequestError(
+                name,
+                None,
+                f"a declared option or a model's own field ({family.name}'s: {', '.join(own)})",
+                reason=f"unknown field {name!r} (did you mean {guess}, one of {family.name}'s?)",
+            )
     return name
 
 
@@ -187,14 +200,19 @@ def validate_prompt(prompt: Any) -> str:
 
 
 def suggest_option(name: str) -> str | None:
-    """The declared option a mistyped name is one or two letters from ("aspect-ratio", "sed").
+    """The declared option a mistyped name is one or two letters from ("aspect-ratio", "sed")."""
+    return _closest(name, BY_NAME)
+
+
+def _closest(name: str, known: Iterable[str]) -> str | None:
+    """The name in ``known`` that ``name`` is a typo of, or None.
 
     Two edits for names of six letters or more, one for three to five, none for shorter ones
     (every two-letter word is two edits from "n"): a model's own field is not a typo.
     """
     wanted = name.replace("-", "_").lower()
     best: tuple[int, str] | None = None
-    for declared in BY_NAME:
+    for declared in known:
         allowed = 2 if len(declared) >= 6 else 1 if len(declared) >= 3 else 0
         distance = _edit_distance(wanted, declared)
         if distance <= allowed and (best is None or distance < best[0]):

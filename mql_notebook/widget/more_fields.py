@@ -6,6 +6,9 @@ the next runs. A name one or two letters from a declared option is refused befor
 sent (request/checks.py: "did you mean seed?"), as is a declared option's own name (it has a
 control of its own) and a value that is not JSON. The library keeps them with the other options
 (``Entry.options``), so a run of the strip or a gallery card shows and restores them. No I/O.
+
+``model_fields`` says what the chosen model is known to take (request/model_fields.py: Kling's
+negative_prompt and cfg_scale, ...): the box's placeholder and hint follow the model box.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import traitlets as t
 from ..errors import InvalidRequestError
 from ..request import BY_NAME
 from ..request.checks import check_field_name, check_json_value
+from ..request.model_fields import model_fields_form
 
 # create()'s own keywords and the image fields: never a model's field.
 RESERVED = ("prompt", "model", "fit", "idempotency_key", "parent")
@@ -46,6 +50,18 @@ class OwnFields(t.HasTraits):
     fields = t.Dict(
         help="A model's own fields, sent to create as given (More fields: name = JSON value)."
     ).tag(sync=True, input=True)
+
+    model_fields = t.Dict(
+        help="The fields the model is known to take: {family, fields: [{name, example, what}]}."
+    ).tag(sync=True, output=True)
+
+    @t.default("model_fields")
+    def _model_fields_of_the_first_model(self) -> dict[str, Any]:
+        return model_fields_form(getattr(self, "model", ""))
+
+    @t.observe("model")  # the widget's RequestTraits declare it
+    def _model_fields_follow_the_model(self, change: Any) -> None:
+        self.model_fields = model_fields_form(change["new"] or "")
 
     @t.validate("fields")
     def _valid_fields(self, proposal: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ view code (test_widget_browser.py covers both frontends).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -110,6 +111,24 @@ def test_a_model_id_the_widget_never_heard_of_can_be_typed(
     # Back from the kernel: the box shows what Python set.
     kernel_run(page, "w.model = 'sora'")
     expect(box).to_have_value("sora", timeout=10_000)
+
+
+def test_more_fields_says_what_the_typed_model_takes(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    widget = page.locator(WIDGET)
+    known, box = widget.locator(".mql-fields-known"), widget.locator("textarea.mql-fields")
+    if widget.locator("details.mql-more-fields").get_attribute("open") is None:
+        widget.locator(".mql-more-fields summary").click()
+    widget.locator("input.mql-model").fill("fal-ai/kling-video/v2.1")
+    widget.locator("input.mql-model").dispatch_event("change")
+    wait_kernel(page, "w.model_fields['family']", "Kling")
+    expect(known).to_be_visible(timeout=10_000)
+    expect(known).to_have_text(re.compile(r"^Kling takes negative_prompt \(.+\), cfg_scale"))
+    assert "cfg_scale = 0.5" in (box.get_attribute("placeholder") or "")
+    kernel_run(page, "w.model = 'sora'")  # a model of no known family: the generic example
+    expect(known).to_be_hidden(timeout=10_000)
+    assert "prompt_optimizer = false" in (box.get_attribute("placeholder") or "")
 
 
 def test_the_resolution_choice_reaches_the_kernel(page: Any) -> None:

@@ -85,6 +85,7 @@ DICT_TYPES = {
     "choices": "Choices",
     "images": "Record<string, ImageCard>",
     "fields": "Record<string, unknown>",
+    "model_fields": "ModelFields",
 }
 
 
@@ -124,6 +125,7 @@ FROM_VIEW = {
     "Choices": {"models": ["forged"]},
     "Record<string, ImageCard>": {"first_frame_image": {"name": "forged"}},
     "Record<string, unknown>": {"prompt_optimizer": False},
+    "ModelFields": {"family": "Forged", "fields": [{"name": "forged"}]},
 }
 FROM_VIEW_BY_NAME = {"fit": "crop"}  # an input whose string is one of a few
 

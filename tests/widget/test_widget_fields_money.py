@@ -83,6 +83,22 @@ async def test_a_typo_of_a_declared_field_is_refused_before_anything_is_sent(
     assert creates(emulator) == before
 
 
+async def test_more_fields_follows_the_model_and_refuses_a_typo_of_its_field(
+    client, emulator
+) -> None:
+    w = quiet(VideoWidget(PROMPT, client=client))
+    assert w.model_fields == {"family": "", "fields": []}  # sora: nothing known beyond the options
+    w.set_state({"model": "kling-2.1"})  # as the view's model box writes it
+    assert w.model_fields["family"] == "Kling"
+    assert [f["name"] for f in w.model_fields["fields"]] == ["negative_prompt", "cfg_scale"]
+    before = creates(emulator)
+    w.set_state({"fields": {"cfg_scael": 0.5}})
+    with pytest.raises(InvalidRequestError, match="did you mean cfg_scale"):
+        w.generate()
+    assert "did you mean cfg_scale" in w.error and w.note == "Nothing was sent."
+    assert creates(emulator) == before
+
+
 async def test_the_estimate_follows_the_inputs_and_the_cost_reaches_the_card(
     client, emulator
 ) -> None:
