@@ -7,6 +7,7 @@ the time-left error at 0/10/25/50/75 % of each job and a plot per profile.
 from __future__ import annotations
 
 from bench.common import ROOT
+from bench.poll_replay import margin_sentence
 
 TARGET_SECONDS = 17.3  # issue 14, target 1: the job length the target names
 SHAPES = ("steady", "rise", "fraction", "decimal")  # issue 21, item 3: within 0.2 s on each
@@ -166,6 +167,7 @@ def section_polling(quick: bool) -> str:
             "**Issue 21, item 3**, a steady job noticed within 0.2 s (median) whatever the shape "
             "of its progress curve, with the request counts of issue 14: " + "; ".join(shapes) + "."
         )
+        verdicts.append(margin_sentence())
     out += [""] + [v + "\n" for v in verdicts]
     out += [*TIME_LEFT, "", *estimates, ""]
     for profile, results in by_profile.items():
