@@ -150,14 +150,18 @@ export interface ModelFields {
 
 export interface WidgetTraits extends InputTraits, ExtraInputs, OutputTraits {}
 
+/** Every input the view writes, as Generate sends them with its message. */
+export type GenerateInputs = Partial<InputTraits & ExtraInputs>;
+
 /** The model as render() receives it from anywidget. */
 export type Model = AnyModel<WidgetTraits>;
 
 // ---- view -> kernel: custom messages, one discriminating key, `kind` ----
 
 export type ViewMessage =
-  /** Start a generation with the current inputs (the view saves the prompt first). */
-  | { kind: "generate" }
+  /** Start a generation with the inputs the view shows (saved as updates too; the kernel
+   * applies these first, as a host may deliver the updates after this message). */
+  | { kind: "generate"; inputs: GenerateInputs }
   /** Stop polling; the remote job may still run. */
   | { kind: "cancel" }
   /** Poll again for the shown run's job (after a cancel, a timeout or a lost connection). */

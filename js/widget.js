@@ -12,7 +12,7 @@
 // the observer, and revokes every object URL.
 
 /** @import { Render } from "@anywidget/types" */
-/** @import { Choices, KernelMessage, VideoBegin, ViewMessage, WidgetTraits } from "./protocol" */
+/** @import { Choices, GenerateInputs, KernelMessage, VideoBegin, ViewMessage, WidgetTraits } from "./protocol" */
 /** @import { OptionName } from "./request" */
 /** @typedef {{ begin: VideoBegin, key: string, parts: Uint8Array<ArrayBuffer>[][] }} Incoming chunks per video */
 /** @import { Control } from "./controls.js" */
@@ -196,7 +196,11 @@ function render({ model, el }) {
     setInput("model", modelBox.value.trim());
     controls.forEach(commit);
     if (!commitFields()) return; // a line that is not name = value: said under the box
-    send({ kind: "generate" });
+    // The inputs go with the message too: a host may deliver the updates above and this
+    // message by separate requests (marimo posts each), so the message can arrive first.
+    /** @type {(keyof GenerateInputs)[]} */
+    const names = ["prompt", "model", "fit", "fields", ...controls.map((control) => control.field.name)];
+    send({ kind: "generate", inputs: Object.fromEntries(names.map((name) => [name, get(name)])) });
   });
   listen(cancel, "click", () => send({ kind: "cancel" }));
   listen(resume, "click", () => send({ kind: "resume" }));

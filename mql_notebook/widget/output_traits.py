@@ -42,3 +42,10 @@ class RunTraits(t.HasTraits):
         t.Bool(False, help="Polling stopped; the remote job may still run: resume().")
     )
     variant_count = output(t.Int(0, help="How many videos of the shown run the kernel holds."))
+
+    def _show_refused(self, exc: Exception) -> None:
+        """Show a locally refused request without a run: nothing was sent (the widget holds
+        its sync around it, so the view gets it as one update)."""
+        self.status, self.note = FAILED, "Nothing was sent."
+        self.error = f"Invalid request: {exc}"
+        self.progress = self.started_at = self.finished_at = None

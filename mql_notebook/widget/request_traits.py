@@ -29,6 +29,7 @@ __all__ = [
     "output",
     "tagged",
     "unset_options",
+    "view_inputs",
     "view_updates",
 ]
 
@@ -102,6 +103,19 @@ def view_updates(cls: type[t.HasTraits], sync_data: Mapping[str, Any]) -> dict[s
     """The view's updates minus those to outputs: Python alone writes a trait tagged output."""
     outputs = set(tagged(cls, "output"))
     return {k: v for k, v in sync_data.items() if k not in outputs}
+
+
+def view_inputs(cls: type[t.HasTraits], inputs: object) -> dict[str, Any]:
+    """The inputs a view message carries (generate's ``inputs``), input traits only.
+
+    The view also saves them as updates, but a host may deliver an update and a message by
+    separate requests (marimo posts each), so the message can arrive first: Generate must
+    use what the person saw, not the kernel's last copy.
+    """
+    if not isinstance(inputs, Mapping):
+        return {}
+    names = set(tagged(cls, "input"))
+    return {k: v for k, v in inputs.items() if k in names}
 
 
 def option_values(options: Mapping[str, Any]) -> dict[str, Any]:

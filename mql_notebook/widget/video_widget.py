@@ -26,7 +26,6 @@ from ..client.sinks import write_atomically
 from ..errors import InvalidRequestError
 from ..library import FROM_ENVIRONMENT, LibraryChoice
 from ..request import form_choices
-from ..status import FAILED
 from . import client_lifecycle as lifecycle
 from . import frontend
 from .history_view import LibraryHistory
@@ -35,7 +34,7 @@ from .model_suggestions import read_models, soon
 from .money_view import MoneyView
 from .more_fields import OwnFields
 from .output_traits import WIDGET_STATUSES, RunTraits
-from .request_traits import RequestTraits, option_values, unset_options, view_updates
+from .request_traits import RequestTraits, option_values, unset_options, view_inputs, view_updates
 from .run import Run, api_key_of, chosen, error_text
 from .run_task import RunTask
 from .shown_videos import ShownVideos
@@ -176,7 +175,8 @@ class VideoWidget(
         try:
             run.check()
         except InvalidRequestError as exc:
-            self._refuse(exc)
+            with self.hold_sync():
+                self._show_refused(exc)
             raise
         return self._start(run, create=True)
 
@@ -253,6 +253,10 @@ class VideoWidget(
     def set_state(self, sync_data: dict[str, Any]) -> None:
         """Apply the view's updates to inputs only: outputs are Python's to write."""
         super().set_state(view_updates(type(self), sync_data))
+
+    def _generate_asked(self, content: Mapping[str, Any]) -> None:
+        self.set_state(view_inputs(type(self), content.get("inputs")))  # what the view showed
+        self.generate()
 
     def _on_view_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
         kind = content.get("kind") if isinstance(content, Mapping) else None
@@ -332,13 +336,6 @@ class VideoWidget(
         self._read_history_soon()  # other widgets' and kernels' runs since, and this one's files
         self.refresh_money(0)  # it spent
 
-    def _refuse(self, exc: InvalidRequestError) -> None:
-        """Show a locally refused request without a run: nothing was sent."""
-        with self.hold_sync():
-            self.status, self.note = FAILED, "Nothing was sent."
-            self.error = f"Invalid request: {exc}"
-            self.progress = self.started_at = self.finished_at = None
-
     # ---- the view ----
 
     def _display(self, run: Run) -> None:
@@ -387,7 +384,7 @@ class VideoWidget(
 
 # The view's messages (js/protocol.d.ts ViewMessage): kind -> what the widget does.
 VIEW_MESSAGES: dict[str, Callable[[VideoWidget, Mapping[str, Any]], object]] = {
-    "generate": lambda w, _: w.generate(),
+    "generate": lambda w, content: w._generate_asked(content),
     "cancel": lambda w, _: w.cancel(),
     "resume": lambda w, _: w.reattach(),
     "show": lambda w, content: w.show(int(content.get("index", -1))),

@@ -62,7 +62,7 @@ def test_the_widget_renders_and_waits_for_a_prompt(page: Any) -> None:
     assert widget.get_attribute("data-status") == "idle"
     expect(widget.locator(".mql-generate")).to_be_disabled()
     widget.locator(".mql-prompt").fill(PROMPT)
-    # The button enables once the kernel has the prompt: the page and the kernel talk.
+    # The button enables as soon as there is a prompt (the view's own check).
     expect(widget.locator(".mql-generate")).to_be_enabled(timeout=JOB_TIMEOUT)
 
 

@@ -66,6 +66,21 @@ async def test_a_gallery_card_shows_the_seed_and_use_this_prompt_restores_it(
     assert (w.prompt, w.seed, w.aspect_ratio, w.duration) == (PROMPT, 7, "9:16", 5)
 
 
+async def test_generate_from_the_view_uses_the_inputs_it_carries(client, emulator) -> None:
+    """marimo posts each update and each message as its own request, so Generate's message can
+    reach the kernel before the prompt typed just before it: the message carries the inputs."""
+    w = quiet(VideoWidget("the prompt the kernel last heard", client=client))
+    shown = {"prompt": PROMPT, "model": "sora", "seed": 3, "aspect_ratio": "9:16", "fields": {}}
+    forged = {"status": "completed", "generation_id": "forged"}  # outputs: never the view's
+    w._on_view_message(w, {"kind": "generate", "inputs": {**shown, **forged}}, [])
+    run = await w.task
+    assert run.status == "completed" and run.prompt == PROMPT
+    sent = sent_request(emulator, run.generation_id)
+    assert (sent["prompt"], sent["seed"], sent["aspect_ratio"]) == (PROMPT, 3, "9:16")
+    assert (w.prompt, w.seed, w.aspect_ratio) == (PROMPT, 3, "9:16")
+    assert run.generation_id != "forged"
+
+
 def test_every_declared_option_is_a_keyword_and_a_tagged_trait() -> None:
     w = VideoWidget("x", seed=12, resolution="720p", n=2)
     for name in VALUE_NAMES:
