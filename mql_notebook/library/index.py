@@ -129,22 +129,8 @@ class IndexedFolder:
             return self._in_savepoint(what, together[1], action)
 
         def attempt() -> T:
-            with self._using() as (conn, held):
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = action(conn)
-                    if held is not None and not held.held():
-                        raise LibraryError(
-                            f"the library's lock {held.path} was taken from this process while "
-                            f"{what} (it was frozen for longer than the lock lives); nothing was "
-                            f"written: try again"
-                        )
-                    conn.execute("COMMIT")
-                    return result
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+            with self._using() as (conn, held), _immediate(conn, held, what):
+                return action(conn)
 
         return self._patiently(what, attempt)
 
@@ -155,8 +141,7 @@ class IndexedFolder:
         Returns (True, result) or (False, the exception) per action, in order."""
 
         def attempt() -> list[tuple[bool, Any]]:
-            with self._using() as (conn, held):
-                conn.execute("BEGIN IMMEDIATE")
+            with self._using() as (conn, held), _immediate(conn, held, "writing"):
                 self._together = (threading.get_ident(), conn)
                 try:
                     results: list[tuple[bool, Any]] = []
@@ -165,17 +150,7 @@ class IndexedFolder:
                             results.append((True, action()))
                         except Exception as error:  # that action's own, already undone
                             results.append((False, error))
-                    if held is not None and not held.held():
-                        raise LibraryError(
-                            f"the library's lock {held.path} was taken from this process while "
-                            f"writing; nothing was written: try again"
-                        )
-                    conn.execute("COMMIT")
                     return results
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
                 finally:
                     self._together = None
 
@@ -209,3 +184,22 @@ class IndexedFolder:
             f"the library index {self.index_path} failed while {what} ({error}); it is on "
             f"{where}, used with {mode}: {WHAT_TO_DO}"
         )
+
+
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection, held: IndexLock | None, what: str) -> Iterator[None]:
+    """One transaction: IMMEDIATE takes the write lock up front (no upgrade deadlock); it is
+    committed only while this process still holds the library's lock file, else undone."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        if held is not None and not held.held():
+            raise LibraryError(
+                f"the library's lock {held.path} was taken from this process while {what} "
+                "(it was frozen for longer than the lock lives); nothing was written: try again"
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
