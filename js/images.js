@@ -8,7 +8,7 @@
 
 /** @import { ImageCard, ImageFieldForm, ViewMessage } from "./protocol" */
 /** @import { Listen } from "./shared.js" */
-/** @typedef {{ field: string, wrap: HTMLDivElement, render: (card: ImageCard | undefined) => void }} ImageControl */
+/** @typedef {{ field: string, wrap: HTMLDivElement, render: (card: ImageCard | undefined) => void, uploading: () => boolean, over: (upload: string) => void }} ImageControl */
 /** @typedef {(content: ViewMessage, buffer?: ArrayBuffer) => void} SendImage */
 import { formatSize, h } from "./shared.js";
 
@@ -21,9 +21,9 @@ export function cardText(card) {
   return [card.name, shape, formatSize(card.size ?? 0)].filter(Boolean).join(" · ");
 }
 
-/** Send `file` as the image of `field`, in chunks. @param {File} file @param {string} field @param {SendImage} send */
-export async function uploadImage(file, field, send) {
-  const upload = `u${++uploads}-${Date.now().toString(36)}`;
+/** Send `file` as the image of `field`, in chunks, as the upload `upload` (the id its card
+ * carries back). @param {File} file @param {string} field @param {string} upload @param {SendImage} send */
+export async function uploadImage(file, field, upload, send) {
   const total = Math.max(1, Math.ceil(file.size / UPLOAD_CHUNK));
   for (let index = 0; index < total; index++) {
     const buffer = await file.slice(index * UPLOAD_CHUNK, (index + 1) * UPLOAD_CHUNK).arrayBuffer();
@@ -31,9 +31,10 @@ export async function uploadImage(file, field, send) {
   }
 }
 
-/** The control of one image field. @param {ImageFieldForm} spec @param {Listen} listen @param {SendImage} send
+/** The control of one image field; `changed` hears when an upload starts or is answered.
+ * @param {ImageFieldForm} spec @param {Listen} listen @param {SendImage} send @param {() => void} changed
  * @returns {ImageControl} */
-export function buildImageControl(spec, listen, send) {
+export function buildImageControl(spec, listen, send, changed) {
   const cls = `mql-image-${spec.name.replace(/_image$/, "").replace(/_/g, "-")}`;
   const file = h("input", { type: "file", accept: "image/*", class: "mql-image-file", "aria-label": `${spec.label}: choose an image` });
   const thumb = h("img", { class: "mql-image-thumb", alt: spec.label });
@@ -45,15 +46,31 @@ export function buildImageControl(spec, listen, send) {
     h("span", { class: "mql-image-label", text: spec.label }), h("div", { class: "mql-image-row" }, [pick, clear]), error,
   ]);
 
+  // The upload sent and not yet answered by a card of the kernel's: until then Generate
+  // waits, or the run would go without the image (on marimo even a message sent after the
+  // last chunk can reach the kernel first).
+  let pending = "";
+  /** @param {string} upload */
+  function setPending(upload) {
+    pending = upload;
+    if (pending) {
+      wrap.dataset.state = "uploading";
+      clear.hidden = false; // x stops waiting for it (and the kernel drops the rest)
+    }
+    changed();
+  }
   /** @param {File | null | undefined} chosen */
   function take(chosen) {
     if (!chosen) return;
-    wrap.dataset.state = "uploading";
+    const upload = `u${++uploads}-${Date.now().toString(36)}`;
+    setPending(upload);
     text.textContent = `Uploading ${chosen.name || "image"} (${formatSize(chosen.size)})…`;
     error.textContent = "";
-    uploadImage(chosen, spec.name, send).catch((e) => {
+    uploadImage(chosen, spec.name, upload, send).catch((e) => {
+      if (pending === upload) setPending("");
       wrap.dataset.state = "error";
       error.textContent = `Could not read the file: ${e instanceof Error ? e.message : String(e)}`;
+      error.hidden = false;
     });
   }
   listen(file, "change", () => {
@@ -78,10 +95,18 @@ export function buildImageControl(spec, listen, send) {
     }
   });
   listen(wrap, "keydown", (/** @type {KeyboardEvent} */ e) => e.stopPropagation());
-  listen(clear, "click", () => send({ kind: "image-clear", field: spec.name }));
+  listen(clear, "click", () => {
+    over(pending); // the kernel's answer may change nothing (a field that held nothing)
+    send({ kind: "image-clear", field: spec.name });
+  });
 
+  /** @type {ImageCard | undefined} */
+  let lastCard;
   /** @param {ImageCard | undefined} card */
   function render(card) {
+    lastCard = card;
+    if (pending && card?.upload === pending) setPending(""); // the kernel has it, or refused it
+    if (pending) return; // the card shown before the upload: keep saying it uploads
     const held = !!card && !card.error;
     wrap.dataset.state = !card ? "empty" : card.error ? "error" : "set";
     text.textContent = held ? cardText(card) : "Drop, paste or choose an image";
@@ -93,6 +118,12 @@ export function buildImageControl(spec, listen, send) {
     if (!held) thumb.removeAttribute("src");
     clear.hidden = !held;
   }
+  /** The kernel took something else for the field: stop waiting for `upload`. @param {string} upload */
+  function over(upload) {
+    if (pending !== upload) return;
+    setPending("");
+    render(lastCard);
+  }
   render(undefined);
-  return { field: spec.name, wrap, render };
+  return { field: spec.name, wrap, render, uploading: () => !!pending, over };
 }

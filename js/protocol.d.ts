@@ -65,6 +65,8 @@ export interface ImageCard {
   thumbnail: string;
   /** Why the image was refused (the field then holds nothing); "" when it was not. */
   error: string;
+  /** The view's upload this card answers (held or refused); absent for other cards. */
+  upload?: string;
 }
 
 /** The inputs besides the request's declared ones: the view writes these too. */
@@ -208,4 +210,12 @@ export interface VideoEnd {
   transfer: number;
 }
 
-export type KernelMessage = VideoBegin | VideoChunk | VideoEnd;
+/** The view's upload `upload` of `field` was overtaken in the kernel (Python set or cleared the
+ * field, or took a frame): the view stops waiting for its card. */
+export interface UploadOver {
+  kind: "upload-over";
+  field: string;
+  upload: string;
+}
+
+export type KernelMessage = VideoBegin | VideoChunk | VideoEnd | UploadOver;

@@ -126,7 +126,7 @@ function render({ model, el }) {
     fillOptions(modelList, (c.models ?? []).map((m) => [m, m]));
     if (c.max_prompt_chars) prompt.maxLength = c.max_prompt_chars;
     if (!imageControls.length && (c.images ?? []).length) {
-      imageControls = (c.images ?? []).map((spec) => buildImageControl(spec, listen, sendImage));
+      imageControls = (c.images ?? []).map((spec) => buildImageControl(spec, listen, sendImage, renderButtons));
       images.replaceChildren(...imageControls.map((control) => control.wrap));
       renderImages();
     }
@@ -214,8 +214,9 @@ function render({ model, el }) {
   // ---- state ----
   function renderButtons() {
     const running = !!get("running");
-    generate.disabled = running || !prompt.value.trim();
-    generate.title = prompt.value.trim() ? "" : "Type a prompt first";
+    const uploading = imageControls.some((control) => control.uploading());
+    generate.disabled = running || uploading || !prompt.value.trim();
+    generate.title = !prompt.value.trim() ? "Type a prompt first" : uploading ? "Waiting for the image to upload" : "";
     cancel.disabled = !running;
     cancel.hidden = !running;
   }
@@ -356,7 +357,9 @@ function render({ model, el }) {
   /** @param {KernelMessage} msg @param {(ArrayBuffer | ArrayBufferView)[] | undefined} buffers */
   function onKernelMessage(msg, buffers) {
     if (!msg || typeof msg !== "object") return;
-    if (msg.kind === "video-begin") {
+    if (msg.kind === "upload-over") {
+      imageControls.find((control) => control.field === msg.field)?.over(msg.upload);
+    } else if (msg.kind === "video-begin") {
       const sizes = msg.sizes ?? [];
       incoming = { begin: { ...msg, sizes }, key: `${msg.generation_id}:${sizes.join(",")}`, parts: sizes.map(() => []) };
     } else if (msg.kind === "video-chunk") {

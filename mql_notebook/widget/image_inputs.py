@@ -28,7 +28,7 @@ from .background import in_background
 from .model_suggestions import soon
 from .run import Run, error_text
 from .thumbnails import PREVIEW_WIDTH, card, image_card, input_image_cards
-from .uploads import Uploaded, Uploads
+from .uploads import Uploaded, Uploads, upload_over
 
 log = logging.getLogger("mql_notebook")
 FRAME_FIELD = "first_frame_image"  # where "Use this frame" puts the frame
@@ -62,6 +62,7 @@ class ImageInputs(t.HasTraits):
 
     # ---- what the widget provides ----
     hold_sync: Callable[[], AbstractContextManager[object]]
+    send: Callable[..., None]
     _shown: Run | None
 
     def _max_image_bytes(self) -> int:
@@ -102,7 +103,7 @@ class ImageInputs(t.HasTraits):
         """
         if field not in IMAGE_NAMES:
             raise InvalidRequestError("field", field, IMAGE_NAMES)
-        self._uploads.cancel(field)
+        self._cancel_upload(field)
         if value is None:
             self._hold(field, None, None)
             return
@@ -135,10 +136,11 @@ class ImageInputs(t.HasTraits):
             done = self._uploads.add(content, buffers, self._max_image_bytes())
         except InvalidRequestError as exc:
             if field in IMAGE_NAMES:
-                self._refused(field, str(content.get("name") or "image"), exc)
+                name = str(content.get("name") or "image")
+                self._refused(field, name, exc, upload=str(content.get("upload", "")))
             return
         if done is not None:
-            self._background(self._take_upload(done), field, done.name)
+            self._background(self._take_upload(done), field, done.name, done.upload)
 
     def _clear_image(self, content: Mapping[str, Any]) -> None:
         field = str(content.get("field", ""))
@@ -175,7 +177,7 @@ class ImageInputs(t.HasTraits):
             return encoded, image_card(encoded, f"frame at {frame.time:.2f} s")
 
         encoded, shown = await asyncio.to_thread(encode)
-        self._uploads.cancel(FRAME_FIELD)
+        self._cancel_upload(FRAME_FIELD)
         self._hold(FRAME_FIELD, encoded, shown)
 
     async def _take_upload(self, done: Uploaded) -> None:
@@ -186,9 +188,18 @@ class ImageInputs(t.HasTraits):
             return encoded, image_card(encoded, done.name)
 
         encoded, shown = await asyncio.to_thread(read)
-        self._hold(done.field, encoded, shown)
+        if self._uploads.is_latest(done.field, done.upload):  # not overtaken while it was read
+            self._uploads.answered(done.field, done.upload)
+            self._hold(done.field, encoded, {**shown, "upload": done.upload})
 
     # ---- state ----
+
+    def _cancel_upload(self, field: str) -> None:
+        # The view waits (Generate off) until a card answers its upload; what overtakes the
+        # upload may leave no card (a clear), so the view is told it is over.
+        over = self._uploads.cancel(field)
+        if over:
+            self.send(upload_over(field, over))
 
     def _hold(self, field: str, value: Any, shown: dict[str, Any] | None) -> None:
         if value is None or shown is None:
@@ -198,16 +209,24 @@ class ImageInputs(t.HasTraits):
             self._held[field], self._cards[field] = value, shown
         self.images = {name: dict(c) for name, c in self._cards.items()}
 
-    def _refused(self, field: str, name: str, exc: BaseException) -> None:
-        """The field holds nothing now; its card says why (plain text)."""
+    def _refused(self, field: str, name: str, exc: BaseException, upload: str = "") -> None:
+        """The field holds nothing now; its card says why (plain text), and which of the
+        view's uploads it answers, if one."""
         self._held.pop(field, None)
         label = BY_NAME[field].label if field in BY_NAME else field
-        self._cards[field] = card(name, error=f"{label}: {error_text(exc)}")
+        refused = card(name, error=f"{label}: {error_text(exc)}")
+        self._cards[field] = {**refused, "upload": upload} if upload else refused
         self.images = {n: dict(c) for n, c in self._cards.items()}
 
-    def _background(self, work: Coroutine[Any, Any, None], field: str, name: str) -> None:
-        # A failure is shown on the field's card.
-        in_background(work, lambda exc: self._refused(field, name, exc), self._image_tasks)
+    def _background(
+        self, work: Coroutine[Any, Any, None], field: str, name: str, upload: str = ""
+    ) -> None:
+        def refuse(exc: BaseException) -> None:  # a failure is shown on the field's card
+            if not upload or self._uploads.is_latest(field, upload):  # unless overtaken
+                self._uploads.answered(field, upload)
+                self._refused(field, name, exc, upload)
+
+        in_background(work, refuse, self._image_tasks)
 
     def _images_for_run(self) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """What a new run sends (the held values) and shows on its card (the cards)."""
@@ -227,7 +246,7 @@ class ImageInputs(t.HasTraits):
     def _restore_images(self, values: Mapping[str, Any], cards: Mapping[str, Any]) -> None:
         """The images of a run of the strip (or a library entry), as they were sent."""
         for name in IMAGE_NAMES:
-            self._uploads.cancel(name)
+            self._cancel_upload(name)
         self._held = {n: v for n, v in values.items() if n in IMAGE_NAMES and v is not None}
         self._cards = {n: dict(cards.get(n) or card(name_of(v))) for n, v in self._held.items()}
         self.images = {n: dict(c) for n, c in self._cards.items()}

@@ -9,7 +9,8 @@ A browser -> kernel message over 10 MiB drops the connection (tornado's
 
 ``Uploads.add`` keeps the chunks of the latest upload of each field and returns the whole file
 once its last chunk is in. An upload announced, or grown, over ``max_bytes`` is refused with an
-``InvalidRequestError`` (once: its later chunks are dropped), as is a chunk out of order. What
+``InvalidRequestError`` (once: its later chunks are dropped), as is a chunk out of order; the
+chunks of an upload cancelled or overtaken by a newer one are dropped without a word. What
 the bytes are is decided later by sniffing them (media/images.py), never from the name. Plain
 bookkeeping, no I/O.
 """
@@ -38,11 +39,19 @@ class _Upload:
 
 @dataclass(frozen=True)
 class Uploaded:
-    """A whole file from the view: its field, the file's name (for the card only), its bytes."""
+    """A whole file from the view: its field, the file's name (for the card only), its bytes,
+    and the view's id of the upload (its card carries it back: the view waits for it)."""
 
     field: str
     name: str
     data: bytes
+    upload: str = ""
+
+
+def upload_over(field_name: str, upload: str) -> dict[str, str]:
+    """The message telling the view its upload was overtaken in the kernel (js/protocol.d.ts
+    UploadOver): what overtook it may leave no card for the view to wait for."""
+    return {"kind": "upload-over", "field": field_name, "upload": upload}
 
 
 def _mb(size: float) -> str:
@@ -54,11 +63,30 @@ class Uploads:
 
     def __init__(self) -> None:
         self._open: dict[str, _Upload] = {}
-        self._refused: set[tuple[str, str]] = set()
+        # Uploads whose later chunks are dropped without a word: refused (their error is on
+        # the card already), cancelled, or overtaken by a newer upload of the same field.
+        self._dropped: set[tuple[str, str]] = set()
+        self._latest: dict[str, str] = {}  # by field: its latest upload, "" once cancelled
 
-    def cancel(self, field_name: str) -> None:
-        """Forget the field's upload in progress (the view cleared it, or Python set one)."""
-        self._open.pop(field_name, None)
+    def cancel(self, field_name: str) -> str:
+        """Forget the field's upload in progress (the view cleared it, or Python set one): its
+        chunks still on their way are dropped, not taken for a broken upload. Returns the id
+        of the field's latest upload ("" when none): the view may still wait for it."""
+        cancelled = self._open.pop(field_name, None)
+        if cancelled is not None:
+            self._dropped.add((field_name, cancelled.upload))
+        over, self._latest[field_name] = self._latest.get(field_name, ""), ""
+        return over
+
+    def is_latest(self, field_name: str, upload: str) -> bool:
+        """Whether ``upload`` is still the field's image to be (nothing cleared, set or uploaded
+        there since its last chunk came): a file read in a worker thread checks before it holds."""
+        return self._latest.get(field_name) == upload
+
+    def answered(self, field_name: str, upload: str) -> None:
+        """The field's card answers ``upload`` now (held or refused): nothing waits for it."""
+        if self.is_latest(field_name, upload):
+            self._latest[field_name] = ""
 
     def add(
         self, content: Mapping[str, Any], buffers: Sequence[Any], max_bytes: int
@@ -72,13 +100,17 @@ class Uploads:
         if name not in IMAGE_NAMES:
             raise InvalidRequestError("field", name, IMAGE_NAMES)
         upload = str(content.get("upload", ""))
-        if (name, upload) in self._refused:
-            return None  # its error is shown already
+        if (name, upload) in self._dropped:
+            return None
+        current = self._open.get(name)
+        if current is not None and current.upload != upload and content.get("index") != 0:
+            self._dropped.add((name, upload))  # an older upload's chunk: the newer one wins
+            return None
         try:
             return self._add(name, upload, content, buffers, max_bytes)
         except InvalidRequestError:
-            self._open.pop(name, None)
-            self._refused.add((name, upload))
+            self.cancel(name)  # this upload, or the one a refused newer upload overtook
+            self._dropped.add((name, upload))
             raise
 
     def _add(
@@ -98,6 +130,7 @@ class Uploads:
             if isinstance(announced, int) and announced > max_bytes:
                 raise self._too_large(name, file_name, announced, max_bytes)
             self._open[name] = _Upload(upload, file_name, total)
+            self._latest[name] = upload
         current = self._open.get(name)
         if current is None or current.upload != upload or index != len(current.parts):
             raise InvalidRequestError(
@@ -113,7 +146,7 @@ class Uploads:
         if len(current.parts) < current.total:
             return None
         del self._open[name]
-        return Uploaded(name, current.name, b"".join(current.parts))
+        return Uploaded(name, current.name, b"".join(current.parts), upload)
 
     @staticmethod
     def _too_large(name: str, file_name: str, size: int, max_bytes: int) -> InvalidRequestError:

@@ -30,6 +30,15 @@ WIDGET = ".mql-video-widget"
 FIRST = f"{WIDGET} .mql-image-first-frame"
 JOB_TIMEOUT = 60_000  # ms
 
+# Each change of the Generate button's disabled state, with the first-frame control's state then.
+RECORD_DISABLED = """(button) => {
+  const control = document.querySelector('.mql-video-widget .mql-image-first-frame');
+  button.__mqlSeen = [];
+  new MutationObserver(() => button.__mqlSeen.push(
+    {disabled: button.disabled, state: control.dataset.state})
+  ).observe(button, {attributes: true, attributeFilter: ['disabled']});
+}"""
+
 
 @pytest.fixture(scope="module")
 def jupyter(emulator: LocalServer, browser: Any) -> Iterator[JupyterServer]:
@@ -88,9 +97,17 @@ def test_an_uploaded_png_is_sent_as_the_first_frame_and_a_frame_chains_the_next_
     from playwright.sync_api import expect
 
     control = page.locator(FIRST)
+    generate = page.locator(f"{WIDGET} .mql-generate")
     expect(control).to_have_attribute("data-state", "empty", timeout=10_000)
+    expect(generate).to_be_enabled()
+    generate.evaluate(RECORD_DISABLED)
     page.locator(f"{FIRST} input.mql-image-file").set_input_files(str(_png(tmp_path / "boat.png")))
     expect(control).to_have_attribute("data-state", "set", timeout=20_000)
+    # Generate waited while the image was on its way: a run then would have gone without it.
+    seen = generate.evaluate("(b) => b.__mqlSeen")
+    assert seen[0] == {"disabled": True, "state": "uploading"}, seen
+    expect(generate).to_be_enabled()
+    assert generate.get_attribute("title") == ""
     expect(page.locator(f"{FIRST} .mql-image-name")).to_contain_text("boat.png · 640×360")
     thumb = page.locator(f"{FIRST} img.mql-image-thumb")
     assert thumb.get_attribute("src").startswith("data:image/jpeg;base64,")

@@ -21,6 +21,7 @@ import traitlets as t
 from mql_notebook.request import OPTIONS, VALUE_OPTIONS, form_field
 from mql_notebook.request.typescript import declarations
 from mql_notebook.widget import VideoWidget, transfer
+from mql_notebook.widget.uploads import upload_over
 from mql_notebook.widget.video_widget import VIEW_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,13 +149,15 @@ def test_the_view_can_write_the_input_traits_and_only_those() -> None:
         widget.close()
 
 
-def test_the_kernel_messages_are_those_transfer_sends() -> None:
+def test_the_kernel_messages_are_those_transfer_and_uploads_send() -> None:
     sent = {
         content["kind"]: set(content)
         for content, _ in transfer.video_messages(
             1, [b"abc", b"de"], generation_id="g", aspect_ratio="1:1", chunk_bytes=2
         )
     }
+    over = upload_over("first_frame_image", "u1")
+    sent[over["kind"]] = set(over)
     declared = {}
     for name in _union("KernelMessage"):
         fields = _interface(name)

@@ -120,6 +120,7 @@ async def test_an_upload_in_chunks_is_joined_sniffed_and_sent(client, emulator) 
     upload(w, data, name="photo.jpg", chunk=max(1, len(data) // 3))  # a PNG named .jpg
     card = await settled(w)
     assert (card["name"], card["size"], card["width"]) == ("photo.jpg", len(data), 640)
+    assert card["upload"] == "u1"  # the view waits for the card of its own upload
     assert w.first_frame_image.mime == "image/png"  # from the bytes, not the name
     run = await w.generate()
     assert run.status == "completed", run.error
@@ -136,11 +137,76 @@ async def test_an_upload_over_the_limit_or_not_an_image_is_refused_on_its_card(
         upload(w, b"\0" * 120_000, name="huge.png", chunk=UPLOAD_CHUNK_BYTES)
         card = await settled(w)
         assert "huge.png is 120 kB, over the limit of 50 kB" in card["error"]
+        assert card["upload"] == "u1"  # refused: the view stops waiting too
         assert w.first_frame_image is None
         w.first_frame_image = None
         upload(w, b"GIF87a? not really", name="fake.png", chunk=UPLOAD_CHUNK_BYTES, upload_id="u2")
         card = await settled(w)
         assert "not an image" in card["error"] and w.first_frame_image is None
+        assert card["upload"] == "u2"
+
+
+def chunk_of(data: bytes, index: int, *, name: str, upload_id: str) -> tuple[dict, list]:
+    """One of the two chunks js/images.js sends for ``data``."""
+    half = -(-len(data) // 2)
+    content = {
+        "kind": "image-chunk",
+        "field": "first_frame_image",
+        "upload": upload_id,
+        "index": index,
+        "total": 2,
+        "size": len(data),
+        "name": name,
+    }
+    return content, [memoryview(data[index * half : (index + 1) * half])]
+
+
+async def test_a_newer_upload_overtakes_an_older_one_without_an_error(client) -> None:
+    """A second file chosen while the first is on its way: the second wins, and the first's
+    late chunks are dropped rather than refused as a broken upload."""
+    w = quiet(VideoWidget(PROMPT, client=client))
+    older, newer = png(320, 180, "red"), png(640, 360, "blue")
+    for data, index, name, upload_id in [
+        (older, 0, "older.png", "u1"),
+        (newer, 0, "newer.png", "u2"),
+        (older, 1, "older.png", "u1"),
+        (newer, 1, "newer.png", "u2"),
+    ]:
+        w._on_view_message(w, *chunk_of(data, index, name=name, upload_id=upload_id))
+    card = await settled(w)
+    assert (card["name"], card["upload"], card["error"]) == ("newer.png", "u2", "")
+    assert w.first_frame_image.width == 640
+
+
+async def test_an_image_set_from_python_during_an_upload_is_kept(client, tmp_path: Path) -> None:
+    """Python's image wins over the view's upload on its way, and the view, which waits for
+    its upload's card, is told the upload is over (else Generate would stay off)."""
+    w = VideoWidget(PROMPT, client=client)
+    sent: list[dict] = []
+    w.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    w._on_view_message(w, *chunk_of(png(), 0, name="late.png", upload_id="u1"))
+    path = tmp_path / "chosen.png"
+    path.write_bytes(png(480, 270))
+    w.first_frame_image = path  # cancels the upload on its way
+    w._on_view_message(w, *chunk_of(png(), 1, name="late.png", upload_id="u1"))
+    card = await settled(w)
+    assert (card["name"], card["error"]) == ("chosen.png", "")
+    assert w.first_frame_image.width == 480
+    over = {"kind": "upload-over", "field": "first_frame_image", "upload": "u1"}
+    assert sent == [over]
+    upload(w, png(), name="next.png", chunk=UPLOAD_CHUNK_BYTES, upload_id="u2")
+    assert (await settled_as(w, "next.png"))["upload"] == "u2"
+    w.first_frame_image = None  # its card answered u2 already: nothing waits to be told
+    assert sent == [over]
+
+
+async def settled_as(w: VideoWidget, name: str) -> dict:
+    for _ in range(200):
+        card = w.images.get("first_frame_image")
+        if card and card["name"] == name and (card["thumbnail"] or card["error"]):
+            return card
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no card named {name}: {w.images}")
 
 
 async def test_use_this_frame_chains_the_next_run_to_the_shown_one(client, emulator) -> None:
